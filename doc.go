@@ -1,0 +1,55 @@
+// Package async is Python asyncio's task model for Go: typed tasks you can
+// start, await, cancel, gather, group, wait for, time out and watch.
+//
+// Go's scheduler already runs goroutines concurrently and in parallel; what
+// it lacks is the task: a handle with a typed result, a state, a name, a
+// cancel button with a reason, and scopes that never leak. That is what this
+// package adds, using only the standard library, with context.Context as the
+// carrier of cancellation and errors as values.
+//
+// # A short tour, from asyncio to Go
+//
+//	asyncio                             async
+//	-------                             -----
+//	task = asyncio.create_task(coro())  t := async.Spawn(ctx, fn)      // starts at once
+//	result = await task                 v, err := t.Await(ctx)         // ctx ending stops the wait, not the task
+//	task.done() / task.result()         t.State().Finished() / t.Result()
+//	task.cancel(msg)                    t.Cancel(cause)                // cancels t's context with cause
+//	task.cancelled()                    t.Cancelled()
+//	except CancelledError               errors.Is(err, context.Canceled) // *CancelledError carries the cause
+//	task.add_done_callback(cb)          t.AddDoneCallback(cb)
+//	task.get_name() / set_name()        t.Name() / t.SetName()
+//	asyncio.current_task()              async.Current(ctx)
+//	await asyncio.gather(*tasks)        async.Gather(ctx, tasks...)    // fails fast and cancels the rest
+//	gather(..., return_exceptions=True) async.GatherSettled(ctx, tasks...)
+//	gather(coro1(), coro2())            async.GatherFunc(ctx, fns)
+//	async with TaskGroup() as tg:       async.WithGroup(ctx, func(ctx, g) error { async.Go(g, fn); ... })
+//	asyncio.wait(tasks, return_when=…)  async.Wait(ctx, async.FirstCompleted, tasks...)
+//	for f in asyncio.as_completed(ts)   for t, err := range async.AsCompleted(ctx, tasks...)
+//	await asyncio.wait_for(task, 2)     async.WaitFor(ctx, 2*time.Second, t)
+//	async with asyncio.timeout(2):      async.Timeout(ctx, 2*time.Second, fn)
+//	except TimeoutError                 errors.Is(err, async.ErrTimeout)
+//	await asyncio.shield(task)          async.Shield(ctx, t).Await(ctx)
+//
+// Beyond asyncio: a task reports its own progress with [Report] and whoever
+// holds it reads [Task.Progress] or follows [Task.WatchProgress]; [Map] runs a
+// function over a slice with a concurrency limit; a panic in a task becomes a
+// [*PanicError] with the stack instead of a crash; a failed task whose error
+// nobody retrieved is reported through [SetUnretrievedErrorHandler].
+//
+// # Cancellation is cooperative
+//
+// A Python task is cancelled by raising CancelledError at its next await. A
+// Go function is never interrupted: it is asked, through its context, and
+// stops when it looks. A task that returns its context's error ends
+// [Cancelled]; one that finishes its work anyway ends [Done]. A task's context
+// is also cancelled when its function returns (cause [ErrTaskReturned]), so
+// whatever it started with that context does not outlive it.
+//
+// # Errors
+//
+// A task's error reaches every awaiter unchanged. A [Group] keeps every real
+// failure in a [*GroupError] of [*TaskError]s (errors.Is and errors.As see
+// through both), but not the cancellation errors of siblings it cancelled
+// itself, which are consequences rather than causes.
+package async

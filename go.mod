@@ -1,0 +1,3 @@
+module github.com/asyncgo/async
+
+go 1.26

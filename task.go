@@ -1,0 +1,470 @@
+package async
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Handle is the part of a task that does not depend on its result type. Every
+// *[Task] is a Handle; [Current] returns one.
+type Handle interface {
+	// ID returns the task's process-unique number.
+	ID() uint64
+	// Name returns the task's name.
+	Name() string
+	// State returns the task's current state.
+	State() State
+	// Done returns a channel that is closed when the task has finished.
+	Done() <-chan struct{}
+	// Cancel asks the task to stop; see [Task.Cancel].
+	Cancel(cause error) bool
+	// Cancelled reports whether the task ended because it was cancelled.
+	Cancelled() bool
+	// Err returns the task's error once it has finished; see [Task.Err].
+	Err() error
+	// Progress returns the latest progress the task reported.
+	Progress() Progress
+}
+
+var (
+	lastTaskID  atomic.Uint64
+	closedChan  = make(chan struct{})
+	errReturned = errors.New("async: the task that owns this context has returned")
+)
+
+func init() { close(closedChan) }
+
+// ErrTaskReturned is the cause with which a task's context is cancelled when
+// its function returns. Goroutines and tasks started with that context see it
+// in context.Cause: like a context whose cancel function was deferred, a
+// task's context does not outlive the task.
+var ErrTaskReturned = errReturned
+
+// Task is a running function with a typed result: asyncio's Task, created by
+// [Spawn] or [Go]. Every method is safe for concurrent use, and a Task may be
+// awaited any number of times, from any number of goroutines.
+type Task[T any] struct {
+	taskCore
+	fn  func(context.Context) (T, error)
+	val T
+}
+
+// taskCore is everything about a task that does not depend on T. It is the
+// tree's view of a task and the [Handle] that [Current] returns.
+type taskCore struct {
+	id     uint64
+	state  atomic.Int32
+	parent context.Context // the context the task was started with
+	ctx    nodeContext     // what the function receives, made when it starts
+	up     node            // parent in the task tree
+	group  *Group          // the group that owns the task, if any
+	track  tracker         // records the task for the tree, if anything does
+
+	wg      sync.WaitGroup // released when the task finishes; lets Await block without a channel
+	started atomic.Int64   // Unix nanoseconds; 0 until the function is entered
+
+	mu          sync.Mutex
+	name        string
+	cancel      context.CancelCauseFunc
+	cancelCause error // set by Cancel; non-nil means cancellation was requested
+	err         error
+	ended       int64        // Unix nanoseconds; 0 until the task finishes
+	extra       *taskExtra   // what only some tasks need, made on first use
+	report      *unretrieved // armed when the task fails
+}
+
+// taskExtra holds what most tasks never use, so that a plain task stays small.
+// It is guarded by the task's mutex.
+type taskExtra struct {
+	done      chan struct{} // made on demand by Done
+	callbacks []func()
+	progress  progressState
+}
+
+// extraLocked returns the task's extra part, making it if needed. t.mu must be held.
+func (t *taskCore) extraLocked() *taskExtra {
+	if t.extra == nil {
+		t.extra = new(taskExtra)
+	}
+	return t.extra
+}
+
+// runner is a task that can be run by a goroutine. A group hands the next
+// queued task back to the goroutine that just finished one.
+type runner interface {
+	runOnce() runner
+}
+
+// Spawn starts fn in a new goroutine as a task and returns its handle at once
+// (asyncio's create_task). fn receives a context derived from ctx, which is
+// cancelled when ctx is, when the task is cancelled, and when fn returns. If
+// ctx is already done, fn is not entered and the task ends [Cancelled].
+//
+// A panic in fn and a call to runtime.Goexit end the task with an error
+// ([PanicError], [ErrGoexit]); neither crashes the program nor leaves
+// awaiters waiting.
+//
+// Options: [WithName].
+func Spawn[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...Option) *Task[T] {
+	t := newTask(ctx, fn, opts)
+	go t.goroutine()
+	return t
+}
+
+func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), opts []Option) *Task[T] {
+	t := &Task[T]{fn: fn}
+	t.id = lastTaskID.Add(1)
+	if len(opts) > 0 {
+		t.name = buildConfig(opts).name
+	}
+	t.parent = ctx
+	if up := parentNode(ctx); up != nil {
+		t.up = up
+		t.track = up.nodeTracker()
+	}
+	// The context is made here, not when the task starts, so that Cancel
+	// always has something to cancel and begin needs no lock.
+	fnCtx, cancel := context.WithCancelCause(ctx)
+	t.ctx = nodeContext{Context: fnCtx, owner: &t.taskCore}
+	t.cancel = cancel
+	t.wg.Add(1)
+	if t.track != nil {
+		t.track.track(&t.taskCore)
+	}
+	return t
+}
+
+// goroutine runs the task and then, in a group with a limit, the tasks
+// queued behind it.
+func (t *Task[T]) goroutine() {
+	var r runner = t
+	for r != nil {
+		r = r.runOnce()
+	}
+}
+
+// runOnce runs the task's function and finishes the task. It returns the
+// next task this goroutine should run, if any.
+func (t *Task[T]) runOnce() (next runner) {
+	if !t.begin() {
+		var zero T
+		return t.finish(zero, nil, false)
+	}
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		r := recover()
+		var err error
+		if r != nil {
+			err = &PanicError{Task: t.Name(), Value: r, Stack: debug.Stack()}
+		} else {
+			err = ErrGoexit
+		}
+		var zero T
+		next = t.finish(zero, err, true)
+		if r == nil && next != nil {
+			// runtime.Goexit cannot be stopped: this goroutine is going
+			// away, so the queued task needs a goroutine of its own.
+			go goroutineFor(next)
+			next = nil
+		}
+	}()
+	val, err := t.fn(&t.ctx)
+	returned = true
+	return t.finish(val, err, true)
+}
+
+func goroutineFor(r runner) {
+	for r != nil {
+		r = r.runOnce()
+	}
+}
+
+// begin moves the task to Running, unless it was cancelled before its
+// function could be entered.
+func (t *taskCore) begin() bool {
+	if t.ctx.Err() != nil {
+		return false
+	}
+	t.started.Store(time.Now().UnixNano())
+	t.state.Store(int32(Running))
+	return true
+}
+
+// finish records the outcome and wakes everyone waiting for it.
+func (t *Task[T]) finish(val T, err error, entered bool) runner {
+	state := Done
+	switch {
+	case !entered:
+		state = Cancelled
+		err = &CancelledError{Task: t.Name(), Cause: context.Cause(&t.ctx)}
+	case err != nil && t.endedByCancellation(err):
+		state = Cancelled
+		err = &CancelledError{Task: t.Name(), Cause: context.Cause(&t.ctx)}
+	default:
+		t.val = val
+	}
+	return t.complete(state, err)
+}
+
+// endedByCancellation reports whether err is the function giving up because
+// its context was cancelled: the context is done and err is, or wraps, the
+// context's error or its cause.
+func (t *taskCore) endedByCancellation(err error) bool {
+	ctxErr := t.ctx.Err()
+	if ctxErr == nil {
+		return false
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	cause := context.Cause(&t.ctx)
+	return cause != nil && errors.Is(err, cause)
+}
+
+func (t *taskCore) complete(state State, err error) runner {
+	t.cancel(errReturned)
+	t.mu.Lock()
+	t.err = err
+	t.ended = time.Now().UnixNano()
+	if state == Done && err != nil {
+		t.report = &unretrieved{name: t.nameLocked(), err: err}
+	}
+	t.state.Store(int32(state))
+	var callbacks []func()
+	if x := t.extra; x != nil {
+		if x.done != nil {
+			close(x.done)
+		}
+		callbacks, x.callbacks = x.callbacks, nil
+	}
+	t.mu.Unlock()
+	t.wg.Done()
+
+	if t.report != nil {
+		runtime.AddCleanup(t, reportUnretrieved, t.report)
+	}
+	for _, f := range callbacks {
+		runCallback(t, f)
+	}
+	if t.track != nil {
+		t.track.untrack(t)
+	}
+	if t.group != nil {
+		return t.group.taskDone(t)
+	}
+	return nil
+}
+
+// runCallback runs a done callback, turning a panic into a report rather than
+// a crash of the task's goroutine.
+func runCallback(t *taskCore, f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			(*unretrievedHandler.Load())(t.Name(), &PanicError{Task: t.Name(), Value: r, Stack: debug.Stack()})
+		}
+	}()
+	f()
+}
+
+// unretrieved is the part of a failed task that its cleanup may see: it must
+// not point back to the task, or the task would never be collected.
+type unretrieved struct {
+	retrieved atomic.Bool
+	name      string
+	err       error
+}
+
+func reportUnretrieved(u *unretrieved) {
+	if !u.retrieved.Load() {
+		(*unretrievedHandler.Load())(u.name, u.err)
+	}
+}
+
+func (t *taskCore) markRetrieved() {
+	if t.report != nil {
+		t.report.retrieved.Store(true)
+	}
+}
+
+func (t *taskCore) finished() bool { return State(t.state.Load()).Finished() }
+
+// Await waits for the task to finish and returns its result and error. A ctx
+// that ends first stops the waiting, not the task: Await then returns an
+// error wrapping context.Cause(ctx) and the task runs on.
+//
+// The error is the one the function returned, a [*PanicError], [ErrGoexit],
+// or for a cancelled task a [*CancelledError] (errors.Is(err,
+// context.Canceled) holds and the cause is wrapped).
+func (t *Task[T]) Await(ctx context.Context) (T, error) {
+	if !t.finished() {
+		if stop := ctx.Done(); stop == nil {
+			t.wg.Wait()
+		} else {
+			select {
+			case <-t.Done():
+			case <-stop:
+				if !t.finished() {
+					var zero T
+					return zero, fmt.Errorf("async: awaiting task %q: %w", t.Name(), context.Cause(ctx))
+				}
+			}
+		}
+	}
+	t.markRetrieved()
+	return t.val, t.err
+}
+
+// Result returns the task's result and error without waiting. While the task
+// has not finished it returns an error matching [ErrInvalidState].
+func (t *Task[T]) Result() (T, error) {
+	if !t.finished() {
+		var zero T
+		return zero, t.invalidState()
+	}
+	t.markRetrieved()
+	return t.val, t.err
+}
+
+// Err returns the task's error without waiting: nil if it succeeded, a
+// [*CancelledError] if it was cancelled, and an error matching
+// [ErrInvalidState] while it has not finished.
+func (t *taskCore) Err() error {
+	if !t.finished() {
+		return t.invalidState()
+	}
+	t.markRetrieved()
+	return t.err
+}
+
+func (t *taskCore) invalidState() error {
+	return fmt.Errorf("%w: task %q is %s", ErrInvalidState, t.Name(), t.State())
+}
+
+// AddDoneCallback arranges for f to be called once with the task when it
+// finishes: in the task's goroutine, or at once in the caller's goroutine if
+// the task has already finished. A panic in f is reported through the
+// unretrieved-error handler instead of crashing the program.
+func (t *Task[T]) AddDoneCallback(f func(*Task[T])) {
+	t.onDone(func() { f(t) })
+}
+
+func (t *taskCore) onDone(f func()) {
+	t.mu.Lock()
+	if !t.finished() {
+		x := t.extraLocked()
+		x.callbacks = append(x.callbacks, f)
+		t.mu.Unlock()
+		return
+	}
+	t.mu.Unlock()
+	runCallback(t, f)
+}
+
+// Cancel asks the task to stop by cancelling its context with cause
+// (context.Canceled if cause is nil). A task that has not entered its
+// function yet never will. It reports whether the request took effect: false
+// if the task had already finished or had already been asked to stop, in
+// which case the first cause stands.
+//
+// Cancellation in Go is cooperative: the function stops when it notices
+// ctx.Done(). If it returns the context's error, the task ends [Cancelled];
+// if it finishes its work anyway, the task ends [Done] with its result, as a
+// Python coroutine that catches CancelledError does.
+func (t *taskCore) Cancel(cause error) bool {
+	if cause == nil {
+		cause = context.Canceled
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.finished() || t.cancelCause != nil {
+		return false
+	}
+	t.cancelCause = cause
+	t.cancel(cause)
+	return true
+}
+
+// Cancelled reports whether the task ended because it was cancelled. It is
+// false while the task runs, even after Cancel.
+func (t *taskCore) Cancelled() bool { return State(t.state.Load()) == Cancelled }
+
+// State returns the task's current state.
+func (t *taskCore) State() State { return State(t.state.Load()) }
+
+// Done returns a channel that is closed when the task has finished.
+func (t *taskCore) Done() <-chan struct{} {
+	if t.finished() {
+		return closedChan
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.finished() {
+		return closedChan
+	}
+	x := t.extraLocked()
+	if x.done == nil {
+		x.done = make(chan struct{})
+	}
+	return x.done
+}
+
+// ID returns the task's number, unique in the process, in creation order.
+func (t *taskCore) ID() uint64 { return t.id }
+
+// Name returns the task's name: the one given with [WithName] or
+// [Task.SetName], or "Task-N" where N is its ID.
+func (t *taskCore) Name() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.nameLocked()
+}
+
+func (t *taskCore) nameLocked() string {
+	if t.name == "" {
+		return "Task-" + strconv.FormatUint(t.id, 10)
+	}
+	return t.name
+}
+
+// SetName renames the task. Errors already returned keep the old name.
+func (t *taskCore) SetName(name string) {
+	t.mu.Lock()
+	t.name = name
+	t.mu.Unlock()
+}
+
+// StartTime returns when the task's function was entered, or the zero Time
+// if it has not been.
+func (t *taskCore) StartTime() time.Time {
+	return unixTime(t.started.Load())
+}
+
+// EndTime returns when the task finished, or the zero Time if it has not.
+func (t *taskCore) EndTime() time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return unixTime(t.ended)
+}
+
+func unixTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+func (t *taskCore) nodeTracker() tracker { return t.track }
+
+func (t *taskCore) String() string {
+	return fmt.Sprintf("<Task %s %s>", t.Name(), t.State())
+}
