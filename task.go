@@ -210,8 +210,8 @@ func (t *Task[T]) finish(val T, err error, entered bool) runner {
 	case err != nil && t.endedByCancellation(err):
 		state = Cancelled
 		err = &CancelledError{Task: t.Name(), Cause: context.Cause(&t.ctx)}
-	default:
-		t.val = val
+	case err == nil:
+		t.val = val // a failed task has no result, as in asyncio
 	}
 	return t.complete(state, err)
 }

@@ -1,0 +1,474 @@
+package async_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/asyncgo/async"
+)
+
+var errBoom = errors.New("boom")
+
+// sleep waits for d or until ctx ends, returning ctx's error in that case.
+func sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func TestSpawnRunsWithoutAwait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ran atomic.Bool
+		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
+			ran.Store(true)
+			return 1, nil
+		})
+		synctest.Wait() // nobody awaits; the task must still run to completion
+		if !ran.Load() || task.State() != async.Done {
+			t.Fatalf("ran=%v state=%v, want the task to have run by itself", ran.Load(), task.State())
+		}
+	})
+}
+
+func TestStateTransitions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		release := make(chan struct{})
+		err := async.WithGroup(ctx, func(ctx context.Context, g *async.Group) error {
+			first := async.Go(g, func(ctx context.Context) (string, error) {
+				<-release
+				return "first", nil
+			})
+			second := async.Go(g, func(ctx context.Context) (string, error) { return "second", nil })
+			synctest.Wait()
+			if got := first.State(); got != async.Running {
+				t.Errorf("first: state %v, want running", got)
+			}
+			if got := second.State(); got != async.Pending {
+				t.Errorf("second, queued behind the limit: state %v, want pending", got)
+			}
+			if !second.StartTime().IsZero() {
+				t.Errorf("pending task has a start time")
+			}
+			close(release)
+			synctest.Wait()
+			for _, task := range []*async.Task[string]{first, second} {
+				if got := task.State(); got != async.Done {
+					t.Errorf("%s: state %v, want done", task.Name(), got)
+				}
+			}
+			return nil
+		}, async.WithLimit(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestFailedTaskIsDoneNotCancelled(t *testing.T) {
+	task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) { return 7, errBoom })
+	v, err := task.Await(t.Context())
+	if !errors.Is(err, errBoom) || v != 0 {
+		t.Fatalf("Await = %v, %v; want 0, boom (no value from a failed task)", v, err)
+	}
+	if task.State() != async.Done || task.Cancelled() {
+		t.Fatalf("state %v cancelled=%v, want done and not cancelled", task.State(), task.Cancelled())
+	}
+}
+
+func TestResultBeforeDoneIsInvalidState(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
+			return 1, sleep(ctx, time.Second)
+		})
+		if _, err := task.Result(); !errors.Is(err, async.ErrInvalidState) {
+			t.Fatalf("Result while running: %v, want ErrInvalidState", err)
+		}
+		if err := task.Err(); !errors.Is(err, async.ErrInvalidState) {
+			t.Fatalf("Err while running: %v, want ErrInvalidState", err)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if v, err := task.Result(); v != 1 || err != nil {
+			t.Fatalf("Result after done = %v, %v", v, err)
+		}
+	})
+}
+
+func TestAwaitContextStopsWaitingNotTask(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		task := async.Spawn(t.Context(), func(ctx context.Context) (string, error) {
+			return "finished", sleep(ctx, 10*time.Second)
+		})
+		waitCtx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		_, err := task.Await(waitCtx)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Await with a short deadline: %v, want DeadlineExceeded", err)
+		}
+		if task.State() != async.Running {
+			t.Fatalf("task state %v after the awaiter gave up, want still running", task.State())
+		}
+		v, err := task.Await(t.Context())
+		if v != "finished" || err != nil {
+			t.Fatalf("second Await = %q, %v", v, err)
+		}
+	})
+}
+
+func TestCancelWithCause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		errShutdown := errors.New("shutting down")
+		seen := make(chan error, 1)
+		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
+			<-ctx.Done()
+			seen <- context.Cause(ctx)
+			return 0, ctx.Err()
+		})
+		synctest.Wait()
+		if !task.Cancel(errShutdown) {
+			t.Fatal("first Cancel reported no effect")
+		}
+		if task.Cancel(errors.New("second")) {
+			t.Fatal("second Cancel reported an effect")
+		}
+		_, err := task.Await(t.Context())
+		if got := <-seen; got != errShutdown {
+			t.Errorf("context.Cause inside the task = %v, want the first cause", got)
+		}
+		if !errors.Is(err, context.Canceled) || !errors.Is(err, errShutdown) {
+			t.Errorf("Await error %v: want it to match context.Canceled and the cause", err)
+		}
+		var ce *async.CancelledError
+		if !errors.As(err, &ce) || ce.Task != task.Name() {
+			t.Errorf("Await error %#v: want *CancelledError naming the task", err)
+		}
+		if !task.Cancelled() || task.State() != async.Cancelled {
+			t.Errorf("state %v, want cancelled", task.State())
+		}
+	})
+}
+
+func TestCancelFinishedTaskChangesNothing(t *testing.T) {
+	task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) { return 3, nil })
+	task.Await(t.Context())
+	if task.Cancel(nil) {
+		t.Fatal("Cancel of a finished task reported an effect")
+	}
+	if v, err := task.Result(); v != 3 || err != nil || task.State() != async.Done {
+		t.Fatalf("after Cancel: %v, %v, %v; want 3, nil, done", v, err, task.State())
+	}
+}
+
+func TestCancelBeforeStartNeverEntersFunction(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var entered atomic.Bool
+		err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
+			blocker := async.Go(g, func(ctx context.Context) (int, error) { return 0, sleep(ctx, time.Second) })
+			queued := async.Go(g, func(ctx context.Context) (int, error) {
+				entered.Store(true)
+				return 1, nil
+			})
+			if !queued.Cancel(errBoom) {
+				t.Error("Cancel of a pending task reported no effect")
+			}
+			_, err := queued.Await(ctx)
+			if !errors.Is(err, errBoom) || !queued.Cancelled() {
+				t.Errorf("pending task cancelled: err %v state %v", err, queued.State())
+			}
+			_ = blocker
+			return nil
+		}, async.WithLimit(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if entered.Load() {
+			t.Fatal("a task cancelled while pending entered its function")
+		}
+	})
+}
+
+func TestSpawnWithDoneContextNeverEnters(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(t.Context())
+	cancel(errBoom)
+	task := async.Spawn(ctx, func(ctx context.Context) (int, error) {
+		t.Error("function entered although its context was already done")
+		return 0, nil
+	})
+	if _, err := task.Await(t.Context()); !errors.Is(err, errBoom) || !task.Cancelled() {
+		t.Fatalf("err %v state %v, want cancelled with the parent's cause", err, task.State())
+	}
+}
+
+func TestTaskThatIgnoresCancelEndsDone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		task := async.Spawn(t.Context(), func(ctx context.Context) (string, error) {
+			<-ctx.Done()
+			return "finished anyway", nil // like a coroutine that catches CancelledError
+		})
+		synctest.Wait()
+		task.Cancel(nil)
+		v, err := task.Await(t.Context())
+		if v != "finished anyway" || err != nil || task.Cancelled() {
+			t.Fatalf("got %q, %v, cancelled=%v; want the result and not cancelled", v, err, task.Cancelled())
+		}
+	})
+}
+
+func TestCancelRacingCompletion(t *testing.T) {
+	for range 2000 {
+		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
+			if ctx.Err() != nil {
+				return 0, ctx.Err()
+			}
+			return 1, nil
+		})
+		took := task.Cancel(nil)
+		v, err := task.Await(t.Context())
+		switch task.State() {
+		case async.Done:
+			if v != 1 || err != nil {
+				t.Fatalf("done task: %v, %v", v, err)
+			}
+		case async.Cancelled:
+			if !took {
+				t.Fatal("task ended cancelled although Cancel reported no effect")
+			}
+			if !errors.Is(err, context.Canceled) || v != 0 {
+				t.Fatalf("cancelled task: %v, %v", v, err)
+			}
+		default:
+			t.Fatalf("state %v after Await", task.State())
+		}
+	}
+}
+
+func TestManyAwaiters(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
+			return 99, sleep(ctx, time.Second)
+		})
+		var wg sync.WaitGroup
+		var wrong atomic.Int32
+		for i := range 200 {
+			wg.Go(func() {
+				ctx := t.Context()
+				if i%2 == 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithCancel(ctx) // a context with a Done channel
+					defer cancel()
+				}
+				if v, err := task.Await(ctx); v != 99 || err != nil {
+					wrong.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if wrong.Load() != 0 {
+			t.Fatalf("%d of 200 awaiters got a wrong result", wrong.Load())
+		}
+	})
+}
+
+func panicky(context.Context) (int, error) { panic("kaboom") }
+
+func TestPanicBecomesError(t *testing.T) {
+	task := async.Spawn(t.Context(), panicky, async.WithName("risky"))
+	_, err := task.Await(t.Context())
+	var pe *async.PanicError
+	if !errors.As(err, &pe) {
+		t.Fatalf("Await error %v, want *PanicError", err)
+	}
+	if pe.Value != "kaboom" || pe.Task != "risky" {
+		t.Errorf("PanicError value %v task %q", pe.Value, pe.Task)
+	}
+	if !strings.Contains(string(pe.Stack), "panicky") {
+		t.Errorf("stack does not show the panicking function:\n%s", pe.Stack)
+	}
+	if task.State() != async.Done {
+		t.Errorf("state %v, want done", task.State())
+	}
+}
+
+func TestPanicWithErrorUnwraps(t *testing.T) {
+	task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) { panic(io.ErrUnexpectedEOF) })
+	if _, err := task.Await(t.Context()); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("err %v, want it to unwrap to the panic's error", err)
+	}
+}
+
+func TestGoexitEndsTaskWithError(t *testing.T) {
+	task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
+		runtime.Goexit()
+		return 1, nil
+	})
+	if _, err := task.Await(t.Context()); !errors.Is(err, async.ErrGoexit) {
+		t.Fatalf("err %v, want ErrGoexit", err)
+	}
+}
+
+func TestNames(t *testing.T) {
+	a := async.Spawn(t.Context(), func(ctx context.Context) (int, error) { return 0, nil })
+	b := async.Spawn(t.Context(), func(ctx context.Context) (int, error) { return 0, nil })
+	a.Await(t.Context())
+	b.Await(t.Context())
+	if !strings.HasPrefix(a.Name(), "Task-") || a.Name() == b.Name() {
+		t.Fatalf("default names %q and %q: want unique Task-N", a.Name(), b.Name())
+	}
+	named := async.Spawn(t.Context(), func(ctx context.Context) (int, error) { return 0, errBoom }, async.WithName("fetch users"))
+	_, err := named.Await(t.Context())
+	if named.Name() != "fetch users" || err == nil {
+		t.Fatalf("name %q", named.Name())
+	}
+	named.SetName("renamed")
+	if named.Name() != "renamed" {
+		t.Fatalf("SetName: name %q", named.Name())
+	}
+}
+
+func TestDoneCallbacks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int32
+		release := make(chan struct{})
+		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
+			<-release
+			return 5, nil
+		})
+		task.AddDoneCallback(func(got *async.Task[int]) {
+			if v, _ := got.Result(); v != 5 {
+				t.Errorf("callback sees result %d", v)
+			}
+			calls.Add(1)
+		})
+		close(release)
+		task.Await(t.Context())
+		synctest.Wait()
+		task.AddDoneCallback(func(*async.Task[int]) { calls.Add(1) }) // after completion: runs at once
+		if got := calls.Load(); got != 2 {
+			t.Fatalf("callbacks ran %d times, want 2 (each once)", got)
+		}
+	})
+}
+
+func TestPanickingCallbackIsReportedNotFatal(t *testing.T) {
+	reported := make(chan error, 1)
+	prev := async.SetUnretrievedErrorHandler(func(task string, err error) { reported <- err })
+	defer async.SetUnretrievedErrorHandler(prev)
+	task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) { return 1, nil })
+	task.Await(t.Context())
+	task.AddDoneCallback(func(*async.Task[int]) { panic("callback bug") })
+	var pe *async.PanicError
+	if err := <-reported; !errors.As(err, &pe) || pe.Value != "callback bug" {
+		t.Fatalf("reported %v, want the callback's panic", err)
+	}
+}
+
+func TestStartAndEndTimes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		created := time.Now()
+		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
+			return 0, sleep(ctx, 3*time.Second)
+		})
+		task.Await(t.Context())
+		if !task.StartTime().Equal(created) {
+			t.Errorf("start %v, want %v", task.StartTime(), created)
+		}
+		if d := task.EndTime().Sub(task.StartTime()); d != 3*time.Second {
+			t.Errorf("end - start = %v, want 3s", d)
+		}
+	})
+}
+
+func TestTaskContextEndsWithTask(t *testing.T) {
+	var inner context.Context
+	task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
+		inner = ctx
+		return 0, nil
+	})
+	task.Await(t.Context())
+	if inner.Err() == nil || context.Cause(inner) != async.ErrTaskReturned {
+		t.Fatalf("task context after return: err %v cause %v", inner.Err(), context.Cause(inner))
+	}
+}
+
+func TestParentCancellationReachesTask(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		parent, cancel := context.WithCancelCause(t.Context())
+		task := async.Spawn(parent, func(ctx context.Context) (int, error) { return 0, sleep(ctx, time.Hour) })
+		synctest.Wait()
+		cancel(errBoom)
+		_, err := task.Await(t.Context())
+		if !task.Cancelled() || !errors.Is(err, errBoom) {
+			t.Fatalf("state %v err %v, want cancelled with the parent's cause", task.State(), err)
+		}
+	})
+}
+
+func TestCurrent(t *testing.T) {
+	if async.Current(t.Context()) != nil {
+		t.Fatal("Current outside any task is not nil")
+	}
+	var inside async.Handle
+	task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
+		derived, cancel := context.WithTimeout(ctx, time.Hour)
+		defer cancel()
+		inside = async.Current(derived)
+		return 0, nil
+	})
+	task.Await(t.Context())
+	if inside == nil || inside.ID() != task.ID() {
+		t.Fatalf("Current inside the task = %v, want the task", inside)
+	}
+}
+
+func TestUnretrievedErrorIsReported(t *testing.T) {
+	reported := make(chan string, 4)
+	prev := async.SetUnretrievedErrorHandler(func(task string, err error) {
+		if errors.Is(err, errBoom) {
+			reported <- task
+		}
+	})
+	defer async.SetUnretrievedErrorHandler(prev)
+
+	func() {
+		forgotten := async.Spawn(t.Context(), func(ctx context.Context) (int, error) { return 0, errBoom }, async.WithName("forgotten"))
+		<-forgotten.Done()
+		retrieved := async.Spawn(t.Context(), func(ctx context.Context) (int, error) { return 0, errBoom }, async.WithName("retrieved"))
+		retrieved.Await(t.Context())
+	}()
+	deadline := time.After(10 * time.Second)
+	for {
+		runtime.GC()
+		select {
+		case name := <-reported:
+			if name != "forgotten" {
+				t.Fatalf("reported %q, whose error was retrieved", name)
+			}
+			// Give the retrieved task's cleanup, if it were wrongly armed, its chance.
+			runtime.GC()
+			runtime.GC()
+			select {
+			case other := <-reported:
+				t.Fatalf("also reported %q", other)
+			case <-time.After(50 * time.Millisecond):
+			}
+			return
+		case <-deadline:
+			t.Fatal("the forgotten task's error was never reported")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
