@@ -89,7 +89,7 @@ func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) err
 	g.closed = true
 	errs, cancelled := g.errs, g.cancelled
 	g.mu.Unlock()
-	g.cancel(errGroupReturned)
+	g.cancel(ErrGroupClosed) // also the cause for tasks added from now on
 
 	if len(errs) > 0 {
 		return &GroupError{Group: g.name, Errors: errs}
@@ -99,8 +99,6 @@ func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) err
 	}
 	return nil
 }
-
-var errGroupReturned = errors.New("async: the group has returned")
 
 // groupTracker is a tracker that also records groups as nodes of the tree.
 type groupTracker interface {
@@ -151,8 +149,7 @@ func Go[T any](g *Group, fn func(context.Context) (T, error), opts ...Option) *T
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
-		t.Cancel(ErrGroupClosed)
-		var zero T
+		var zero T // its context, derived from the group's, is already cancelled with ErrGroupClosed
 		t.finish(zero, nil, false)
 		return t
 	}
