@@ -1,0 +1,192 @@
+package async_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/asyncgo/async"
+)
+
+// after returns a task function that sleeps d and then returns v, or err if
+// err is not nil.
+func after[T any](d time.Duration, v T, err error) func(context.Context) (T, error) {
+	return func(ctx context.Context) (T, error) {
+		if cerr := sleep(ctx, d); cerr != nil {
+			var zero T
+			return zero, cerr
+		}
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return v, nil
+	}
+}
+
+func TestGatherKeepsInputOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		tasks := []*async.Task[string]{
+			async.Spawn(ctx, after(3*time.Second, "slow", nil)),
+			async.Spawn(ctx, after(1*time.Second, "fast", nil)),
+			async.Spawn(ctx, after(2*time.Second, "medium", nil)),
+		}
+		start := time.Now()
+		got, err := async.Gather(ctx, tasks...)
+		if err != nil || len(got) != 3 || got[0] != "slow" || got[1] != "fast" || got[2] != "medium" {
+			t.Fatalf("Gather = %v, %v; want results in input order", got, err)
+		}
+		if elapsed := time.Since(start); elapsed != 3*time.Second {
+			t.Fatalf("took %v, want the slowest task's 3s, not the sum", elapsed)
+		}
+	})
+}
+
+func TestGatherFailsFastAndCancelsTheRest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		slow := async.Spawn(ctx, after(time.Hour, 1, nil))
+		failing := async.Spawn(ctx, after(time.Second, 2, errBoom))
+		start := time.Now()
+		_, err := async.Gather(ctx, slow, failing)
+		if !errors.Is(err, errBoom) {
+			t.Fatalf("err %v, want the failure", err)
+		}
+		if elapsed := time.Since(start); elapsed != time.Second {
+			t.Fatalf("Gather returned after %v, want at once on the failure (1s)", elapsed)
+		}
+		slow.Await(ctx)
+		if !slow.Cancelled() || !errors.Is(slow.Err(), errBoom) {
+			t.Fatalf("other task %v %v, want cancelled with the failure as cause", slow.State(), slow.Err())
+		}
+	})
+}
+
+func TestGatherContextEndCancelsTasks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		task := async.Spawn(t.Context(), after(time.Hour, 1, nil))
+		_, err := async.Gather(ctx, task)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err %v, want the context's", err)
+		}
+		task.Await(t.Context())
+		if !task.Cancelled() {
+			t.Fatalf("task %v, want cancelled", task.State())
+		}
+	})
+}
+
+func TestGatherSettledReturnsEveryOutcome(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		results := async.GatherSettled(ctx,
+			async.Spawn(ctx, after(2*time.Second, "a", nil)),
+			async.Spawn(ctx, after(1*time.Second, "", errBoom)),
+			async.Spawn(ctx, after(3*time.Second, "c", nil)),
+		)
+		if len(results) != 3 || results[0].Value != "a" || !errors.Is(results[1].Err, errBoom) || results[2].Value != "c" {
+			t.Fatalf("results %+v: want a, boom, c — a failure disturbs nobody", results)
+		}
+	})
+}
+
+func TestGatherSettledContextEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		defer cancel()
+		results := async.GatherSettled(ctx,
+			async.Spawn(t.Context(), after(time.Second, 1, nil)),
+			async.Spawn(t.Context(), after(time.Hour, 2, nil)),
+		)
+		if results[0].Value != 1 || results[0].Err != nil {
+			t.Fatalf("finished task: %+v", results[0])
+		}
+		if !errors.Is(results[1].Err, context.Canceled) || !errors.Is(results[1].Err, context.DeadlineExceeded) {
+			t.Fatalf("unfinished task: %+v, want cancelled with the deadline as cause", results[1])
+		}
+	})
+}
+
+func TestGatherFunc(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		got, err := async.GatherFunc(t.Context(), []func(context.Context) (int, error){
+			after(2*time.Second, 20, nil),
+			after(1*time.Second, 10, nil),
+		})
+		if err != nil || got[0] != 20 || got[1] != 10 {
+			t.Fatalf("GatherFunc = %v, %v", got, err)
+		}
+		var stopped atomic.Bool
+		start := time.Now()
+		_, err = async.GatherFunc(t.Context(), []func(context.Context) (int, error){
+			func(ctx context.Context) (int, error) {
+				err := sleep(ctx, time.Hour)
+				stopped.Store(err != nil)
+				return 0, err
+			},
+			after(time.Second, 0, errBoom),
+		})
+		if !errors.Is(err, errBoom) || err.Error() != "function 1: boom" {
+			t.Fatalf("err %v, want the failure with its index", err)
+		}
+		if !stopped.Load() || time.Since(start) != time.Second {
+			t.Fatal("GatherFunc returned before its other function had stopped, or waited for it to finish")
+		}
+	})
+}
+
+func TestMapWithLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		items := make([]int, 30)
+		for i := range items {
+			items[i] = i
+		}
+		var running, peak atomic.Int32
+		start := time.Now()
+		got, err := async.Map(t.Context(), items, func(ctx context.Context, n int) (string, error) {
+			cur := running.Add(1)
+			defer running.Add(-1)
+			for p := peak.Load(); cur > p && !peak.CompareAndSwap(p, cur); p = peak.Load() {
+			}
+			return strconv.Itoa(n * n), sleep(ctx, time.Second)
+		}, async.WithLimit(10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range got {
+			if s != strconv.Itoa(i*i) {
+				t.Fatalf("got[%d] = %q, want %d: results out of order", i, s, i*i)
+			}
+		}
+		if peak.Load() != 10 || time.Since(start) != 3*time.Second {
+			t.Fatalf("peak %d in %v, want 10 at once and 3s", peak.Load(), time.Since(start))
+		}
+	})
+}
+
+func TestMapFailureStopsQueuedItems(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var started atomic.Int32
+		_, err := async.Map(t.Context(), []int{0, 1, 2, 3, 4, 5}, func(ctx context.Context, n int) (int, error) {
+			started.Add(1)
+			if n == 1 {
+				time.Sleep(time.Second) // item 0 has surely started by now
+				return 0, errBoom
+			}
+			return n, sleep(ctx, time.Hour)
+		}, async.WithLimit(2))
+		if !errors.Is(err, errBoom) || err.Error() != "item 1: boom" {
+			t.Fatalf("err %v, want item 1's failure", err)
+		}
+		if started.Load() != 2 {
+			t.Fatalf("%d items started, want 2: queued items must not start after a failure", started.Load())
+		}
+	})
+}
