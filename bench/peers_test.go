@@ -1,0 +1,62 @@
+package bench
+
+import (
+	"errors"
+	"runtime"
+	"strconv"
+	"testing"
+)
+
+// Every benchmark in this package is named Benchmark<Workload>/[n=N/]impl=<name>
+// so that benchstat -col /impl puts the implementations side by side and
+// peerstable.go can rebuild the table in BENCHMARKS.md. The implementations:
+//
+//	floor-wg    bare goroutines and a sync.WaitGroup: the floor
+//	floor-chan  a goroutine and a result channel per task: the floor for futures
+//	async       this library, through the API a user would reach for first
+//	async-*     the same workload through another of this library's APIs
+//	errgroup    golang.org/x/sync/errgroup
+//	conc        github.com/sourcegraph/conc
+//	pond        github.com/alitto/pond/v2
+
+// errBoom is the failure of workload (d).
+var errBoom = errors.New("boom")
+
+// trivial is the work of workloads (a) and (b): cheap enough that only the
+// cost of running it as a task is measured, and not inlined away.
+//
+//go:noinline
+func trivial(i int) int { return i + 1 }
+
+// sink keeps results alive so that the compiler cannot drop the work.
+var sink int
+
+func run(b *testing.B, impl string, f func(b *testing.B)) {
+	b.Run("impl="+impl, func(b *testing.B) {
+		b.ReportAllocs()
+		f(b)
+	})
+}
+
+func sizeName(n int) string { return "n=" + strconv.Itoa(n) }
+
+// perTask reports the time per task, which compares across sizes.
+func perTask(b *testing.B, n int) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/task")
+}
+
+// liveBytes is what the tasks of workload (c) hold: heap in use plus
+// goroutine stacks. Sys is not used because it only ever grows.
+func liveBytes() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse + m.StackInuse
+}
+
+func checkResults(b *testing.B, out []int) {
+	for i, v := range out {
+		if v != i+1 {
+			b.Fatalf("result %d = %d, want %d", i, v, i+1)
+		}
+	}
+}
