@@ -60,8 +60,8 @@ func run(ctx context.Context, w io.Writer) (r Report, err error) {
 	_, r.WaitForErr = async.WaitFor(ctx, time.Second, t) // Python: await asyncio.wait_for(t, 1)
 	r.WaitForTook = time.Since(start)
 	r.TimedOutState, r.TimedOutErr = t.State(), t.Err()
-	fmt.Fprintf(w, "WaitFor:  %v after %v (is ErrTimeout: %v)\n",
-		r.WaitForErr, r.WaitForTook.Round(100*time.Millisecond), errors.Is(r.WaitForErr, async.ErrTimeout))
+	fmt.Fprintf(w, "WaitFor:  at %v: %v (is ErrTimeout: %v)\n",
+		r.WaitForTook.Round(100*time.Millisecond), r.WaitForErr, errors.Is(r.WaitForErr, async.ErrTimeout))
 	fmt.Fprintf(w, "          the task is %v: %v\n", r.TimedOutState, r.TimedOutErr)
 
 	// 2. Await with a deadline: 1s for a 3s task. The task runs on.
