@@ -17,6 +17,10 @@ type Result[T any] struct {
 // have room for every task, so that no callback ever blocks.
 func notifyDone[T any](ch chan<- int, tasks []*Task[T]) {
 	for i, t := range tasks {
+		if t.finished() {
+			ch <- i // no callback to allocate
+			continue
+		}
 		t.onDone(func() { ch <- i })
 	}
 }
