@@ -14,10 +14,16 @@ type node interface {
 	nodeTracker() tracker
 }
 
-// tracker records live tasks for the task tree. It is called at most twice
-// per task: when the task is created and when it finishes.
+// tracker records live tasks for the task tree. For each task whose parent
+// has a tracker, prepare and track are called once while the task is being
+// made and untrack once when it finishes.
 type tracker interface {
-	track(t *taskCore)
+	// prepare returns the context the task's own context is derived from:
+	// ctx itself, or ctx carrying an execution-tracer task. t is not yet
+	// shared with any other goroutine.
+	prepare(t *taskCore, ctx context.Context) context.Context
+	// track records t, which runs fn, as live.
+	track(t *taskCore, fn any)
 	untrack(t *taskCore)
 }
 
@@ -43,6 +49,9 @@ func (c *nodeContext) String() string {
 	}
 	if g, ok := c.owner.(*Group); ok {
 		return "async.GroupContext(" + g.Name() + ")"
+	}
+	if s, ok := c.owner.(*Scope); ok {
+		return "async.ScopeContext(" + s.Name() + ")"
 	}
 	return "async.Context"
 }

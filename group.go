@@ -78,6 +78,13 @@ func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) err
 
 	bodyErr := g.runBody(body)
 
+	if g.track != nil {
+		// The task running the group now waits for the group's tasks.
+		if w := trackedCurrent(ctx); w != nil {
+			prev := w.setAwaiting(waitRecord{target: g})
+			defer w.setAwaiting(prev)
+		}
+	}
 	g.mu.Lock()
 	for g.active > 0 {
 		idle := make(chan struct{})
@@ -145,7 +152,11 @@ func (g *Group) fail(err error) {
 //
 // Options: [WithName].
 func Go[T any](g *Group, fn func(context.Context) (T, error), opts ...Option) *Task[T] {
-	t := newTask(&g.ctx, fn, opts)
+	return goTask(g, fn, fn, opts)
+}
+
+func goTask[T any](g *Group, fn func(context.Context) (T, error), site any, opts []Option) *Task[T] {
+	t := newTask(&g.ctx, fn, site, opts)
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
@@ -168,7 +179,7 @@ func Go[T any](g *Group, fn func(context.Context) (T, error), opts ...Option) *T
 
 // Go adds a task that returns only an error, like errgroup's Go; see [Go].
 func (g *Group) Go(fn func(ctx context.Context) error, opts ...Option) Handle {
-	return Go(g, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }, opts...)
+	return goTask(g, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }, fn, opts)
 }
 
 // taskDone accounts for a finished task and returns the next queued task for

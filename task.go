@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"runtime/trace"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,7 @@ type taskCore struct {
 	up     node            // parent in the task tree
 	group  *Group          // the group that owns the task, if any
 	track  tracker         // records the task for the tree, if anything does
+	slot   trackSlot       // where track recorded the task; owned by the tracker
 
 	wg      sync.WaitGroup // released when the task finishes; lets Await block without a channel
 	started atomic.Int64   // Unix nanoseconds; 0 until the function is entered
@@ -86,6 +88,8 @@ type taskExtra struct {
 	done      chan struct{} // made on demand by Done
 	callbacks []func()
 	progress  progressState
+	awaiting  waitRecord  // what the task is blocked on; kept only for tracked tasks
+	trace     *trace.Task // the execution-tracer task, when a scope traces
 }
 
 // extraLocked returns the task's extra part, making it if needed. t.mu must be held.
@@ -113,12 +117,14 @@ type runner interface {
 //
 // Options: [WithName].
 func Spawn[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...Option) *Task[T] {
-	t := newTask(ctx, fn, opts)
+	t := newTask(ctx, fn, fn, opts)
 	go t.goroutine()
 	return t
 }
 
-func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), opts []Option) *Task[T] {
+// newTask makes a task running fn. site is the function the caller was given
+// (fn, or what fn wraps), which the task tree shows as the task's origin.
+func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), site any, opts []Option) *Task[T] {
 	t := &Task[T]{fn: fn}
 	t.id = lastTaskID.Add(1)
 	if len(opts) > 0 {
@@ -128,6 +134,9 @@ func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), op
 	if up := parentNode(ctx); up != nil {
 		t.up = up
 		t.track = up.nodeTracker()
+		if t.track != nil {
+			ctx = t.track.prepare(&t.taskCore, ctx)
+		}
 	}
 	// The context is made here, not when the task starts, so that Cancel
 	// always has something to cancel and begin needs no lock.
@@ -136,7 +145,7 @@ func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), op
 	t.cancel = cancel
 	t.wg.Add(1)
 	if t.track != nil {
-		t.track.track(&t.taskCore)
+		t.track.track(&t.taskCore, site)
 	}
 	return t
 }
@@ -307,21 +316,35 @@ func (t *taskCore) finished() bool { return State(t.state.Load()).Finished() }
 // context.Canceled) holds and the cause is wrapped).
 func (t *Task[T]) Await(ctx context.Context) (T, error) {
 	if !t.finished() {
-		if stop := ctx.Done(); stop == nil {
-			t.wg.Wait()
-		} else {
-			select {
-			case <-t.Done():
-			case <-stop:
-				if !t.finished() {
-					var zero T
-					return zero, fmt.Errorf("async: awaiting task %q: %w", t.Name(), context.Cause(ctx))
-				}
-			}
+		if err := t.wait(ctx); err != nil {
+			var zero T
+			return zero, err
 		}
 	}
 	t.markRetrieved()
 	return t.val, t.err
+}
+
+// wait blocks until t has finished or ctx ends. A tracked task doing the
+// waiting records what it waits for, so the task tree can show it.
+func (t *taskCore) wait(ctx context.Context) error {
+	if w := trackedCurrent(ctx); w != nil {
+		prev := w.setAwaiting(waitRecord{target: t, deadline: deadlineOf(ctx)})
+		defer w.setAwaiting(prev)
+	}
+	stop := ctx.Done()
+	if stop == nil {
+		t.wg.Wait()
+		return nil
+	}
+	select {
+	case <-t.Done():
+	case <-stop:
+		if !t.finished() {
+			return fmt.Errorf("async: awaiting task %q: %w", t.Name(), context.Cause(ctx))
+		}
+	}
+	return nil
 }
 
 // Result returns the task's result and error without waiting. While the task

@@ -1,0 +1,216 @@
+package async
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultGracePeriod is how long [Run] waits, after main returns, for the
+// tasks it cancels to finish before it reports them as leaks.
+const DefaultGracePeriod = 5 * time.Second
+
+// ErrMainReturned is the cause with which [Run] cancels the tasks still
+// running when main has returned.
+var ErrMainReturned = errors.New("async: main returned")
+
+// RunOption configures [Run].
+type RunOption func(*runConfig)
+
+type runConfig struct {
+	name    string
+	grace   time.Duration
+	notify  bool             // subscribe to SIGINT and SIGTERM
+	signals <-chan os.Signal // used instead when notify is false
+	exit    func(code int)
+	tracing bool
+	stacks  bool
+}
+
+// WithRunName names the scope; the default is "Scope-N". The main task is
+// always called "main".
+func WithRunName(name string) RunOption { return func(c *runConfig) { c.name = name } }
+
+// WithGracePeriod sets how long Run waits for the tasks it cancels after
+// main returns ([DefaultGracePeriod] unless set). With d <= 0 it does not
+// wait: whatever has not finished by then is reported.
+func WithGracePeriod(d time.Duration) RunOption { return func(c *runConfig) { c.grace = d } }
+
+// WithSignals makes Run listen on ch instead of subscribing to SIGINT and
+// SIGTERM itself, so that tests, and programs with signal handling of their
+// own, decide what counts as an interrupt. A nil ch turns signal handling
+// off.
+func WithSignals(ch <-chan os.Signal) RunOption {
+	return func(c *runConfig) { c.notify, c.signals = false, ch }
+}
+
+// WithExit replaces os.Exit as what Run calls on a second signal, with exit
+// status 128 plus the signal's number (130 for SIGINT), as a shell reports
+// it. Run carries on with its shutdown if exit returns.
+func WithExit(exit func(code int)) RunOption { return func(c *runConfig) { c.exit = exit } }
+
+// WithTracing makes every task of the scope a runtime/trace task named after
+// the task, so that `go tool trace` lists tasks by name and attributes
+// regions and logs made with a task's context to it. It costs nothing while
+// the execution tracer is off.
+func WithTracing() RunOption { return func(c *runConfig) { c.tracing = true } }
+
+// WithCreationStacks records the call stack that started each task, shown by
+// snapshots and leak reports: asyncio's debug mode. It costs a few hundred
+// nanoseconds per task. Without it a task's origin is the function it runs,
+// which for a function literal names the file and line where it was written.
+func WithCreationStacks() RunOption { return func(c *runConfig) { c.stacks = true } }
+
+// SignalError is the cause with which [Run] cancels main when the program
+// receives a signal: errors.As finds it in the error Run returns when main
+// gives up because of it.
+type SignalError struct {
+	Signal os.Signal
+}
+
+func (e *SignalError) Error() string { return "async: received signal " + e.Signal.String() }
+
+// LeakError reports the tasks that were still alive a grace period after
+// [Run]'s main returned, although Run had cancelled them. Each goroutine
+// behind them is still running: a task that ignores its context.
+type LeakError struct {
+	Grace time.Duration // how long Run waited
+	Tasks []TaskInfo    // the tasks, oldest first, as a snapshot saw them
+}
+
+func (e *LeakError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "async: %d task(s) still running %v after main returned and they were cancelled:", len(e.Tasks), e.Grace)
+	for _, t := range e.Tasks {
+		fmt.Fprintf(&b, "\n\ttask %d %q %s", t.ID, t.Name, t.State)
+		if t.Origin != "" {
+			fmt.Fprintf(&b, ", created at %s", t.Origin)
+		}
+		if t.Awaiting != nil {
+			fmt.Fprintf(&b, ", awaiting %s", t.Awaiting)
+		}
+	}
+	return b.String()
+}
+
+// Run runs main as the root task of a new [Scope] and returns main's error;
+// it is asyncio.run for Go, and the place for a program's main function.
+//
+// In asyncio, the event loop does two jobs: it switches between coroutines at
+// each await, and it is the registry of every task, which asyncio.run uses to
+// cancel what main leaves behind. In Go the runtime scheduler does the first
+// job, preemptively and on every core, for every goroutine. Run does the
+// second: every task started with main's context, or with the context of a
+// task or group that descends from it, is tracked by the scope while it
+// lives, so that [AllTasks] lists them, a [Snapshot] shows them as a tree and
+// nothing is left running unnoticed.
+//
+// Signals: the first SIGINT or SIGTERM cancels main's context with a
+// [*SignalError] as cause; a second one ends the program at once ([WithExit],
+// [WithSignals]).
+//
+// When main returns, Run cancels every task of the scope that is still
+// running, with cause [ErrMainReturned], and waits up to a grace period
+// ([WithGracePeriod]) for them to finish. Tasks still running after that are
+// reported in a [*LeakError], joined to main's error: errors.As finds it.
+func Run(ctx context.Context, main func(ctx context.Context) error, opts ...RunOption) error {
+	cfg := runConfig{grace: DefaultGracePeriod, notify: true, exit: os.Exit}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	s := newScope(ctx, cfg)
+	defer s.close()
+	defer s.cancel(ErrMainReturned)
+
+	sigs := cfg.signals
+	if cfg.notify {
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(ch)
+		sigs = ch
+	}
+	received := 0
+	onSignal := func(sig os.Signal) {
+		received++
+		if received == 1 {
+			s.cancel(&SignalError{Signal: sig})
+			return
+		}
+		code := 1
+		if n, ok := sig.(syscall.Signal); ok {
+			code = 128 + int(n)
+		}
+		cfg.exit(code)
+	}
+
+	root := newTask(&s.ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, main(ctx) }, main, []Option{WithName("main")})
+	go root.goroutine()
+	for !root.finished() {
+		select {
+		case <-root.Done():
+		case sig := <-sigs:
+			onSignal(sig)
+		}
+	}
+	_, err := root.Result()
+
+	if leaks := s.shutdown(cfg.grace, sigs, onSignal); len(leaks) > 0 {
+		err = errors.Join(err, &LeakError{Grace: cfg.grace, Tasks: leaks})
+	}
+	return err
+}
+
+// shutdown cancels every live task and waits up to grace for the scope to
+// empty. It returns the tasks that are still alive then.
+func (s *Scope) shutdown(grace time.Duration, sigs <-chan os.Signal, onSignal func(os.Signal)) []TaskInfo {
+	s.cancel(ErrMainReturned)
+	expired := make(chan struct{})
+	if grace > 0 {
+		timer := time.AfterFunc(grace, func() { close(expired) })
+		defer timer.Stop()
+	} else {
+		close(expired)
+	}
+	// A task may start others while it stops, so look again until a look
+	// finds nothing, or time is up.
+	for {
+		live := s.Tasks()
+		if len(live) == 0 {
+			return nil
+		}
+		for _, t := range live {
+			// Tasks started with context.WithoutCancel escape the scope's
+			// cancellation; cancel each directly too.
+			t.Cancel(ErrMainReturned)
+		}
+		for _, t := range live {
+			for waiting := true; waiting; {
+				select {
+				case <-t.Done():
+					waiting = false
+				case sig := <-sigs:
+					onSignal(sig)
+				case <-expired:
+					return s.leaked()
+				}
+			}
+		}
+	}
+}
+
+func (s *Scope) leaked() []TaskInfo {
+	var out []TaskInfo
+	for _, t := range s.Snapshot().Nodes {
+		if t.Kind == KindTask {
+			out = append(out, t)
+		}
+	}
+	return out
+}

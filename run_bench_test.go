@@ -1,0 +1,110 @@
+package async_test
+
+import (
+	"context"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/asyncgo/async"
+)
+
+// spawnAwait starts n trivial tasks with ctx and awaits each, b.N times.
+func spawnAwait(b *testing.B, ctx context.Context, n int) {
+	b.ReportAllocs()
+	tasks := make([]*async.Task[int], n)
+	for b.Loop() {
+		for i := range tasks {
+			tasks[i] = async.Spawn(ctx, trivial)
+		}
+		for _, t := range tasks {
+			if _, err := t.Await(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/task")
+}
+
+// BenchmarkTracking measures what a scope's task tracking costs on the
+// spawn+await benchmark. All three start tasks from a cancellable context,
+// since a task's context is one: "untracked" from a plain
+// context.WithCancel, "tracked" from main's context inside async.Run, where
+// every task is recorded in the scope's registry and removed when it ends.
+// "background" is the cheapest case, context.Background, for reference.
+func BenchmarkTracking(b *testing.B) {
+	for _, n := range []int{1, 1000} {
+		b.Run("n="+strconv.Itoa(n)+"/background", func(b *testing.B) {
+			spawnAwait(b, context.Background(), n)
+		})
+		b.Run("n="+strconv.Itoa(n)+"/untracked", func(b *testing.B) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			spawnAwait(b, ctx, n)
+		})
+		b.Run("n="+strconv.Itoa(n)+"/tracked", func(b *testing.B) {
+			err := async.Run(context.Background(), func(ctx context.Context) error {
+				spawnAwait(b, ctx, n)
+				return nil
+			}, async.WithSignals(nil))
+			if err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
+
+// holdTasks starts n tasks in a group limited to one running task, whose
+// first task blocks until release is closed: every task is live and tracked
+// but only one has a goroutine, so a million fit in memory. It returns once
+// the tasks exist.
+func holdTasks(ctx context.Context, n int, release <-chan struct{}, ready chan<- struct{}) error {
+	return async.WithGroup(ctx, func(ctx context.Context, g *async.Group) error {
+		g.Go(func(ctx context.Context) error {
+			async.Report(ctx, 1, 2, "holding")
+			<-release
+			return nil
+		}, async.WithName("holder"))
+		for range n - 1 {
+			g.Go(func(context.Context) error { return nil })
+		}
+		close(ready)
+		return nil
+	}, async.WithLimit(1), async.WithName("million"))
+}
+
+// BenchmarkSnapshot takes a snapshot of a scope with n live tasks: its time
+// and, in B/op, the memory the snapshot itself allocates.
+func BenchmarkSnapshot(b *testing.B) {
+	for _, n := range []int{1000, 1000000} {
+		b.Run("tasks="+strconv.Itoa(n), func(b *testing.B) {
+			release, ready := make(chan struct{}), make(chan struct{})
+			done := make(chan error, 1)
+			var scope *async.Scope
+			go func() {
+				done <- async.Run(context.Background(), func(ctx context.Context) error {
+					scope = async.ScopeOf(ctx)
+					return holdTasks(ctx, n, release, ready)
+				}, async.WithSignals(nil))
+			}()
+			<-ready
+			runtime.GC()
+			b.ReportAllocs()
+			b.ResetTimer()
+			var nodes int
+			for b.Loop() {
+				nodes = len(scope.Snapshot().Nodes)
+			}
+			b.StopTimer()
+			close(release)
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+			// main, the group and its n tasks.
+			if want := n + 2; nodes != want {
+				b.Fatalf("snapshot has %d nodes, want %d", nodes, want)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/snapshot")
+		})
+	}
+}

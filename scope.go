@@ -1,0 +1,268 @@
+package async
+
+import (
+	"context"
+	"reflect"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Scope is the root of a task tree, made by [Run]: asyncio's event loop seen
+// as a registry. Every task and group started, directly or through other
+// tasks, with the context [Run] hands to main belongs to the scope, which
+// knows which of them are alive, what each is doing and who started it.
+//
+// Tasks started outside any scope are not tracked and cost nothing extra.
+type Scope struct {
+	id      uint64
+	name    string
+	ctx     nodeContext
+	cancel  context.CancelCauseFunc
+	created time.Time
+	tracing bool // each task is also a runtime/trace task
+	stacks  bool // record every task's creation stack
+
+	shards [trackShards]trackShard
+
+	groupsMu sync.Mutex
+	groups   map[*Group]struct{}
+}
+
+// trackShards spreads the registry over independent locks, so that the
+// goroutine starting tasks and the goroutines finishing them rarely meet.
+const trackShards = 64
+
+// trackShard holds live tasks in slots. A finished task's slot is cleared and
+// reused, so the registry never holds a finished task, and adding or removing
+// one is a slice store under an uncontended lock.
+type trackShard struct {
+	mu    sync.Mutex
+	slots []trackEntry
+	free  []uint32
+	live  int
+	_     [64]byte // keep neighbouring shards' locks off one cache line
+}
+
+// trackEntry is what the registry knows about a live task beyond the task.
+type trackEntry struct {
+	task  *taskCore
+	fn    uintptr   // entry of the function the task runs
+	stack []uintptr // creation stack, with WithCreationStacks only
+}
+
+// trackSlot is where in the registry a task is recorded.
+type trackSlot struct {
+	shard, index uint32
+}
+
+var lastScopeID atomic.Uint64
+
+// liveScopes holds the scopes of every [Run] in progress, for [Scopes].
+var liveScopes struct {
+	sync.Mutex
+	list []*Scope
+}
+
+func newScope(ctx context.Context, cfg runConfig) *Scope {
+	s := &Scope{
+		id:      lastScopeID.Add(1),
+		name:    cfg.name,
+		created: time.Now(),
+		tracing: cfg.tracing,
+		stacks:  cfg.stacks,
+		groups:  make(map[*Group]struct{}),
+	}
+	if s.name == "" {
+		s.name = "Scope-" + strconv.FormatUint(s.id, 10)
+	}
+	sctx, cancel := context.WithCancelCause(ctx)
+	s.ctx = nodeContext{Context: sctx, owner: s}
+	s.cancel = cancel
+	liveScopes.Lock()
+	liveScopes.list = append(liveScopes.list, s)
+	liveScopes.Unlock()
+	return s
+}
+
+func (s *Scope) close() {
+	liveScopes.Lock()
+	liveScopes.list = slices.DeleteFunc(liveScopes.list, func(x *Scope) bool { return x == s })
+	liveScopes.Unlock()
+}
+
+// Scopes returns the scopes of every [Run] in progress, oldest first. The
+// debug handler uses it to show every task tree in the process.
+func Scopes() []*Scope {
+	liveScopes.Lock()
+	defer liveScopes.Unlock()
+	return slices.Clone(liveScopes.list)
+}
+
+// ScopeOf returns the scope that ctx's tasks belong to, or nil if ctx is not
+// inside a [Run].
+func ScopeOf(ctx context.Context) *Scope {
+	n := parentNode(ctx)
+	if n == nil {
+		return nil
+	}
+	s, _ := n.nodeTracker().(*Scope)
+	return s
+}
+
+// AllTasks returns every live task of ctx's scope (asyncio.all_tasks), in
+// the order they were created, or nil if ctx is not inside a [Run].
+func AllTasks(ctx context.Context) []Handle {
+	if s := ScopeOf(ctx); s != nil {
+		return s.Tasks()
+	}
+	return nil
+}
+
+// Name returns the scope's name, given with [WithRunName] or "Scope-N".
+func (s *Scope) Name() string { return s.name }
+
+// ID returns the scope's number, unique among scopes in the process.
+func (s *Scope) ID() uint64 { return s.id }
+
+// Tasks returns the scope's live tasks, in the order they were created.
+func (s *Scope) Tasks() []Handle {
+	var out []*taskCore
+	s.eachTask(func(e *trackEntry) { out = append(out, e.task) })
+	slices.SortFunc(out, func(a, b *taskCore) int { return cmpUint(a.id, b.id) })
+	hs := make([]Handle, len(out))
+	for i, t := range out {
+		hs[i] = t
+	}
+	return hs
+}
+
+// Len returns how many of the scope's tasks are alive.
+func (s *Scope) Len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += sh.live
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// eachTask calls f for every live task, one shard at a time, with that
+// shard locked: f must be quick and must not start or finish tasks.
+func (s *Scope) eachTask(f func(*trackEntry)) {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for j := range sh.slots {
+			if e := &sh.slots[j]; e.task != nil {
+				f(e)
+			}
+		}
+		sh.mu.Unlock()
+	}
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (s *Scope) nodeTracker() tracker { return s }
+
+func (s *Scope) track(t *taskCore, fn any) {
+	e := trackEntry{task: t, fn: reflect.ValueOf(fn).Pointer()}
+	if s.stacks {
+		var pcs [32]uintptr
+		// The library's own frames are dropped when the stack is shown.
+		n := runtime.Callers(2, pcs[:])
+		e.stack = slices.Clone(pcs[:n])
+	}
+	shard := uint32(t.id % trackShards)
+	sh := &s.shards[shard]
+	sh.mu.Lock()
+	var i uint32
+	if n := len(sh.free); n > 0 {
+		i = sh.free[n-1]
+		sh.free = sh.free[:n-1]
+		sh.slots[i] = e
+	} else {
+		i = uint32(len(sh.slots))
+		sh.slots = append(sh.slots, e)
+	}
+	sh.live++
+	t.slot = trackSlot{shard: shard, index: i}
+	sh.mu.Unlock()
+}
+
+func (s *Scope) untrack(t *taskCore) {
+	sh := &s.shards[t.slot.shard]
+	sh.mu.Lock()
+	sh.slots[t.slot.index] = trackEntry{}
+	sh.live--
+	if sh.live == 0 {
+		// Every slot is free: start over rather than keep a long free list.
+		sh.slots, sh.free = sh.slots[:0], sh.free[:0]
+	} else {
+		sh.free = append(sh.free, t.slot.index)
+	}
+	sh.mu.Unlock()
+	if s.tracing {
+		endTrace(t)
+	}
+}
+
+func (s *Scope) trackGroup(g *Group) {
+	s.groupsMu.Lock()
+	s.groups[g] = struct{}{}
+	s.groupsMu.Unlock()
+}
+
+func (s *Scope) untrackGroup(g *Group) {
+	s.groupsMu.Lock()
+	delete(s.groups, g)
+	s.groupsMu.Unlock()
+}
+
+// waitRecord is what a tracked task is blocked on: a task (in Await or
+// WaitFor) or a group (at the end of WithGroup), and the deadline of the
+// wait, if it has one.
+type waitRecord struct {
+	target   node
+	deadline int64 // Unix nanoseconds; 0 for none
+}
+
+// trackedCurrent returns the task running with ctx if a scope tracks it.
+func trackedCurrent(ctx context.Context) *taskCore {
+	if t, ok := Current(ctx).(*taskCore); ok && t.track != nil {
+		return t
+	}
+	return nil
+}
+
+// setAwaiting records what t is blocked on and returns what it was before,
+// so that nested waits restore it.
+func (t *taskCore) setAwaiting(w waitRecord) waitRecord {
+	t.mu.Lock()
+	x := t.extraLocked()
+	prev := x.awaiting
+	x.awaiting = w
+	t.mu.Unlock()
+	return prev
+}
+
+func deadlineOf(ctx context.Context) int64 {
+	if d, ok := ctx.Deadline(); ok {
+		return d.UnixNano()
+	}
+	return 0
+}

@@ -1,0 +1,39 @@
+package async
+
+import (
+	"context"
+	"runtime/trace"
+)
+
+// The execution tracer integration: with [WithTracing], each task of a scope
+// is a runtime/trace task named after it, begun when the task is made and
+// ended when it finishes, so `go tool trace` can list tasks by name, show
+// their duration and group the goroutines, regions and logs that belong to
+// each. When the option is off, or the tracer is not running, nothing here
+// is reached, or only trace.IsEnabled is.
+
+// prepare makes the task a runtime/trace task when the scope traces and the
+// execution tracer is on. The task's context derives from the trace
+// context, so regions and logs inside the task, and its child tasks, are
+// attributed to it.
+func (s *Scope) prepare(t *taskCore, ctx context.Context) context.Context {
+	if !s.tracing || !trace.IsEnabled() {
+		return ctx
+	}
+	tctx, tt := trace.NewTask(ctx, t.nameLocked())
+	t.extra = &taskExtra{trace: tt}
+	return tctx
+}
+
+// endTrace ends t's trace task, if it has one.
+func endTrace(t *taskCore) {
+	t.mu.Lock()
+	var tt *trace.Task
+	if t.extra != nil {
+		tt, t.extra.trace = t.extra.trace, nil
+	}
+	t.mu.Unlock()
+	if tt != nil {
+		tt.End()
+	}
+}
