@@ -121,7 +121,8 @@ ok_count() {
 	esac
 }
 
-# measure TOOL LIST: run once; append "tool list wall_s rss_kb ok rc" to results.
+# measure TOOL LIST: run once; append "tool list wall_s rss_kb ok rc cpu_s" to
+# results.
 measure() {
 	local tool=$1 list=$2 out="$work/out.$1.$2" tv="$work/time.$1.$2"
 	local -a cmd
@@ -134,11 +135,12 @@ measure() {
 	wait "$run_pid" || rc=$?
 	run_pid=""
 	end=$(date +%s%N)
-	local rss ok
+	local rss ok cpu
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tv" 2>/dev/null || true)
+	cpu=$(awk -F': ' '/User time|System time/ { t += $2 } END { printf "%.2f", t }' "$tv" 2>/dev/null || true)
 	if [[ $tool == fetchall ]]; then ok=$(ok_count "$tool" "$out.records"); else ok=$(ok_count "$tool" "$out"); fi
-	printf '%s %s %s %s %s %s\n' "$tool" "$list" "$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) / 1e9 }')" \
-		"${rss:-0}" "${ok:-0}" "$rc" >>"$work/results"
+	printf '%s %s %s %s %s %s %s\n' "$tool" "$list" "$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) / 1e9 }')" \
+		"${rss:-0}" "${ok:-0}" "$rc" "${cpu:-0}" >>"$work/results"
 	((rc == 0)) || log "  $tool on $list exited $rc: $(tail -c 300 "$out.err")"
 	rm -f "$out.records"
 }
@@ -169,22 +171,24 @@ elapsed=$(($(date +%s) - started))
 
 # --- report ----------------------------------------------------------------
 
-# best TOOL LIST: "wall rss ok rc" — best wall, highest RSS, fewest ok, worst rc.
+# best TOOL LIST: "wall rss ok rc cpu" — best wall, highest RSS, fewest ok,
+# a failing rc, least CPU.
 best() {
 	awk -v t="$1" -v l="$2" '$1 == t && $2 == l {
 		if (!n || $3 < w) w = $3
 		if ($4 > r) r = $4
 		if (!n || $5 < ok) ok = $5
 		if ($6 != 0) rc = $6
+		if (!n || $7 < cpu) cpu = $7
 		n++
-	} END { if (n) printf "%s %s %s %d\n", w, r, ok, rc }' "$work/results"
+	} END { if (n) printf "%s %s %s %d %s\n", w, r, ok, rc, cpu }' "$work/results"
 }
 urls_in() { wc -l <"$work/$1.txt" | tr -d ' '; }
 
 table="$work/table.md"
 {
-	echo "| list | fetcher | wall (s) | requests/s | peak RSS (MB) | ok / URLs |"
-	echo "|---|---|--:|--:|--:|--:|"
+	echo "| list | fetcher | wall (s) | requests/s | CPU (s) | peak RSS (MB) | ok / URLs |"
+	echo "|---|---|--:|--:|--:|--:|--:|"
 	for list in a b k m; do
 		n=$(urls_in "$list")
 		case $list in
@@ -193,20 +197,20 @@ table="$work/table.md"
 		k) name="memory, 1,000" ;;
 		m) name="memory, $(commas "$n")" ;;
 		esac
-		[[ $list == a ]] && echo "| $name | physical limit | $limit_a | $(awk -v n="$n" -v w="$limit_a" 'BEGIN { printf "%.0f", n / w }') | | |"
+		[[ $list == a ]] && echo "| $name | physical limit | $limit_a | $(awk -v n="$n" -v w="$limit_a" 'BEGIN { printf "%.0f", n / w }') | | | |"
 		list_tools=(fetchall floor aiohttp curl)
 		[[ $list == [km] ]] && list_tools=(fetchall)
 		for tool in "${list_tools[@]}"; do
-			read -r w r ok rc <<<"$(best "$tool" "$list")" || true
+			read -r w r ok rc cpu <<<"$(best "$tool" "$list")" || true
 			if [[ -z ${w:-} ]]; then
-				echo "| $name | $tool | not run | | | |"
+				echo "| $name | $tool | not run | | | | |"
 				continue
 			fi
 			note=""
 			((rc == 0)) || note=" (exit $rc)"
-			awk -v name="$name" -v t="$tool" -v w="$w" -v r="$r" -v ok="$ok" -v n="$n" -v note="$note" \
-				'BEGIN { printf "| %s | %s | %.3f | %.0f | %.1f | %d / %d%s |\n", name, t, w, n / w, r / 1024, ok, n, note }'
-			unset w r ok rc
+			awk -v name="$name" -v t="$tool" -v w="$w" -v r="$r" -v ok="$ok" -v n="$n" -v note="$note" -v cpu="$cpu" \
+				'BEGIN { printf "| %s | %s | %.3f | %.0f | %.2f | %.1f | %d / %d%s |\n", name, t, w, n / w, cpu, r / 1024, ok, n, note }'
+			unset w r ok rc cpu
 		done
 	done
 } >"$table"
@@ -229,12 +233,14 @@ targets="$work/targets.md"
 		echo "- (a) within 5% of the physical limit: fetchall not run"
 	fi
 	if [[ -n ${fb_w:-} ]]; then
-		echo "- (b) at least 5× aiohttp's requests/s: $(awk -v f="$fb_w" -v p="$pb_w" 'BEGIN { printf "%.2f×", p / f }') —" \
+		echo "- (b) at least 5× aiohttp's requests/s: $(awk -v f="$fb_w" -v p="$pb_w" 'BEGIN { printf "%.2f×", p / f }')" \
+			"(the floor reaches $(awk -v f="$lb_w" -v p="$pb_w" 'BEGIN { printf "%.2f×", p / f }')) —" \
 			"$(verdict "$(awk -v f="$fb_w" -v p="$pb_w" 'BEGIN { print (p / f >= 5) }')")"
 		echo "- (b) within 15% of the floor (wall time): $(awk -v f="$fb_w" -v l="$lb_w" 'BEGIN { printf "%+.1f%%", (f / l - 1) * 100 }') —" \
 			"$(verdict "$(awk -v f="$fb_w" -v l="$lb_w" 'BEGIN { print (f <= 1.15 * l) }')")"
 	else
-		echo "- (b) 5× aiohttp and within 15% of the floor: fetchall not run"
+		echo "- (b) 5× aiohttp and within 15% of the floor: fetchall not run; the floor reaches" \
+			"$(awk -v f="$lb_w" -v p="$pb_w" 'BEGIN { printf "%.2f×", p / f }') aiohttp's requests/s"
 	fi
 	if [[ -n ${m_rss:-} && -n ${k_rss:-} ]]; then
 		echo "- peak RSS on $(commas "$RSS_LINES") lines within 20% of 1,000 lines:" \
@@ -268,7 +274,8 @@ section="$work/section.md"
 	echo "semaphore, nothing recorded), bench/fetch/aiohttp_fetch.py (asyncio + aiohttp in the"
 	echo "seed's pattern) and \`curl --parallel --parallel-max $CONCURRENCY\` (bodies to /dev/null, a"
 	echo "status line per URL). Wall time is the best of $REPEATS runs, start-up included; peak RSS"
-	echo "is the highest of them (\`/usr/bin/time -v\`). (a): $delayed of 2,000 URLs wait ${delay_ms} ms, so"
+	echo "is the highest of them and CPU the least user+system time of the fetcher alone"
+	echo "(\`/usr/bin/time -v\`); the server uses the same cores. (a): $delayed of 2,000 URLs wait ${delay_ms} ms, so"
 	echo "the physical limit is $delayed × ${delay_ms} ms / $CONCURRENCY = $limit_a s."
 	echo
 	cat "$table"
