@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+
+	"github.com/asyncgo/async"
+	"github.com/asyncgo/async/fetch"
+)
+
+// execute runs the job as an async task, drives the progress bar from the
+// task's progress reports, then writes the listing, timeline and summary,
+// and returns the exit status.
+func (j *job) execute(ctx context.Context) int {
+	var failed atomic.Int64
+	j.cfg.OnRecord = func(r *fetch.Record) {
+		if r.Failed() {
+			failed.Add(1)
+		}
+	}
+	f, err := fetch.New(j.cfg)
+	if err != nil {
+		fmt.Fprintf(j.stderr, "fetchall: %v\n", err)
+		return exitUsage
+	}
+	defer f.Close()
+
+	task := async.Spawn(ctx, func(ctx context.Context) (*fetch.Summary, error) {
+		return f.Run(ctx, j.src, j.sink)
+	}, async.WithName("fetchall"))
+	if j.showBar {
+		bar := newProgressBar(j.stderr, j.cfg.Total, &failed)
+		for p := range task.WatchProgress(context.Background()) {
+			bar.update(p)
+		}
+		bar.finish(ctx.Err() != nil)
+	}
+	sum, err := task.Await(context.Background())
+	if ferr := j.flushOut(); ferr != nil && err == nil {
+		err = fmt.Errorf("%w: %w", fetch.ErrOutput, ferr)
+	}
+	if sum == nil { // interrupted before the first URL was read
+		fmt.Fprintln(j.stderr, "fetchall: interrupted")
+		return exitInterrupted
+	}
+
+	status := exitOK
+	switch {
+	case errors.Is(err, fetch.ErrInterrupted):
+		status = exitInterrupted
+	case errors.Is(err, fetch.ErrInput):
+		fmt.Fprintf(j.stderr, "fetchall: %v\n", err)
+		status = exitUsage
+	case err != nil:
+		fmt.Fprintf(j.stderr, "fetchall: %v\n", err)
+		status = exitFailures
+	case sum.Inputs == 0:
+		fmt.Fprintf(j.stderr, "fetchall: no URLs in %s\n", j.emptyHint)
+		return exitUsage
+	case sum.Failures() > 0:
+		status = exitFailures
+	}
+
+	if j.timeline != "" {
+		if err := writeTimeline(j.timeline, sum); err != nil {
+			fmt.Fprintf(j.stderr, "fetchall: cannot write the timeline: %v\n", unwrapPath(err))
+			status = max(status, exitFailures)
+		}
+	}
+	if j.sorted {
+		writeSorted(j.report, sum)
+	}
+	if !j.quiet {
+		fmt.Fprint(j.report, sum.Text())
+		if sum.Interrupted {
+			fmt.Fprintln(j.report, "  interrupted: records of URLs not finished say \"cancelled\"; -resume with the output skips the ones done")
+		}
+	}
+	return status
+}
+
+func writeTimeline(name string, sum *fetch.Summary) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := fetch.WriteTimeline(f, "fetchall timeline", sum.Records(), sum.Wall); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeSorted lists every URL from fastest to slowest, the output of the
+// program this tool grew from.
+func writeSorted(w interface{ Write([]byte) (int, error) }, sum *fetch.Summary) {
+	recs := sum.Records()
+	fmt.Fprintf(w, "%d URLs from fastest to slowest:\n", len(recs))
+	for _, r := range recs {
+		what := fmt.Sprint(r.Status)
+		if r.Error != "" {
+			what = r.Error
+		}
+		dur := "-"
+		if r.Attempts > 0 && r.Outcome != fetch.Cancelled {
+			dur = fmt.Sprint(r.Duration.Round(100_000))
+		}
+		fmt.Fprintf(w, "  %9s  %s  %s\n", dur, r.URL, what)
+	}
+}

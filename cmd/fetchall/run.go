@@ -1,0 +1,378 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asyncgo/async/fetch"
+)
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitFailures    = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// usageError is a mistake on the command line or in the input files: it is
+// reported in one line and exits 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// run is the whole command, with its environment passed in so that tests
+// run it in-process. ctx ending is an interrupt (Ctrl-C).
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "demo" {
+		return runDemo(ctx, args[1:], stdout, stderr)
+	}
+	job, err := parseArgs(args, stdin, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "fetchall: %v (see fetchall -h)\n", err)
+		return exitUsage
+	}
+	defer job.close()
+	return job.execute(ctx)
+}
+
+// job is a parsed command line, ready to execute.
+type job struct {
+	cfg       fetch.Config
+	src       iter.Seq2[fetch.Input, error]
+	sink      fetch.Sink
+	quiet     bool
+	sorted    bool
+	timeline  string
+	stderr    io.Writer // progress and errors
+	report    io.Writer // summary and sorted listing
+	closers   []io.Closer
+	flushOut  func() error
+	showBar   bool
+	emptyHint string
+}
+
+func (j *job) close() {
+	for _, c := range j.closers {
+		c.Close()
+	}
+}
+
+const usageText = `Usage: fetchall [flags] [URL ...]
+       fetchall demo [flags]
+
+Fetch many URLs concurrently; write one record per URL to stdout (or -o)
+as each completes, then a summary on stderr. URLs come from the arguments or,
+with -i, from a file or stdin: one per line; blank lines and # comments are
+skipped. The list is streamed, so its length does not matter.
+
+"fetchall demo" starts a built-in server on 127.0.0.1 and fetches a
+generated list from it: no network needed.
+
+Exit status: 0 all succeeded, 1 some failed, 2 usage error, 130 interrupted.
+Ctrl-C stops dispatching and cancels requests in flight (their records say
+so); a second Ctrl-C exits at once.
+
+Flags:
+`
+
+// parseArgs turns the command line into a job; every problem is a
+// *usageError (or flag.ErrHelp after printing the usage).
+func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, error) {
+	fs := flag.NewFlagSet("fetchall", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		input, output, format, resume, timeline, data string
+		maxBody                                       = sizeValue(0)
+		headers                                       []string
+		j                                             = &job{stderr: stderr, report: stderr}
+		cfg                                           = &j.cfg
+		retries                                       int
+		maxRedirects                                  int
+	)
+	fs.StringVar(&input, "i", "", "read URLs from `FILE`, one per line (- for stdin)")
+	fs.StringVar(&output, "o", "", "write records to `FILE` instead of stdout")
+	fs.StringVar(&format, "f", "jsonl", "record `format`: jsonl, csv or table")
+	fs.BoolVar(&j.quiet, "q", false, "no progress bar and no summary")
+	fs.BoolVar(&j.sorted, "sorted", false, "after the run, list every URL from fastest to slowest (keeps all records in memory)")
+	fs.StringVar(&timeline, "timeline", "", "write an HTML timeline of every request to `FILE` (keeps all records in memory)")
+	fs.StringVar(&resume, "resume", "", "skip URLs that have an ok record in the JSON Lines `FILE` of an earlier run (with -o FILE, the same file is appended to)")
+	fs.IntVar(&cfg.Concurrency, "c", 32, "fetch at most `N` URLs at once")
+	fs.IntVar(&cfg.PerHost, "per-host", 0, "fetch at most `N` URLs of one host at once (0: no limit but -c)")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "send at most `R` requests per second in all (0: no limit)")
+	fs.Float64Var(&cfg.HostRate, "host-rate", 0, "send at most `R` requests per second to each host (0: no limit)")
+	fs.StringVar(&cfg.Method, "X", "GET", "request `method`")
+	fs.Func("H", "add a request `header` \"Name: value\" (repeatable)", func(v string) error {
+		headers = append(headers, v)
+		return nil
+	})
+	fs.StringVar(&data, "d", "", "send `BODY` with every request (@FILE reads it from FILE)")
+	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "give up an attempt after `D`, body included")
+	fs.IntVar(&retries, "retries", 2, "retry network errors, timeouts, 429 and 5xx up to `N` times, with backoff and Retry-After")
+	fs.DurationVar(&cfg.MaxRetryAfter, "max-retry-after", 60*time.Second, "honour a Retry-After of at most `D`; a longer one fails the URL")
+	fs.IntVar(&maxRedirects, "max-redirects", 10, "follow at most `N` redirects (0: report the 3xx itself)")
+	fs.Var(&maxBody, "max-body", "read at most `SIZE` of each body (like 10MB or 512KiB; 0: no cap); longer bodies are marked truncated")
+	fs.StringVar(&cfg.SaveDir, "save", "", "save each body in `DIR` under a safe name (line number and URL)")
+	fs.BoolVar(&cfg.SHA256, "sha256", false, "record the SHA-256 of each body")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return nil, err
+		}
+		return nil, &usageError{err.Error()}
+	}
+
+	switch {
+	case cfg.Concurrency < 1:
+		return nil, usagef("-c must be at least 1")
+	case cfg.PerHost < 0 || cfg.Rate < 0 || cfg.HostRate < 0:
+		return nil, usagef("-per-host, -rate and -host-rate must not be negative")
+	case cfg.Timeout <= 0:
+		return nil, usagef("-timeout must be positive")
+	case retries < 0:
+		return nil, usagef("-retries must not be negative")
+	case maxRedirects < 0:
+		return nil, usagef("-max-redirects must not be negative")
+	case cfg.MaxRetryAfter <= 0:
+		return nil, usagef("-max-retry-after must be positive")
+	}
+	cfg.Retries = max(retries, -1)
+	if retries == 0 {
+		cfg.Retries = -1
+	}
+	cfg.MaxRedirects = maxRedirects
+	if maxRedirects == 0 {
+		cfg.MaxRedirects = -1
+	}
+	cfg.MaxBody = int64(maxBody)
+	cfg.Method = strings.ToUpper(cfg.Method)
+	if !validToken(cfg.Method) {
+		return nil, usagef("-X %q is not a valid method", cfg.Method)
+	}
+	if len(headers) > 0 {
+		cfg.Header = http.Header{}
+		for _, h := range headers {
+			name, value, ok := strings.Cut(h, ":")
+			name = strings.TrimSpace(name)
+			if !ok || !validToken(name) {
+				return nil, usagef("-H %q: want \"Name: value\"", h)
+			}
+			cfg.Header.Add(name, strings.TrimSpace(value))
+		}
+	}
+	if data != "" {
+		if name, ok := strings.CutPrefix(data, "@"); ok {
+			b, err := os.ReadFile(name)
+			if err != nil {
+				return nil, usagef("cannot read the request body: %v", err)
+			}
+			cfg.Body = b
+		} else {
+			cfg.Body = []byte(data)
+		}
+	}
+	if cfg.SaveDir != "" {
+		if st, err := os.Stat(cfg.SaveDir); err != nil || !st.IsDir() {
+			return nil, usagef("-save %s: not a directory", cfg.SaveDir)
+		}
+	}
+	j.sorted = j.sorted && !j.quiet
+	j.timeline = timeline
+	cfg.KeepRecords = j.sorted || timeline != ""
+
+	// Input.
+	switch {
+	case input != "" && fs.NArg() > 0:
+		return nil, usagef("give URLs as arguments or with -i, not both")
+	case input == "" && fs.NArg() == 0:
+		return nil, usagef("no URLs: give them as arguments, or with -i FILE (-i - for stdin)")
+	case input == "-":
+		j.src = fetch.Lines(stdin)
+		j.emptyHint = "stdin"
+	case input != "":
+		f, err := os.Open(input)
+		if err != nil {
+			return nil, usagef("cannot read the URL list: %v", unwrapPath(err))
+		}
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			f.Close()
+			return nil, usagef("cannot read the URL list: %s is a directory", input)
+		}
+		j.closers = append(j.closers, f)
+		j.src = fetch.Lines(f)
+		j.emptyHint = input
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			cfg.Total = -1 // counted once we know a bar is shown
+		}
+	default:
+		j.src = fetch.Slice(fs.Args())
+		cfg.Total = int64(fs.NArg())
+		j.emptyHint = "the arguments"
+	}
+
+	// Resume.
+	appendOut := false
+	if resume != "" {
+		rf, err := os.Open(resume)
+		switch {
+		case errors.Is(err, os.ErrNotExist) && resume == output:
+			// The first run of a resumable command line: nothing to skip.
+		case err != nil:
+			return nil, usagef("cannot read -resume file: %v", unwrapPath(err))
+		default:
+			done, _, err := fetch.LoadSucceeded(rf)
+			rf.Close()
+			if err != nil {
+				return nil, usagef("cannot read -resume file: %v", err)
+			}
+			cfg.Skip = func(u string) bool { _, ok := done[u]; return ok }
+		}
+		appendOut = resume == output
+	}
+
+	// Output.
+	var out io.Writer = stdout
+	if output != "" {
+		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		if appendOut {
+			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		}
+		f, err := os.OpenFile(output, flags, 0o644)
+		if err != nil {
+			return nil, usagef("cannot write records: %v", unwrapPath(err))
+		}
+		j.closers = append(j.closers, f)
+		out = f
+	}
+	bw := bufio.NewWriterSize(out, 64<<10)
+	j.flushOut = bw.Flush
+	switch format {
+	case "jsonl", "json":
+		j.sink = flushing{fetch.NewJSONLWriter(bw), bw}
+	case "csv":
+		j.sink = flushing{fetch.NewCSVWriter(bw), bw}
+	case "table":
+		j.sink = flushing{fetch.NewTableWriter(bw), bw}
+	default:
+		return nil, usagef("-f %q: want jsonl, csv or table", format)
+	}
+	j.showBar = !j.quiet && isTerminal(stderr)
+	if cfg.Total < 0 {
+		cfg.Total = 0
+		if j.showBar {
+			cfg.Total = countLines(input)
+		}
+	}
+	return j, nil
+}
+
+// flushing flushes the buffered output after every record, so that a
+// record is on disk (a checkpoint for -resume) as soon as it is written,
+// at one write per record.
+type flushing struct {
+	fetch.Sink
+	bw *bufio.Writer
+}
+
+func (f flushing) Write(rec *fetch.Record) error {
+	if err := f.Sink.Write(rec); err != nil {
+		return err
+	}
+	return f.bw.Flush()
+}
+
+// countLines counts the URLs in a file for the progress bar's total, in a
+// quick pass that holds one line at a time. It returns 0 (unknown) if the
+// file cannot be read.
+func countLines(name string) int64 {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	var n int64
+	for _, err := range fetch.Lines(f) {
+		if err != nil {
+			return 0
+		}
+		n++
+	}
+	return n
+}
+
+// unwrapPath drops the "open" verb from a path error: "x: no such file or
+// directory" reads better in a one-line message.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// sizeValue is a byte count flag that accepts units: 10MB, 512KiB, 1G.
+type sizeValue int64
+
+func (s *sizeValue) String() string { return strconv.FormatInt(int64(*s), 10) }
+
+func (s *sizeValue) Set(v string) error {
+	n, err := parseSize(v)
+	if err != nil {
+		return err
+	}
+	*s = sizeValue(n)
+	return nil
+}
+
+func parseSize(v string) (int64, error) {
+	t := strings.TrimSpace(strings.ToUpper(v))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000},
+		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}} {
+		if rest, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = strings.TrimSpace(rest), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("want a size like 1048576, 512KiB or 10MB")
+	}
+	return n * mult, nil
+}

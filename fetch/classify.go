@@ -1,0 +1,56 @@
+package fetch
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"syscall"
+)
+
+// errTooManyRedirects is returned by the client's redirect check.
+var errTooManyRedirects = errors.New("too many redirects")
+
+// classify returns the error kind of a failed attempt and whether another
+// attempt might succeed. Order matters: a timeout can wrap a network error.
+func classify(err error) (kind string, retryable bool) {
+	var (
+		dnsErr  *net.DNSError
+		certErr *tls.CertificateVerificationError
+		unkAuth x509.UnknownAuthorityError
+		hostErr x509.HostnameError
+		invErr  x509.CertificateInvalidError
+		recErr  tls.RecordHeaderError
+		opErr   *net.OpError
+		netErr  net.Error
+	)
+	switch {
+	case errors.Is(err, errTooManyRedirects):
+		return KindRedirects, false
+	case errors.Is(err, errSave):
+		return KindSave, false
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return KindTimeout, true
+	case errors.As(err, &dnsErr):
+		return KindDNS, dnsErr.IsTemporary || dnsErr.IsTimeout
+	case errors.As(err, &certErr), errors.As(err, &unkAuth), errors.As(err, &hostErr),
+		errors.As(err, &invErr), errors.As(err, &recErr):
+		return KindTLS, false
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return KindRefused, true
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return KindReset, true
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return KindConnect, true
+	}
+	return KindNetwork, true
+}
+
+// retryableStatus reports whether a response status is worth another
+// attempt: 429 and the server errors that are usually transient.
+func retryableStatus(code int) bool {
+	return code == 429 || code == 408 || (code >= 500 && code <= 599 && code != 501 && code != 505)
+}

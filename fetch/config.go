@@ -1,0 +1,141 @@
+package fetch
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Config says how to fetch. The zero value is usable: every zero field gets
+// the default named in its comment.
+type Config struct {
+	// Concurrency caps the requests in flight (default 32). It also bounds
+	// how far input is read ahead: the engine reads the next URL only when
+	// a slot is free.
+	Concurrency int
+	// PerHost caps the requests in flight to one host (host:port); 0 means
+	// no cap beyond Concurrency.
+	PerHost int
+	// Rate caps requests (attempts, retries included) per second across the
+	// run; 0 means no rate limit. Burst is the token bucket's size (default 1).
+	Rate  float64
+	Burst int
+	// HostRate caps attempts per second to each host; 0 means none.
+	HostRate float64
+
+	// Method is the request method (default GET); Header is sent with every
+	// request; Body, when not nil, is sent with every attempt.
+	Method string
+	Header http.Header
+	Body   []byte
+
+	// Timeout bounds each attempt, from sending the request to the end of
+	// its body, redirects included (default 30s). Time spent queued does
+	// not count.
+	Timeout time.Duration
+	// Retries is how many times a failed attempt is retried (default 2; a
+	// negative value means none). Network errors, timeouts, 429 and 5xx are
+	// retried; other statuses are final.
+	Retries int
+	// RetryBase and RetryMax shape the exponential backoff between attempts:
+	// the n-th retry waits a random time in [d/2, d] where
+	// d = min(RetryBase·2^(n-1), RetryMax) (defaults 250ms and 10s).
+	RetryBase time.Duration
+	RetryMax  time.Duration
+	// MaxRetryAfter is the longest Retry-After the engine honours (default
+	// 60s). A response asking for a longer wait is final, with error kind
+	// retry_after_too_long, rather than retried early against the server's
+	// wish. While a Retry-After runs, the whole host is paused.
+	MaxRetryAfter time.Duration
+
+	// MaxRedirects is how many redirects are followed (default 10); a
+	// negative value means none: the 3xx response is the result.
+	MaxRedirects int
+	// MaxBody caps the bytes read from each body; 0 means no cap. A longer
+	// body is cut there and its record marked Truncated, which is not a
+	// failure.
+	MaxBody int64
+	// SaveDir, when set, is a directory where each body is saved under a
+	// safe name made from the line number and the URL (see [SafeName]).
+	// Bodies are otherwise read, counted and dropped.
+	SaveDir string
+	// SHA256 records the hex SHA-256 of each body read.
+	SHA256 bool
+
+	// Total is the number of inputs, when the caller knows it; it is passed
+	// on in progress reports so that a bar can show done/total and an ETA.
+	Total int64
+	// Skip, when set, is asked about every input before dispatch: URLs for
+	// which it returns true get a Skipped outcome (counted, not written to
+	// the sink: their record is in an earlier run's output).
+	Skip func(url string) bool
+	// OnRecord, when set, is called with every record (skipped ones too)
+	// after the sink, one call at a time; it must not keep the pointer.
+	OnRecord func(rec *Record)
+	// KeepRecords keeps every record in the summary, for the listing sorted
+	// by duration and for the timeline. Memory then grows with the list.
+	KeepRecords bool
+	// Transport, when set, replaces the engine's own transport (for tests
+	// and custom dialing). The engine's transport is sized to the limits.
+	Transport http.RoundTripper
+	// UserAgent is sent unless Header sets one (default "fetchall/1").
+	UserAgent string
+}
+
+// withDefaults returns c with every zero field set to its default, or an
+// error for values that make no sense.
+func (c Config) withDefaults() (Config, error) {
+	var errs []error
+	if c.Concurrency < 0 || c.PerHost < 0 || c.Burst < 0 {
+		errs = append(errs, errors.New("concurrency, per-host limit and burst must not be negative"))
+	}
+	if c.Rate < 0 || c.HostRate < 0 {
+		errs = append(errs, errors.New("rates must not be negative"))
+	}
+	if c.Timeout < 0 || c.RetryBase < 0 || c.RetryMax < 0 || c.MaxRetryAfter < 0 {
+		errs = append(errs, errors.New("durations must not be negative"))
+	}
+	if c.MaxBody < 0 {
+		errs = append(errs, errors.New("body cap must not be negative"))
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("fetch: bad config: %w", errors.Join(errs...))
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 32
+	}
+	if c.PerHost > c.Concurrency {
+		c.PerHost = c.Concurrency
+	}
+	if c.Burst == 0 {
+		c.Burst = 1
+	}
+	if c.Method == "" {
+		c.Method = http.MethodGet
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 30 * time.Second
+	}
+	if c.Retries == 0 {
+		c.Retries = 2
+	} else if c.Retries < 0 {
+		c.Retries = 0
+	}
+	if c.RetryBase == 0 {
+		c.RetryBase = 250 * time.Millisecond
+	}
+	if c.RetryMax == 0 {
+		c.RetryMax = 10 * time.Second
+	}
+	if c.MaxRetryAfter == 0 {
+		c.MaxRetryAfter = 60 * time.Second
+	}
+	if c.MaxRedirects == 0 {
+		c.MaxRedirects = 10
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = "fetchall/1"
+	}
+	return c, nil
+}

@@ -1,0 +1,226 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/asyncgo/async"
+	"golang.org/x/time/rate"
+)
+
+// Fetcher fetches URLs as its [Config] says. It is safe for concurrent use;
+// runs share its connection pool and rate limits.
+type Fetcher struct {
+	cfg     Config
+	client  *http.Client
+	limiter *rate.Limiter // nil when there is no global rate
+	hosts   *hostTable
+}
+
+// New returns a Fetcher for cfg, or an error if cfg holds impossible values.
+func New(cfg Config) (*Fetcher, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	f := &Fetcher{cfg: cfg, hosts: newHostTable(cfg.PerHost, cfg.HostRate)}
+	if cfg.Rate > 0 {
+		f.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), cfg.Burst)
+	}
+	tr := cfg.Transport
+	if tr == nil {
+		tr = newTransport(cfg)
+	}
+	f.client = &http.Client{Transport: tr, CheckRedirect: f.checkRedirect}
+	return f, nil
+}
+
+// Config returns the fetcher's configuration with defaults filled in.
+func (f *Fetcher) Config() Config { return f.cfg }
+
+// newTransport returns a transport whose idle pool matches the limits: a
+// pool smaller than the concurrency would close and redial connections all
+// run long (net/http keeps only 2 idle connections per host by default).
+func newTransport(cfg Config) *http.Transport {
+	perHost := cfg.Concurrency
+	if cfg.PerHost > 0 {
+		perHost = cfg.PerHost
+	}
+	dialer := &net.Dialer{Timeout: min(cfg.Timeout, 10*time.Second), KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          cfg.Concurrency,
+		MaxIdleConnsPerHost:   perHost,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   min(cfg.Timeout, 10*time.Second),
+		ExpectContinueTimeout: time.Second,
+		// Bodies are counted and hashed as the server sent them, as curl
+		// does without --compressed.
+		DisableCompression: true,
+	}
+}
+
+func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
+	if f.cfg.MaxRedirects < 0 {
+		return http.ErrUseLastResponse
+	}
+	if len(via) > f.cfg.MaxRedirects {
+		return fmt.Errorf("%w: stopped after %d", errTooManyRedirects, f.cfg.MaxRedirects)
+	}
+	return nil
+}
+
+// Close closes the idle connections of the fetcher's own transport.
+func (f *Fetcher) Close() { f.client.CloseIdleConnections() }
+
+// Sink receives the records of a run, one call at a time, in completion
+// order. It must not keep the pointer after Write returns. An error from
+// Write stops the run.
+type Sink interface {
+	Write(rec *Record) error
+}
+
+// SinkFunc adapts a function to a [Sink].
+type SinkFunc func(rec *Record) error
+
+// Write calls fn(rec).
+func (fn SinkFunc) Write(rec *Record) error { return fn(rec) }
+
+// ErrInput and ErrOutput mark the errors Run returns when it cannot read
+// its source or write to its sink.
+var (
+	ErrInput  = errors.New("fetch: reading input")
+	ErrOutput = errors.New("fetch: writing records")
+)
+
+// ErrInterrupted is the error Run returns, wrapping the context's cause,
+// when its context ended before every input was fetched.
+var ErrInterrupted = errors.New("fetch: run interrupted")
+
+// Run fetches every input of src, at most Concurrency at a time, and writes
+// exactly one record per input to sink (skipped inputs excepted; they are
+// counted in the summary) as each finishes. It returns when every input read
+// has its record.
+//
+// src is read lazily: the next input is taken only when a slot is free, so
+// memory does not grow with the length of the list. When ctx ends, Run stops
+// reading, cancels the requests in flight, writes a Cancelled record for
+// each of them and for the input it had read but not started, and returns
+// the summary with an error wrapping [ErrInterrupted] and ctx's cause.
+// A read error from src stops the run the same way after the requests in
+// flight finish, and is returned; so is a sink error.
+//
+// If ctx belongs to an async task, Run reports its progress there with
+// [async.Report]: records done out of [Config.Total].
+func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sink) (*Summary, error) {
+	start := time.Now()
+	sum := newSummary(start, f.cfg.KeepRecords)
+	runCtx, cancelRun := context.WithCancelCause(ctx)
+	defer cancelRun(nil)
+
+	var (
+		mu      sync.Mutex
+		done    int64
+		sinkErr error
+	)
+	emit := func(rec *Record) {
+		mu.Lock()
+		defer mu.Unlock()
+		if rec.Outcome != Skipped && sinkErr == nil {
+			if err := sink.Write(rec); err != nil {
+				sinkErr = fmt.Errorf("%w: %w", ErrOutput, err)
+				cancelRun(sinkErr)
+			}
+		}
+		sum.add(rec)
+		if f.cfg.OnRecord != nil {
+			f.cfg.OnRecord(rec)
+		}
+		done++
+		async.Report(ctx, done, f.cfg.Total, "")
+	}
+
+	slots := make(chan struct{}, f.cfg.Concurrency)
+	var srcErr error
+	_ = async.WithGroup(runCtx, func(gctx context.Context, g *async.Group) error {
+		for in, err := range src {
+			if err != nil {
+				srcErr = fmt.Errorf("%w: %w", ErrInput, err)
+				return nil
+			}
+			if rec := f.precheck(in, start); rec != nil {
+				emit(rec)
+				continue
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-gctx.Done():
+			}
+			if gctx.Err() != nil {
+				emit(cancelledRecord(in, start, 0, context.Cause(gctx)))
+				return nil
+			}
+			g.Go(func(tctx context.Context) error {
+				defer func() { <-slots }()
+				rec := f.do(tctx, in, start)
+				emit(&rec)
+				return nil
+			}, async.WithName(in.URL))
+		}
+		return nil
+	}, async.WithLimit(f.cfg.Concurrency), async.WithName("fetch.Run"))
+
+	sum.finish(time.Now())
+	switch {
+	case sinkErr != nil:
+		return sum, sinkErr
+	case ctx.Err() != nil:
+		sum.Interrupted = true
+		return sum, fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
+	case srcErr != nil:
+		return sum, srcErr
+	}
+	return sum, nil
+}
+
+// precheck returns the record of an input that needs no request: one that
+// is invalid or skipped. It returns nil for an input to fetch.
+func (f *Fetcher) precheck(in Input, start time.Time) *Record {
+	rec := &Record{Line: in.Line, URL: in.URL, Start: time.Since(start)}
+	if in.Err != nil {
+		rec.Outcome, rec.ErrorKind, rec.Error = Invalid, KindInvalidURL, in.Err.Error()
+		return rec
+	}
+	if _, err := ParseURL(in.URL); err != nil {
+		rec.Outcome, rec.ErrorKind, rec.Error = Invalid, KindInvalidURL, err.Error()
+		if errors.Is(err, ErrUnsupportedScheme) {
+			rec.ErrorKind = KindUnsupportedScheme
+		}
+		return rec
+	}
+	if f.cfg.Skip != nil && f.cfg.Skip(in.URL) {
+		rec.Outcome = Skipped
+		return rec
+	}
+	return nil
+}
+
+func cancelledRecord(in Input, start time.Time, attempts int, cause error) *Record {
+	msg := "cancelled before the request was sent"
+	if attempts > 0 {
+		msg = "cancelled while in flight"
+	}
+	if cause != nil && !errors.Is(cause, context.Canceled) {
+		msg += ": " + cause.Error()
+	}
+	return &Record{Line: in.Line, URL: in.URL, Outcome: Cancelled, Attempts: attempts,
+		ErrorKind: KindCancelled, Error: msg, Start: time.Since(start)}
+}

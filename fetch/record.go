@@ -1,0 +1,85 @@
+package fetch
+
+import (
+	"time"
+)
+
+// Outcome is how the fetch of one URL ended.
+type Outcome string
+
+// The outcomes. Only OK counts as a success; Skipped URLs were not fetched
+// because an earlier run already fetched them (see [Config.Skip]).
+const (
+	OK        Outcome = "ok"         // a final response with status below 400
+	HTTPError Outcome = "http_error" // a final response with status 400 or above
+	Failed    Outcome = "error"      // no usable response: network, timeout, TLS, redirects
+	Invalid   Outcome = "invalid"    // the input is not a fetchable URL
+	Cancelled Outcome = "cancelled"  // the run was cancelled before the fetch finished
+	Skipped   Outcome = "skipped"    // already fetched by an earlier run
+)
+
+// Succeeded reports whether the outcome counts as a success for the exit
+// status: OK, or Skipped (its success was recorded by an earlier run).
+func (o Outcome) Succeeded() bool { return o == OK || o == Skipped }
+
+// Error kinds, the machine-readable class of a record's error.
+const (
+	KindInvalidURL        = "invalid_url"
+	KindUnsupportedScheme = "unsupported_scheme"
+	KindDNS               = "dns"
+	KindRefused           = "connection_refused"
+	KindReset             = "connection_reset"
+	KindConnect           = "connect"
+	KindTLS               = "tls"
+	KindTimeout           = "timeout"
+	KindRedirects         = "too_many_redirects"
+	KindHTTP              = "http_status"
+	KindRetryAfter        = "retry_after_too_long"
+	KindSave              = "save"
+	KindCancelled         = "cancelled"
+	KindNetwork           = "network"
+)
+
+// Record is the result of fetching one input URL: exactly one per input, in
+// completion order. Durations cover the last attempt's timings except
+// Duration, which runs from the first attempt to the end of the last body,
+// retry waits included; time spent queued for a concurrency slot, the host
+// or the rate limit is kept apart in Queued.
+type Record struct {
+	Line      int     `json:"line"`
+	URL       string  `json:"url"`
+	FinalURL  string  `json:"final_url,omitempty"`
+	Outcome   Outcome `json:"outcome"`
+	Status    int     `json:"status,omitempty"`
+	Bytes     int64   `json:"bytes"`
+	Truncated bool    `json:"truncated,omitempty"` // the body was longer than the cap
+	Attempts  int     `json:"attempts"`
+	ErrorKind string  `json:"error_kind,omitempty"`
+	Error     string  `json:"error,omitempty"`
+	SHA256    string  `json:"sha256,omitempty"`
+	SavedAs   string  `json:"saved_as,omitempty"`
+	Reused    bool    `json:"reused,omitempty"` // the last attempt reused a kept-alive connection
+
+	Start    time.Duration `json:"-"` // when the fetch started, since the run began
+	Duration time.Duration `json:"-"` // first attempt to the end of the last body
+	Queued   time.Duration `json:"-"` // waiting for the host slot, a host pause or the rate limit
+	Retried  time.Duration `json:"-"` // sleeping between attempts
+	DNS      time.Duration `json:"-"`
+	Connect  time.Duration `json:"-"`
+	TLS      time.Duration `json:"-"`
+	TTFB     time.Duration `json:"-"` // from sending the request to the first response byte
+}
+
+// Failed reports whether the record counts as a failure (not OK, skipped or
+// cancelled).
+func (r *Record) Failed() bool {
+	return r.Outcome == HTTPError || r.Outcome == Failed || r.Outcome == Invalid
+}
+
+// StatusClass returns "2xx", "3xx", "4xx", "5xx", "1xx" or "none".
+func (r *Record) StatusClass() string {
+	if r.Status < 100 || r.Status > 599 {
+		return "none"
+	}
+	return string(rune('0'+r.Status/100)) + "xx"
+}

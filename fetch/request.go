@@ -1,0 +1,352 @@
+package fetch
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/asyncgo/async"
+)
+
+// Do fetches one URL with retries, as Run does for each input, and returns
+// its record. It does not take a concurrency slot (Run does); the per-host
+// limits and rate limits apply.
+func (f *Fetcher) Do(ctx context.Context, in Input) Record {
+	start := time.Now()
+	if rec := f.precheck(in, start); rec != nil {
+		return *rec
+	}
+	return f.do(ctx, in, start)
+}
+
+// do fetches a valid input: it waits for its host, then makes attempts
+// until one is final or the retries are spent.
+func (f *Fetcher) do(ctx context.Context, in Input, runStart time.Time) Record {
+	rec := Record{Line: in.Line, URL: in.URL, Start: time.Since(runStart)}
+	u, _ := url.Parse(in.URL) // precheck has validated it
+	h := f.hosts.acquire(hostKey(u))
+	defer f.hosts.release(h)
+
+	queued := time.Now()
+	if h.slots != nil {
+		select {
+		case h.slots <- struct{}{}:
+			defer func() { <-h.slots }()
+		case <-ctx.Done():
+			return *cancelledRecord(in, runStart, 0, context.Cause(ctx))
+		}
+	}
+	var first time.Time
+	for attempt := 1; ; attempt++ {
+		waitStart := time.Now()
+		if err := f.waitTurn(ctx, h); err != nil {
+			return f.cancelled(rec, attempt-1, ctx)
+		}
+		now := time.Now()
+		if attempt == 1 {
+			rec.Queued = now.Sub(queued)
+			first = now
+		} else {
+			rec.Queued += now.Sub(waitStart)
+		}
+		res := f.attempt(ctx, in, u)
+		rec.Attempts = attempt
+		res.fill(&rec)
+		rec.Duration = time.Since(first)
+		if ctx.Err() != nil && res.err != nil {
+			return f.cancelled(rec, attempt, ctx)
+		}
+
+		wait, retry := f.nextWait(&rec, res, attempt)
+		if retry && wait > 0 {
+			if res.status == 429 || res.status == 503 {
+				f.hosts.pause(h, time.Now().Add(wait))
+			}
+			if err := sleep(ctx, wait); err != nil {
+				rec.Retried += wait
+				return f.cancelled(rec, attempt, ctx)
+			}
+			rec.Retried += wait
+		}
+		if !retry {
+			rec.Duration = time.Since(first)
+			return rec
+		}
+	}
+}
+
+// cancelled turns rec into a Cancelled record, keeping what it measured.
+func (f *Fetcher) cancelled(rec Record, attempts int, ctx context.Context) Record {
+	c := cancelledRecord(Input{Line: rec.Line, URL: rec.URL}, time.Time{}, attempts, context.Cause(ctx))
+	rec.Outcome, rec.ErrorKind, rec.Error, rec.Attempts = c.Outcome, c.ErrorKind, c.Error, attempts
+	rec.SavedAs = ""
+	return rec
+}
+
+// waitTurn waits for the host's pause and rate, then the global rate.
+func (f *Fetcher) waitTurn(ctx context.Context, h *host) error {
+	if err := f.hosts.waitTurn(ctx, h); err != nil {
+		return err
+	}
+	if f.limiter != nil {
+		return f.limiter.Wait(ctx)
+	}
+	return nil
+}
+
+// nextWait decides, after attempt n, whether to try again and after how
+// long, and sets rec's outcome for the case it does not.
+func (f *Fetcher) nextWait(rec *Record, res *attemptResult, n int) (time.Duration, bool) {
+	retryable := false
+	switch {
+	case res.err != nil:
+		rec.Outcome = Failed
+		rec.ErrorKind, retryable = classify(res.err)
+		rec.Error = res.err.Error()
+	case res.status >= 400:
+		rec.Outcome, rec.ErrorKind = HTTPError, KindHTTP
+		rec.Error = fmt.Sprintf("%d %s", res.status, http.StatusText(res.status))
+		retryable = retryableStatus(res.status)
+	default:
+		rec.Outcome, rec.ErrorKind, rec.Error = OK, "", ""
+		return 0, false
+	}
+	if !retryable || n > f.cfg.Retries {
+		return 0, false
+	}
+	if res.hasRetryAfter {
+		if res.retryAfter > f.cfg.MaxRetryAfter {
+			rec.ErrorKind = KindRetryAfter
+			rec.Error += fmt.Sprintf(" (Retry-After %s is longer than the %s allowed)", res.retryAfter, f.cfg.MaxRetryAfter)
+			return 0, false
+		}
+		return res.retryAfter, true
+	}
+	return backoff(n, f.cfg.RetryBase, f.cfg.RetryMax), true
+}
+
+// attemptResult is what one attempt learnt.
+type attemptResult struct {
+	status        int
+	finalURL      string
+	bytes         int64
+	truncated     bool
+	sha           string
+	saved         string
+	err           error
+	retryAfter    time.Duration
+	hasRetryAfter bool
+	timings
+}
+
+func (r *attemptResult) fill(rec *Record) {
+	rec.Status, rec.FinalURL, rec.Bytes, rec.Truncated = r.status, r.finalURL, r.bytes, r.truncated
+	rec.SHA256, rec.SavedAs = r.sha, r.saved
+	rec.DNS, rec.Connect, rec.TLS, rec.TTFB, rec.Reused = r.dns, r.connect, r.tls, r.ttfb, r.reused
+}
+
+// attempt sends one request, following redirects, and reads the body,
+// all within the per-attempt timeout.
+func (f *Fetcher) attempt(ctx context.Context, in Input, u *url.URL) *attemptResult {
+	res := new(attemptResult)
+	_, err := async.Timeout(ctx, f.cfg.Timeout, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, f.send(ctx, in, u, res)
+	}, async.WithName("request"))
+	if err != nil {
+		var te *async.TimeoutError
+		if errors.As(err, &te) {
+			err = fmt.Errorf("%w (%s)", context.DeadlineExceeded, phase(res))
+		}
+		res.err = err
+	}
+	return res
+}
+
+// phase names what a timed-out attempt was doing, for its error message.
+func phase(res *attemptResult) string {
+	if res.status == 0 {
+		return "no response"
+	}
+	return fmt.Sprintf("reading body after %d bytes", res.bytes)
+}
+
+func (f *Fetcher) send(ctx context.Context, in Input, u *url.URL, res *attemptResult) error {
+	tr := &tracer{start: time.Now()}
+	ctx = httptrace.WithClientTrace(ctx, tr.clientTrace())
+	defer func() { res.timings = tr.result() }()
+
+	var body io.Reader
+	if f.cfg.Body != nil {
+		body = bytes.NewReader(f.cfg.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, f.cfg.Method, u.String(), body)
+	if err != nil {
+		return err
+	}
+	for k, vs := range f.cfg.Header {
+		req.Header[k] = vs
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", f.cfg.UserAgent)
+	}
+	if host := req.Header.Get("Host"); host != "" {
+		req.Host = host
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	res.status = resp.StatusCode
+	res.finalURL = resp.Request.URL.String()
+	if retryableStatus(resp.StatusCode) {
+		res.retryAfter, res.hasRetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return f.readBody(ctx, in, resp, res)
+}
+
+// readBody reads the body up to the cap, counting, hashing and saving it
+// as asked, and keeping nothing in memory.
+func (f *Fetcher) readBody(ctx context.Context, in Input, resp *http.Response, res *attemptResult) error {
+	var (
+		w    io.Writer = io.Discard
+		sum  hash.Hash
+		file *os.File
+	)
+	if f.cfg.SHA256 {
+		sum = sha256.New()
+		w = sum
+	}
+	if f.cfg.SaveDir != "" {
+		name := filepath.Join(f.cfg.SaveDir, SafeName(in.Line, in.URL))
+		var err error
+		if file, err = os.Create(name); err != nil {
+			return fmt.Errorf("%w: %w", errSave, err)
+		}
+		if sum != nil {
+			w = io.MultiWriter(saveWriter{file}, sum)
+		} else {
+			w = saveWriter{file}
+		}
+	}
+	var r io.Reader = resp.Body
+	if f.cfg.MaxBody > 0 {
+		r = io.LimitReader(resp.Body, f.cfg.MaxBody)
+	}
+	_, err := io.Copy(counting{w, &res.bytes}, r)
+	if err == nil && f.cfg.MaxBody > 0 && res.bytes == f.cfg.MaxBody {
+		var one [1]byte
+		if n, _ := io.ReadFull(resp.Body, one[:]); n == 1 {
+			res.truncated = true
+		}
+	}
+	if file != nil {
+		if cerr := file.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("%w: %w", errSave, cerr)
+		}
+		if err != nil {
+			os.Remove(file.Name())
+		} else {
+			res.saved = file.Name()
+		}
+	}
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if sum != nil && err == nil {
+		res.sha = hex.EncodeToString(sum.Sum(nil))
+	}
+	return err
+}
+
+// saveWriter marks write errors as errors saving the body, which are not
+// worth a retry, unlike errors reading it.
+type saveWriter struct{ f *os.File }
+
+func (s saveWriter) Write(p []byte) (int, error) {
+	n, err := s.f.Write(p)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", errSave, err)
+	}
+	return n, err
+}
+
+// counting counts the bytes written through it.
+type counting struct {
+	w io.Writer
+	n *int64
+}
+
+func (c counting) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	*c.n += int64(n)
+	return n, err
+}
+
+// timings is the breakdown of one attempt, from its trace.
+type timings struct {
+	dns, connect, tls, ttfb time.Duration
+	reused                  bool
+}
+
+// tracer collects httptrace events. The transport may call them from its
+// dialing goroutines, so they take a lock.
+type tracer struct {
+	mu                            sync.Mutex
+	start                         time.Time
+	dnsStart, connStart, tlsStart time.Time
+	t                             timings
+}
+
+func (tr *tracer) clientTrace() *httptrace.ClientTrace {
+	lock := func(fn func()) { tr.mu.Lock(); fn(); tr.mu.Unlock() }
+	return &httptrace.ClientTrace{
+		DNSStart: func(httptrace.DNSStartInfo) { lock(func() { tr.dnsStart = time.Now() }) },
+		DNSDone: func(httptrace.DNSDoneInfo) {
+			lock(func() { tr.t.dns += time.Since(tr.dnsStart) })
+		},
+		ConnectStart: func(string, string) {
+			lock(func() {
+				if tr.connStart.IsZero() {
+					tr.connStart = time.Now()
+				}
+			})
+		},
+		ConnectDone: func(_, _ string, err error) {
+			lock(func() {
+				if err == nil && !tr.connStart.IsZero() {
+					tr.t.connect += time.Since(tr.connStart)
+					tr.connStart = time.Time{}
+				}
+			})
+		},
+		TLSHandshakeStart: func() { lock(func() { tr.tlsStart = time.Now() }) },
+		TLSHandshakeDone: func(tls.ConnectionState, error) {
+			lock(func() { tr.t.tls += time.Since(tr.tlsStart) })
+		},
+		GotConn:              func(i httptrace.GotConnInfo) { lock(func() { tr.t.reused = i.Reused }) },
+		GotFirstResponseByte: func() { lock(func() { tr.t.ttfb = time.Since(tr.start) }) },
+	}
+}
+
+func (tr *tracer) result() timings {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return tr.t
+}

@@ -1,0 +1,227 @@
+package fetch
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Summary describes a run: counts, timing, throughput and latency. Its
+// memory is fixed whatever the length of the list (latency percentiles come
+// from a log-scale histogram with 1% resolution), unless
+// [Config.KeepRecords] asked it to keep every record.
+type Summary struct {
+	Inputs      int64             // records, skipped inputs included
+	Outcomes    map[Outcome]int64 // count per outcome
+	Statuses    map[string]int64  // count per status class ("2xx", …, "none")
+	Bytes       int64             // body bytes read
+	Wall        time.Duration     // from the start of the run to its end
+	Busy        time.Duration     // the sum of all request durations
+	Fastest     *Record           // the quickest fetched record, nil if none
+	Slowest     *Record           // the slowest fetched record, nil if none
+	Interrupted bool              // the run was cancelled before its end
+
+	start   time.Time
+	keep    bool
+	records []Record
+	hist    histogram
+}
+
+func newSummary(start time.Time, keep bool) *Summary {
+	return &Summary{start: start, keep: keep, Outcomes: map[Outcome]int64{}, Statuses: map[string]int64{}}
+}
+
+// add counts a record; the run calls it one record at a time.
+func (s *Summary) add(rec *Record) {
+	s.Inputs++
+	s.Outcomes[rec.Outcome]++
+	if rec.Outcome == Skipped || rec.Outcome == Invalid {
+		return
+	}
+	s.Statuses[rec.StatusClass()]++
+	s.Bytes += rec.Bytes
+	if s.keep {
+		s.records = append(s.records, *rec)
+	}
+	if rec.Outcome == Cancelled || rec.Attempts == 0 {
+		return
+	}
+	s.Busy += rec.Duration
+	s.hist.add(rec.Duration)
+	if s.Fastest == nil || rec.Duration < s.Fastest.Duration {
+		c := *rec
+		s.Fastest = &c
+	}
+	if s.Slowest == nil || rec.Duration > s.Slowest.Duration {
+		c := *rec
+		s.Slowest = &c
+	}
+}
+
+func (s *Summary) finish(end time.Time) { s.Wall = end.Sub(s.start) }
+
+// Failures returns how many inputs failed: HTTP errors, other errors and
+// invalid URLs.
+func (s *Summary) Failures() int64 {
+	return s.Outcomes[HTTPError] + s.Outcomes[Failed] + s.Outcomes[Invalid]
+}
+
+// Measured returns how many records have a duration (fetched, whatever the
+// result, and not cancelled).
+func (s *Summary) Measured() int64 { return s.hist.n }
+
+// Gain returns the sum of request durations divided by the wall time: how
+// many times faster the run was than fetching one URL after another.
+func (s *Summary) Gain() float64 {
+	if s.Wall <= 0 {
+		return 0
+	}
+	return float64(s.Busy) / float64(s.Wall)
+}
+
+// Throughput returns records per second of wall time.
+func (s *Summary) Throughput() float64 {
+	if s.Wall <= 0 {
+		return 0
+	}
+	return float64(s.Inputs-s.Outcomes[Skipped]) / s.Wall.Seconds()
+}
+
+// Percentile returns the duration below which p percent (0–100) of the
+// measured requests fall, within 1%, or 0 if none was measured.
+func (s *Summary) Percentile(p float64) time.Duration { return s.hist.percentile(p) }
+
+// Max returns the longest request duration.
+func (s *Summary) Max() time.Duration { return s.hist.max }
+
+// Records returns the kept records sorted from fastest to slowest (records
+// without a duration, such as invalid ones, last, in input order). It is
+// empty unless [Config.KeepRecords] was set.
+func (s *Summary) Records() []Record {
+	out := slices.Clone(s.records)
+	slices.SortStableFunc(out, func(a, b Record) int {
+		am, bm := a.Attempts > 0 && a.Outcome != Cancelled, b.Attempts > 0 && b.Outcome != Cancelled
+		if am != bm {
+			if am {
+				return -1
+			}
+			return 1
+		}
+		if am {
+			if c := cmp.Compare(a.Duration, b.Duration); c != 0 {
+				return c
+			}
+		}
+		return cmp.Compare(a.Line, b.Line)
+	})
+	return out
+}
+
+// Text returns the summary as a few lines for a person.
+func (s *Summary) Text() string {
+	var b strings.Builder
+	state := ""
+	if s.Interrupted {
+		state = " (interrupted: partial)"
+	}
+	fmt.Fprintf(&b, "%d URLs in %s%s\n", s.Inputs, round(s.Wall), state)
+	fmt.Fprintf(&b, "  outcomes   ok %d · http errors %d · errors %d · invalid %d · cancelled %d · skipped %d\n",
+		s.Outcomes[OK], s.Outcomes[HTTPError], s.Outcomes[Failed], s.Outcomes[Invalid], s.Outcomes[Cancelled], s.Outcomes[Skipped])
+	var classes []string
+	for _, c := range []string{"1xx", "2xx", "3xx", "4xx", "5xx", "none"} {
+		if n := s.Statuses[c]; n > 0 {
+			classes = append(classes, fmt.Sprintf("%s %d", c, n))
+		}
+	}
+	if len(classes) > 0 {
+		fmt.Fprintf(&b, "  statuses   %s\n", strings.Join(classes, " · "))
+	}
+	fmt.Fprintf(&b, "  time       %s of requests in %s wall: concurrency gain %.1f×\n", round(s.Busy), round(s.Wall), s.Gain())
+	fmt.Fprintf(&b, "  throughput %.1f requests/s, %s/s\n", s.Throughput(), sizeString(int64(float64(s.Bytes)/max(s.Wall.Seconds(), 1e-9))))
+	if s.hist.n > 0 {
+		fmt.Fprintf(&b, "  latency    p50 %s · p90 %s · p99 %s · max %s\n",
+			round(s.Percentile(50)), round(s.Percentile(90)), round(s.Percentile(99)), round(s.Max()))
+		fmt.Fprintf(&b, "  fastest    %s %s\n", round(s.Fastest.Duration), s.Fastest.URL)
+		fmt.Fprintf(&b, "  slowest    %s %s\n", round(s.Slowest.Duration), s.Slowest.URL)
+	}
+	return b.String()
+}
+
+// round shortens a duration for display.
+func round(d time.Duration) time.Duration {
+	switch {
+	case d >= 10*time.Second:
+		return d.Round(100 * time.Millisecond)
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// histogram counts durations in buckets growing by 1%, from 1µs to about
+// 3 hours: about 2,400 counters, whatever the number of requests.
+type histogram struct {
+	counts   [histBuckets]int64
+	n        int64
+	min, max time.Duration
+}
+
+const (
+	histGrowth  = 1.01
+	histBuckets = 2400
+)
+
+var histLogGrowth = math.Log(histGrowth)
+
+func bucketOf(d time.Duration) int {
+	us := float64(d) / float64(time.Microsecond)
+	if us <= 1 {
+		return 0
+	}
+	return min(int(math.Ceil(math.Log(us)/histLogGrowth)), histBuckets-1)
+}
+
+func (h *histogram) add(d time.Duration) {
+	if h.n == 0 || d < h.min {
+		h.min = d
+	}
+	if d > h.max {
+		h.max = d
+	}
+	h.n++
+	h.counts[bucketOf(d)]++
+}
+
+func (h *histogram) percentile(p float64) time.Duration {
+	if h.n == 0 {
+		return 0
+	}
+	rank := int64(math.Ceil(p / 100 * float64(h.n)))
+	rank = min(max(rank, 1), h.n)
+	var seen int64
+	for i, c := range h.counts {
+		seen += c
+		if seen >= rank {
+			d := time.Duration(math.Pow(histGrowth, float64(i)) * float64(time.Microsecond))
+			return min(max(d, h.min), h.max)
+		}
+	}
+	return h.max
+}

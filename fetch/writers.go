@@ -1,0 +1,157 @@
+package fetch
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// recordJSON is a record as written in JSON Lines: durations in
+// milliseconds, so the file reads well and loads into anything.
+type recordJSON struct {
+	Line      int     `json:"line"`
+	URL       string  `json:"url"`
+	FinalURL  string  `json:"final_url,omitempty"`
+	Outcome   Outcome `json:"outcome"`
+	Status    int     `json:"status,omitempty"`
+	Bytes     int64   `json:"bytes"`
+	Truncated bool    `json:"truncated,omitempty"`
+	Attempts  int     `json:"attempts"`
+	ErrorKind string  `json:"error_kind,omitempty"`
+	Error     string  `json:"error,omitempty"`
+	SHA256    string  `json:"sha256,omitempty"`
+	SavedAs   string  `json:"saved_as,omitempty"`
+	Reused    bool    `json:"reused,omitempty"`
+	StartMS   float64 `json:"start_ms"`
+	DurMS     float64 `json:"duration_ms"`
+	QueuedMS  float64 `json:"queued_ms"`
+	RetriedMS float64 `json:"retry_wait_ms,omitempty"`
+	DNSMS     float64 `json:"dns_ms"`
+	ConnectMS float64 `json:"connect_ms"`
+	TLSMS     float64 `json:"tls_ms"`
+	TTFBMS    float64 `json:"ttfb_ms"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func fromMS(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+
+// MarshalJSON writes the record with its durations in milliseconds
+// (start_ms, duration_ms, queued_ms, retry_wait_ms, dns_ms, connect_ms,
+// tls_ms, ttfb_ms).
+func (r Record) MarshalJSON() ([]byte, error) {
+	return json.Marshal(recordJSON{
+		Line: r.Line, URL: r.URL, FinalURL: r.FinalURL, Outcome: r.Outcome, Status: r.Status,
+		Bytes: r.Bytes, Truncated: r.Truncated, Attempts: r.Attempts, ErrorKind: r.ErrorKind,
+		Error: r.Error, SHA256: r.SHA256, SavedAs: r.SavedAs, Reused: r.Reused,
+		StartMS: ms(r.Start), DurMS: ms(r.Duration), QueuedMS: ms(r.Queued), RetriedMS: ms(r.Retried),
+		DNSMS: ms(r.DNS), ConnectMS: ms(r.Connect), TLSMS: ms(r.TLS), TTFBMS: ms(r.TTFB),
+	})
+}
+
+// UnmarshalJSON reads a record written by MarshalJSON.
+func (r *Record) UnmarshalJSON(data []byte) error {
+	var j recordJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*r = Record{
+		Line: j.Line, URL: j.URL, FinalURL: j.FinalURL, Outcome: j.Outcome, Status: j.Status,
+		Bytes: j.Bytes, Truncated: j.Truncated, Attempts: j.Attempts, ErrorKind: j.ErrorKind,
+		Error: j.Error, SHA256: j.SHA256, SavedAs: j.SavedAs, Reused: j.Reused,
+		Start: fromMS(j.StartMS), Duration: fromMS(j.DurMS), Queued: fromMS(j.QueuedMS),
+		Retried: fromMS(j.RetriedMS), DNS: fromMS(j.DNSMS), Connect: fromMS(j.ConnectMS),
+		TLS: fromMS(j.TLSMS), TTFB: fromMS(j.TTFBMS),
+	}
+	return nil
+}
+
+// JSONLWriter writes one JSON object per line, each with a single Write to
+// the underlying writer, so a file is a valid checkpoint after every record
+// (see [LoadSucceeded]).
+type JSONLWriter struct{ w io.Writer }
+
+// NewJSONLWriter returns a sink writing JSON Lines to w.
+func NewJSONLWriter(w io.Writer) *JSONLWriter { return &JSONLWriter{w: w} }
+
+// Write writes rec as one line.
+func (j *JSONLWriter) Write(rec *Record) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	_, err = j.w.Write(append(b, '\n'))
+	return err
+}
+
+// CSVHeader is the header row of [CSVWriter]; durations are in milliseconds.
+var CSVHeader = []string{"line", "url", "final_url", "outcome", "status", "bytes", "truncated", "attempts",
+	"error_kind", "error", "start_ms", "duration_ms", "queued_ms", "retry_wait_ms", "dns_ms", "connect_ms",
+	"tls_ms", "ttfb_ms", "reused", "sha256", "saved_as"}
+
+// CSVWriter writes records as CSV rows under [CSVHeader], flushing after
+// each row.
+type CSVWriter struct {
+	w      *csv.Writer
+	header bool
+}
+
+// NewCSVWriter returns a sink writing CSV to w.
+func NewCSVWriter(w io.Writer) *CSVWriter { return &CSVWriter{w: csv.NewWriter(w)} }
+
+// Write writes the header before the first record, then rec as one row.
+func (c *CSVWriter) Write(rec *Record) error {
+	if !c.header {
+		c.header = true
+		if err := c.w.Write(CSVHeader); err != nil {
+			return err
+		}
+	}
+	f := func(d time.Duration) string { return strconv.FormatFloat(ms(d), 'f', 3, 64) }
+	status := ""
+	if rec.Status != 0 {
+		status = strconv.Itoa(rec.Status)
+	}
+	c.w.Write([]string{strconv.Itoa(rec.Line), rec.URL, rec.FinalURL, string(rec.Outcome), status,
+		strconv.FormatInt(rec.Bytes, 10), strconv.FormatBool(rec.Truncated), strconv.Itoa(rec.Attempts),
+		rec.ErrorKind, rec.Error, f(rec.Start), f(rec.Duration), f(rec.Queued), f(rec.Retried),
+		f(rec.DNS), f(rec.Connect), f(rec.TLS), f(rec.TTFB), strconv.FormatBool(rec.Reused), rec.SHA256, rec.SavedAs})
+	c.w.Flush()
+	return c.w.Error()
+}
+
+// TableWriter writes records as aligned columns for a person to read.
+type TableWriter struct {
+	w      io.Writer
+	header bool
+}
+
+// NewTableWriter returns a sink writing a human-readable table to w.
+func NewTableWriter(w io.Writer) *TableWriter { return &TableWriter{w: w} }
+
+// Write writes the header before the first record, then rec as one line.
+func (t *TableWriter) Write(rec *Record) error {
+	if !t.header {
+		t.header = true
+		if _, err := fmt.Fprintf(t.w, "%6s  %-10s  %6s  %9s  %9s  %s\n", "LINE", "OUTCOME", "STATUS", "TIME", "BYTES", "URL"); err != nil {
+			return err
+		}
+	}
+	status := "-"
+	if rec.Status != 0 {
+		status = strconv.Itoa(rec.Status)
+	}
+	dur := "-"
+	if rec.Attempts > 0 {
+		dur = round(rec.Duration).String()
+	}
+	line := fmt.Sprintf("%6d  %-10s  %6s  %9s  %9s  %s", rec.Line, rec.Outcome, status, dur, sizeString(rec.Bytes), rec.URL)
+	if rec.Error != "" {
+		line += "  (" + rec.Error + ")"
+	}
+	_, err := io.WriteString(t.w, line+"\n")
+	return err
+}
