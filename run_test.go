@@ -1,0 +1,203 @@
+package async_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/asyncgo/async"
+)
+
+func TestRunReturnsMainError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		boom := errors.New("boom")
+		err := async.Run(t.Context(), func(ctx context.Context) error {
+			if got := async.Current(ctx); got == nil || got.Name() != "main" {
+				t.Errorf("Current(main's ctx) = %v, want the task \"main\"", got)
+			}
+			return boom
+		}, async.WithSignals(nil))
+		if !errors.Is(err, boom) {
+			t.Fatalf("Run = %v, want %v", err, boom)
+		}
+		var leak *async.LeakError
+		if errors.As(err, &leak) {
+			t.Fatalf("Run reported leaks with nothing left running: %v", leak)
+		}
+	})
+}
+
+func TestRunCancelsWhatMainLeavesBehind(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var leftover *async.Task[int]
+		err := async.Run(t.Context(), func(ctx context.Context) error {
+			// WithoutCancel escapes the cancellation of main's context:
+			// only Run's shutdown can stop this task.
+			leftover = async.Spawn(context.WithoutCancel(ctx), func(ctx context.Context) (int, error) {
+				<-ctx.Done()
+				time.Sleep(time.Second) // cleaning up, within the grace period
+				return 0, ctx.Err()
+			}, async.WithName("leftover"))
+			return nil
+		}, async.WithSignals(nil), async.WithGracePeriod(2*time.Second))
+		if err != nil {
+			t.Fatalf("Run = %v, want nil: the leftover task stopped within the grace period", err)
+		}
+		if !leftover.Cancelled() {
+			t.Fatalf("leftover task is %s, want cancelled", leftover.State())
+		}
+		if _, err := leftover.Await(t.Context()); !errors.Is(err, async.ErrMainReturned) {
+			t.Fatalf("leftover task's error = %v, want one wrapping ErrMainReturned", err)
+		}
+	})
+}
+
+func TestRunReportsLeaks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		release := make(chan struct{})
+		defer close(release)
+		err := async.Run(t.Context(), func(ctx context.Context) error {
+			// A task that ignores its context.
+			async.Spawn(ctx, func(ctx context.Context) (int, error) {
+				<-release
+				return 0, nil
+			}, async.WithName("stubborn"))
+			async.Spawn(ctx, func(ctx context.Context) (int, error) {
+				<-ctx.Done()
+				return 0, ctx.Err()
+			}, async.WithName("obedient"))
+			synctest.Wait() // both have started
+			return nil
+		}, async.WithSignals(nil), async.WithGracePeriod(3*time.Second))
+		if waited := time.Since(start); waited != 3*time.Second {
+			t.Errorf("Run took %v, want the grace period, 3s", waited)
+		}
+		var leak *async.LeakError
+		if !errors.As(err, &leak) {
+			t.Fatalf("Run = %v, want a *LeakError", err)
+		}
+		if len(leak.Tasks) != 1 {
+			t.Fatalf("leaks = %+v, want only the stubborn task", leak.Tasks)
+		}
+		got := leak.Tasks[0]
+		if got.Name != "stubborn" || got.State != async.Running || !strings.Contains(got.Origin, "run_test.go:") {
+			t.Fatalf("leak = %+v, want the running task \"stubborn\" created in run_test.go", got)
+		}
+		for _, want := range []string{`"stubborn" running`, "run_test.go:", "3s"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not mention %q", err, want)
+			}
+		}
+	})
+}
+
+func TestRunCreationStacks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		err := async.Run(t.Context(), func(ctx context.Context) error {
+			startStubborn(ctx, release)
+			synctest.Wait()
+			return nil
+		}, async.WithSignals(nil), async.WithGracePeriod(time.Second), async.WithCreationStacks())
+		var leak *async.LeakError
+		if !errors.As(err, &leak) || len(leak.Tasks) != 1 {
+			t.Fatalf("Run = %v, want one leak", err)
+		}
+		stack := leak.Tasks[0].Stack
+		if len(stack) == 0 || !strings.Contains(stack[0], "startStubborn") {
+			t.Fatalf("creation stack = %q, want it to start in startStubborn", stack)
+		}
+	})
+}
+
+func startStubborn(ctx context.Context, release <-chan struct{}) {
+	async.Spawn(ctx, func(context.Context) (int, error) {
+		<-release
+		return 0, nil
+	})
+}
+
+func TestRunSignals(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sigs := make(chan os.Signal, 1)
+		var exits []int
+		mainStopped := make(chan struct{})
+		done := make(chan error)
+		go func() {
+			done <- async.Run(t.Context(), func(ctx context.Context) error {
+				<-ctx.Done()
+				close(mainStopped)
+				time.Sleep(time.Minute) // slow to stop: a second signal comes first
+				return context.Cause(ctx)
+			}, async.WithSignals(sigs), async.WithExit(func(code int) { exits = append(exits, code) }))
+		}()
+		time.Sleep(time.Second)
+		sigs <- os.Interrupt
+		<-mainStopped
+		synctest.Wait()
+		if len(exits) != 0 {
+			t.Fatalf("exit called after one signal: %v", exits)
+		}
+		sigs <- syscall.SIGTERM
+		synctest.Wait()
+		if len(exits) != 1 || exits[0] != 128+int(syscall.SIGTERM) {
+			t.Fatalf("after a second signal exit was called with %v, want [%d]", exits, 128+int(syscall.SIGTERM))
+		}
+		err := <-done
+		var sig *async.SignalError
+		if !errors.As(err, &sig) || sig.Signal != os.Interrupt {
+			t.Fatalf("Run = %v, want the SignalError for the first signal", err)
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run = %v, want a cancellation", err)
+		}
+	})
+}
+
+func TestRunStopsOnContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		err := async.Run(ctx, func(ctx context.Context) error {
+			<-ctx.Done()
+			return ctx.Err()
+		}, async.WithSignals(nil))
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Run = %v, want the parent's deadline", err)
+		}
+	})
+}
+
+func TestScopesListsRunningScopes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		err := async.Run(t.Context(), func(ctx context.Context) error {
+			s := async.ScopeOf(ctx)
+			if s == nil || s.Name() != "listed" {
+				t.Fatalf("ScopeOf(main's ctx) = %v, want the scope \"listed\"", s)
+			}
+			found := false
+			for _, x := range async.Scopes() {
+				found = found || x == s
+			}
+			if !found {
+				t.Error("Scopes() does not list the running scope")
+			}
+			return nil
+		}, async.WithSignals(nil), async.WithRunName("listed"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range async.Scopes() {
+			if x.Name() == "listed" {
+				t.Error("Scopes() still lists a scope whose Run has returned")
+			}
+		}
+	})
+}
