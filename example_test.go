@@ -56,10 +56,9 @@ func ExampleTask_Result() {
 
 func ExamplePanicError() {
 	ctx := context.Background()
+	firstByte := func(s string) byte { return s[0] }
 	task := async.Spawn(ctx, func(ctx context.Context) (int, error) {
-		var m map[string]int
-		m["x"] = 1 // panics: assignment to entry in nil map
-		return 0, nil
+		return int(firstByte("")), nil // panics: index out of range
 	})
 	_, err := task.Await(ctx)
 	var pe *async.PanicError
@@ -68,7 +67,7 @@ func ExamplePanicError() {
 		fmt.Println("stack captured:", strings.Contains(string(pe.Stack), "ExamplePanicError"))
 	}
 	// Output:
-	// recovered: assignment to entry in nil map
+	// recovered: runtime error: index out of range [0] with length 0
 	// stack captured: true
 }
 

@@ -366,7 +366,7 @@ func TestDoneCallbacks(t *testing.T) {
 func TestPanickingCallbackIsReportedNotFatal(t *testing.T) {
 	reported := make(chan error, 1)
 	prev := async.SetUnretrievedErrorHandler(func(task string, err error) { reported <- err })
-	defer async.SetUnretrievedErrorHandler(prev)
+	defer func() { async.SetUnretrievedErrorHandler(prev) }()
 	task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) { return 1, nil })
 	task.Await(t.Context())
 	task.AddDoneCallback(func(*async.Task[int]) { panic("callback bug") })
@@ -441,7 +441,7 @@ func TestUnretrievedErrorIsReported(t *testing.T) {
 			reported <- task
 		}
 	})
-	defer async.SetUnretrievedErrorHandler(prev)
+	defer func() { async.SetUnretrievedErrorHandler(prev) }()
 
 	func() {
 		forgotten := async.Spawn(t.Context(), func(ctx context.Context) (int, error) { return 0, errBoom }, async.WithName("forgotten"))
