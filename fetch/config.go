@@ -10,10 +10,14 @@ import (
 // Config says how to fetch. The zero value is usable: every zero field gets
 // the default named in its comment.
 type Config struct {
-	// Concurrency caps the requests in flight (default 32). It also bounds
-	// how far input is read ahead: the engine reads the next URL only when
-	// a slot is free.
+	// Concurrency caps the requests in flight (default 32).
 	Concurrency int
+	// Backlog is how many inputs may be read and waiting — for their host's
+	// slot, pause or rate, or for a request slot — beyond the Concurrency in
+	// flight (default 4×Concurrency; negative: none). It bounds how far
+	// input is read ahead, and so the memory of a run, while letting URLs of
+	// other hosts go past a host that is being waited for.
+	Backlog int
 	// PerHost caps the requests in flight to one host (host:port); 0 means
 	// no cap beyond Concurrency.
 	PerHost int
@@ -104,6 +108,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = 32
+	}
+	if c.Backlog == 0 {
+		c.Backlog = 4 * c.Concurrency
+	} else if c.Backlog < 0 {
+		c.Backlog = 0
 	}
 	if c.PerHost > c.Concurrency {
 		c.PerHost = c.Concurrency

@@ -110,8 +110,9 @@ var ErrInterrupted = errors.New("fetch: run interrupted")
 // counted in the summary) as each finishes. It returns when every input read
 // has its record.
 //
-// src is read lazily: the next input is taken only when a slot is free, so
-// memory does not grow with the length of the list. When ctx ends, Run stops
+// src is read lazily: the next input is taken only when fewer than
+// Concurrency+Backlog inputs are pending, so memory does not grow with the
+// length of the list. When ctx ends, Run stops
 // reading, cancels the requests in flight, writes a Cancelled record for
 // each of them and for the input it had read but not started, and returns
 // the summary with an error wrapping [ErrInterrupted] and ctx's cause.
@@ -148,7 +149,8 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 		async.Report(ctx, done, f.cfg.Total, "")
 	}
 
-	slots := make(chan struct{}, f.cfg.Concurrency)
+	slots := make(chan struct{}, f.cfg.Concurrency+f.cfg.Backlog) // inputs pending
+	active := make(chan struct{}, f.cfg.Concurrency)              // requests in flight
 	var srcErr error
 	_ = async.WithGroup(runCtx, func(gctx context.Context, g *async.Group) error {
 		for in, err := range src {
@@ -170,13 +172,13 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 			}
 			g.Go(func(tctx context.Context) error {
 				defer func() { <-slots }()
-				rec := f.do(tctx, in, start)
+				rec := f.do(tctx, in, start, active)
 				emit(&rec)
 				return nil
 			}, async.WithName(in.URL))
 		}
 		return nil
-	}, async.WithLimit(f.cfg.Concurrency), async.WithName("fetch.Run"))
+	}, async.WithLimit(f.cfg.Concurrency+f.cfg.Backlog), async.WithName("fetch.Run"))
 
 	sum.finish(time.Now())
 	switch {

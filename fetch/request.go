@@ -22,19 +22,21 @@ import (
 )
 
 // Do fetches one URL with retries, as Run does for each input, and returns
-// its record. It does not take a concurrency slot (Run does); the per-host
-// limits and rate limits apply.
+// its record. Concurrency does not apply to it (it is one request); the
+// per-host limits and rate limits do.
 func (f *Fetcher) Do(ctx context.Context, in Input) Record {
 	start := time.Now()
 	if rec := f.precheck(in, start); rec != nil {
 		return *rec
 	}
-	return f.do(ctx, in, start)
+	return f.do(ctx, in, start, nil)
 }
 
 // do fetches a valid input: it waits for its host, then makes attempts
-// until one is final or the retries are spent.
-func (f *Fetcher) do(ctx context.Context, in Input, runStart time.Time) Record {
+// until one is final or the retries are spent. Each attempt holds one of the
+// active slots (when active is not nil) only while it runs: waits for the
+// host and sleeps between retries leave the slot to other requests.
+func (f *Fetcher) do(ctx context.Context, in Input, runStart time.Time, active chan struct{}) Record {
 	rec := Record{Line: in.Line, URL: in.URL, Start: time.Since(runStart)}
 	u, _ := url.Parse(in.URL) // precheck has validated it
 	h := f.hosts.acquire(hostKey(u))
@@ -52,7 +54,7 @@ func (f *Fetcher) do(ctx context.Context, in Input, runStart time.Time) Record {
 	var first time.Time
 	for attempt := 1; ; attempt++ {
 		waitStart := time.Now()
-		if err := f.waitTurn(ctx, h); err != nil {
+		if err := f.waitTurn(ctx, h, active); err != nil {
 			return f.cancelled(rec, attempt-1, ctx)
 		}
 		now := time.Now()
@@ -63,6 +65,9 @@ func (f *Fetcher) do(ctx context.Context, in Input, runStart time.Time) Record {
 			rec.Queued += now.Sub(waitStart)
 		}
 		res := f.attempt(ctx, in, u)
+		if active != nil {
+			<-active
+		}
 		rec.Attempts = attempt
 		res.fill(&rec)
 		rec.Duration = time.Since(first)
@@ -96,13 +101,26 @@ func (f *Fetcher) cancelled(rec Record, attempts int, ctx context.Context) Recor
 	return rec
 }
 
-// waitTurn waits for the host's pause and rate, then the global rate.
-func (f *Fetcher) waitTurn(ctx context.Context, h *host) error {
+// waitTurn waits for the host's pause and rate, then for an active slot,
+// then for the global rate. On success the caller holds the active slot.
+func (f *Fetcher) waitTurn(ctx context.Context, h *host, active chan struct{}) error {
 	if err := f.hosts.waitTurn(ctx, h); err != nil {
 		return err
 	}
+	if active != nil {
+		select {
+		case active <- struct{}{}:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
 	if f.limiter != nil {
-		return f.limiter.Wait(ctx)
+		if err := f.limiter.Wait(ctx); err != nil {
+			if active != nil {
+				<-active
+			}
+			return err
+		}
 	}
 	return nil
 }

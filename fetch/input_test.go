@@ -1,0 +1,194 @@
+package fetch
+
+import (
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestParseLine(t *testing.T) {
+	cases := []struct {
+		in   string
+		want string
+		ok   bool
+	}{
+		{"https://a.example/x", "https://a.example/x", true},
+		{"  https://a.example/x \t", "https://a.example/x", true},
+		{"https://a.example/x\r", "https://a.example/x", true},
+		{"\uFEFFhttps://a.example/", "https://a.example/", true},
+		{"", "", false},
+		{"   \t", "", false},
+		{"# a comment", "", false},
+		{"   # indented comment", "", false},
+		{"https://a.example/#fragment", "https://a.example/#fragment", true},
+		{"not a url", "not a url", true}, // kept: ParseURL rejects it, so it gets an error record
+	}
+	for _, c := range cases {
+		got, ok := ParseLine(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("ParseLine(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	good := []string{"http://a.example", "https://a.example:8443/p?q=1#f", "HTTP://A.EXAMPLE/", "http://127.0.0.1:80/", "http://[::1]:8080/"}
+	for _, s := range good {
+		if _, err := ParseURL(s); err != nil {
+			t.Errorf("ParseURL(%q): %v", s, err)
+		}
+	}
+	bad := map[string]error{
+		"ftp://a.example/f":   ErrUnsupportedScheme,
+		"a.example/path":      ErrUnsupportedScheme,
+		"mailto:x@a.example":  ErrUnsupportedScheme,
+		"http://":             ErrInvalidURL,
+		"http:///path":        ErrInvalidURL,
+		"http://a b.example/": ErrInvalidURL,
+		"http://a.example/%zz": ErrInvalidURL,
+		"http://[::1/":        ErrInvalidURL,
+		"http://:80/":         ErrInvalidURL,
+	}
+	for s, want := range bad {
+		_, err := ParseURL(s)
+		var ue *URLError
+		if !errors.Is(err, want) || !errors.As(err, &ue) || ue.URL != s {
+			t.Errorf("ParseURL(%q) = %v; want a *URLError wrapping %v", s, err, want)
+		}
+	}
+}
+
+func collect(t *testing.T, r io.Reader) []Input {
+	t.Helper()
+	var out []Input
+	for in, err := range Lines(r) {
+		if err != nil {
+			t.Fatalf("Lines: %v", err)
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+func TestLinesNumbersAndSkips(t *testing.T) {
+	text := "# list\nhttp://a.example/1\n\n  \r\nhttp://a.example/2\r\n# done\nhttp://a.example/3"
+	got := collect(t, strings.NewReader(text))
+	want := []Input{{Line: 2, URL: "http://a.example/1"}, {Line: 5, URL: "http://a.example/2"}, {Line: 7, URL: "http://a.example/3"}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestLinesTooLongLineIsAnInvalidInput(t *testing.T) {
+	long := "http://a.example/" + strings.Repeat("x", MaxLineLength+10)
+	text := "http://a.example/1\n" + long + "\nhttp://a.example/3\n"
+	got := collect(t, strings.NewReader(text))
+	if len(got) != 3 {
+		t.Fatalf("got %d inputs, want 3: %+v", len(got), got)
+	}
+	if !errors.Is(got[1].Err, ErrLineTooLong) || got[1].Line != 2 || len(got[1].URL) > 256 {
+		t.Errorf("long line: %+v", got[1])
+	}
+	if got[2] != (Input{Line: 3, URL: "http://a.example/3"}) {
+		t.Errorf("line after the long one: %+v", got[2])
+	}
+}
+
+type failingReader struct{ data io.Reader }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	n, err := f.data.Read(p)
+	if err == io.EOF {
+		return n, errors.New("disk on fire")
+	}
+	return n, err
+}
+
+func TestLinesReadErrorEndsTheSequence(t *testing.T) {
+	var urls []string
+	var last error
+	for in, err := range Lines(&failingReader{strings.NewReader("http://a.example/1\nhttp://a.example/2\n")}) {
+		if err != nil {
+			last = err
+			continue
+		}
+		urls = append(urls, in.URL)
+	}
+	if len(urls) != 2 || last == nil || last.Error() != "disk on fire" {
+		t.Fatalf("urls %v, err %v", urls, last)
+	}
+}
+
+func TestLinesStopsReadingWhenTheConsumerStops(t *testing.T) {
+	r := strings.NewReader(strings.Repeat("http://a.example/\n", 100000))
+	for range Lines(r) {
+		break
+	}
+	if r.Len() == 0 {
+		t.Fatal("Lines read the whole input for one URL")
+	}
+}
+
+// FuzzParseLine checks that the line parser and URL validation never panic
+// and keep their promises on any input. The seeds run in every go test.
+func FuzzParseLine(f *testing.F) {
+	for _, s := range []string{"", "#", " # c", "http://a.example/", "https://a.example:1/p?q#f", "\uFEFFhttp://x",
+		"ftp://x", "http://", "http://[::1", "http://a b", "\r\n", "http://%zz", "\x00http://x", "javascript:alert(1)",
+		"http://user:pass@host/", "HTTPS://HOST", "http://a.example/" + strings.Repeat("é", 50)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		u, ok := ParseLine(line)
+		if !ok {
+			return
+		}
+		if u == "" || u != strings.TrimSpace(u) || u[0] == '#' {
+			t.Fatalf("ParseLine(%q) = %q", line, u)
+		}
+		parsed, err := ParseURL(u)
+		if err != nil {
+			var ue *URLError
+			if !errors.As(err, &ue) || (!errors.Is(err, ErrInvalidURL) && !errors.Is(err, ErrUnsupportedScheme)) {
+				t.Fatalf("ParseURL(%q): unexpected error type %T: %v", u, err, err)
+			}
+			return
+		}
+		if s := strings.ToLower(parsed.Scheme); s != "http" && s != "https" || parsed.Hostname() == "" {
+			t.Fatalf("ParseURL(%q) accepted %#v", u, parsed)
+		}
+		// What Lines yields for the same text must agree with ParseLine.
+		if !strings.ContainsAny(line, "\n") && utf8.ValidString(line) {
+			var got []Input
+			for in, err := range Lines(strings.NewReader(line)) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, in)
+			}
+			if len(got) != 1 || got[0].URL != u {
+				t.Fatalf("Lines(%q) = %+v, want %q", line, got, u)
+			}
+		}
+		_ = SafeName(1, u)
+	})
+}
+
+func TestSafeName(t *testing.T) {
+	cases := map[string]string{
+		"https://a.example/x/y.html?q=1": "000007_a.example_x_y.html_q_1",
+		"http://a.example/../../etc/passwd": "000007_a.example_.._.._etc_passwd",
+		"http://a.example/":               "000007_a.example",
+		"http://a.example/%2F..%2F":       "000007_a.example_2F.._2F",
+	}
+	for in, want := range cases {
+		if got := SafeName(7, in); got != want {
+			t.Errorf("SafeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if n := SafeName(1, "http://a.example/"+strings.Repeat("a", 1000)); len(n) > 130 {
+		t.Errorf("name not cut: %d bytes", len(n))
+	}
+}
