@@ -1,0 +1,436 @@
+//go:build ignore
+
+// Peerstable turns the output of bench/run.sh into the peers section of
+// BENCHMARKS.md: one row per workload, one column per implementation, each
+// cell the median over the rounds with its ratio to the floor.
+//
+// Usage (run.sh does this):
+//
+//	go run peerstable.go -go go.txt -benchstat benchstat.txt -python python.jsonl \
+//	    -meta meta.txt -md ../BENCHMARKS.md
+//
+// go.txt is raw `go test -bench` output, several rounds concatenated;
+// python.jsonl is what python/peers.py prints; meta.txt holds key=value lines
+// (date, cpu, cores, go, python, command, commit, rounds, benchtime). The
+// section between <!-- peers:begin --> and <!-- peers:end --> is replaced;
+// the rest of the file is left as it is.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+const (
+	beginMark = "<!-- peers:begin -->"
+	endMark   = "<!-- peers:end -->"
+)
+
+// samples maps benchmark key ("Spawn/n=1000"), then implementation, then
+// unit ("ns/op", "B/task", ...) to the values seen, one per round.
+type samples map[string]map[string]map[string][]float64
+
+func (s samples) add(key, impl, unit string, v float64) {
+	if s[key] == nil {
+		s[key] = map[string]map[string][]float64{}
+	}
+	if s[key][impl] == nil {
+		s[key][impl] = map[string][]float64{}
+	}
+	s[key][impl][unit] = append(s[key][impl][unit], v)
+}
+
+// get returns the median of the samples and their spread: the largest
+// distance from the median to a sample, relative to the median.
+func (s samples) get(key, impl, unit string) (med, spread float64, ok bool) {
+	vs := s[key][impl][unit]
+	if len(vs) == 0 {
+		return 0, 0, false
+	}
+	vs = slices.Clone(vs)
+	slices.Sort(vs)
+	n := len(vs)
+	med = vs[n/2]
+	if n%2 == 0 {
+		med = (vs[n/2-1] + vs[n/2]) / 2
+	}
+	if med != 0 {
+		spread = math.Max(med-vs[0], vs[n-1]-med) / med
+	}
+	return med, spread, true
+}
+
+// readGo parses `go test -bench` lines such as
+//
+//	BenchmarkSpawn/n=1000/impl=async-2   52   3311422 ns/op   3311 ns/task   498728 B/op   7217 allocs/op
+func readGo(path string, s samples) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
+			continue
+		}
+		name := strings.TrimPrefix(fields[0], "Benchmark")
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i] // the GOMAXPROCS suffix
+			}
+		}
+		key, impl, ok := strings.Cut(name, "/impl=")
+		if !ok {
+			continue
+		}
+		for i := 2; i+1 < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				return fmt.Errorf("%s: %q: %v", path, sc.Text(), err)
+			}
+			s.add(key, impl, fields[i+1], v)
+		}
+	}
+	return sc.Err()
+}
+
+// pyRecord is one line of python/peers.py's output.
+type pyRecord struct {
+	Workload     string   `json:"workload"`
+	Impl         string   `json:"impl"`
+	N            int      `json:"n"`
+	SecPerOp     float64  `json:"sec_per_op"`
+	BytesPerTask *float64 `json:"bytes_per_task"`
+	PeakRSSKiB   float64  `json:"peak_rss_kib"`
+}
+
+func readPython(path string, s samples) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	for line := range strings.Lines(string(data)) {
+		var r pyRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return fmt.Errorf("%s: %q: %v", path, line, err)
+		}
+		if r.Workload == "" {
+			continue // the header line
+		}
+		key := map[string]string{"spawn": "Spawn/n=" + strconv.Itoa(r.N), "sleep": "Sleep", "cancel": "Cancel"}[r.Workload]
+		s.add(key, r.Impl, "ns/op", r.SecPerOp*1e9)
+		s.add(key, r.Impl, "peak-RSS-KiB", r.PeakRSSKiB)
+		if r.BytesPerTask != nil {
+			s.add(key, r.Impl, "B/task", *r.BytesPerTask)
+		}
+	}
+	return nil
+}
+
+func readMeta(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for line := range strings.Lines(string(data)) {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
+			m[k] = v
+		}
+	}
+	return m, nil
+}
+
+// row is one line of the main table.
+type row struct {
+	label string
+	key   string
+	unit  string
+	// impl picks, for a column, which benchmark stands for it in this row
+	// (the library's most natural API for the workload, asyncio's too).
+	impl map[string]string
+}
+
+// columns of the main table, in order; ratios are to floor-wg.
+var columns = []string{"floor-wg", "floor-chan", "async", "errgroup", "conc", "pond", "asyncio"}
+
+func rows() []row {
+	std := func(async, asyncio string) map[string]string {
+		return map[string]string{"async": async, "asyncio": asyncio}
+	}
+	return []row{
+		{"(a) spawn + collect, N = 1", "Spawn/n=1", "ns/op", std("async", "asyncio-gather")},
+		{"(a) spawn + collect, N = 1,000", "Spawn/n=1000", "ns/op", std("async", "asyncio-gather")},
+		{"(a) spawn + collect, N = 100,000", "Spawn/n=100000", "ns/op", std("async", "asyncio-gather")},
+		{"(b) 100,000 tasks, limit 64", "Limit", "ns/op", std("async", "")},
+		{"(c) 100,000 sleeping 10 ms, time", "Sleep", "ns/op", std("async", "asyncio-gather")},
+		{"(c) bytes per blocked task", "Sleep", "B/task", std("async", "asyncio-gather")},
+		{"(d) 10,000 blocked, one fails", "Cancel", "ns/op", std("async", "asyncio-taskgroup")},
+	}
+}
+
+// alternatives lists the other APIs measured, shown in a second table.
+var alternatives = []struct{ key, impl, what string }{
+	{"Spawn/n=1", "async-await", "async: Spawn, then Await each"},
+	{"Spawn/n=1000", "async-await", "async: Spawn, then Await each"},
+	{"Spawn/n=100000", "async-await", "async: Spawn, then Await each"},
+	{"Spawn/n=1", "async-gatherfunc", "async: GatherFunc"},
+	{"Spawn/n=1000", "async-gatherfunc", "async: GatherFunc"},
+	{"Spawn/n=100000", "async-gatherfunc", "async: GatherFunc"},
+	{"Spawn/n=1", "asyncio-taskgroup", "asyncio: TaskGroup"},
+	{"Spawn/n=1000", "asyncio-taskgroup", "asyncio: TaskGroup"},
+	{"Spawn/n=100000", "asyncio-taskgroup", "asyncio: TaskGroup"},
+	{"Spawn/n=1", "asyncio-gather-eager", "asyncio: gather, eager_task_factory"},
+	{"Spawn/n=1000", "asyncio-gather-eager", "asyncio: gather, eager_task_factory"},
+	{"Spawn/n=100000", "asyncio-gather-eager", "asyncio: gather, eager_task_factory"},
+	{"Limit", "async-group", "async: WithGroup + WithLimit(64) + Group.Go"},
+	{"Limit", "conc-iter", "conc: iter.Mapper{MaxGoroutines: 64}.Map"},
+	{"Sleep", "async-group", "async: WithGroup + Group.Go"},
+	{"Sleep", "asyncio-taskgroup", "asyncio: TaskGroup"},
+}
+
+func fmtValue(unit string, v float64) string {
+	switch unit {
+	case "ns/op":
+		switch {
+		case v >= 1e9:
+			return fmt.Sprintf("%.2f s", v/1e9)
+		case v >= 1e6:
+			return fmt.Sprintf("%.3g ms", v/1e6)
+		case v >= 1e3:
+			return fmt.Sprintf("%.3g µs", v/1e3)
+		}
+		return fmt.Sprintf("%.3g ns", v)
+	case "B/task":
+		return fmt.Sprintf("%.0f B", v)
+	}
+	return fmt.Sprintf("%.3g %s", v, unit)
+}
+
+func fmtRatio(r float64) string {
+	if r >= 10 {
+		return fmt.Sprintf("%.0f×", r)
+	}
+	return fmt.Sprintf("%.2f×", r)
+}
+
+func render(s samples, meta map[string]string, benchstat string) string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+
+	p("Generated by `%s` on %s, core at commit `%s`.\n\n", meta["command"], meta["date"], meta["commit"])
+	p("Machine: %s cores (%s), %s, Python %s (`%s`, Debian's, standard library only; eager_task_factory: %s).\n\n",
+		meta["cores"], meta["cpu"], meta["go"], meta["python"], meta["python_exe"], meta["eager"])
+	p("**Noisy numbers.** The 2 cores were shared with other jobs while this ran, so treat differences under about 25%% as noise; ")
+	p("the ± after a Go cell is the largest distance from the median to any round. ")
+	p("Go: %s rounds of `-benchtime %s` (workload (c) runs once per round, each time in a fresh process, so that its bytes per task start from an empty heap as Python's do); ", meta["rounds"], meta["benchtime"])
+	p("each cell is the median over the rounds, and the ratio in brackets is to the floor (bare goroutines + WaitGroup). ")
+	p("asyncio: median over repeated runs, each case in a fresh interpreter.\n\n")
+
+	p("| workload | ")
+	for _, c := range columns {
+		p("%s | ", c)
+	}
+	p("async ÷ errgroup | async ÷ conc |\n|---|")
+	for range columns {
+		p("---:|")
+	}
+	p("---:|---:|\n")
+	for _, r := range rows() {
+		floor, _, haveFloor := s.get(r.key, "floor-wg", r.unit)
+		p("| %s | ", r.label)
+		for _, c := range columns {
+			impl := c
+			if x, ok := r.impl[c]; ok {
+				impl = x
+			}
+			v, spread, ok := s.get(r.key, impl, r.unit)
+			if impl == "" || !ok {
+				p("— | ")
+				continue
+			}
+			cell := fmtValue(r.unit, v)
+			if !strings.HasPrefix(impl, "asyncio") && spread >= 0.005 {
+				cell += fmt.Sprintf(" ±%.0f%%", spread*100)
+			}
+			if haveFloor && floor > 0 {
+				cell += " (" + fmtRatio(v/floor) + ")"
+			}
+			p("%s | ", cell)
+		}
+		a, _, okA := s.get(r.key, r.impl["async"], r.unit)
+		for _, peer := range []string{"errgroup", "conc"} {
+			v, _, ok := s.get(r.key, peer, r.unit)
+			if okA && ok && v > 0 {
+				p("%.2f | ", a/v)
+			} else {
+				p("— | ")
+			}
+		}
+		p("\n")
+	}
+	p("\nThe async column uses the API a user would reach for first: `Spawn` then `Gather` for (a) and (c), ")
+	p("`Map` with `WithLimit(64)` for (b), `WithGroup` for (d). asyncio: `gather` for (a) and (c), `TaskGroup` for (d); ")
+	p("asyncio has no counterpart of (b) here. In (c) the bytes per task are taken while every task is blocked at a gate ")
+	p("that opens once all 100,000 exist (Go: heap in use + stacks, less the baseline; Python: resident set, less the baseline).\n\n")
+
+	p("Other APIs for the same workloads:\n\n| workload | API | result | vs floor |\n|---|---|---:|---:|\n")
+	for _, alt := range alternatives {
+		unit := "ns/op"
+		v, _, ok := s.get(alt.key, alt.impl, unit)
+		if !ok {
+			continue
+		}
+		floor, _, okF := s.get(alt.key, "floor-wg", unit)
+		ratio := "—"
+		if okF && floor > 0 {
+			ratio = fmtRatio(v / floor)
+		}
+		extra := ""
+		if bt, _, ok := s.get(alt.key, alt.impl, "B/task"); ok {
+			extra = ", " + fmtValue("B/task", bt) + " per blocked task"
+		}
+		p("| %s | %s | %s%s | %s |\n", alt.key, alt.what, fmtValue(unit, v), extra, ratio)
+	}
+
+	p("\nTargets of issue 6:\n\n")
+	for _, r := range rows() {
+		if r.unit != "ns/op" || strings.HasPrefix(r.key, "Sleep") {
+			continue
+		}
+		a, _, okA := s.get(r.key, r.impl["async"], r.unit)
+		if !okA {
+			continue
+		}
+		for _, peer := range []string{"errgroup", "conc"} {
+			v, _, ok := s.get(r.key, peer, r.unit)
+			if !ok {
+				continue
+			}
+			verdict := "met"
+			if a > v*1.25 {
+				verdict = "**missed**"
+			} else if a > v {
+				verdict = "within noise"
+			}
+			p("- %s: async %s, %s %s → async is %.2f× %s's time: %s.\n", r.label, fmtValue(r.unit, a), peer, fmtValue(r.unit, v), a/v, peer, verdict)
+		}
+	}
+	if a, _, ok := s.get("Spawn/n=100000", "async", "ns/op"); ok {
+		if py, _, ok := s.get("Spawn/n=100000", "asyncio-gather", "ns/op"); ok {
+			verdict := "met"
+			if py/a < 10 {
+				verdict = "**missed**"
+			}
+			floor, _, _ := s.get("Spawn/n=100000", "floor-wg", "ns/op")
+			p("- (a) N = 100,000 against asyncio: asyncio takes %.1f× async's time (target ≥ 10×; the bare-goroutine floor is %.1f× here): %s.\n", py/a, py/floor, verdict)
+		}
+	}
+	if a, _, ok := s.get("Sleep", "async", "B/task"); ok {
+		if py, _, ok := s.get("Sleep", "asyncio-gather", "B/task"); ok {
+			floor, _, _ := s.get("Sleep", "floor-wg", "B/task")
+			p("- (c) bytes per blocked task: async %.0f B, asyncio %.0f B, bare goroutine %.0f B: a blocked async task costs %.2f× an asyncio task.\n", a, py, floor, a/py)
+		}
+	}
+	if benchstat != "" {
+		p("\n<details><summary>benchstat (Go, time per op and bytes per task)</summary>\n\n```\n%s```\n\n</details>\n", benchstat)
+	}
+	return b.String()
+}
+
+// keepBlocks returns the tables of benchstat's text output whose unit is
+// one of units, so that the allocation tables do not drown the times. A
+// table's second line names its unit; the lines before the first table
+// (goos, goarch, ...) are dropped.
+func keepBlocks(text string, units ...string) string {
+	var out strings.Builder
+	for _, block := range strings.Split(text, "\n\n") {
+		var table []string
+		for _, line := range strings.Split(strings.TrimRight(block, "\n"), "\n") {
+			if table != nil || strings.Contains(line, "│") {
+				table = append(table, line)
+			}
+		}
+		if len(table) < 2 {
+			continue
+		}
+		for _, u := range units {
+			if strings.Contains(table[1], " "+u+" ") {
+				out.WriteString(strings.Join(table, "\n") + "\n\n")
+				break
+			}
+		}
+	}
+	return out.String()
+}
+
+func splice(path, section string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	begin := bytes.Index(data, []byte(beginMark))
+	end := bytes.Index(data, []byte(endMark))
+	if begin < 0 || end < begin {
+		return fmt.Errorf("%s: no %s ... %s section", path, beginMark, endMark)
+	}
+	var out bytes.Buffer
+	out.Write(data[:begin+len(beginMark)])
+	out.WriteString("\n" + section)
+	out.Write(data[end:])
+	return os.WriteFile(path, out.Bytes(), 0o644)
+}
+
+func main() {
+	goPath := flag.String("go", "", "raw go test -bench output")
+	pyPath := flag.String("python", "", "python/peers.py output")
+	statPath := flag.String("benchstat", "", "benchstat output (optional)")
+	metaPath := flag.String("meta", "", "key=value lines about the run")
+	mdPath := flag.String("md", "", "BENCHMARKS.md to update; without it, print the section")
+	flag.Parse()
+
+	if err := run(*goPath, *pyPath, *statPath, *metaPath, *mdPath); err != nil {
+		fmt.Fprintln(os.Stderr, "peerstable:", err)
+		os.Exit(1)
+	}
+}
+
+func run(goPath, pyPath, statPath, metaPath, mdPath string) error {
+	s := samples{}
+	if err := readGo(goPath, s); err != nil {
+		return err
+	}
+	if pyPath != "" {
+		if err := readPython(pyPath, s); err != nil {
+			return err
+		}
+	}
+	meta, err := readMeta(metaPath)
+	if err != nil {
+		return err
+	}
+	var stat string
+	if statPath != "" {
+		data, err := os.ReadFile(statPath)
+		if err != nil {
+			return err
+		}
+		stat = keepBlocks(string(data), "sec/op", "B/task")
+	}
+	section := render(s, meta, stat)
+	if mdPath == "" {
+		fmt.Print(section)
+		return nil
+	}
+	return splice(mdPath, section)
+}
