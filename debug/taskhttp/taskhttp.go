@@ -1,0 +1,124 @@
+// Package taskhttp serves the live task trees of a program's [async.Run]
+// scopes over HTTP, the way net/http/pprof serves profiles. Importing it for
+// its side effect mounts the handler at /debug/tasks on
+// http.DefaultServeMux:
+//
+//	import _ "github.com/asyncgo/async/debug/taskhttp"
+//
+//	go http.ListenAndServe("127.0.0.1:6060", nil)
+//
+// Then:
+//
+//	curl localhost:6060/debug/tasks              # the tree, like pstree
+//	curl localhost:6060/debug/tasks?format=ps    # a table, like ps
+//	curl localhost:6060/debug/tasks?format=json  # for tools
+//
+// and a browser gets a page that refreshes itself (?refresh=ms, default
+// 1000), with each task's state in colour and its progress as a bar.
+//
+// Like pprof, it shows a program's internals: serve it on a private address.
+package taskhttp
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/asyncgo/async"
+)
+
+func init() {
+	http.Handle("/debug/tasks", Handler())
+}
+
+// Handler returns the /debug/tasks handler for every scope in the process
+// ([async.Scopes]). The format query parameter picks the output: "text"
+// (the default for clients other than browsers), "ps", "json", "html" (the
+// default for browsers) or "fragment" (the part of the page that it
+// reloads).
+func Handler() http.Handler {
+	return handler{scopes: async.Scopes}
+}
+
+// HandlerFor returns a handler like [Handler] that shows only scope s.
+func HandlerFor(s *async.Scope) http.Handler {
+	return handler{scopes: func() []*async.Scope { return []*async.Scope{s} }}
+}
+
+type handler struct {
+	scopes func() []*async.Scope
+}
+
+func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	q := r.URL.Query()
+	format := q.Get("format")
+	if format == "" {
+		format = "text"
+		if strings.Contains(r.Header.Get("Accept"), "text/html") {
+			format = "html"
+		}
+	}
+	refresh := 1000
+	if v := q.Get("refresh"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 100 {
+			http.Error(w, "refresh must be a number of milliseconds, at least 100", http.StatusBadRequest)
+			return
+		}
+		refresh = n
+	}
+
+	var snaps []*async.Snapshot
+	for _, s := range h.scopes() {
+		snaps = append(snaps, s.Snapshot())
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	switch format {
+	case "text", "tree", "ps":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if len(snaps) == 0 {
+			fmt.Fprintln(w, "no async.Run scope is running")
+		}
+		for i, s := range snaps {
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			if format == "ps" {
+				fmt.Fprintf(w, "scope %q\n", s.Scope)
+				_ = s.WriteTable(w)
+			} else {
+				_ = s.WriteTree(w)
+			}
+		}
+	case "json":
+		w.Header().Set("Content-Type", "application/json")
+		if snaps == nil {
+			snaps = []*async.Snapshot{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(struct {
+			Scopes []*async.Snapshot `json:"scopes"`
+		}{snaps})
+	case "html", "fragment":
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		name := "page"
+		if format == "fragment" {
+			name = "fragment"
+		}
+		if err := templates.ExecuteTemplate(w, name, newPage(snaps, refresh)); err != nil {
+			// The header is gone; all that is left is to say so in the page.
+			fmt.Fprintf(w, "<p>error rendering the task tree: %s</p>", escape(err.Error()))
+		}
+	default:
+		http.Error(w, fmt.Sprintf("unknown format %q: use text, ps, json or html", format), http.StatusBadRequest)
+	}
+}

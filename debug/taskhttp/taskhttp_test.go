@@ -1,0 +1,170 @@
+package taskhttp_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/asyncgo/async"
+	"github.com/asyncgo/async/debug/taskhttp"
+)
+
+// knownTree runs a scope holding main → group "crawlers" → "fetch-alpha"
+// (3 of 10 done) and "fetch-beta" (awaiting "fetch-alpha") until the test
+// ends, and returns the scope.
+func knownTree(t *testing.T) *async.Scope {
+	s, _ := growingTree(t)
+	return s
+}
+
+// growingTree is knownTree, also returning a function that adds a task with
+// the given name to the group, which runs until the test ends.
+func growingTree(t *testing.T) (*async.Scope, func(name string)) {
+	t.Helper()
+	release := make(chan struct{})
+	var group *async.Group
+	ready := make(chan *async.Scope)
+	done := make(chan error, 1)
+	go func() {
+		done <- async.Run(context.Background(), func(ctx context.Context) error {
+			return async.WithGroup(ctx, func(ctx context.Context, g *async.Group) error {
+				reported := make(chan struct{})
+				alpha := async.Go(g, func(ctx context.Context) (int, error) {
+					async.Report(ctx, 3, 10, "downloading")
+					close(reported)
+					<-release
+					return 0, nil
+				}, async.WithName("fetch-alpha"))
+				<-reported
+				awaiting := make(chan struct{})
+				g.Go(func(ctx context.Context) error {
+					close(awaiting)
+					_, err := alpha.Await(ctx)
+					return err
+				}, async.WithName("fetch-beta"))
+				<-awaiting
+				group = g
+				ready <- async.ScopeOf(ctx)
+				return nil
+			}, async.WithName("crawlers"))
+		}, async.WithSignals(nil), async.WithRunName("known-tree"))
+	}()
+	s := <-ready
+	t.Cleanup(func() {
+		close(release)
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	add := func(name string) {
+		group.Go(func(context.Context) error {
+			<-release
+			return nil
+		}, async.WithName(name))
+	}
+	return s, add
+}
+
+func get(t *testing.T, h http.Handler, target, accept string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	body, _ := io.ReadAll(rec.Result().Body)
+	return rec.Result(), string(body)
+}
+
+func TestText(t *testing.T) {
+	h := taskhttp.HandlerFor(knownTree(t))
+	resp, body := get(t, h, "/debug/tasks", "")
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("Content-Type = %q, want text/plain", ct)
+	}
+	for _, want := range []string{`scope "known-tree": 3 tasks, 1 group`, `"crawlers" 2 tasks`, `"fetch-alpha" running`, "[3/10 30% downloading]", `awaiting task`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("tree lacks %q:\n%s", want, body)
+		}
+	}
+	_, ps := get(t, h, "/debug/tasks?format=ps", "")
+	if !strings.Contains(ps, "KIND") || !strings.Contains(ps, `"fetch-beta"`) {
+		t.Errorf("ps output:\n%s", ps)
+	}
+}
+
+func TestJSON(t *testing.T) {
+	h := taskhttp.HandlerFor(knownTree(t))
+	resp, body := get(t, h, "/debug/tasks?format=json", "")
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	var got struct {
+		Scopes []struct {
+			Scope string `json:"scope"`
+			Nodes []struct {
+				Name     string `json:"name"`
+				State    string `json:"state"`
+				Progress *struct {
+					Fraction float64 `json:"fraction"`
+				} `json:"progress"`
+			} `json:"nodes"`
+		} `json:"scopes"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatalf("%v:\n%s", err, body)
+	}
+	if len(got.Scopes) != 1 || got.Scopes[0].Scope != "known-tree" || len(got.Scopes[0].Nodes) != 4 {
+		t.Fatalf("got %+v, want one scope with 4 nodes", got)
+	}
+	for _, n := range got.Scopes[0].Nodes {
+		if n.Name == "fetch-alpha" && (n.Progress == nil || n.Progress.Fraction != 0.3 || n.State != "running") {
+			t.Errorf("fetch-alpha = %+v", n)
+		}
+	}
+}
+
+func TestHTML(t *testing.T) {
+	h := taskhttp.HandlerFor(knownTree(t))
+	resp, body := get(t, h, "/debug/tasks", "text/html,application/xhtml+xml")
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Fatalf("a browser got Content-Type %q, want the page", ct)
+	}
+	for _, want := range []string{"<!DOCTYPE html>", `class="node kind-group state-running"`, `<span class="name">fetch-alpha</span>`, `<progress value="3" max="10">30%</progress>`, `state-running`, "setTimeout(reload,  1000 )"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	_, frag := get(t, h, "/debug/tasks?format=fragment&refresh=250", "")
+	if strings.Contains(frag, "<script>") || !strings.Contains(frag, "fetch-beta") {
+		t.Errorf("fragment:\n%s", frag)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	h := taskhttp.Handler()
+	for _, target := range []string{"/debug/tasks?format=xml", "/debug/tasks?refresh=5", "/debug/tasks?refresh=soon"} {
+		if resp, body := get(t, h, target, ""); resp.StatusCode != http.StatusBadRequest || body == "" {
+			t.Errorf("%s: %d %q, want 400 with a reason", target, resp.StatusCode, body)
+		}
+	}
+	req := httptest.NewRequest(http.MethodPost, "/debug/tasks", nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %d, want 405", rec.Code)
+	}
+}
+
+func TestMountedOnDefaultServeMux(t *testing.T) {
+	s := knownTree(t)
+	_, body := get(t, http.DefaultServeMux, "/debug/tasks", "")
+	if !strings.Contains(body, `scope "`+s.Name()+`"`) {
+		t.Errorf("/debug/tasks on the default mux:\n%s", body)
+	}
+}
