@@ -158,6 +158,9 @@ type Snapshot struct {
 // it is taken may or may not appear. It never stops tasks from running.
 func (s *Scope) Snapshot() *Snapshot {
 	snap := &Snapshot{Scope: s.name, ScopeID: s.id, Taken: time.Now()}
+	// Sized for the tasks alive now, which is what a snapshot of a million
+	// tasks costs in memory: one TaskInfo each, and no regrowth.
+	snap.Nodes = make([]TaskInfo, 0, s.Len()+16)
 	origins := make(map[uintptr]string)
 	var buf []trackEntry
 	for i := range s.shards {
@@ -172,7 +175,6 @@ func (s *Scope) Snapshot() *Snapshot {
 		sh.mu.Unlock()
 		// Read the tasks with the shard unlocked, so that tasks keep
 		// finishing while a large snapshot is taken.
-		snap.Nodes = slices.Grow(snap.Nodes, len(buf))
 		for j := range buf {
 			if info, ok := s.taskInfo(&buf[j], snap.Taken, origins); ok {
 				snap.Nodes = append(snap.Nodes, info)
@@ -207,7 +209,7 @@ func (s *Scope) Snapshot() *Snapshot {
 func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]string) (TaskInfo, bool) {
 	t := e.task
 	t.mu.Lock()
-	name := t.nameLocked()
+	name := t.name
 	var progress *Progress
 	var wait waitRecord
 	if x := t.extra; x != nil {
@@ -221,6 +223,12 @@ func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]strin
 	state := t.State()
 	if state.Finished() {
 		return TaskInfo{}, false
+	}
+	if name == "" {
+		// The default name, made with one allocation rather than two:
+		// it counts when there are a million of them.
+		var buf [32]byte
+		name = string(strconv.AppendUint(append(buf[:0], "Task-"...), t.id, 10))
 	}
 	info := TaskInfo{
 		Kind:     KindTask,
