@@ -15,6 +15,7 @@ import (
 
 	"github.com/asyncgo/async"
 	"github.com/asyncgo/async/fetch/demoserver"
+	"go.uber.org/goleak"
 )
 
 // handlerTransport answers requests by calling a handler in the caller's
@@ -123,6 +124,7 @@ func checkOutcomes(t *testing.T, outcomes []Outcome) {
 // sockets. It takes about the per-request limit (2s here); it asserts
 // outcomes and order, not times.
 func TestAgainstDemoServer(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent()) // server, client and tasks all gone
 	srv, err := demoserver.Start()
 	if err != nil {
 		t.Fatal(err)
