@@ -7,11 +7,13 @@
 // When does the task start? Guides often say create_task "starts the task
 // immediately". In asyncio it does not: the event loop runs one thing at a
 // time, so a new task first runs when its creator yields — reaches an await
-// that actually waits. Code between create_task and that await runs before
-// the task does. In Go there is no such rule either way: Spawn's goroutine
-// may start at once, on another core, in parallel with its creator, or a
-// little later. Never rely on an order you have not made with Await, a
-// channel or a lock.
+// that suspends it, even asyncio.sleep(0). Code between create_task and that
+// await runs before the task does. (The opt-in eager_task_factory of Python
+// 3.12+ is the exception: it runs the new task at once, up to its first
+// suspension.) In Go there is no such rule either way: Spawn's goroutine may
+// start at once, on another core, in parallel with its creator, or a little
+// later. Never rely on an order you have not made with Await, a channel or a
+// lock.
 //
 // Run it: go run ./examples/tasks
 package main
