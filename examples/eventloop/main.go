@@ -76,6 +76,8 @@ func run(ctx context.Context, w io.Writer, opts ...async.RunOption) (r Report) {
 	start := time.Now()
 	r.RunErr = async.Run(ctx, func(ctx context.Context) error {
 		r.Current = async.Current(ctx).Name()
+		// hello starts at once, in parallel: its first line may be printed
+		// before or after main's next one.
 		greet := async.Spawn(ctx, hello(w), async.WithName("hello"))
 		r.Leftover = async.Spawn(ctx, heartbeat, async.WithName("heartbeat"))
 		for _, t := range async.AllTasks(ctx) {
