@@ -3,6 +3,7 @@ package async_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"syscall"
@@ -200,4 +201,43 @@ func TestScopesListsRunningScopes(t *testing.T) {
 			}
 		}
 	})
+}
+
+func ExampleRun() {
+	err := async.Run(context.Background(), func(ctx context.Context) error {
+		greeter := async.Spawn(ctx, func(ctx context.Context) (string, error) {
+			return "hello from " + async.Current(ctx).Name(), nil
+		}, async.WithName("greeter"))
+		msg, err := greeter.Await(ctx)
+		fmt.Println(msg)
+		return err
+	})
+	fmt.Println("Run:", err)
+	// Output:
+	// hello from greeter
+	// Run: <nil>
+}
+
+// A task that ignores cancellation is reported when main returns.
+func ExampleLeakError() {
+	release := make(chan struct{})
+	defer close(release)
+	err := async.Run(context.Background(), func(ctx context.Context) error {
+		started := make(chan struct{})
+		async.Spawn(ctx, func(ctx context.Context) (int, error) {
+			close(started)
+			<-release // not ctx.Done(): this task cannot be stopped
+			return 0, nil
+		}, async.WithName("stubborn"))
+		<-started
+		return nil
+	}, async.WithGracePeriod(10*time.Millisecond))
+	var leak *async.LeakError
+	if errors.As(err, &leak) {
+		for _, t := range leak.Tasks {
+			fmt.Println("leaked:", t.Name, t.State)
+		}
+	}
+	// Output:
+	// leaked: stubborn running
 }
