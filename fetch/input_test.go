@@ -42,15 +42,15 @@ func TestParseURL(t *testing.T) {
 		}
 	}
 	bad := map[string]error{
-		"ftp://a.example/f":   ErrUnsupportedScheme,
-		"a.example/path":      ErrUnsupportedScheme,
-		"mailto:x@a.example":  ErrUnsupportedScheme,
-		"http://":             ErrInvalidURL,
-		"http:///path":        ErrInvalidURL,
-		"http://a b.example/": ErrInvalidURL,
+		"ftp://a.example/f":    ErrUnsupportedScheme,
+		"a.example/path":       ErrUnsupportedScheme,
+		"mailto:x@a.example":   ErrUnsupportedScheme,
+		"http://":              ErrInvalidURL,
+		"http:///path":         ErrInvalidURL,
+		"http://a b.example/":  ErrInvalidURL,
 		"http://a.example/%zz": ErrInvalidURL,
-		"http://[::1/":        ErrInvalidURL,
-		"http://:80/":         ErrInvalidURL,
+		"http://[::1/":         ErrInvalidURL,
+		"http://:80/":          ErrInvalidURL,
 	}
 	for s, want := range bad {
 		_, err := ParseURL(s)
@@ -178,10 +178,10 @@ func FuzzParseLine(f *testing.F) {
 
 func TestSafeName(t *testing.T) {
 	cases := map[string]string{
-		"https://a.example/x/y.html?q=1": "000007_a.example_x_y.html_q_1",
+		"https://a.example/x/y.html?q=1":    "000007_a.example_x_y.html_q_1",
 		"http://a.example/../../etc/passwd": "000007_a.example_.._.._etc_passwd",
-		"http://a.example/":               "000007_a.example",
-		"http://a.example/%2F..%2F":       "000007_a.example_2F.._2F",
+		"http://a.example/":                 "000007_a.example",
+		"http://a.example/%2F..%2F":         "000007_a.example_2F.._2F",
 	}
 	for in, want := range cases {
 		if got := SafeName(7, in); got != want {

@@ -1,0 +1,176 @@
+package fetch
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var sample = Record{Line: 3, URL: "http://a.test/x", FinalURL: "http://a.test/y", Outcome: OK, Status: 200,
+	Bytes: 1234, Attempts: 2, Start: 5 * time.Millisecond, Duration: 1500 * time.Microsecond,
+	Queued: time.Millisecond, Retried: 250 * time.Millisecond, DNS: 100 * time.Microsecond,
+	Connect: 200 * time.Microsecond, TLS: 300 * time.Microsecond, TTFB: 900 * time.Microsecond, SHA256: "ab"}
+
+func TestJSONLRoundTrip(t *testing.T) {
+	var b bytes.Buffer
+	w := NewJSONLWriter(&b)
+	failed := Record{Line: 4, URL: "nope", Outcome: Invalid, ErrorKind: KindUnsupportedScheme, Error: "bad"}
+	if err := w.Write(&sample); err != nil {
+		t.Fatal(err)
+	}
+	w.Write(&failed)
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	var m map[string]any
+	json.Unmarshal([]byte(lines[0]), &m)
+	for k, want := range map[string]any{"line": 3.0, "url": "http://a.test/x", "status": 200.0, "duration_ms": 1.5,
+		"dns_ms": 0.1, "connect_ms": 0.2, "tls_ms": 0.3, "ttfb_ms": 0.9, "attempts": 2.0, "outcome": "ok"} {
+		if m[k] != want {
+			t.Errorf("%s = %v, want %v", k, m[k], want)
+		}
+	}
+	var back Record
+	if err := json.Unmarshal([]byte(lines[0]), &back); err != nil || back != sample {
+		t.Errorf("round trip: %+v, %v", back, err)
+	}
+	json.Unmarshal([]byte(lines[1]), &back)
+	if back != failed {
+		t.Errorf("round trip of a failure: %+v", back)
+	}
+}
+
+func TestCSVAndTable(t *testing.T) {
+	var b bytes.Buffer
+	w := NewCSVWriter(&b)
+	w.Write(&sample)
+	w.Write(&Record{Line: 9, URL: "http://a.test/, \"odd\"", Outcome: Failed, Error: "x, y"})
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil || len(rows) != 3 || len(rows[0]) != len(CSVHeader) || len(rows[1]) != len(CSVHeader) {
+		t.Fatalf("rows %v, %v", rows, err)
+	}
+	if rows[1][0] != "3" || rows[1][4] != "200" || rows[1][11] != "1.500" || rows[2][1] != "http://a.test/, \"odd\"" || rows[2][9] != "x, y" {
+		t.Errorf("rows %q", rows)
+	}
+
+	b.Reset()
+	tw := NewTableWriter(&b)
+	tw.Write(&sample)
+	tw.Write(&Record{Line: 10, URL: "nope", Outcome: Invalid, Error: "no scheme"})
+	out := b.String()
+	if !regexp.MustCompile(`(?m)^ +LINE +OUTCOME +STATUS +TIME +BYTES +URL$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^ +3 +ok +200 +1.5ms +1.2 KiB +http://a.test/x$`).MatchString(out) ||
+		!strings.Contains(out, "nope  (no scheme)") {
+		t.Errorf("table:\n%s", out)
+	}
+}
+
+func TestLoadSucceededToleratesATornLastLine(t *testing.T) {
+	var b bytes.Buffer
+	w := NewJSONLWriter(&b)
+	w.Write(&Record{URL: "http://a.test/ok", Outcome: OK})
+	w.Write(&Record{URL: "http://a.test/404", Outcome: HTTPError})
+	w.Write(&Record{URL: "http://a.test/gone", Outcome: Cancelled})
+	b.WriteString("\n")
+	w.Write(&Record{URL: "http://a.test/ok2", Outcome: OK})
+	b.WriteString(`{"url":"http://a.test/torn","outc`)
+	done, bad, err := LoadSucceeded(&b)
+	if err != nil || bad != 1 || len(done) != 2 {
+		t.Fatalf("done %v, bad %d, err %v", done, bad, err)
+	}
+	for _, u := range []string{"http://a.test/ok", "http://a.test/ok2"} {
+		if _, ok := done[u]; !ok {
+			t.Errorf("%s missing", u)
+		}
+	}
+}
+
+func TestSummaryPercentilesAndText(t *testing.T) {
+	s := newSummary(time.Unix(0, 0), true)
+	for i := 1; i <= 1000; i++ {
+		s.add(&Record{Line: i, URL: "u", Outcome: OK, Status: 200, Attempts: 1, Duration: time.Duration(i) * time.Millisecond, Bytes: 10})
+	}
+	s.add(&Record{Line: 1001, URL: "bad", Outcome: Invalid})
+	s.add(&Record{Line: 1002, URL: "c", Outcome: Cancelled})
+	s.finish(time.Unix(10, 0))
+	for p, want := range map[float64]time.Duration{50: 500 * time.Millisecond, 90: 900 * time.Millisecond, 99: 990 * time.Millisecond, 100: time.Second} {
+		got := s.Percentile(p)
+		if got < want || float64(got) > float64(want)*1.01 {
+			t.Errorf("p%v = %v, want %v within 1%%", p, got, want)
+		}
+	}
+	if s.Max() != time.Second || s.Fastest.Duration != time.Millisecond || s.Slowest.Duration != time.Second {
+		t.Errorf("max %v fastest %v slowest %v", s.Max(), s.Fastest.Duration, s.Slowest.Duration)
+	}
+	if s.Busy != 500500*time.Millisecond || s.Gain() != 50.05 || s.Throughput() != 100.2 {
+		t.Errorf("busy %v gain %v throughput %v", s.Busy, s.Gain(), s.Throughput())
+	}
+	recs := s.Records()
+	if len(recs) != 1001 || recs[0].Line != 1 || recs[999].Line != 1000 || recs[1000].URL != "c" {
+		t.Errorf("sorted records: first %d, last %+v", recs[0].Line, recs[len(recs)-1])
+	}
+	text := s.Text()
+	for _, want := range []string{"1002 URLs in 10s", "ok 1000", "invalid 1", "cancelled 1", "2xx 1000", "concurrency gain 50.0×", "p50 501", "max 1s", "fastest    1ms u"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("summary lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestTimelineHTML(t *testing.T) {
+	recs := []Record{
+		{Line: 1, URL: "http://a.test/<script>", Outcome: OK, Status: 200, Attempts: 1, Start: 0, Duration: 100 * time.Millisecond},
+		{Line: 2, URL: "http://a.test/2", Outcome: Failed, Attempts: 2, Start: 10 * time.Millisecond, Duration: 50 * time.Millisecond, Error: "reset"},
+		{Line: 3, URL: "http://a.test/3", Outcome: HTTPError, Status: 500, Attempts: 1, Start: 120 * time.Millisecond, Queued: 5 * time.Millisecond, Duration: 10 * time.Millisecond},
+		{Line: 4, URL: "bad", Outcome: Invalid},
+	}
+	var b bytes.Buffer
+	if err := WriteTimeline(&b, "t", recs, 200*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if strings.Contains(page, "<script>") || strings.Contains(page, "src=") || strings.Contains(page, "href=") {
+		t.Error("page is not self-contained or not escaped")
+	}
+	if n := strings.Count(page, "<title>"); n != 4 { // the page's and one per drawn request
+		t.Errorf("%d <title>s, want 4", n)
+	}
+	for _, want := range []string{"<svg", "#2e9d4a", "#d1342f", "#e08a00", "2 lanes", "4 records, 3 requests drawn", "invalid 1"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if got := assignLanes(recs[:3]); got[0] != 0 || got[1] != 1 || got[2] != 0 {
+		t.Errorf("lanes %v, want [0 1 0]", got)
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	cases := map[string]time.Duration{"0": 0, "120": 2 * time.Minute, " 5 ": 5 * time.Second,
+		now.Add(90 * time.Second).Format(http1123): 90 * time.Second, now.Add(-time.Hour).Format(http1123): 0}
+	for v, want := range cases {
+		if got, ok := ParseRetryAfter(v, now); !ok || got != want {
+			t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v", v, got, ok, want)
+		}
+	}
+	for _, v := range []string{"", "-1", "soon", "1.5"} {
+		if _, ok := ParseRetryAfter(v, now); ok {
+			t.Errorf("ParseRetryAfter(%q) accepted", v)
+		}
+	}
+	for n := 1; n < 10; n++ {
+		d := backoff(n, 100*time.Millisecond, time.Second)
+		hi := min(100*time.Millisecond<<(n-1), time.Second)
+		if d < hi/2 || d > hi {
+			t.Errorf("backoff(%d) = %v, want in [%v, %v]", n, d, hi/2, hi)
+		}
+	}
+}
+
+const http1123 = "Mon, 02 Jan 2006 15:04:05 GMT"
