@@ -81,8 +81,8 @@ func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) err
 	if g.track != nil {
 		// The task running the group now waits for the group's tasks.
 		if w := trackedCurrent(ctx); w != nil {
-			prev := w.setAwaiting(waitRecord{target: g})
-			defer w.setAwaiting(prev)
+			rec := waitRecord{target: g}
+			defer w.restoreAwaiting(rec, w.setAwaiting(rec))
 		}
 	}
 	g.mu.Lock()

@@ -250,7 +250,7 @@ func trackedCurrent(ctx context.Context) *taskCore {
 }
 
 // setAwaiting records what t is blocked on and returns what it was before,
-// so that nested waits restore it.
+// for restoreAwaiting.
 func (t *taskCore) setAwaiting(w waitRecord) waitRecord {
 	t.mu.Lock()
 	x := t.extraLocked()
@@ -258,6 +258,18 @@ func (t *taskCore) setAwaiting(w waitRecord) waitRecord {
 	x.awaiting = w
 	t.mu.Unlock()
 	return prev
+}
+
+// restoreAwaiting ends the wait mine, putting back what t waited on before
+// it, so that nested waits unwind. If another wait has replaced mine (two
+// goroutines waiting with the same task's context), it is left alone: the
+// record follows the latest wait, not a stack of them.
+func (t *taskCore) restoreAwaiting(mine, prev waitRecord) {
+	t.mu.Lock()
+	if x := t.extra; x.awaiting == mine {
+		x.awaiting = prev
+	}
+	t.mu.Unlock()
 }
 
 func deadlineOf(ctx context.Context) int64 {

@@ -246,3 +246,37 @@ func TestTrackingKeepsNoFinishedTask(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAwaitingUnwinds checks that a finished wait is no longer shown, and
+// that a wait inside another (WithGroup, then Await in the body of a task)
+// gives way to the outer one when it ends.
+func TestAwaitingUnwinds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		err := async.Run(t.Context(), func(ctx context.Context) error {
+			scope := async.ScopeOf(ctx)
+			quick := async.Spawn(ctx, func(context.Context) (int, error) {
+				time.Sleep(time.Second)
+				return 1, nil
+			}, async.WithName("quick"))
+			if _, err := quick.Await(ctx); err != nil {
+				return err
+			}
+			if a := nodeByName(t, scope.Snapshot(), "main").Awaiting; a != nil {
+				t.Errorf("after the await returned, main still awaits %v", a)
+			}
+			return async.WithGroup(ctx, func(ctx context.Context, g *async.Group) error {
+				g.Go(func(ctx context.Context) error {
+					time.Sleep(time.Second) // main reaches the group's wait
+					if a := nodeByName(t, scope.Snapshot(), "main").Awaiting; a == nil || a.Name != "g" {
+						t.Errorf("main awaits %v, want the group g", a)
+					}
+					return nil
+				})
+				return nil
+			}, async.WithName("g"))
+		}, async.WithSignals(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -329,8 +329,8 @@ func (t *Task[T]) Await(ctx context.Context) (T, error) {
 // waiting records what it waits for, so the task tree can show it.
 func (t *taskCore) wait(ctx context.Context) error {
 	if w := trackedCurrent(ctx); w != nil {
-		prev := w.setAwaiting(waitRecord{target: t, deadline: deadlineOf(ctx)})
-		defer w.setAwaiting(prev)
+		rec := waitRecord{target: t, deadline: deadlineOf(ctx)}
+		defer w.restoreAwaiting(rec, w.setAwaiting(rec))
 	}
 	stop := ctx.Done()
 	if stop == nil {
