@@ -77,7 +77,10 @@ func ExampleWithGroup() {
 	var users *async.Task[int]
 	err := async.WithGroup(ctx, func(ctx context.Context, g *async.Group) error {
 		users = async.Go(g, func(ctx context.Context) (int, error) { return 3, nil }, async.WithName("users"))
-		async.Go(g, func(ctx context.Context) (int, error) { return 0, errNotFound }, async.WithName("orders"))
+		async.Go(g, func(ctx context.Context) (int, error) {
+			<-users.Done() // fail only once "users" is in, so that its result shows
+			return 0, errNotFound
+		}, async.WithName("orders"))
 		async.Go(g, func(ctx context.Context) (int, error) {
 			<-ctx.Done() // cancelled when "orders" fails; not reported as an error
 			return 0, ctx.Err()
