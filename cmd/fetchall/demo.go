@@ -24,7 +24,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		n        int
 		output   string
 		format   string
-		j        = &job{stderr: stderr, report: stdout}
+		j        = &job{stderr: stderr, report: stdout, summary: true}
 		cfg      = &j.cfg
 		retries  int
 		timeline string
@@ -38,15 +38,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&timeline, "timeline", "", "write an HTML timeline to `FILE`")
 	fs.BoolVar(&j.sorted, "sorted", false, "list every URL from fastest to slowest")
 	fs.BoolVar(&j.quiet, "q", false, "no progress bar")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: fetchall demo [flags]\n\nStart a built-in HTTP server on 127.0.0.1 with varied latency and sizes, errors,\nflaky, slow and hanging URLs; fetch a generated list from it; print the summary.\n\nFlags:\n")
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
+	fs.Usage = func() {} // errors are reported in one line, the usage only on -h
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			fmt.Fprint(stderr, "Usage: fetchall demo [flags]\n\nStart a built-in HTTP server on 127.0.0.1 with varied latency and sizes, errors,\nflaky, slow and hanging URLs; fetch a generated list from it; print the summary.\n\nFlags:\n")
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
 			return exitOK
 		}
 		fmt.Fprintf(stderr, "fetchall demo: %v (see fetchall demo -h)\n", err)

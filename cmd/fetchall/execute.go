@@ -28,8 +28,14 @@ func (j *job) execute(ctx context.Context) int {
 	}
 	defer f.Close()
 
-	task := async.Spawn(ctx, func(ctx context.Context) (*fetch.Summary, error) {
-		return f.Run(ctx, j.src, j.sink)
+	// The run is a task so that its progress reports can drive the bar. Its
+	// results are kept outside: a task that returns its context's error
+	// ends Cancelled, without a value, and an interrupted run still has a
+	// summary to print.
+	var sum *fetch.Summary
+	task := async.Spawn(ctx, func(ctx context.Context) (struct{}, error) {
+		sum, err = f.Run(ctx, j.src, j.sink)
+		return struct{}{}, nil
 	}, async.WithName("fetchall"))
 	if j.showBar {
 		bar := newProgressBar(j.stderr, j.cfg.Total, &failed)
@@ -38,11 +44,11 @@ func (j *job) execute(ctx context.Context) int {
 		}
 		bar.finish(ctx.Err() != nil)
 	}
-	sum, err := task.Await(context.Background())
+	task.Await(context.Background()) // sum and err are set once it returns
 	if ferr := j.flushOut(); ferr != nil && err == nil {
 		err = fmt.Errorf("%w: %w", fetch.ErrOutput, ferr)
 	}
-	if sum == nil { // interrupted before the first URL was read
+	if sum == nil { // interrupted before the task started
 		fmt.Fprintln(j.stderr, "fetchall: interrupted")
 		return exitInterrupted
 	}
@@ -73,7 +79,7 @@ func (j *job) execute(ctx context.Context) int {
 	if j.sorted {
 		writeSorted(j.report, sum)
 	}
-	if !j.quiet {
+	if j.summary {
 		fmt.Fprint(j.report, sum.Text())
 		if sum.Interrupted {
 			fmt.Fprintln(j.report, "  interrupted: records of URLs not finished say \"cancelled\"; -resume with the output skips the ones done")

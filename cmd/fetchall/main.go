@@ -16,18 +16,30 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
+// errInterrupted is the cause of the run's cancellation on Ctrl-C.
+var errInterrupted = errors.New("interrupted")
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first Ctrl-C (or SIGTERM) cancels the run, which then writes its
+	// records and summary; the second exits at once. Exiting ourselves,
+	// rather than restoring the default action, also works when the signal
+	// was ignored on entry, as in background jobs of a script.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
 	go func() {
-		// After the first signal, restore the default action, so that a
-		// second Ctrl-C kills the process at once.
-		<-ctx.Done()
-		stop()
+		<-sigs
+		cancel(errInterrupted)
+		<-sigs
+		fmt.Fprintln(os.Stderr, "fetchall: interrupted again: exiting at once")
+		os.Exit(exitInterrupted)
 	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

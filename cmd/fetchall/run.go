@@ -56,7 +56,8 @@ type job struct {
 	cfg       fetch.Config
 	src       iter.Seq2[fetch.Input, error]
 	sink      fetch.Sink
-	quiet     bool
+	quiet     bool // no progress bar
+	summary   bool // print the summary
 	sorted    bool
 	timeline  string
 	stderr    io.Writer // progress and errors
@@ -113,6 +114,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	fs.StringVar(&timeline, "timeline", "", "write an HTML timeline of every request to `FILE` (keeps all records in memory)")
 	fs.StringVar(&resume, "resume", "", "skip URLs that have an ok record in the JSON Lines `FILE` of an earlier run (with -o FILE, the same file is appended to)")
 	fs.IntVar(&cfg.Concurrency, "c", 32, "fetch at most `N` URLs at once")
+	fs.IntVar(&cfg.Backlog, "backlog", 0, "let `N` more URLs than -c wait for their host, so other hosts go past it (0: 4×c); bounds memory with -c")
 	fs.IntVar(&cfg.PerHost, "per-host", 0, "fetch at most `N` URLs of one host at once (0: no limit but -c)")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "send at most `R` requests per second in all (0: no limit)")
 	fs.Float64Var(&cfg.HostRate, "host-rate", 0, "send at most `R` requests per second to each host (0: no limit)")
@@ -129,15 +131,12 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	fs.Var(&maxBody, "max-body", "read at most `SIZE` of each body (like 10MB or 512KiB; 0: no cap); longer bodies are marked truncated")
 	fs.StringVar(&cfg.SaveDir, "save", "", "save each body in `DIR` under a safe name (line number and URL)")
 	fs.BoolVar(&cfg.SHA256, "sha256", false, "record the SHA-256 of each body")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usageText)
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
+	fs.Usage = func() {} // errors are reported in one line, the usage only on -h
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			fmt.Fprint(stderr, usageText)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
 			return nil, err
 		}
 		return nil, &usageError{err.Error()}
@@ -146,8 +145,8 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	switch {
 	case cfg.Concurrency < 1:
 		return nil, usagef("-c must be at least 1")
-	case cfg.PerHost < 0 || cfg.Rate < 0 || cfg.HostRate < 0:
-		return nil, usagef("-per-host, -rate and -host-rate must not be negative")
+	case cfg.PerHost < 0 || cfg.Backlog < 0 || cfg.Rate < 0 || cfg.HostRate < 0:
+		return nil, usagef("-per-host, -backlog, -rate and -host-rate must not be negative")
 	case cfg.Timeout <= 0:
 		return nil, usagef("-timeout must be positive")
 	case retries < 0:
@@ -197,6 +196,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 			return nil, usagef("-save %s: not a directory", cfg.SaveDir)
 		}
 	}
+	j.summary = !j.quiet
 	j.sorted = j.sorted && !j.quiet
 	j.timeline = timeline
 	cfg.KeepRecords = j.sorted || timeline != ""
