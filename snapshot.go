@@ -158,32 +158,30 @@ type Snapshot struct {
 // it is taken may or may not appear. It never stops tasks from running.
 func (s *Scope) Snapshot() *Snapshot {
 	snap := &Snapshot{Scope: s.name, ScopeID: s.id, Taken: time.Now()}
-	// Sized for the tasks alive now, which is what a snapshot of a million
-	// tasks costs in memory: one TaskInfo each, and no regrowth.
-	snap.Nodes = make([]TaskInfo, 0, s.Len()+16)
-	origins := make(map[uintptr]string)
-	var buf []trackEntry
+	// First copy the registry, a shard at a time, so that no lock is held
+	// while the tasks are read and tasks keep finishing meanwhile; then put
+	// the copies in creation order, which is cheaper on these small records
+	// than on TaskInfos, and visits the tasks in the order they were
+	// allocated.
+	type entry struct {
+		id uint64
+		trackEntry
+	}
+	live := make([]entry, 0, s.Len()+16)
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		buf = buf[:0]
 		for _, e := range sh.slots {
 			if e.task != nil {
-				buf = append(buf, e)
+				live = append(live, entry{e.task.id, e})
 			}
 		}
 		sh.mu.Unlock()
-		// Read the tasks with the shard unlocked, so that tasks keep
-		// finishing while a large snapshot is taken.
-		for j := range buf {
-			if info, ok := s.taskInfo(&buf[j], snap.Taken, origins); ok {
-				snap.Nodes = append(snap.Nodes, info)
-			}
-			buf[j] = trackEntry{}
-		}
 	}
-	slices.SortFunc(snap.Nodes, func(a, b TaskInfo) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(live, func(a, b entry) int { return cmp.Compare(a.id, b.id) })
 
+	// One TaskInfo per task, allocated at once: that, and the default
+	// names, is what a snapshot of a million tasks costs in memory.
 	s.groupsMu.Lock()
 	groups := make([]*Group, 0, len(s.groups))
 	for g := range s.groups {
@@ -191,6 +189,15 @@ func (s *Scope) Snapshot() *Snapshot {
 	}
 	s.groupsMu.Unlock()
 	slices.SortFunc(groups, func(a, b *Group) int { return cmp.Compare(a.id, b.id) })
+	snap.Nodes = make([]TaskInfo, 0, len(live)+len(groups))
+	origins := make(map[uintptr]string)
+	for i := range live {
+		if info, ok := s.taskInfo(&live[i].trackEntry, snap.Taken, origins); ok {
+			snap.Nodes = append(snap.Nodes, info)
+		}
+	}
+	live = nil
+
 	for _, g := range groups {
 		snap.Nodes = append(snap.Nodes, TaskInfo{
 			Kind:    KindGroup,
