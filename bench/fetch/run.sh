@@ -252,6 +252,8 @@ targets="$work/targets.md"
 } >"$targets"
 
 machine="$(nproc) cores, $(go version | cut -d' ' -f3), $("$python" -c 'import sys, aiohttp; print("Python", sys.version.split()[0], "+ aiohttp", aiohttp.__version__)'), $(curl --version | head -n1 | cut -d' ' -f1-2)"
+fetchall_rev="commit $(git -C "$root" log -1 --format=%h -- fetch cmd/fetchall 2>/dev/null || echo unknown)"
+[[ -n $(git -C "$root" status --porcelain -- fetch cmd/fetchall 2>/dev/null) ]] && fetchall_rev="$fetchall_rev plus uncommitted changes"
 load_note="Load average $load_start at the start and $load_end at the end, on $(nproc) cores"
 if awk -v a="$load_start" -v b="$load_end" 'BEGIN { exit !(a > 0.5 || b > 1.5) }'; then
 	load_note="$load_note: other work was running on the machine, so the numbers are noisy and the Go fetchers, which share the cores with the server, suffer most."
@@ -262,7 +264,7 @@ fi
 section="$work/section.md"
 {
 	echo
-	echo "Run on $(date -u '+%Y-%m-%d %H:%M UTC'), $machine; ${elapsed}s in all."
+	echo "Run on $(date -u '+%Y-%m-%d %H:%M UTC'), $machine; ${elapsed}s in all; fetchall as of $fetchall_rev."
 	echo "$load_note"
 	echo
 	echo '```sh'
@@ -270,7 +272,7 @@ section="$work/section.md"
 	echo '```'
 	echo
 	echo "Every fetcher runs at concurrency $CONCURRENCY against bench/fetch/server on 127.0.0.1:"
-	echo "fetchall (records as JSON Lines to a file), bench/fetch/floor (net/http with a"
+	echo "fetchall (\`-q\`, records as JSON Lines to a file), bench/fetch/floor (net/http with a"
 	echo "semaphore, nothing recorded), bench/fetch/aiohttp_fetch.py (asyncio + aiohttp in the"
 	echo "seed's pattern) and \`curl --parallel --parallel-max $CONCURRENCY\` (bodies to /dev/null, a"
 	echo "status line per URL). Wall time is the best of $REPEATS runs, start-up included; peak RSS"
