@@ -16,16 +16,40 @@ type scopeView struct {
 	*async.Snapshot
 	Tasks, Groups int
 	Roots         []*async.TreeNode
+	Hidden        int // nodes left out beyond the page's limit
 }
+
+// pageLimit is the most nodes a scope shows on the page: a browser would
+// choke on a million, and the text and JSON formats have them all.
+const pageLimit = 2000
 
 func newPage(snaps []*async.Snapshot, refresh int) page {
 	p := page{Refresh: refresh}
 	for _, s := range snaps {
-		v := scopeView{Snapshot: s, Roots: s.Tree()}
+		v := scopeView{Snapshot: s}
 		v.Tasks, v.Groups = s.Counts()
+		budget := pageLimit
+		v.Roots = prune(s.Tree(), &budget)
+		v.Hidden = len(s.Nodes) - (pageLimit - budget)
 		p.Scopes = append(p.Scopes, v)
 	}
 	return p
+}
+
+// prune returns the first *budget nodes of the forest, in depth-first
+// order, and takes what it kept from *budget.
+func prune(nodes []*async.TreeNode, budget *int) []*async.TreeNode {
+	var out []*async.TreeNode
+	for _, n := range nodes {
+		if *budget <= 0 {
+			break
+		}
+		*budget--
+		c := *n
+		c.Children = prune(n.Children, budget)
+		out = append(out, &c)
+	}
+	return out
 }
 
 func escape(s string) string { return template.HTMLEscapeString(s) }
@@ -94,6 +118,7 @@ progress { width: 8em; vertical-align: middle; }
 {{define "fragment"}}{{range .Scopes}}<section class="scope">
 <h2>scope {{.Scope}} <span class="id">{{.Tasks}} tasks, {{.Groups}} groups</span></h2>
 <ul class="tree">{{range .Roots}}{{template "node" .}}{{end}}</ul>
+{{if .Hidden}}<p class="hidden">… and {{.Hidden}} more; <a href="?format=text">the text tree</a> and <a href="?format=json">JSON</a> have them all.</p>{{end}}
 </section>{{else}}<p>No async.Run scope is running.</p>{{end}}{{end}}
 {{define "node"}}<li class="node kind-{{.Kind}} state-{{.State}}" data-id="{{.Kind}}-{{.ID}}">
 <span class="id">{{.Kind}} {{.ID}}</span> <span class="name">{{.Name}}</span>

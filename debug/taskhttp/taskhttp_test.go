@@ -168,3 +168,35 @@ func TestMountedOnDefaultServeMux(t *testing.T) {
 		t.Errorf("/debug/tasks on the default mux:\n%s", body)
 	}
 }
+
+// TestPageLimit checks that a scope with more tasks than a page should hold
+// shows the first ones and says how many it left out.
+func TestPageLimit(t *testing.T) {
+	release := make(chan struct{})
+	ready := make(chan *async.Scope)
+	done := make(chan error, 1)
+	go func() {
+		done <- async.Run(context.Background(), func(ctx context.Context) error {
+			return async.WithGroup(ctx, func(ctx context.Context, g *async.Group) error {
+				for range 3000 {
+					g.Go(func(context.Context) error { <-release; return nil })
+				}
+				ready <- async.ScopeOf(ctx)
+				return nil
+			}, async.WithLimit(1))
+		}, async.WithSignals(nil))
+	}()
+	h := taskhttp.HandlerFor(<-ready)
+	_, body := get(t, h, "/debug/tasks?format=html", "")
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// main, the group and 3000 tasks; the page shows 2000 nodes.
+	if n := strings.Count(body, `<li class="node`); n != 2000 {
+		t.Errorf("page shows %d nodes, want 2000", n)
+	}
+	if !strings.Contains(body, "… and 1002 more") {
+		t.Error("page does not say how many nodes it left out")
+	}
+}
