@@ -424,3 +424,54 @@ func TestBadConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestCancellingAtAnyMomentLosesNoInput(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		web := newFakeWeb(func(req *http.Request, n int) (*http.Response, error) { return respond(200, "ok"), nil })
+		f := mustNew(t, Config{Transport: web, Concurrency: 4, Backlog: 2})
+		for k := 1; k <= 200; k++ {
+			ctx, cancel := context.WithCancel(context.Background())
+			var read atomic.Int64
+			lines := map[int]int{}
+			sink := SinkFunc(func(r *Record) error {
+				lines[r.Line]++
+				if len(lines) == k%37+1 {
+					cancel()
+				}
+				return nil
+			})
+			f.Run(ctx, countingSource(1000, &read), sink)
+			cancel()
+			if int64(len(lines)) != read.Load() {
+				t.Fatalf("cancelled after %d records: %d URLs read, %d records", k%37+1, read.Load(), len(lines))
+			}
+			for line, n := range lines {
+				if n != 1 {
+					t.Fatalf("line %d: %d records", line, n)
+				}
+			}
+		}
+	})
+}
+
+func TestAPanickingFetchBecomesARecordAndAnError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		web := newFakeWeb(func(req *http.Request, n int) (*http.Response, error) {
+			if req.URL.Path == "/boom" {
+				panic("transport bug")
+			}
+			wait(req, time.Second)
+			return respond(200, "ok"), nil
+		})
+		f := mustNew(t, Config{Transport: web, Concurrency: 4})
+		c := &collector{}
+		_, err := f.Run(context.Background(), Slice([]string{"http://a.test/1", "http://a.test/boom", "http://a.test/2"}), c)
+		var pe *async.PanicError
+		if !errors.As(err, &pe) || len(c.recs) != 3 {
+			t.Fatalf("Run: %v, %d records", err, len(c.recs))
+		}
+		if r := c.byURL()["http://a.test/boom"]; r.ErrorKind != KindInternal || !strings.Contains(r.Error, "transport bug") {
+			t.Errorf("record of the panic: %+v", r)
+		}
+	})
+}

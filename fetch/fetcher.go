@@ -152,7 +152,7 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 	slots := make(chan struct{}, f.cfg.Concurrency+f.cfg.Backlog) // inputs pending
 	active := make(chan struct{}, f.cfg.Concurrency)              // requests in flight
 	var srcErr error
-	_ = async.WithGroup(runCtx, func(gctx context.Context, g *async.Group) error {
+	groupErr := async.WithGroup(runCtx, func(gctx context.Context, g *async.Group) error {
 		for in, err := range src {
 			if err != nil {
 				srcErr = fmt.Errorf("%w: %w", ErrInput, err)
@@ -170,18 +170,34 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 				emit(cancelledRecord(in, start, 0, context.Cause(gctx)))
 				return nil
 			}
-			g.Go(func(tctx context.Context) error {
-				defer func() { <-slots }()
-				rec := f.do(tctx, in, start, active)
-				emit(&rec)
-				return nil
+			// The record is emitted when the task is done, not by its
+			// function: a task whose group is cancelled before it starts
+			// never enters its function, and its input still needs a record.
+			t := async.Go(g, func(tctx context.Context) (Record, error) {
+				return f.do(tctx, in, start, active), nil
 			}, async.WithName(in.URL))
+			t.AddDoneCallback(func(t *async.Task[Record]) {
+				rec, err := t.Result()
+				var pe *async.PanicError
+				switch {
+				case errors.As(err, &pe):
+					rec = Record{Line: in.Line, URL: in.URL, Outcome: Failed, ErrorKind: KindInternal,
+						Error: fmt.Sprintf("internal error: %v", pe.Value), Start: time.Since(start)}
+				case err != nil:
+					rec = *cancelledRecord(in, start, 0, context.Cause(gctx))
+				}
+				emit(&rec)
+				<-slots
+			})
 		}
 		return nil
 	}, async.WithLimit(f.cfg.Concurrency+f.cfg.Backlog), async.WithName("fetch.Run"))
 
 	sum.finish(time.Now())
+	var panicked *async.GroupError
 	switch {
+	case errors.As(groupErr, &panicked): // only a panic fails a fetch task
+		return sum, fmt.Errorf("fetch: internal error: %w", groupErr)
 	case sinkErr != nil:
 		return sum, sinkErr
 	case ctx.Err() != nil:

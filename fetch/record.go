@@ -38,6 +38,7 @@ const (
 	KindSave              = "save"
 	KindCancelled         = "cancelled"
 	KindNetwork           = "network"
+	KindInternal          = "internal" // a bug: the fetch panicked
 )
 
 // Record is the result of fetching one input URL: exactly one per input, in
