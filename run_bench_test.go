@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/asyncgo/async"
 )
@@ -121,4 +122,49 @@ func heapInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// BenchmarkTrackingPaired measures the same thing as BenchmarkTracking with
+// n=1000, but alternates a tracked and an untracked batch within every
+// iteration (in ABBA order), so both meet the same load on a shared machine
+// and their ratio is steadier than that of two separate benchmarks. It
+// reports each side's ns/task and the overhead of tracking in percent.
+func BenchmarkTrackingPaired(b *testing.B) {
+	const n = 1000
+	untracked, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	batch := func(ctx context.Context, tasks []*async.Task[int]) time.Duration {
+		start := time.Now()
+		for i := range tasks {
+			tasks[i] = async.Spawn(ctx, trivial)
+		}
+		for _, t := range tasks {
+			if _, err := t.Await(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return time.Since(start)
+	}
+	var onTime, offTime time.Duration
+	err := async.Run(context.Background(), func(tracked context.Context) error {
+		tasks := make([]*async.Task[int], n)
+		i := 0
+		for b.Loop() {
+			if i%2 == 0 {
+				offTime += batch(untracked, tasks)
+				onTime += batch(tracked, tasks)
+			} else {
+				onTime += batch(tracked, tasks)
+				offTime += batch(untracked, tasks)
+			}
+			i++
+		}
+		return nil
+	}, async.WithSignals(nil))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(offTime.Nanoseconds())/float64(b.N*n), "untracked-ns/task")
+	b.ReportMetric(float64(onTime.Nanoseconds())/float64(b.N*n), "tracked-ns/task")
+	b.ReportMetric(100*(float64(onTime)/float64(offTime)-1), "overhead-%")
 }
