@@ -38,6 +38,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&timeline, "timeline", "", "write an HTML timeline to `FILE`")
 	fs.BoolVar(&j.sorted, "sorted", false, "list every URL from fastest to slowest")
 	fs.BoolVar(&j.quiet, "q", false, "no progress bar")
+	serve := fs.Bool("serve", false, "only run the server, until Ctrl-C, and print its URL: for trying fetchall on lists of your own")
 	fs.Usage = func() {} // errors are reported in one line, the usage only on -h
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -72,6 +73,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailures
 	}
 	defer srv.Close()
+	if *serve {
+		fmt.Fprintf(stdout, "%s\n", srv.URL)
+		fmt.Fprintf(stderr, "demo server at %s until Ctrl-C; try %s/item?delay=50ms&size=1000\n", srv.URL, srv.URL)
+		<-ctx.Done()
+		return exitOK
+	}
 	j.src = fetch.Slice(srv.List(n))
 	j.emptyHint = "the demo list"
 	j.flushOut = func() error { return nil }
