@@ -23,7 +23,6 @@ func benchServer(b *testing.B) *httptest.Server {
 	return ts
 }
 
-
 func BenchmarkRun(b *testing.B) {
 	ts := benchServer(b)
 	f := mustNewB(b, Config{Concurrency: 32})
