@@ -73,6 +73,7 @@ type SignalError struct {
 	Signal os.Signal
 }
 
+// Error names the signal.
 func (e *SignalError) Error() string { return "async: received signal " + e.Signal.String() }
 
 // LeakError reports the tasks that were still alive a grace period after
@@ -83,6 +84,8 @@ type LeakError struct {
 	Tasks []TaskInfo    // the tasks, oldest first, as a snapshot saw them
 }
 
+// Error lists each leaked task with its state, where it was created and
+// what it is blocked on.
 func (e *LeakError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "async: %d task(s) still running %v after main returned and they were cancelled:", len(e.Tasks), e.Grace)
