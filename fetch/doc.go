@@ -1,22 +1,55 @@
 // Package fetch is the engine of the fetchall tool: it fetches a stream of
 // URLs concurrently and produces exactly one [Record] per input URL, in the
-// order the requests complete.
+// order the requests complete, and a [Summary] of the run.
 //
-// The engine is built on the async package: every request is a task in an
-// [async.Group]; the run reports its progress with [async.Report], so a
-// caller that runs it as a task can follow it with WatchProgress; a
-// per-attempt deadline is an [async.Timeout]; cancelling the context stops
-// dispatch and cancels requests in flight, and every URL already read still
-// gets its record, marked cancelled.
-//
-// Input is consumed lazily: the dispatcher takes the next URL only when a
-// concurrency slot is free, so a list of any length runs in memory bounded
-// by the concurrency limit, not by the list.
-//
-// A minimal use:
-//
-//	f, err := fetch.New(fetch.Config{Concurrency: 32, Timeout: 10 * time.Second})
+//	f, err := fetch.New(fetch.Config{Concurrency: 32, PerHost: 4, Timeout: 10 * time.Second})
 //	if err != nil { ... }
+//	defer f.Close()
 //	sum, err := f.Run(ctx, fetch.Lines(os.Stdin), fetch.NewJSONLWriter(os.Stdout))
 //	fmt.Print(sum.Text())
+//
+// # Built on the async package
+//
+// Every URL is a task in an [async.Group]; its record is written when the
+// task is done, so even a task that never started (its group was cancelled
+// first) or that panicked yields a record. Each attempt runs under an
+// [async.Timeout]. Run reports its progress with [async.Report], so a caller
+// that runs it as a task follows it with WatchProgress (fetchall's bar does).
+// Cancelling the context stops dispatch and cancels the requests in flight;
+// every URL already read still gets its record, marked [Cancelled].
+//
+// # Bounded memory on any list
+//
+// The input is an iterator read lazily: the dispatcher takes the next URL
+// only when fewer than Concurrency+Backlog URLs are pending, so a list of ten
+// million lines needs no more memory than one of a thousand. The backlog
+// lets URLs of other hosts go past a host that is being waited for (its
+// per-host slot, its rate, or a Retry-After pause), without reading ahead
+// without bound. Records are written as they complete and not kept, and the
+// latency percentiles come from a fixed-size histogram; only
+// [Config.KeepRecords] (for a sorted listing or a timeline) keeps them.
+//
+// # Politeness and retries
+//
+// Concurrency caps requests in flight; PerHost caps them per host; Rate and
+// HostRate cap attempts per second overall and per host. Network errors,
+// timeouts, 429 and 5xx are retried with exponential backoff and jitter. A
+// Retry-After (seconds or HTTP date) is honoured exactly and pauses the
+// whole host, since it speaks for the server, not for one URL; one longer
+// than MaxRetryAfter ends the URL instead of being cut short. Time spent
+// waiting is recorded apart (Queued, Retried) from the request's Duration.
+//
+// # Records
+//
+// A record has the input line number, URL, final URL after redirects,
+// outcome (ok, http_error, error, invalid, cancelled), status, bytes read,
+// attempts, an error kind and message, and the timing of the last attempt
+// from net/http/httptrace: DNS, connect, TLS and time to first byte.
+// [JSONLWriter], [CSVWriter] and [TableWriter] write them; a JSON Lines
+// file is also a checkpoint: [LoadSucceeded] reads it back for
+// [Config.Skip], so an interrupted run resumes without fetching anything
+// twice. [WriteTimeline] draws a run as an HTML page.
+//
+// Package fetch/demoserver is a local server with every kind of endpoint
+// the engine must handle, for tests, examples and fetchall demo.
 package fetch

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"slices"
 	"time"
 )
@@ -17,11 +18,11 @@ const MaxTimelineBars = 20000
 
 // WriteTimeline writes a self-contained HTML page (no scripts, no external
 // files) with an SVG of every fetched record on a time axis: one bar per
-// request, from its start to its end, in lanes packed so that the number of
-// lanes in use at any moment is the number of requests in flight; a pale
-// head shows time spent queued. Bars are coloured by outcome, and hovering a
-// bar shows the URL, status, duration, attempts, error and timings. Records
-// with no request (invalid, skipped) are counted but not drawn.
+// request, from its first attempt to its end, in lanes packed so that the
+// number of lanes in use at any moment is the number of requests in flight.
+// Bars are coloured by outcome, and hovering a bar shows the URL, status,
+// duration, attempts, error and timings, time spent queued included.
+// Records with no request (invalid, skipped) are counted but not drawn.
 func WriteTimeline(w io.Writer, title string, records []Record, wall time.Duration) error {
 	var drawn []Record
 	for _, r := range records {
@@ -29,7 +30,7 @@ func WriteTimeline(w io.Writer, title string, records []Record, wall time.Durati
 			drawn = append(drawn, r)
 		}
 	}
-	slices.SortFunc(drawn, func(a, b Record) int { return cmp.Compare(a.Start, b.Start) })
+	slices.SortFunc(drawn, func(a, b Record) int { return cmp.Compare(begin(&a), begin(&b)) })
 	hidden := 0
 	if len(drawn) > MaxTimelineBars {
 		hidden = len(drawn) - MaxTimelineBars
@@ -56,15 +57,13 @@ func WriteTimeline(w io.Writer, title string, records []Record, wall time.Durati
 	}
 	scale := (width - 2*left) / float64(wall)
 	type bar struct {
-		X, Y, W, QX, QW, H float64
-		Color, Title       string
+		X, Y, W, H   float64
+		Color, Title string
 	}
 	bars := make([]bar, len(drawn))
 	for i, r := range drawn {
-		qx := left + float64(r.Start)*scale
-		x := left + float64(r.Start+r.Queued)*scale
 		bars[i] = bar{
-			X: x, QX: qx, QW: x - qx, W: max(float64(r.Duration)*scale, 0.5),
+			X: tenth(left + float64(begin(&r))*scale), W: tenth(max(float64(r.Duration)*scale, 0.5)),
 			Y: top + float64(lanes[i])*(laneH+laneGp), H: laneH,
 			Color: outcomeColor(r.Outcome), Title: barTitle(&r),
 		}
@@ -77,7 +76,7 @@ func WriteTimeline(w io.Writer, title string, records []Record, wall time.Durati
 	var ticks []tick
 	step := tickStep(wall)
 	for t := time.Duration(0); t <= wall; t += step {
-		ticks = append(ticks, tick{left + float64(t)*scale, round(t).String()})
+		ticks = append(ticks, tick{tenth(left + float64(t)*scale), round(t).String()})
 	}
 	counts := map[Outcome]int{}
 	for _, r := range records {
@@ -102,15 +101,22 @@ func WriteTimeline(w io.Writer, title string, records []Record, wall time.Durati
 	})
 }
 
-// assignLanes gives each record, sorted by start, the lowest lane free at
-// its start, so the lanes used at once equal the requests in flight.
+// begin is when a record's request began: its first attempt, after the
+// time it spent queued.
+func begin(r *Record) time.Duration { return r.Start + r.Queued }
+
+// tenth rounds an SVG coordinate to a tenth of a pixel, to keep pages small.
+func tenth(x float64) float64 { return math.Round(x*10) / 10 }
+
+// assignLanes gives each record, sorted by begin, the lowest lane free at
+// its begin, so the lanes used at once equal the requests in flight.
 func assignLanes(recs []Record) []int {
 	lanes := make([]int, len(recs))
 	busy := &laneHeap{} // lanes in use, by end time
 	var free []int      // lanes released, lowest first
 	next := 0
 	for i, r := range recs {
-		for busy.Len() > 0 && (*busy)[0].end <= r.Start {
+		for busy.Len() > 0 && (*busy)[0].end <= begin(&r) {
 			free = append(free, heap.Pop(busy).(laneEnd).lane)
 			slices.Sort(free)
 		}
@@ -122,7 +128,7 @@ func assignLanes(recs []Record) []int {
 			next++
 		}
 		lanes[i] = lane
-		heap.Push(busy, laneEnd{end: r.Start + r.Queued + r.Duration, lane: lane})
+		heap.Push(busy, laneEnd{end: begin(&r) + r.Duration, lane: lane})
 	}
 	return lanes
 }
@@ -201,17 +207,16 @@ h1{font-size:1.2em;margin:0 0 .3em}
 .legend span{display:inline-block;margin-right:1.2em}
 .legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-1px}
 svg{border:1px solid #ddd;background:#fcfcfc}
-svg rect.q{opacity:.3}
 svg rect:hover{stroke:#000;stroke-width:1}
 svg text{font-size:11px;fill:#555}
 </style></head><body>
 <h1>{{.Title}}</h1>
 <p>{{.N}} records, {{.Drawn}} requests drawn{{if .Hidden}} ({{.Hidden}} more not drawn){{end}} over {{.Wall}};
-{{.Lanes}} lanes: at any moment the lanes in use are the requests in flight. Hover a bar for details; its pale head is time spent queued.</p>
+{{.Lanes}} lanes: at any moment the lanes in use are the URLs being fetched (waits between retries included). Hover a bar for details.</p>
 <p class="legend">{{range .Legend}}<span><i style="background:{{.Color}}"></i>{{.Name}} {{.N}}</span>{{end}}</p>
 <svg xmlns="http://www.w3.org/2000/svg" width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}">
 {{range .Ticks}}<line x1="{{.X}}" x2="{{.X}}" y1="20" y2="{{$.AxisY}}" stroke="#eee"/><text x="{{.X}}" y="{{$.AxisY}}" dy="14" text-anchor="middle">{{.Label}}</text>
-{{end}}{{range .Bars}}<g><title>{{.Title}}</title>{{if gt .QW 0.5}}<rect class="q" x="{{.QX}}" y="{{.Y}}" width="{{.QW}}" height="{{.H}}" fill="{{.Color}}"/>{{end}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Color}}"/></g>
+{{end}}{{range .Bars}}<g><title>{{.Title}}</title><rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Color}}"/></g>
 {{end}}</svg>
 </body></html>
 `))

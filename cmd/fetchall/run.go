@@ -249,6 +249,9 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 			cfg.Skip = func(u string) bool { _, ok := done[u]; return ok }
 		}
 		appendOut = resume == output
+		if appendOut && format != "jsonl" && format != "json" {
+			return nil, usagef("-resume with the same file as -o needs -f jsonl")
+		}
 	}
 
 	// Output.
