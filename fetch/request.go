@@ -267,7 +267,9 @@ func (f *Fetcher) readBody(ctx context.Context, in Input, resp *http.Response, r
 	if f.cfg.MaxBody > 0 {
 		r = io.LimitReader(resp.Body, f.cfg.MaxBody)
 	}
-	_, err := io.Copy(counting{w, &res.bytes}, r)
+	buf := copyBuffers.Get().(*[]byte)
+	_, err := io.CopyBuffer(counting{w, &res.bytes}, r, *buf)
+	copyBuffers.Put(buf)
 	if err == nil && f.cfg.MaxBody > 0 && res.bytes == f.cfg.MaxBody {
 		var one [1]byte
 		if n, _ := io.ReadFull(resp.Body, one[:]); n == 1 {
@@ -292,6 +294,10 @@ func (f *Fetcher) readBody(ctx context.Context, in Input, resp *http.Response, r
 	}
 	return err
 }
+
+// copyBuffers holds the buffers bodies are read through: io.Copy would
+// allocate 32 KiB per body, since neither side has a fast path here.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // saveWriter marks write errors as errors saving the body, which are not
 // worth a retry, unlike errors reading it.

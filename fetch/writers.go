@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -42,14 +43,16 @@ func fromMS(f float64) time.Duration { return time.Duration(f * float64(time.Mil
 // MarshalJSON writes the record with its durations in milliseconds
 // (start_ms, duration_ms, queued_ms, retry_wait_ms, dns_ms, connect_ms,
 // tls_ms, ttfb_ms).
-func (r Record) MarshalJSON() ([]byte, error) {
-	return json.Marshal(recordJSON{
+func (r Record) MarshalJSON() ([]byte, error) { return json.Marshal(r.wire()) }
+
+func (r *Record) wire() recordJSON {
+	return recordJSON{
 		Line: r.Line, URL: r.URL, FinalURL: r.FinalURL, Outcome: r.Outcome, Status: r.Status,
 		Bytes: r.Bytes, Truncated: r.Truncated, Attempts: r.Attempts, ErrorKind: r.ErrorKind,
 		Error: r.Error, SHA256: r.SHA256, SavedAs: r.SavedAs, Reused: r.Reused,
 		StartMS: ms(r.Start), DurMS: ms(r.Duration), QueuedMS: ms(r.Queued), RetriedMS: ms(r.Retried),
 		DNSMS: ms(r.DNS), ConnectMS: ms(r.Connect), TLSMS: ms(r.TLS), TTFBMS: ms(r.TTFB),
-	})
+	}
 }
 
 // UnmarshalJSON reads a record written by MarshalJSON.
@@ -72,18 +75,27 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 // JSONLWriter writes one JSON object per line, each with a single Write to
 // the underlying writer, so a file is a valid checkpoint after every record
 // (see [LoadSucceeded]).
-type JSONLWriter struct{ w io.Writer }
+type JSONLWriter struct {
+	w   io.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+}
 
 // NewJSONLWriter returns a sink writing JSON Lines to w.
-func NewJSONLWriter(w io.Writer) *JSONLWriter { return &JSONLWriter{w: w} }
+func NewJSONLWriter(w io.Writer) *JSONLWriter {
+	j := &JSONLWriter{w: w}
+	j.enc = json.NewEncoder(&j.buf)
+	j.enc.SetEscapeHTML(false)
+	return j
+}
 
 // Write writes rec as one line.
 func (j *JSONLWriter) Write(rec *Record) error {
-	b, err := json.Marshal(rec)
-	if err != nil {
+	j.buf.Reset()
+	if err := j.enc.Encode(rec.wire()); err != nil { // Encode ends the line
 		return err
 	}
-	_, err = j.w.Write(append(b, '\n'))
+	_, err := j.w.Write(j.buf.Bytes())
 	return err
 }
 

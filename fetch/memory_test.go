@@ -1,0 +1,72 @@
+package fetch
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// instantWeb answers every request at once and keeps nothing.
+type instantWeb struct{}
+
+func (instantWeb) RoundTrip(req *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("ok")),
+		ContentLength: 2, Request: req}, nil
+}
+
+// liveHeapMidRun runs n inputs through the engine and returns the live heap
+// (after a collection) when half of them have their record.
+func liveHeapMidRun(t *testing.T, n int) uint64 {
+	f := mustNew(t, Config{Transport: instantWeb{}, Concurrency: 32})
+	src := func(yield func(Input, error) bool) {
+		for i := range n {
+			if !yield(Input{Line: i + 1, URL: fmt.Sprintf("http://h%d.test/item/%d", i%100, i)}, nil) {
+				return
+			}
+		}
+	}
+	var live uint64
+	written := 0
+	sink := SinkFunc(func(*Record) error {
+		written++
+		if written == n/2 {
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			live = ms.HeapAlloc
+		}
+		return nil
+	})
+	if _, err := f.Run(context.Background(), src, NewJSONLWriter(io.Discard).chain(sink)); err != nil {
+		t.Fatal(err)
+	}
+	return live
+}
+
+// chain writes to j and then to next.
+func (j *JSONLWriter) chain(next Sink) Sink {
+	return SinkFunc(func(r *Record) error {
+		if err := j.Write(r); err != nil {
+			return err
+		}
+		return next.Write(r)
+	})
+}
+
+func TestLiveHeapDoesNotGrowWithTheList(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 40,000 URLs")
+	}
+	small := liveHeapMidRun(t, 1000)
+	large := liveHeapMidRun(t, 40_000)
+	t.Logf("live heap half-way: %d KiB for 1,000 URLs, %d KiB for 40,000", small>>10, large>>10)
+	// Forty times the URLs; anything kept per URL (100 bytes each would be
+	// 2 MB at half-way) would show. 512 KiB is allowance for noise.
+	if large > small+512<<10 {
+		t.Errorf("live heap grew from %d KiB to %d KiB with the list", small>>10, large>>10)
+	}
+}
