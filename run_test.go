@@ -241,3 +241,23 @@ func ExampleLeakError() {
 	// Output:
 	// leaked: stubborn running
 }
+
+// TestRunCatchesRealSignal sends the process a real SIGINT while Run is
+// subscribed: Run must catch it (the process lives on) and cancel main.
+func TestRunCatchesRealSignal(t *testing.T) {
+	err := async.Run(context.Background(), func(ctx context.Context) error {
+		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(time.Minute):
+			return errors.New("SIGINT did not cancel main within a minute")
+		}
+	})
+	var sig *async.SignalError
+	if !errors.As(err, &sig) || sig.Signal != os.Interrupt {
+		t.Fatalf("Run = %v, want the SignalError for SIGINT", err)
+	}
+}

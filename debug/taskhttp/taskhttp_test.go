@@ -200,3 +200,27 @@ func TestPageLimit(t *testing.T) {
 		t.Error("page does not say how many nodes it left out")
 	}
 }
+
+// FuzzQuery checks that no query string makes the handler panic or answer
+// with anything but the page or a 400 that says why.
+func FuzzQuery(f *testing.F) {
+	for _, q := range []string{"", "format=json", "format=ps", "format=html&refresh=250", "format=fragment", "format=%ff", "refresh=-1", "refresh=99999999999999999999", "format=text&format=json"} {
+		f.Add(q)
+	}
+	h := taskhttp.Handler()
+	f.Fuzz(func(t *testing.T, query string) {
+		req := httptest.NewRequest(http.MethodGet, "/debug/tasks", nil)
+		req.URL.RawQuery = query
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch rec.Code {
+		case http.StatusOK:
+		case http.StatusBadRequest:
+			if rec.Body.Len() == 0 {
+				t.Errorf("query %q: 400 without a reason", query)
+			}
+		default:
+			t.Errorf("query %q: status %d", query, rec.Code)
+		}
+	})
+}
