@@ -47,6 +47,26 @@ type trackShard struct {
 	_     [64]byte // keep neighbouring shards' locks off one cache line
 }
 
+// compactMin is the shard size below which a mostly empty shard is left as
+// it is: compacting it would save too little to be worth it.
+const compactMin = 256
+
+// compact moves the live entries to the front of a new, smaller slice, so
+// that after a burst of tasks the registry's memory follows the number of
+// live tasks, not its peak. It costs O(live) and happens only once live has
+// fallen to a quarter of the slots, so it adds O(1) to each untrack. sh.mu
+// must be held.
+func (sh *trackShard) compact() {
+	slots := make([]trackEntry, 0, 2*sh.live)
+	for _, e := range sh.slots {
+		if e.task != nil {
+			e.task.slot.index = uint32(len(slots))
+			slots = append(slots, e)
+		}
+	}
+	sh.slots, sh.free = slots, nil
+}
+
 // trackEntry is what the registry knows about a live task beyond the task.
 type trackEntry struct {
 	task  *taskCore
@@ -207,13 +227,17 @@ func (s *Scope) track(t *taskCore, fn any) {
 func (s *Scope) untrack(t *taskCore) {
 	sh := &s.shards[t.slot.shard]
 	sh.mu.Lock()
-	sh.slots[t.slot.index] = trackEntry{}
+	i := t.slot.index // under the lock: compaction moves tasks
+	sh.slots[i] = trackEntry{}
 	sh.live--
-	if sh.live == 0 {
+	switch {
+	case sh.live == 0:
 		// Every slot is free: start over rather than keep a long free list.
 		sh.slots, sh.free = sh.slots[:0], sh.free[:0]
-	} else {
-		sh.free = append(sh.free, t.slot.index)
+	case sh.live < len(sh.slots)/4 && len(sh.slots) >= compactMin:
+		sh.compact()
+	default:
+		sh.free = append(sh.free, i)
 	}
 	sh.mu.Unlock()
 	if s.tracing {

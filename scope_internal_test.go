@@ -29,3 +29,50 @@ func BenchmarkTrackUntrack(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/task")
 }
+
+// TestRegistryShrinks checks that after a burst of tasks the registry's
+// slots follow the live tasks, not the peak, and that compaction keeps
+// every remaining task findable and removable.
+func TestRegistryShrinks(t *testing.T) {
+	s := newScope(context.Background(), runConfig{})
+	defer s.close()
+	const n, keep = 100000, 100
+	tasks := make([]taskCore, n)
+	fn := func(context.Context) (int, error) { return 0, nil }
+	for i := range tasks {
+		tasks[i].id = uint64(i + 1)
+		s.track(&tasks[i], fn)
+	}
+	slots := func() (n int) {
+		for i := range s.shards {
+			n += len(s.shards[i].slots)
+		}
+		return n
+	}
+	if got := slots(); got != n {
+		t.Fatalf("%d slots for %d tasks", got, n)
+	}
+	// Finish all but every 1000th task.
+	for i := range tasks {
+		if i%(n/keep) != 0 {
+			s.untrack(&tasks[i])
+		}
+	}
+	if got := slots(); got > 4*keep+trackShards*compactMin {
+		t.Errorf("%d slots left for %d live tasks: the registry did not shrink", got, keep)
+	}
+	if got := len(s.Tasks()); got != keep {
+		t.Fatalf("Tasks() has %d tasks, want %d", got, keep)
+	}
+	for _, h := range s.Tasks() {
+		if (h.ID()-1)%(n/keep) != 0 {
+			t.Fatalf("task %d is listed but finished", h.ID())
+		}
+	}
+	for i := 0; i < n; i += n / keep {
+		s.untrack(&tasks[i])
+	}
+	if got := s.Len(); got != 0 {
+		t.Fatalf("%d live after every task finished", got)
+	}
+}
