@@ -31,10 +31,18 @@ func trivial(i int) int { return i + 1 }
 // sink keeps results alive so that the compiler cannot drop the work.
 var sink int
 
+// run runs one implementation of a workload as a sub-benchmark. Besides
+// the wall time it reports cpu-ns/op, the CPU time the whole process spent
+// per op: on a machine shared with other jobs, wall time also counts the
+// time spent waiting for a core, CPU time mostly does not.
 func run(b *testing.B, impl string, f func(b *testing.B)) {
 	b.Run("impl="+impl, func(b *testing.B) {
 		b.ReportAllocs()
+		cpu0, ok0 := processCPU()
 		f(b)
+		if cpu1, ok1 := processCPU(); ok0 && ok1 && b.N > 0 {
+			b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
+		}
 	})
 }
 

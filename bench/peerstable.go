@@ -110,6 +110,7 @@ type pyRecord struct {
 	Impl         string   `json:"impl"`
 	N            int      `json:"n"`
 	SecPerOp     float64  `json:"sec_per_op"`
+	CPUSecPerOp  *float64 `json:"cpu_sec_per_op"`
 	BytesPerTask *float64 `json:"bytes_per_task"`
 	PeakRSSKiB   float64  `json:"peak_rss_kib"`
 }
@@ -130,6 +131,9 @@ func readPython(path string, s samples) error {
 		key := map[string]string{"spawn": "Spawn/n=" + strconv.Itoa(r.N), "sleep": "Sleep", "cancel": "Cancel"}[r.Workload]
 		s.add(key, r.Impl, "ns/op", r.SecPerOp*1e9)
 		s.add(key, r.Impl, "peak-RSS-KiB", r.PeakRSSKiB)
+		if r.CPUSecPerOp != nil {
+			s.add(key, r.Impl, "cpu-ns/op", *r.CPUSecPerOp*1e9)
+		}
 		if r.BytesPerTask != nil {
 			s.add(key, r.Impl, "B/task", *r.BytesPerTask)
 		}
@@ -199,9 +203,58 @@ var alternatives = []struct{ key, impl, what string }{
 	{"Sleep", "asyncio-taskgroup", "asyncio: TaskGroup"},
 }
 
+// writeTable writes one row per workload, one column per implementation,
+// each cell the median with its spread and its ratio to the floor, and the
+// library's ratio to errgroup and conc.
+func writeTable(b *strings.Builder, s samples, rs []row) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("| workload | ")
+	for _, c := range columns {
+		p("%s | ", c)
+	}
+	p("async ÷ errgroup | async ÷ conc |\n|---|")
+	for range columns {
+		p("---:|")
+	}
+	p("---:|---:|\n")
+	for _, r := range rs {
+		floor, _, haveFloor := s.get(r.key, "floor-wg", r.unit)
+		p("| %s | ", r.label)
+		for _, c := range columns {
+			impl := c
+			if x, ok := r.impl[c]; ok {
+				impl = x
+			}
+			v, spread, ok := s.get(r.key, impl, r.unit)
+			if impl == "" || !ok {
+				p("— | ")
+				continue
+			}
+			cell := fmtValue(r.unit, v)
+			if !strings.HasPrefix(impl, "asyncio") && spread >= 0.005 {
+				cell += fmt.Sprintf(" ±%.0f%%", spread*100)
+			}
+			if haveFloor && floor > 0 {
+				cell += " (" + fmtRatio(v/floor) + ")"
+			}
+			p("%s | ", cell)
+		}
+		a, _, okA := s.get(r.key, r.impl["async"], r.unit)
+		for _, peer := range []string{"errgroup", "conc"} {
+			v, _, ok := s.get(r.key, peer, r.unit)
+			if okA && ok && v > 0 {
+				p("%.2f | ", a/v)
+			} else {
+				p("— | ")
+			}
+		}
+		p("\n")
+	}
+}
+
 func fmtValue(unit string, v float64) string {
 	switch unit {
-	case "ns/op":
+	case "ns/op", "cpu-ns/op":
 		switch {
 		case v >= 1e9:
 			return fmt.Sprintf("%.2f s", v/1e9)
@@ -237,54 +290,24 @@ func render(s samples, meta map[string]string, benchstat string) string {
 	p("each cell is the median over the rounds, and the ratio in brackets is to the floor (bare goroutines + WaitGroup). ")
 	p("asyncio: median over repeated runs, each case in a fresh interpreter.\n\n")
 
-	p("| workload | ")
-	for _, c := range columns {
-		p("%s | ", c)
-	}
-	p("async ÷ errgroup | async ÷ conc |\n|---|")
-	for range columns {
-		p("---:|")
-	}
-	p("---:|---:|\n")
-	for _, r := range rows() {
-		floor, _, haveFloor := s.get(r.key, "floor-wg", r.unit)
-		p("| %s | ", r.label)
-		for _, c := range columns {
-			impl := c
-			if x, ok := r.impl[c]; ok {
-				impl = x
-			}
-			v, spread, ok := s.get(r.key, impl, r.unit)
-			if impl == "" || !ok {
-				p("— | ")
-				continue
-			}
-			cell := fmtValue(r.unit, v)
-			if !strings.HasPrefix(impl, "asyncio") && spread >= 0.005 {
-				cell += fmt.Sprintf(" ±%.0f%%", spread*100)
-			}
-			if haveFloor && floor > 0 {
-				cell += " (" + fmtRatio(v/floor) + ")"
-			}
-			p("%s | ", cell)
-		}
-		a, _, okA := s.get(r.key, r.impl["async"], r.unit)
-		for _, peer := range []string{"errgroup", "conc"} {
-			v, _, ok := s.get(r.key, peer, r.unit)
-			if okA && ok && v > 0 {
-				p("%.2f | ", a/v)
-			} else {
-				p("— | ")
-			}
-		}
-		p("\n")
-	}
+	writeTable(&b, s, rows())
 	p("\nThe async column uses the API a user would reach for first: `Spawn` then `Gather` for (a) and (c), ")
 	p("`Map` with `WithLimit(64)` for (b), `WithGroup` for (d). asyncio: `gather` for (a) and (c), `TaskGroup` for (d); ")
 	p("asyncio has no counterpart of (b) here. In (c) the bytes per task are taken while every task is blocked at a gate ")
 	p("that opens once all 100,000 exist (Go: heap in use + stacks, less the baseline; Python: resident set, less the baseline).\n\n")
 
-	p("Other APIs for the same workloads:\n\n| workload | API | result | vs floor |\n|---|---|---:|---:|\n")
+	p("CPU time per op, all threads of the process (the GC's included). Waiting for a core on a busy machine inflates ")
+	p("the wall time above but hardly this, so it is the steadier comparison here:\n\n")
+	var cpuRows []row
+	for _, r := range rows() {
+		if r.unit == "ns/op" {
+			r.unit = "cpu-ns/op"
+			cpuRows = append(cpuRows, r)
+		}
+	}
+	writeTable(&b, s, cpuRows)
+
+	p("\nOther APIs for the same workloads:\n\n| workload | API | result | vs floor |\n|---|---|---:|---:|\n")
 	for _, alt := range alternatives {
 		unit := "ns/op"
 		v, _, ok := s.get(alt.key, alt.impl, unit)
@@ -323,7 +346,13 @@ func render(s samples, meta map[string]string, benchstat string) string {
 			} else if a > v {
 				verdict = "within noise"
 			}
-			p("- %s: async %s, %s %s → async is %.2f× %s's time: %s.\n", r.label, fmtValue(r.unit, a), peer, fmtValue(r.unit, v), a/v, peer, verdict)
+			cpu := ""
+			ca, _, ok1 := s.get(r.key, r.impl["async"], "cpu-ns/op")
+			cv, _, ok2 := s.get(r.key, peer, "cpu-ns/op")
+			if ok1 && ok2 && cv > 0 {
+				cpu = fmt.Sprintf(" (CPU time: %.2f×)", ca/cv)
+			}
+			p("- %s: async %s, %s %s → async takes %.2f× %s's time%s: %s.\n", r.label, fmtValue(r.unit, a), peer, fmtValue(r.unit, v), a/v, peer, cpu, verdict)
 		}
 	}
 	if a, _, ok := s.get("Spawn/n=100000", "async", "ns/op"); ok {

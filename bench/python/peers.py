@@ -9,8 +9,10 @@ Each case runs in a fresh interpreter, so that its peak RSS and its memory
 per task are its own. Only the standard library is used, so Debian's
 python3 runs it as it is. Output: one JSON object per line on stdout, with
 the time per operation in seconds ("sec_per_op"), the peak RSS in KiB of the
-process that ran the case ("peak_rss_kib") and, for (c), the resident bytes
-per blocked task ("bytes_per_task").
+process that ran the case ("peak_rss_kib"), the CPU time per operation
+("cpu_sec_per_op", which a machine shared with other jobs disturbs less than
+the wall time) and, for (c), the resident bytes per blocked task
+("bytes_per_task").
 
 Usage: peers.py [--rounds R] [--budget SECONDS]
 """
@@ -68,15 +70,16 @@ SPAWN_APIS = {"gather": spawn_gather, "taskgroup": spawn_taskgroup}
 async def time_spawn(api, n, budget):
     """Repeats the operation for about budget seconds; returns the median."""
     fn = SPAWN_APIS[api]
-    samples = []
+    samples, cpu = [], []
     deadline = time.perf_counter() + budget
     while not samples or (time.perf_counter() < deadline and len(samples) < 100_000):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         out = await fn(n)
         samples.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         if out[-1] != n:
             raise AssertionError(f"last result {out[-1]}, want {n}")
-    return statistics.median(samples), len(samples)
+    return statistics.median(samples), statistics.median(cpu), len(samples)
 
 
 # (c) ----------------------------------------------------------------------
@@ -85,7 +88,8 @@ async def time_spawn(api, n, budget):
 async def sleep_round(api):
     """One round of (c). Every task first waits on a gate that opens once all
     of them exist and wait, as in the Go version; the bytes per task are
-    measured then. Returns (seconds, resident bytes per blocked task)."""
+    measured then. Returns (seconds, CPU seconds, resident bytes per blocked
+    task)."""
     base = rss_bytes()
     gate = asyncio.Event()
     blocked = 0
@@ -96,7 +100,7 @@ async def sleep_round(api):
         await gate.wait()
         await asyncio.sleep(SLEEP_FOR)
 
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     if api == "gather":
         tasks = [asyncio.ensure_future(sleeper()) for _ in range(SLEEP_TASKS)]
         while blocked < SLEEP_TASKS:
@@ -112,7 +116,7 @@ async def sleep_round(api):
                 await asyncio.sleep(0)
             held = rss_bytes() - base
             gate.set()
-    return time.perf_counter() - t0, held / SLEEP_TASKS
+    return time.perf_counter() - t0, time.process_time() - c0, held / SLEEP_TASKS
 
 
 # (d) ----------------------------------------------------------------------
@@ -125,7 +129,8 @@ class Boom(Exception):
 async def cancel_round():
     """One round of (d): CANCEL_TASKS-1 tasks wait forever, one fails once
     they all wait; the TaskGroup cancels them. Returns seconds until the
-    TaskGroup has exited, i.e. every task has returned."""
+    TaskGroup has exited, i.e. every task has returned, and the CPU seconds
+    spent."""
     loop = asyncio.get_running_loop()
     ready = 0
 
@@ -141,7 +146,7 @@ async def cancel_round():
             await asyncio.sleep(0)
         raise Boom()
 
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     try:
         async with asyncio.TaskGroup() as tg:
             for _ in range(CANCEL_TASKS - 1):
@@ -151,7 +156,7 @@ async def cancel_round():
         pass
     else:
         raise AssertionError("the TaskGroup did not fail")
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 # ---------------------------------------------------------------------------
@@ -166,22 +171,25 @@ def run_case(case, api, n, rounds, budget, eager):
         rec = {"workload": case, "impl": "asyncio-" + api + ("-eager" if eager else "")}
         if case == "spawn":
             rec["n"] = n
-            rec["sec_per_op"], rec["ops"] = await time_spawn(api, n, budget)
+            rec["sec_per_op"], rec["cpu_sec_per_op"], rec["ops"] = await time_spawn(api, n, budget)
         elif case == "sleep":
-            times, per_task = [], []
+            times, cpu, per_task = [], [], []
             for _ in range(rounds):
-                t, b = await sleep_round(api)
+                t, c, b = await sleep_round(api)
                 times.append(t)
+                cpu.append(c)
                 per_task.append(b)
             rec["sec_per_op"] = statistics.median(times)
+            rec["cpu_sec_per_op"] = statistics.median(cpu)
             # The first round starts from an empty heap, as the Go benchmark
             # does in its own fresh process; later rounds reuse the memory
             # the first one left, so their RSS barely moves.
             rec["bytes_per_task"] = per_task[0]
             rec["ops"] = rounds
         elif case == "cancel":
-            times = [await cancel_round() for _ in range(rounds)]
-            rec["sec_per_op"] = statistics.median(times)
+            results = [await cancel_round() for _ in range(rounds)]
+            rec["sec_per_op"] = statistics.median(t for t, _ in results)
+            rec["cpu_sec_per_op"] = statistics.median(c for _, c in results)
             rec["ops"] = rounds
         return rec
 
