@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"bytes"
+	"fmt"
 	"encoding/csv"
 	"encoding/json"
 	"regexp"
@@ -174,3 +175,26 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 const http1123 = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+func TestSummaryNamesTheSlowestAndCountsFailureKinds(t *testing.T) {
+	s := newSummary(time.Unix(0, 0), false)
+	for i := range 20 {
+		s.add(&Record{Line: i, URL: fmt.Sprint("u", i), Outcome: OK, Status: 200, Attempts: 1, Duration: time.Duration(i%10) * time.Second})
+	}
+	s.add(&Record{URL: "t", Outcome: Failed, ErrorKind: KindTimeout, Error: "x", Attempts: 2, Duration: 30 * time.Second})
+	s.add(&Record{URL: "r", Outcome: Failed, ErrorKind: KindReset, Error: "x", Attempts: 2, Duration: time.Millisecond})
+	s.add(&Record{URL: "r2", Outcome: Failed, ErrorKind: KindReset, Error: "x", Attempts: 2, Duration: time.Millisecond})
+	s.add(&Record{URL: "bad", Outcome: Invalid, ErrorKind: KindInvalidURL, Error: "x"})
+	s.finish(time.Unix(60, 0))
+	var got []string
+	for _, r := range s.SlowestN {
+		got = append(got, fmt.Sprint(r.URL, " ", r.Duration))
+	}
+	if want := "t 30s,u9 9s,u19 9s,u8 8s,u18 8s"; strings.Join(got, ",") != want {
+		t.Errorf("slowest %v, want %s", got, want)
+	}
+	if text := s.Text(); !strings.Contains(text, "failures   connection_reset 2 · invalid_url 1 · timeout 1") ||
+		!strings.Contains(text, "slowest    30s t (timeout)") {
+		t.Errorf("summary:\n%s", text)
+	}
+}

@@ -3,8 +3,11 @@ package fetch
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -17,11 +20,13 @@ type Summary struct {
 	Inputs      int64             // records, skipped inputs included
 	Outcomes    map[Outcome]int64 // count per outcome
 	Statuses    map[string]int64  // count per status class ("2xx", …, "none")
+	ErrorKinds  map[string]int64  // count per error kind, for records that failed
 	Bytes       int64             // body bytes read
 	Wall        time.Duration     // from the start of the run to its end
 	Busy        time.Duration     // the sum of all request durations
 	Fastest     *Record           // the quickest fetched record, nil if none
 	Slowest     *Record           // the slowest fetched record, nil if none
+	SlowestN    []Record          // the SlowestCount slowest, slowest first
 	Interrupted bool              // the run was cancelled before its end
 
 	start   time.Time
@@ -31,14 +36,20 @@ type Summary struct {
 }
 
 func newSummary(start time.Time, keep bool) *Summary {
-	return &Summary{start: start, keep: keep, Outcomes: map[Outcome]int64{}, Statuses: map[string]int64{}}
+	return &Summary{start: start, keep: keep, Outcomes: map[Outcome]int64{}, Statuses: map[string]int64{}, ErrorKinds: map[string]int64{}}
 }
 
 // add counts a record; the run calls it one record at a time.
 func (s *Summary) add(rec *Record) {
 	s.Inputs++
 	s.Outcomes[rec.Outcome]++
-	if rec.Outcome == Skipped || rec.Outcome == Invalid {
+	if rec.Outcome == Skipped {
+		return
+	}
+	if rec.Failed() {
+		s.ErrorKinds[rec.ErrorKind]++
+	}
+	if rec.Outcome == Invalid {
 		return
 	}
 	s.Statuses[rec.StatusClass()]++
@@ -59,7 +70,19 @@ func (s *Summary) add(rec *Record) {
 		c := *rec
 		s.Slowest = &c
 	}
+	if len(s.SlowestN) < SlowestCount || rec.Duration > s.SlowestN[len(s.SlowestN)-1].Duration {
+		// After every record as slow: among equals the first seen stays first.
+		i := sort.Search(len(s.SlowestN), func(i int) bool { return s.SlowestN[i].Duration < rec.Duration })
+		s.SlowestN = slices.Insert(s.SlowestN, i, *rec)
+		if len(s.SlowestN) > SlowestCount {
+			s.SlowestN = s.SlowestN[:SlowestCount]
+		}
+	}
 }
+
+// SlowestCount is how many of the slowest records a summary keeps and
+// names: the URLs a person looks at first.
+const SlowestCount = 5
 
 func (s *Summary) finish(end time.Time) { s.Wall = end.Sub(s.start) }
 
@@ -139,13 +162,32 @@ func (s *Summary) Text() string {
 	if len(classes) > 0 {
 		fmt.Fprintf(&b, "  statuses   %s\n", strings.Join(classes, " · "))
 	}
+	if len(s.ErrorKinds) > 0 {
+		kinds := slices.Sorted(maps.Keys(s.ErrorKinds))
+		slices.SortStableFunc(kinds, func(a, b string) int { return cmp.Compare(s.ErrorKinds[b], s.ErrorKinds[a]) })
+		parts := make([]string, len(kinds))
+		for i, k := range kinds {
+			parts[i] = fmt.Sprintf("%s %d", k, s.ErrorKinds[k])
+		}
+		fmt.Fprintf(&b, "  failures   %s\n", strings.Join(parts, " · "))
+	}
 	fmt.Fprintf(&b, "  time       %s of requests in %s wall: concurrency gain %.1f×\n", round(s.Busy), round(s.Wall), s.Gain())
 	fmt.Fprintf(&b, "  throughput %.1f requests/s, %s/s\n", s.Throughput(), sizeString(int64(float64(s.Bytes)/max(s.Wall.Seconds(), 1e-9))))
 	if s.hist.n > 0 {
 		fmt.Fprintf(&b, "  latency    p50 %s · p90 %s · p99 %s · max %s\n",
 			round(s.Percentile(50)), round(s.Percentile(90)), round(s.Percentile(99)), round(s.Max()))
 		fmt.Fprintf(&b, "  fastest    %s %s\n", round(s.Fastest.Duration), s.Fastest.URL)
-		fmt.Fprintf(&b, "  slowest    %s %s\n", round(s.Slowest.Duration), s.Slowest.URL)
+		for i, r := range s.SlowestN {
+			label := ""
+			if i == 0 {
+				label = "slowest"
+			}
+			what := strconv.Itoa(r.Status)
+			if r.Error != "" {
+				what = r.ErrorKind
+			}
+			fmt.Fprintf(&b, "  %-10s %s %s (%s)\n", label, round(r.Duration), r.URL, what)
+		}
 	}
 	return b.String()
 }
