@@ -48,6 +48,7 @@ func wantBoom(b *testing.B, err error) {
 // BenchmarkCancel is workload (d): 10,000 tasks blocked on their context,
 // one fails; each op lasts until every task has returned.
 func BenchmarkCancel(b *testing.B) {
+	warmUp()
 	bg := context.Background()
 	const n = cancelTasks
 	run(b, "floor-wg", func(b *testing.B) {

@@ -21,6 +21,7 @@ const (
 // BenchmarkLimit is workload (b): 100,000 trivial tasks, at most 64 at a
 // time, results collected in order.
 func BenchmarkLimit(b *testing.B) {
+	warmUp()
 	ctx := context.Background()
 	const n = limitTasks
 	items := make([]int, n)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"runtime"
 	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -67,4 +68,24 @@ func checkResults(b *testing.B, out []int) {
 			b.Fatalf("result %d = %d, want %d", i, v, i+1)
 		}
 	}
+}
+
+var warm sync.Once
+
+// warmUp makes the runtime, once per process, grow the heap and the stack
+// pool that 100,000 live goroutines need. Without it the implementation
+// measured first in a process pays for that growth (page faults, fresh stack
+// spans) and looks several times slower than the same code measured later.
+// Workload (c) does not call it: it is measured in a fresh process on
+// purpose.
+func warmUp() {
+	warm.Do(func() {
+		release := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 100000 {
+			wg.Go(func() { <-release })
+		}
+		close(release)
+		wg.Wait()
+	})
 }

@@ -17,6 +17,7 @@ var spawnSizes = []int{1, 1000, 100000}
 // BenchmarkSpawn is workload (a): start n tasks that each return a trivial
 // result, and collect the n results in order.
 func BenchmarkSpawn(b *testing.B) {
+	warmUp()
 	ctx := context.Background()
 	for _, n := range spawnSizes {
 		b.Run(sizeName(n), func(b *testing.B) {
