@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -158,7 +159,8 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 				srcErr = fmt.Errorf("%w: %w", ErrInput, err)
 				return nil
 			}
-			if rec := f.precheck(in, start); rec != nil {
+			u, rec := f.precheck(in, start)
+			if rec != nil {
 				emit(rec)
 				continue
 			}
@@ -174,7 +176,7 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 			// function: a task whose group is cancelled before it starts
 			// never enters its function, and its input still needs a record.
 			t := async.Go(g, func(tctx context.Context) (Record, error) {
-				return f.do(tctx, in, start, active), nil
+				return f.do(tctx, in, u, start, active), nil
 			}, async.WithName(in.URL))
 			t.AddDoneCallback(func(t *async.Task[Record]) {
 				rec, err := t.Result()
@@ -209,26 +211,27 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 	return sum, nil
 }
 
-// precheck returns the record of an input that needs no request: one that
-// is invalid or skipped. It returns nil for an input to fetch.
-func (f *Fetcher) precheck(in Input, start time.Time) *Record {
-	rec := &Record{Line: in.Line, URL: in.URL, Start: time.Since(start)}
-	if in.Err != nil {
-		rec.Outcome, rec.ErrorKind, rec.Error = Invalid, KindInvalidURL, in.Err.Error()
-		return rec
+// precheck returns the parsed URL of an input to fetch, or the record of
+// an input that needs no request: one that is invalid or skipped.
+func (f *Fetcher) precheck(in Input, start time.Time) (*url.URL, *Record) {
+	invalid := func(kind, msg string) *Record {
+		return &Record{Line: in.Line, URL: in.URL, Start: time.Since(start), Outcome: Invalid, ErrorKind: kind, Error: msg}
 	}
-	if _, err := ParseURL(in.URL); err != nil {
-		rec.Outcome, rec.ErrorKind, rec.Error = Invalid, KindInvalidURL, err.Error()
+	if in.Err != nil {
+		return nil, invalid(KindInvalidURL, in.Err.Error())
+	}
+	u, err := ParseURL(in.URL)
+	if err != nil {
+		kind := KindInvalidURL
 		if errors.Is(err, ErrUnsupportedScheme) {
-			rec.ErrorKind = KindUnsupportedScheme
+			kind = KindUnsupportedScheme
 		}
-		return rec
+		return nil, invalid(kind, err.Error())
 	}
 	if f.cfg.Skip != nil && f.cfg.Skip(in.URL) {
-		rec.Outcome = Skipped
-		return rec
+		return nil, &Record{Line: in.Line, URL: in.URL, Start: time.Since(start), Outcome: Skipped}
 	}
-	return nil
+	return u, nil
 }
 
 func cancelledRecord(in Input, start time.Time, attempts int, cause error) *Record {

@@ -26,19 +26,19 @@ import (
 // per-host limits and rate limits do.
 func (f *Fetcher) Do(ctx context.Context, in Input) Record {
 	start := time.Now()
-	if rec := f.precheck(in, start); rec != nil {
+	u, rec := f.precheck(in, start)
+	if rec != nil {
 		return *rec
 	}
-	return f.do(ctx, in, start, nil)
+	return f.do(ctx, in, u, start, nil)
 }
 
 // do fetches a valid input: it waits for its host, then makes attempts
 // until one is final or the retries are spent. Each attempt holds one of the
 // active slots (when active is not nil) only while it runs: waits for the
 // host and sleeps between retries leave the slot to other requests.
-func (f *Fetcher) do(ctx context.Context, in Input, runStart time.Time, active chan struct{}) Record {
+func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Time, active chan struct{}) Record {
 	rec := Record{Line: in.Line, URL: in.URL, Start: time.Since(runStart)}
-	u, _ := url.Parse(in.URL) // precheck has validated it
 	h := f.hosts.acquire(hostKey(u))
 	defer f.hosts.release(h)
 
@@ -210,10 +210,12 @@ func (f *Fetcher) send(ctx context.Context, in Input, u *url.URL, res *attemptRe
 	if f.cfg.Body != nil {
 		body = bytes.NewReader(f.cfg.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, f.cfg.Method, u.String(), body)
+	// A request of our own on the parsed URL: NewRequest would parse it again.
+	req, err := http.NewRequestWithContext(ctx, f.cfg.Method, "/", body)
 	if err != nil {
 		return err
 	}
+	req.URL, req.Host = u, u.Host
 	for k, vs := range f.cfg.Header {
 		req.Header[k] = vs
 	}
@@ -297,7 +299,7 @@ func (f *Fetcher) readBody(ctx context.Context, in Input, resp *http.Response, r
 
 // copyBuffers holds the buffers bodies are read through: io.Copy would
 // allocate 32 KiB per body, since neither side has a fast path here.
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
 // saveWriter marks write errors as errors saving the body, which are not
 // worth a retry, unlike errors reading it.
