@@ -135,13 +135,20 @@ func (g *Group) runBody(body func(context.Context, *Group) error) (err error) {
 // fail records a real failure and, if it is the first, cancels the group.
 func (g *Group) fail(err error) {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.errs = append(g.errs, err)
-	first := !g.failed
-	g.failed = true
-	g.mu.Unlock()
-	if first {
-		g.cancel(err)
+	if !g.failed {
+		g.failed = true
+		g.cancelLocked(err)
 	}
+}
+
+// cancelLocked cancels the group's context while g.mu is held. Queued tasks
+// are taken from the queue only under g.mu, so once this returns none of them
+// can find its context still alive: the cancellation has reached every task
+// before any goroutine can start one.
+func (g *Group) cancelLocked(cause error) {
+	g.cancel(cause)
 }
 
 // Go adds a task running fn to group g and returns its handle. It never
@@ -213,14 +220,14 @@ func (g *Group) taskDone(t *taskCore) runner {
 	} else {
 		g.running--
 	}
+	if failure != nil {
+		g.cancelLocked(failure) // before next can run: see cancelLocked
+	}
 	if g.active == 0 && g.idle != nil {
 		close(g.idle)
 		g.idle = nil
 	}
 	g.mu.Unlock()
-	if failure != nil {
-		g.cancel(failure)
-	}
 	return next
 }
 
@@ -231,7 +238,9 @@ func (g *Group) Cancel(cause error) {
 	if cause == nil {
 		cause = context.Canceled
 	}
-	g.cancel(cause)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.cancelLocked(cause)
 }
 
 // Name returns the group's name: the one given with [WithName], or "Group-N".

@@ -201,7 +201,10 @@ func goroutineFor(r runner) {
 // begin moves the task to Running, unless it was cancelled before its
 // function could be entered.
 func (t *taskCore) begin() bool {
-	if t.ctx.Err() != nil {
+	// The parent is checked too: a cancellation reaches the parent before it
+	// reaches the parent's children, one by one, and a task must not start
+	// in between.
+	if t.ctx.Err() != nil || t.parent.Err() != nil {
 		return false
 	}
 	t.started.Store(time.Now().UnixNano())
@@ -215,7 +218,11 @@ func (t *Task[T]) finish(val T, err error, entered bool) runner {
 	switch {
 	case !entered:
 		state = Cancelled
-		err = &CancelledError{Task: t.Name(), Cause: context.Cause(&t.ctx)}
+		cause := context.Cause(&t.ctx)
+		if cause == nil { // the parent is cancelled, but that has not reached ctx yet
+			cause = context.Cause(t.parent)
+		}
+		err = &CancelledError{Task: t.Name(), Cause: cause}
 	case err != nil && t.endedByCancellation(err):
 		state = Cancelled
 		err = &CancelledError{Task: t.Name(), Cause: context.Cause(&t.ctx)}
