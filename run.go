@@ -16,7 +16,10 @@ import (
 const DefaultGracePeriod = 5 * time.Second
 
 // ErrMainReturned is the cause with which [Run] cancels the tasks still
-// running when main has returned.
+// running when main has returned that main's own context did not already
+// cancel: those started with the scope's context, or detached from main's
+// with context.WithoutCancel. Tasks started with main's context see
+// [ErrTaskReturned], since a task's context ends with its function.
 var ErrMainReturned = errors.New("async: main returned")
 
 // RunOption configures [Run].
@@ -117,8 +120,9 @@ func (e *LeakError) Error() string {
 // [*SignalError] as cause; a second one ends the program at once ([WithExit],
 // [WithSignals]).
 //
-// When main returns, Run cancels every task of the scope that is still
-// running, with cause [ErrMainReturned], and waits up to a grace period
+// When main returns, its context is cancelled (cause [ErrTaskReturned]) like
+// every task's, and Run cancels whatever else of the scope still runs (cause
+// [ErrMainReturned]); it then waits up to a grace period
 // ([WithGracePeriod]) for them to finish. Tasks still running after that are
 // reported in a [*LeakError], joined to main's error: errors.As finds it.
 func Run(ctx context.Context, main func(ctx context.Context) error, opts ...RunOption) error {
