@@ -77,14 +77,16 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 
 		wait, retry := f.nextWait(&rec, res, attempt)
 		if retry && wait > 0 {
-			if res.status == 429 || res.status == 503 {
+			if res.hasRetryAfter {
+				// The server speaks for itself, not for one URL.
 				f.hosts.pause(h, time.Now().Add(wait))
 			}
-			if err := sleep(ctx, wait); err != nil {
-				rec.Retried += wait
+			slept := time.Now()
+			err := sleep(ctx, wait)
+			rec.Retried += time.Since(slept)
+			if err != nil {
 				return f.cancelled(rec, attempt, ctx)
 			}
-			rec.Retried += wait
 		}
 		if !retry {
 			rec.Duration = time.Since(first)
