@@ -62,6 +62,14 @@ func liveBytes() uint64 {
 	return m.HeapInuse + m.StackInuse
 }
 
+// sysBytes is the memory the Go runtime has obtained from the OS. It never
+// shrinks, so its growth over a run is the run's peak footprint.
+func sysBytes() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.Sys
+}
+
 func checkResults(b *testing.B, out []int) {
 	for i, v := range out {
 		if v != i+1 {

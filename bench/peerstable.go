@@ -112,6 +112,7 @@ type pyRecord struct {
 	SecPerOp     float64  `json:"sec_per_op"`
 	CPUSecPerOp  *float64 `json:"cpu_sec_per_op"`
 	BytesPerTask *float64 `json:"bytes_per_task"`
+	PeakPerTask  *float64 `json:"peak_bytes_per_task"`
 	PeakRSSKiB   float64  `json:"peak_rss_kib"`
 }
 
@@ -136,6 +137,9 @@ func readPython(path string, s samples) error {
 		}
 		if r.BytesPerTask != nil {
 			s.add(key, r.Impl, "B/task", *r.BytesPerTask)
+		}
+		if r.PeakPerTask != nil {
+			s.add(key, r.Impl, "sys-B/task", *r.PeakPerTask)
 		}
 	}
 	return nil
@@ -179,6 +183,7 @@ func rows() []row {
 		{"(b) 100,000 tasks, limit 64", "Limit", "ns/op", std("async", "")},
 		{"(c) 100,000 sleeping 10 ms, time", "Sleep", "ns/op", std("async", "asyncio-gather")},
 		{"(c) bytes per blocked task", "Sleep", "B/task", std("async", "asyncio-gather")},
+		{"(c) peak bytes per task", "Sleep", "sys-B/task", std("async", "asyncio-gather")},
 		{"(d) 10,000 blocked, one fails", "Cancel", "ns/op", std("async", "asyncio-taskgroup")},
 	}
 }
@@ -264,7 +269,7 @@ func fmtValue(unit string, v float64) string {
 			return fmt.Sprintf("%.3g µs", v/1e3)
 		}
 		return fmt.Sprintf("%.3g ns", v)
-	case "B/task":
+	case "B/task", "sys-B/task":
 		return fmt.Sprintf("%.0f B", v)
 	}
 	return fmt.Sprintf("%.3g %s", v, unit)
@@ -294,7 +299,9 @@ func render(s samples, meta map[string]string, benchstat string) string {
 	p("\nThe async column uses the API a user would reach for first: `Spawn` then `Gather` for (a) and (c), ")
 	p("`Map` with `WithLimit(64)` for (b), `WithGroup` for (d). asyncio: `gather` for (a) and (c), `TaskGroup` for (d); ")
 	p("asyncio has no counterpart of (b) here. In (c) the bytes per task are taken while every task is blocked at a gate ")
-	p("that opens once all 100,000 exist (Go: heap in use + stacks, less the baseline; Python: resident set, less the baseline).\n\n")
+	p("that opens once all 100,000 exist (Go: heap in use + stacks, less the baseline; Python: resident set, less the baseline); ")
+	p("the peak bytes per task are what the whole round took at its peak (Go: growth of the memory obtained from the OS, ")
+	p("in a fresh process; Python: peak resident set less the resident set before the round).\n\n")
 
 	p("CPU time per op, all threads of the process (the GC's included). Waiting for a core on a busy machine inflates ")
 	p("the wall time above but hardly this, so it is the steadier comparison here:\n\n")
@@ -365,10 +372,12 @@ func render(s samples, meta map[string]string, benchstat string) string {
 			p("- (a) N = 100,000 against asyncio: asyncio takes %.1f× async's time (target ≥ 10×; the bare-goroutine floor is %.1f× here): %s.\n", py/a, py/floor, verdict)
 		}
 	}
-	if a, _, ok := s.get("Sleep", "async", "B/task"); ok {
-		if py, _, ok := s.get("Sleep", "asyncio-gather", "B/task"); ok {
-			floor, _, _ := s.get("Sleep", "floor-wg", "B/task")
-			p("- (c) bytes per blocked task: async %.0f B, asyncio %.0f B, bare goroutine %.0f B: a blocked async task costs %.2f× an asyncio task.\n", a, py, floor, a/py)
+	for _, m := range []struct{ unit, what string }{{"B/task", "bytes per blocked task"}, {"sys-B/task", "peak bytes per task"}} {
+		a, _, okA := s.get("Sleep", "async", m.unit)
+		py, _, okP := s.get("Sleep", "asyncio-gather", m.unit)
+		floor, _, okF := s.get("Sleep", "floor-wg", m.unit)
+		if okA && okP && okF && py > 0 {
+			p("- (c) %s: async %.0f B, asyncio %.0f B, bare goroutine %.0f B: an async task costs %.2f× an asyncio task, %.0f B more than a bare goroutine.\n", m.what, a, py, floor, a/py, a-floor)
 		}
 	}
 	if benchstat != "" {
@@ -454,7 +463,7 @@ func run(goPath, pyPath, statPath, metaPath, mdPath string) error {
 		if err != nil {
 			return err
 		}
-		stat = keepBlocks(string(data), "sec/op", "B/task")
+		stat = keepBlocks(string(data), "sec/op", "B/task", "sys-B/task")
 	}
 	section := render(s, meta, stat)
 	if mdPath == "" {

@@ -56,10 +56,14 @@ func (g *gate) sleep() {
 }
 
 // sleepRound runs b.Loop with a fresh gate per round and reports the bytes
-// held per blocked task. round starts sleepTasks tasks running g.sleep and
+// held per blocked task (B/task), and the memory the process took from the
+// OS during the rounds per task (sys-B/task): run once in a fresh process,
+// as run.sh does, that is the peak footprint of the round, comparable to
+// asyncio's peak RSS. round starts sleepTasks tasks running g.sleep and
 // waits for all of them.
 func sleepRound(b *testing.B, round func(g *gate)) {
 	var held uint64
+	sys0 := sysBytes()
 	for b.Loop() {
 		b.StopTimer()
 		runtime.GC()
@@ -71,6 +75,7 @@ func sleepRound(b *testing.B, round func(g *gate)) {
 		held += g.held
 	}
 	b.ReportMetric(float64(held)/float64(b.N)/sleepTasks, "B/task")
+	b.ReportMetric(float64(sysBytes()-sys0)/float64(b.N)/sleepTasks, "sys-B/task")
 }
 
 // BenchmarkSleep is workload (c): 100,000 tasks sleeping 10 ms at the same

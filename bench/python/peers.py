@@ -12,7 +12,8 @@ the time per operation in seconds ("sec_per_op"), the peak RSS in KiB of the
 process that ran the case ("peak_rss_kib"), the CPU time per operation
 ("cpu_sec_per_op", which a machine shared with other jobs disturbs less than
 the wall time) and, for (c), the resident bytes per blocked task
-("bytes_per_task").
+("bytes_per_task") and the peak resident bytes per task
+("peak_bytes_per_task").
 
 Usage: peers.py [--rounds R] [--budget SECONDS]
 """
@@ -174,6 +175,7 @@ def run_case(case, api, n, rounds, budget, eager):
             rec["sec_per_op"], rec["cpu_sec_per_op"], rec["ops"] = await time_spawn(api, n, budget)
         elif case == "sleep":
             times, cpu, per_task = [], [], []
+            base = rss_bytes()
             for _ in range(rounds):
                 t, c, b = await sleep_round(api)
                 times.append(t)
@@ -185,6 +187,10 @@ def run_case(case, api, n, rounds, budget, eager):
             # does in its own fresh process; later rounds reuse the memory
             # the first one left, so their RSS barely moves.
             rec["bytes_per_task"] = per_task[0]
+            # The process's peak resident set over the rounds, less what it
+            # held before them: the counterpart of the Go benchmark's
+            # sys-B/task.
+            rec["peak_bytes_per_task"] = (peak_rss_kib() * 1024 - base) / SLEEP_TASKS
             rec["ops"] = rounds
         elif case == "cancel":
             results = [await cancel_round() for _ in range(rounds)]
