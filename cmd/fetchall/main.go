@@ -12,6 +12,22 @@
 // records and the summary; a second one exits at once.
 //
 // Run fetchall -h for every flag. The engine is package fetch.
+//
+// # Memory
+//
+// The list is streamed: memory depends on -c and -backlog, not on the
+// length of the list (-sorted and -timeline excepted, which keep every
+// record). To see it, serve the demo endpoints and compare peak RSS:
+//
+//	fetchall demo -serve > url.txt &                      # prints the base URL
+//	awk -v u=$(cat url.txt) 'BEGIN{for(i=0;i<1000000;i++) print u "/item?size=100&i=" i}' > 1m.txt
+//	head -1000 1m.txt > 1k.txt
+//	/usr/bin/time -v fetchall -q -c 64 -i 1k.txt -o /dev/null   # Maximum resident set size
+//	/usr/bin/time -v fetchall -q -c 64 -i 1m.txt -o /dev/null
+//
+// Measured 2026-11-24 on the project's 2-core machine (shared, load average
+// about 10, so times are slow): 22.3 MB for 1,000 lines, 24.9 MB for
+// 1,000,000 lines (+12%; the run took 4m43s).
 package main
 
 import (
