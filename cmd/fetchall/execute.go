@@ -39,6 +39,9 @@ func (j *job) execute(ctx context.Context) int {
 	}, async.WithName("fetchall"))
 	if j.showBar {
 		bar := newProgressBar(j.stderr, j.cfg.Total, &failed)
+		if j.recordsOnTerm && j.records != nil {
+			j.records.w = bar.p
+		}
 		for p := range task.WatchProgress(context.Background()) {
 			bar.update(p)
 		}

@@ -26,8 +26,11 @@ type progressBar struct {
 	bar *mpb.Bar
 }
 
-func newProgressBar(w io.Writer, total int64, failed *atomic.Int64) *progressBar {
-	p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(40), mpb.WithRefreshRate(150*time.Millisecond))
+// newProgressBar draws on w, which must be a terminal unless opts has
+// mpb.WithAutoRefresh (as the tests use).
+func newProgressBar(w io.Writer, total int64, failed *atomic.Int64, opts ...mpb.ContainerOption) *progressBar {
+	opts = append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(40), mpb.WithRefreshRate(150 * time.Millisecond)}, opts...)
+	p := mpb.New(opts...)
 	errs := decor.Any(func(decor.Statistics) string {
 		if n := failed.Load(); n > 0 {
 			return fmt.Sprintf("  %d failed", n)

@@ -65,6 +65,11 @@ type job struct {
 	closers   []io.Closer
 	flushOut  func() error
 	showBar   bool
+	// records is where records go; when they go to the terminal that
+	// shows the bar, execute points it at the bar, which prints them
+	// above itself instead of through it.
+	records       *switchWriter
+	recordsOnTerm bool
 	emptyHint string
 }
 
@@ -268,7 +273,9 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 		j.closers = append(j.closers, f)
 		out = f
 	}
-	bw := bufio.NewWriterSize(out, 64<<10)
+	j.records = &switchWriter{w: out}
+	j.recordsOnTerm = output == "" && isTerminal(stdout)
+	bw := bufio.NewWriterSize(j.records, 64<<10)
 	j.flushOut = bw.Flush
 	switch format {
 	case "jsonl", "json":
@@ -304,6 +311,11 @@ func (f flushing) Write(rec *fetch.Record) error {
 	}
 	return f.bw.Flush()
 }
+
+// switchWriter is an io.Writer whose destination can be changed.
+type switchWriter struct{ w io.Writer }
+
+func (s *switchWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
 
 // countLines counts the URLs in a file for the progress bar's total, in a
 // quick pass that holds one line at a time. It returns 0 (unknown) if the
