@@ -53,24 +53,24 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // job is a parsed command line, ready to execute.
 type job struct {
-	cfg       fetch.Config
-	src       iter.Seq2[fetch.Input, error]
-	sink      fetch.Sink
-	quiet     bool // no progress bar
-	summary   bool // print the summary
-	sorted    bool
-	timeline  string
-	stderr    io.Writer // progress and errors
-	report    io.Writer // summary and sorted listing
-	closers   []io.Closer
-	flushOut  func() error
-	showBar   bool
+	cfg      fetch.Config
+	src      iter.Seq2[fetch.Input, error]
+	sink     fetch.Sink
+	quiet    bool // no progress bar
+	summary  bool // print the summary
+	sorted   bool
+	timeline string
+	stderr   io.Writer // progress and errors
+	report   io.Writer // summary and sorted listing
+	closers  []io.Closer
+	flushOut func() error
+	showBar  bool
 	// records is where records go; when they go to the terminal that
 	// shows the bar, execute points it at the bar, which prints them
 	// above itself instead of through it.
 	records       *switchWriter
 	recordsOnTerm bool
-	emptyHint string
+	emptyHint     string
 }
 
 func (j *job) close() {
