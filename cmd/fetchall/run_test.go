@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -366,5 +367,68 @@ func TestSignalSecondCtrlCExitsAtOnce(t *testing.T) {
 	}
 	if cmd.ProcessState.ExitCode() != exitInterrupted || !strings.Contains(errb.String(), "interrupted again") {
 		t.Errorf("process ended with %v, stderr %q; want exit 130", cmd.ProcessState, errb)
+	}
+}
+
+func TestResumeAfterInterruptLosesNothingAndRefetchesNoSuccess(t *testing.T) {
+	// /u/N answers at once, except that during the first run N >= 30
+	// hangs: that run is interrupted with those in flight.
+	var mu sync.Mutex
+	hits := map[string]int{}
+	var hanging atomic.Int32
+	var firstRun atomic.Bool
+	firstRun.Store(true)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		var n int
+		fmt.Sscanf(r.URL.Path, "/u/%d", &n)
+		if n >= 30 && firstRun.Load() {
+			hanging.Add(1)
+			defer hanging.Add(-1)
+			<-r.Context().Done()
+			return
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	defer ts.Close()
+	var list strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&list, "%s/u/%d\n", ts.URL, i)
+	}
+	in := writeFile(t, "list.txt", list.String())
+	out := filepath.Join(filepath.Dir(in), "out.jsonl")
+	args := []string{"-q", "-c", "4", "-i", in, "-o", out, "-resume", out}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		waitFor(t, "four hanging requests", func() bool { return hanging.Load() == 4 })
+		cancel()
+	}()
+	if r := cli(t, ctx, "", args...); r.code != exitInterrupted {
+		t.Fatalf("first run: exit %d %s", r.code, r.stderr)
+	}
+	firstRun.Store(false)
+	if r := cli(t, context.Background(), "", args...); r.code != exitOK {
+		t.Fatalf("second run: exit %d %s", r.code, r.stderr)
+	}
+	data, _ := os.ReadFile(out)
+	ok := map[string]int{}
+	for _, rec := range records(t, string(data)) {
+		if rec.Outcome == fetch.OK {
+			ok[rec.URL]++
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range 40 {
+		u := fmt.Sprintf("%s/u/%d", ts.URL, i)
+		if ok[u] != 1 {
+			t.Errorf("%s has %d ok records, want 1", u, ok[u])
+		}
+		if p := fmt.Sprintf("/u/%d", i); i < 30 && hits[p] != 1 {
+			t.Errorf("%s fetched %d times, want once", p, hits[p])
+		}
 	}
 }
