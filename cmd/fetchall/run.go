@@ -128,7 +128,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 		headers = append(headers, v)
 		return nil
 	})
-	fs.StringVar(&data, "d", "", "send `BODY` with every request (@FILE reads it from FILE)")
+	fs.StringVar(&data, "d", "", "send `BODY` with every request, by POST unless -X says otherwise (@FILE reads it from FILE)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "give up an attempt after `D`, body included")
 	fs.IntVar(&retries, "retries", 2, "retry network errors, timeouts, 429 and 5xx up to `N` times, with backoff and Retry-After")
 	fs.DurationVar(&cfg.MaxRetryAfter, "max-retry-after", 60*time.Second, "honour a Retry-After of at most `D`; a longer one fails the URL")
@@ -186,6 +186,11 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 		}
 	}
 	if data != "" {
+		methodSet := false
+		fs.Visit(func(f *flag.Flag) { methodSet = methodSet || f.Name == "X" })
+		if !methodSet {
+			cfg.Method = http.MethodPost
+		}
 		if name, ok := strings.CutPrefix(data, "@"); ok {
 			b, err := os.ReadFile(name)
 			if err != nil {

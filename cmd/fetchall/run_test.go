@@ -206,12 +206,16 @@ func TestEveryOptionReachesTheEngine(t *testing.T) {
 
 	// Method, headers and body as the server sees them.
 	var seen []string
-	srv := demo(t)
-	_ = srv
 	echo := echoServer(t, &seen)
 	r = cli(t, ctx, "", "-q", "-X", "PUT", "-H", "X-A: 1", "-H", "X-A: 2", "-d", "hello", echo)
 	if r.code != 0 || len(seen) != 1 || seen[0] != "PUT [1 2] hello" {
 		t.Errorf("echo: exit %d, seen %q", r.code, seen)
+	}
+
+	// -d alone means POST, as in curl.
+	seen = nil
+	if r = cli(t, ctx, "", "-q", "-d", "x=1", echo); r.code != 0 || len(seen) != 1 || seen[0] != "POST [] x=1" {
+		t.Errorf("-d without -X: exit %d, seen %q", r.code, seen)
 	}
 
 	// Table format.
