@@ -264,7 +264,7 @@ fetchall_rev="commit $(git -C "$root" log -1 --format=%h -- fetch cmd/fetchall 2
 [[ -n $(git -C "$root" status --porcelain -- fetch cmd/fetchall 2>/dev/null) ]] && fetchall_rev="$fetchall_rev plus uncommitted changes"
 load_note="Load average $load_start at the start and $load_end at the end, on $(nproc) cores"
 if awk -v a="$load_start" -v b="$load_end" 'BEGIN { exit !(a > 0.5 || b > 1.5) }'; then
-	load_note="$load_note: other work was running on the machine, so the numbers are noisy and the Go fetchers, which share the cores with the server, suffer most."
+	load_note="$load_note: other work was running on the machine, so the numbers are noisy."
 else
 	load_note="$load_note."
 fi
