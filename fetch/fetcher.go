@@ -113,10 +113,11 @@ var ErrInterrupted = errors.New("fetch: run interrupted")
 //
 // src is read lazily: the next input is taken only when fewer than
 // Concurrency+Backlog inputs are pending, so memory does not grow with the
-// length of the list. When ctx ends, Run stops
-// reading, cancels the requests in flight, writes a Cancelled record for
-// each of them and for the input it had read but not started, and returns
-// the summary with an error wrapping [ErrInterrupted] and ctx's cause.
+// length of the list. When ctx ends, Run stops reading, cancels the
+// requests in flight, writes a Cancelled record for each of them and for
+// the inputs it had read but not started, and returns the summary with an
+// error wrapping [ErrInterrupted] and ctx's cause (unless every input had
+// already been fetched).
 // A read error from src stops the run the same way after the requests in
 // flight finish, and is returned; so is a sink error.
 //
@@ -152,7 +153,10 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 
 	slots := make(chan struct{}, f.cfg.Concurrency+f.cfg.Backlog) // inputs pending
 	active := make(chan struct{}, f.cfg.Concurrency)              // requests in flight
-	var srcErr error
+	var (
+		srcErr    error
+		exhausted bool // src ended by itself
+	)
 	groupErr := async.WithGroup(runCtx, func(gctx context.Context, g *async.Group) error {
 		for in, err := range src {
 			if err != nil {
@@ -192,6 +196,7 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 				<-slots
 			})
 		}
+		exhausted = true
 		return nil
 	}, async.WithLimit(f.cfg.Concurrency+f.cfg.Backlog), async.WithName("fetch.Run"))
 
@@ -202,7 +207,7 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 		return sum, fmt.Errorf("fetch: internal error: %w", groupErr)
 	case sinkErr != nil:
 		return sum, sinkErr
-	case ctx.Err() != nil:
+	case ctx.Err() != nil && (!exhausted || sum.Outcomes[Cancelled] > 0):
 		sum.Interrupted = true
 		return sum, fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
 	case srcErr != nil:
