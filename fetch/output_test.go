@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -196,5 +197,35 @@ func TestSummaryNamesTheSlowestAndCountsFailureKinds(t *testing.T) {
 	if text := s.Text(); !strings.Contains(text, "failures   connection_reset 2 · invalid_url 1 · timeout 1") ||
 		!strings.Contains(text, "slowest    30s t (timeout)") {
 		t.Errorf("summary:\n%s", text)
+	}
+}
+
+func TestSummaryPerHost(t *testing.T) {
+	s := newSummary(time.Unix(0, 0), false)
+	add := func(u string, o Outcome, attempts int, d time.Duration) {
+		s.add(&Record{URL: u, Outcome: o, Attempts: attempts, Duration: d, Status: 200})
+	}
+	add("http://A.test/1", OK, 1, time.Second)
+	add("http://a.test/2?x=/y", OK, 2, 3*time.Second)
+	add("https://user@a.test:8443/", Failed, 3, time.Second)
+	add("http://b.test", HTTPError, 1, time.Second)
+	s.add(&Record{URL: "http://c.test/", Outcome: Cancelled})
+	hosts := s.Hosts()
+	want := []HostStats{
+		{Host: "a.test", Requests: 2, Retried: 1, Busy: 4 * time.Second, Max: 3 * time.Second},
+		{Host: "a.test:8443", Requests: 1, Failed: 1, Retried: 1, Busy: time.Second, Max: time.Second},
+		{Host: "b.test", Requests: 1, Failed: 1, Busy: time.Second, Max: time.Second},
+	}
+	if !slices.Equal(hosts, want) {
+		t.Errorf("hosts\n%+v\nwant\n%+v", hosts, want)
+	}
+	if text := s.Text(); !strings.Contains(text, "hosts (3)  a.test: 2 requests, 0 failed, 1 retried, mean 2s, max 3s") {
+		t.Errorf("summary:\n%s", text)
+	}
+	for i := range maxHosts + 5 {
+		s.add(&Record{URL: fmt.Sprintf("http://h%d.test/", i), Outcome: OK, Attempts: 1})
+	}
+	if n := len(s.hosts); n != maxHosts+1 || s.hosts[otherHosts].Requests == 0 {
+		t.Errorf("%d hosts kept, want %d and the rest as %q", n, maxHosts+1, otherHosts)
 	}
 }

@@ -33,10 +33,30 @@ type Summary struct {
 	keep    bool
 	records []Record
 	hist    histogram
+	hosts   map[string]*HostStats
 }
 
+// HostStats is what a run saw of one host.
+type HostStats struct {
+	Host     string        // host[:port] as written in the URLs
+	Requests int64         // fetched records (not invalid, skipped or cancelled)
+	Failed   int64         // of which failed
+	Retried  int64         // of which needed more than one attempt
+	Busy     time.Duration // sum of their durations
+	Max      time.Duration // the longest
+}
+
+// maxHosts caps the hosts a summary tells apart; the rest are counted
+// together under otherHosts, so a list of distinct hosts stays in bounded
+// memory.
+const (
+	maxHosts   = 10000
+	otherHosts = "(other hosts)"
+)
+
 func newSummary(start time.Time, keep bool) *Summary {
-	return &Summary{start: start, keep: keep, Outcomes: map[Outcome]int64{}, Statuses: map[string]int64{}, ErrorKinds: map[string]int64{}}
+	return &Summary{start: start, keep: keep, Outcomes: map[Outcome]int64{}, Statuses: map[string]int64{},
+		ErrorKinds: map[string]int64{}, hosts: map[string]*HostStats{}}
 }
 
 // add counts a record; the run calls it one record at a time.
@@ -62,6 +82,7 @@ func (s *Summary) add(rec *Record) {
 	}
 	s.Busy += rec.Duration
 	s.hist.add(rec.Duration)
+	s.addHost(rec)
 	if s.Fastest == nil || rec.Duration < s.Fastest.Duration {
 		c := *rec
 		s.Fastest = &c
@@ -78,6 +99,59 @@ func (s *Summary) add(rec *Record) {
 			s.SlowestN = s.SlowestN[:SlowestCount]
 		}
 	}
+}
+
+func (s *Summary) addHost(rec *Record) {
+	name := hostOf(rec.URL)
+	h := s.hosts[name]
+	if h == nil {
+		if len(s.hosts) >= maxHosts {
+			name = otherHosts
+			h = s.hosts[name]
+		}
+		if h == nil {
+			h = &HostStats{Host: strings.Clone(name)} // not a slice of the URL, which it would keep
+			s.hosts[h.Host] = h
+		}
+	}
+	h.Requests++
+	if rec.Failed() {
+		h.Failed++
+	}
+	if rec.Attempts > 1 {
+		h.Retried++
+	}
+	h.Busy += rec.Duration
+	h.Max = max(h.Max, rec.Duration)
+}
+
+// hostOf returns the lower-case host[:port] of a valid URL without parsing it.
+func hostOf(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+	}
+	if i := strings.IndexAny(u, "/?#"); i >= 0 {
+		u = u[:i]
+	}
+	if i := strings.LastIndexByte(u, '@'); i >= 0 {
+		u = u[i+1:]
+	}
+	return strings.ToLower(u)
+}
+
+// Hosts returns what the run saw of each host, most requested first.
+func (s *Summary) Hosts() []HostStats {
+	out := make([]HostStats, 0, len(s.hosts))
+	for _, h := range s.hosts {
+		out = append(out, *h)
+	}
+	slices.SortFunc(out, func(a, b HostStats) int {
+		if c := cmp.Compare(b.Requests, a.Requests); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Host, b.Host)
+	})
+	return out
 }
 
 // SlowestCount is how many of the slowest records a summary keeps and
@@ -173,6 +247,16 @@ func (s *Summary) Text() string {
 	}
 	fmt.Fprintf(&b, "  time       %s of requests in %s wall: concurrency gain %.1f×\n", round(s.Busy), round(s.Wall), s.Gain())
 	fmt.Fprintf(&b, "  throughput %.1f requests/s, %s/s\n", s.Throughput(), sizeString(int64(float64(s.Bytes)/max(s.Wall.Seconds(), 1e-9))))
+	if hosts := s.Hosts(); len(hosts) > 1 {
+		for i, h := range hosts[:min(len(hosts), 5)] {
+			label := ""
+			if i == 0 {
+				label = fmt.Sprintf("hosts (%d)", len(hosts))
+			}
+			fmt.Fprintf(&b, "  %-10s %s: %d requests, %d failed, %d retried, mean %s, max %s\n", label, h.Host,
+				h.Requests, h.Failed, h.Retried, round(h.Busy/time.Duration(h.Requests)), round(h.Max))
+		}
+	}
 	if s.hist.n > 0 {
 		fmt.Fprintf(&b, "  latency    p50 %s · p90 %s · p99 %s · max %s\n",
 			round(s.Percentile(50)), round(s.Percentile(90)), round(s.Percentile(99)), round(s.Max()))
