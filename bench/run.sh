@@ -65,8 +65,9 @@ if [ -n "${CORE_REV:-}" ]; then
 	modflags=(-modfile="$work/go.mod")
 else
 	commit=$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)
-	if ! git -C "$repo" diff --quiet HEAD -- . ':(exclude)bench' 2>/dev/null; then
-		commit="$commit + uncommitted changes"
+	# The library is the repository's top-level Go package.
+	if ! git -C "$repo" diff --quiet HEAD -- ':(glob)*.go' go.mod go.sum 2>/dev/null; then
+		commit="$commit + uncommitted changes to the library"
 	fi
 fi
 
