@@ -29,9 +29,6 @@ var errBoom = errors.New("boom")
 //go:noinline
 func trivial(i int) int { return i + 1 }
 
-// sink keeps results alive so that the compiler cannot drop the work.
-var sink int
-
 // run runs one implementation of a workload as a sub-benchmark. Besides
 // the wall time it reports cpu-ns/op, the CPU time the whole process spent
 // per op: on a machine shared with other jobs, wall time also counts the
@@ -47,6 +44,7 @@ func run(b *testing.B, impl string, f func(b *testing.B)) {
 	})
 }
 
+// sizeName names a sub-benchmark after the number of tasks.
 func sizeName(n int) string { return "n=" + strconv.Itoa(n) }
 
 // perTask reports the time per task, which compares across sizes.
@@ -70,6 +68,8 @@ func sysBytes() uint64 {
 	return m.Sys
 }
 
+// checkResults fails the benchmark unless out holds trivial(i) at every i,
+// so that an implementation that loses or misplaces a result cannot look fast.
 func checkResults(b *testing.B, out []int) {
 	for i, v := range out {
 		if v != i+1 {

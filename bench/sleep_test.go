@@ -33,6 +33,8 @@ type gate struct {
 	done    chan struct{}
 }
 
+// startGate makes a gate for n tasks and starts its watcher; base is the
+// memory held before the tasks were started.
 func startGate(n int, base uint64) *gate {
 	g := &gate{n: int64(n), open: make(chan struct{}), done: make(chan struct{})}
 	go func() {
