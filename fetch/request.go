@@ -336,41 +336,78 @@ type timings struct {
 // tracer collects httptrace events. The transport may call them from its
 // dialing goroutines, so they take a lock.
 type tracer struct {
-	mu                            sync.Mutex
-	start                         time.Time
-	dnsStart, connStart, tlsStart time.Time
-	t                             timings
+	mu                   sync.Mutex
+	start                time.Time
+	dnsAt, connAt, tlsAt time.Time
+	t                    timings
 }
 
 func (tr *tracer) clientTrace() *httptrace.ClientTrace {
-	lock := func(fn func()) { tr.mu.Lock(); fn(); tr.mu.Unlock() }
 	return &httptrace.ClientTrace{
-		DNSStart: func(httptrace.DNSStartInfo) { lock(func() { tr.dnsStart = time.Now() }) },
-		DNSDone: func(httptrace.DNSDoneInfo) {
-			lock(func() { tr.t.dns += time.Since(tr.dnsStart) })
-		},
-		ConnectStart: func(string, string) {
-			lock(func() {
-				if tr.connStart.IsZero() {
-					tr.connStart = time.Now()
-				}
-			})
-		},
-		ConnectDone: func(_, _ string, err error) {
-			lock(func() {
-				if err == nil && !tr.connStart.IsZero() {
-					tr.t.connect += time.Since(tr.connStart)
-					tr.connStart = time.Time{}
-				}
-			})
-		},
-		TLSHandshakeStart: func() { lock(func() { tr.tlsStart = time.Now() }) },
-		TLSHandshakeDone: func(tls.ConnectionState, error) {
-			lock(func() { tr.t.tls += time.Since(tr.tlsStart) })
-		},
-		GotConn:              func(i httptrace.GotConnInfo) { lock(func() { tr.t.reused = i.Reused }) },
-		GotFirstResponseByte: func() { lock(func() { tr.t.ttfb = time.Since(tr.start) }) },
+		DNSStart:             tr.dnsStart,
+		DNSDone:              tr.dnsDone,
+		ConnectStart:         tr.connectStart,
+		ConnectDone:          tr.connectDone,
+		TLSHandshakeStart:    tr.tlsStart,
+		TLSHandshakeDone:     tr.tlsDone,
+		GotConn:              tr.gotConn,
+		GotFirstResponseByte: tr.gotFirstByte,
 	}
+}
+
+func (tr *tracer) dnsStart(httptrace.DNSStartInfo) {
+	tr.mu.Lock()
+	tr.dnsAt = time.Now()
+	tr.mu.Unlock()
+}
+
+func (tr *tracer) dnsDone(httptrace.DNSDoneInfo) {
+	tr.mu.Lock()
+	tr.t.dns += time.Since(tr.dnsAt)
+	tr.mu.Unlock()
+}
+
+// connectStart notes the first dial of a set: with several addresses the
+// dials race, and the time until one succeeds is what the request waited.
+func (tr *tracer) connectStart(_, _ string) {
+	tr.mu.Lock()
+	if tr.connAt.IsZero() {
+		tr.connAt = time.Now()
+	}
+	tr.mu.Unlock()
+}
+
+func (tr *tracer) connectDone(_, _ string, err error) {
+	tr.mu.Lock()
+	if err == nil && !tr.connAt.IsZero() {
+		tr.t.connect += time.Since(tr.connAt)
+		tr.connAt = time.Time{}
+	}
+	tr.mu.Unlock()
+}
+
+func (tr *tracer) tlsStart() {
+	tr.mu.Lock()
+	tr.tlsAt = time.Now()
+	tr.mu.Unlock()
+}
+
+func (tr *tracer) tlsDone(tls.ConnectionState, error) {
+	tr.mu.Lock()
+	tr.t.tls += time.Since(tr.tlsAt)
+	tr.mu.Unlock()
+}
+
+func (tr *tracer) gotConn(i httptrace.GotConnInfo) {
+	tr.mu.Lock()
+	tr.t.reused = i.Reused
+	tr.mu.Unlock()
+}
+
+func (tr *tracer) gotFirstByte() {
+	tr.mu.Lock()
+	tr.t.ttfb = time.Since(tr.start)
+	tr.mu.Unlock()
 }
 
 func (tr *tracer) result() timings {
