@@ -109,5 +109,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if status == exitFailures {
 		fmt.Fprintln(stdout, "(the demo list has failing URLs on purpose, so the exit status is 1)")
 	}
+	if status != exitInterrupted && !j.sorted && timeline == "" && output == "" {
+		fmt.Fprintln(stdout, "next: fetchall demo -sorted · -timeline demo.html · -o demo.jsonl; fetchall -h for your own lists")
+	}
 	return status
 }
