@@ -294,6 +294,12 @@ func render(s samples, meta map[string]string, benchstat string) string {
 	p("Go: %s rounds of `-benchtime %s` (workload (c) runs once per round, each time in a fresh process, so that its bytes per task start from an empty heap as Python's do); ", meta["rounds"], meta["benchtime"])
 	p("each cell is the median over the rounds, and the ratio in brackets is to the floor (bare goroutines + WaitGroup). ")
 	p("asyncio: median over repeated runs, each case in a fresh interpreter.\n\n")
+	p("Columns: **floor-wg** bare goroutines + sync.WaitGroup (in (b), 64 goroutines taking the next index: the floor of a limit); ")
+	p("**floor-chan** a goroutine and a result channel per task (in (b), a goroutine per task behind a semaphore channel); ")
+	p("**errgroup** `Group.Go` (`SetLimit(64)` in (b), `WithContext` in (d)); ")
+	p("**conc** `pool.NewWithResults` (a), `pool.New().WithMaxGoroutines(64)` (b), `pool.New()` (c), ")
+	p("`pool.New().WithContext(ctx).WithCancelOnError().WithFirstError()` (d); ")
+	p("**pond** groups on one long-lived pool (`NewResultPool`, limit 64 in (b)). Versions: %s.\n\n", meta["peers"])
 
 	writeTable(&b, s, rows())
 	p("\nThe async column uses the API a user would reach for first: `Spawn` then `Gather` for (a) and (c), ")
