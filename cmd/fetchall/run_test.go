@@ -20,16 +20,18 @@ import (
 
 	"github.com/asyncgo/async/fetch"
 	"github.com/asyncgo/async/fetch/demoserver"
+	"go.uber.org/goleak"
 )
 
 // TestMain lets the signal tests run this test binary as the command
-// itself: with FETCHALL_MAIN=1 it is fetchall.
+// itself: with FETCHALL_MAIN=1 it is fetchall. Otherwise it runs the tests
+// and fails them if a goroutine outlives them.
 func TestMain(m *testing.M) {
 	if os.Getenv("FETCHALL_MAIN") == "1" {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 type result struct {
