@@ -18,6 +18,11 @@
 set -euo pipefail
 
 BENCHSTAT_VERSION=v0.0.0-20260908200009-22c9c6c9d4da # golang.org/x/perf
+# The settings given, as they will be quoted with the command in the table.
+given=""
+for v in ROUNDS BENCHTIME PY_ROUNDS CORE_REV; do
+	[ -n "${!v:-}" ] && given+="$v=${!v} "
+done
 ROUNDS=${ROUNDS:-6}
 BENCHTIME=${BENCHTIME:-150ms}
 PY_ROUNDS=${PY_ROUNDS:-3}
@@ -106,7 +111,7 @@ log "asyncio ($("$PY" --version 2>&1))"
 	echo "python_exe=$PY"
 	echo "eager=$("$PY" -c 'import asyncio; print("yes" if hasattr(asyncio, "eager_task_factory") else "no, Python < 3.12")')"
 	echo "peers=$(go list "${modflags[@]}" -m -f '{{.Path}} {{.Version}}' golang.org/x/sync github.com/sourcegraph/conc github.com/alitto/pond/v2 | paste -sd, - | sed 's/,/, /g')"
-	echo "command=${CORE_REV:+CORE_REV=$CORE_REV }bench/run.sh"
+	echo "command=${given}bench/run.sh"
 	echo "commit=$commit"
 	echo "rounds=$ROUNDS"
 	echo "benchtime=$BENCHTIME"
