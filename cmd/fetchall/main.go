@@ -13,6 +13,28 @@
 //
 // Run fetchall -h for every flag. The engine is package fetch.
 //
+// # Records
+//
+// One per input URL, written as each completes (JSON Lines by default; -f
+// csv has the same columns, -f table is for reading):
+//
+//	{"line":12,"url":"https://a.example/x","final_url":"https://a.example/y","outcome":"ok",
+//	 "status":200,"bytes":5120,"attempts":1,"start_ms":31.2,"duration_ms":84.6,"queued_ms":0.1,
+//	 "dns_ms":1.9,"connect_ms":10.3,"tls_ms":22.4,"ttfb_ms":80.2}
+//
+// outcome is ok, http_error (status 400 and up), error (no usable response:
+// see error_kind, such as timeout, connection_reset, dns, tls,
+// too_many_redirects), invalid (not an http or https URL) or cancelled
+// (interrupted). Durations are in milliseconds; duration_ms runs from the
+// first attempt to the end of the body, retry waits included (retry_wait_ms),
+// and time spent waiting for a slot, a host or a rate limit is queued_ms.
+// Optional fields: truncated (body cut at -max-body), sha256, saved_as,
+// reused (a kept-alive connection), error and error_kind.
+//
+// With -o FILE and -resume FILE, the output is also the checkpoint: run the
+// same command again after Ctrl-C or a crash, and only URLs without an ok
+// record are fetched.
+//
 // # Memory
 //
 // The list is streamed: memory depends on -c and -backlog, not on the
