@@ -44,7 +44,11 @@ type Server struct {
 	ln      net.Listener
 	closing chan struct{}
 	once    sync.Once
-	served  sync.WaitGroup
+	served  sync.WaitGroup // the Serve goroutine
+	// Handlers hold active for reading while they run; Close takes it for
+	// writing to wait for them, and sets closed so that late ones return.
+	active sync.RWMutex
+	closed bool
 
 	mu    sync.Mutex
 	flaky map[string]int // requests seen per flaky id
@@ -68,12 +72,17 @@ func Start() (*Server, error) {
 }
 
 // Close stops the server, ending hanging and slow responses, and returns
-// once it has stopped.
+// once every handler has returned. Connections are closed before the
+// hanging handlers are released, so a client of a hanging URL sees the
+// connection end, not an empty answer.
 func (s *Server) Close() error {
 	var err error
 	s.once.Do(func() {
-		close(s.closing)
 		err = s.srv.Close()
+		close(s.closing)
+		s.active.Lock()
+		s.closed = true
+		s.active.Unlock()
 		s.served.Wait()
 	})
 	return err
@@ -94,7 +103,15 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/reset", s.reset)
 	mux.HandleFunc("/truncated", s.truncated)
 	mux.HandleFunc("/huge", s.huge)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.active.RLock()
+		defer s.active.RUnlock()
+		if s.closed {
+			http.Error(w, "server closed", http.StatusServiceUnavailable)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // List returns n URLs of the server: a reproducible mix (the same for the
