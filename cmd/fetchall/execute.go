@@ -14,7 +14,15 @@ import (
 // execute runs the job as an async task, drives the progress bar from the
 // task's progress reports, then writes the listing, timeline and summary,
 // and returns the exit status.
+// errMaxTime is the cause of a run stopped by -max-time.
+var errMaxTime = errors.New("the -max-time limit was reached")
+
 func (j *job) execute(ctx context.Context) int {
+	if j.maxTime > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, j.maxTime, errMaxTime)
+		defer cancel()
+	}
 	var failed atomic.Int64
 	j.cfg.OnRecord = func(r *fetch.Record) {
 		if r.Failed() {
@@ -58,6 +66,9 @@ func (j *job) execute(ctx context.Context) int {
 
 	status := exitOK
 	switch {
+	case errors.Is(err, errMaxTime):
+		fmt.Fprintf(j.stderr, "fetchall: stopped after -max-time %s; the URLs not fetched have cancelled records\n", j.maxTime)
+		status = exitFailures
 	case errors.Is(err, fetch.ErrInterrupted):
 		status = exitInterrupted
 	case errors.Is(err, fetch.ErrInput):

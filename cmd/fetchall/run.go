@@ -65,6 +65,7 @@ type job struct {
 	closers  []io.Closer
 	flushOut func() error
 	showBar  bool
+	maxTime  time.Duration // the whole run's limit; 0 for none
 	// records is where records go; when they go to the terminal that
 	// shows the bar, execute points it at the bar, which prints them
 	// above itself instead of through it.
@@ -130,6 +131,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	})
 	fs.StringVar(&data, "d", "", "send `BODY` with every request, by POST unless -X says otherwise (@FILE reads it from FILE)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "give up an attempt after `D`, body included")
+	fs.DurationVar(&j.maxTime, "max-time", 0, "stop the whole run after `D` as Ctrl-C would, but exit 1 (0: no limit)")
 	fs.IntVar(&retries, "retries", 2, "retry network errors, timeouts, 429 and 5xx up to `N` times, with backoff and Retry-After")
 	fs.DurationVar(&cfg.MaxRetryAfter, "max-retry-after", 60*time.Second, "honour a Retry-After of at most `D`; a longer one fails the URL")
 	fs.IntVar(&maxRedirects, "max-redirects", 10, "follow at most `N` redirects (0: report the 3xx itself)")
@@ -154,6 +156,8 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 		return nil, usagef("-per-host, -backlog, -rate and -host-rate must not be negative")
 	case cfg.Timeout <= 0:
 		return nil, usagef("-timeout must be positive")
+	case j.maxTime < 0:
+		return nil, usagef("-max-time must not be negative")
 	case retries < 0:
 		return nil, usagef("-retries must not be negative")
 	case maxRedirects < 0:

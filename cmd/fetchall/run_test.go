@@ -118,6 +118,7 @@ func TestUsageErrorsAreOneLineAndExit2(t *testing.T) {
 		{[]string{"-nope"}, "flag provided but not defined: -nope"},
 		{[]string{"-c", "x", "http://a.test/"}, `invalid value "x" for flag -c`},
 		{[]string{"-c", "0", "http://a.test/"}, "-c must be at least 1"},
+		{[]string{"-max-time", "-1s", "http://a.test/"}, "-max-time must not be negative"},
 		{[]string{"-f", "xml", "http://a.test/"}, `-f "xml": want jsonl, csv or table`},
 		{[]string{"-timeout", "-1s", "http://a.test/"}, "-timeout must be positive"},
 		{[]string{"-max-body", "lots", "http://a.test/"}, "want a size like"},
@@ -436,5 +437,26 @@ func TestResumeAfterInterruptLosesNothingAndRefetchesNoSuccess(t *testing.T) {
 		if p := fmt.Sprintf("/u/%d", i); i < 30 && hits[p] != 1 {
 			t.Errorf("%s fetched %d times, want once", p, hits[p])
 		}
+	}
+}
+
+func TestMaxTimeStopsTheRunAndExits1(t *testing.T) {
+	base, _ := hangCounter(t)
+	r := cli(t, context.Background(), "", "-max-time", "200ms", "-c", "2", base+"/item", base+"/hang", base+"/hang?2", base+"/hang?3")
+	recs := records(t, r.stdout)
+	if r.code != exitFailures || len(recs) != 4 || !strings.Contains(r.stderr, "stopped after -max-time 200ms") {
+		t.Fatalf("exit %d, %d records, stderr %s", r.code, len(recs), r.stderr)
+	}
+	cancelled := 0
+	for _, rec := range recs {
+		if rec.Outcome == fetch.Cancelled {
+			cancelled++
+			if !strings.Contains(rec.Error, "max-time") {
+				t.Errorf("cancelled record does not say why: %q", rec.Error)
+			}
+		}
+	}
+	if cancelled != 3 {
+		t.Errorf("%d cancelled records, want 3", cancelled)
 	}
 }
