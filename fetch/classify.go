@@ -10,8 +10,11 @@ import (
 	"syscall"
 )
 
-// errTooManyRedirects is returned by the client's redirect check.
-var errTooManyRedirects = errors.New("too many redirects")
+// Errors of the client's redirect check.
+var (
+	errTooManyRedirects = errors.New("too many redirects")
+	errBadRedirect      = errors.New("redirect to a URL that is not http or https")
+)
 
 // classify returns the error kind of a failed attempt and whether another
 // attempt might succeed. Order matters: a timeout can wrap a network error.
@@ -29,6 +32,8 @@ func classify(err error) (kind string, retryable bool) {
 	switch {
 	case errors.Is(err, errTooManyRedirects):
 		return KindRedirects, false
+	case errors.Is(err, errBadRedirect):
+		return KindBadRedirect, false
 	case errors.Is(err, errSave):
 		return KindSave, false
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():

@@ -76,6 +76,9 @@ func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > f.cfg.MaxRedirects {
 		return fmt.Errorf("%w: stopped after %d", errTooManyRedirects, f.cfg.MaxRedirects)
 	}
+	if s := req.URL.Scheme; s != "http" && s != "https" {
+		return fmt.Errorf("%w to %q", errBadRedirect, req.URL.Redacted())
+	}
 	return nil
 }
 

@@ -152,6 +152,17 @@ func TestRealConnectionRefusedAndTLS(t *testing.T) {
 	}
 }
 
+func TestRealRedirectToAnotherSchemeIsFinal(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "ftp://files.example/x", http.StatusFound)
+	}))
+	defer ts.Close()
+	r := fetchOne(t, Config{Retries: 3}, ts.URL)
+	if r.Outcome != Failed || r.ErrorKind != KindBadRedirect || r.Attempts != 1 || !strings.Contains(r.Error, "ftp://files.example/x") {
+		t.Errorf("record %+v", r)
+	}
+}
+
 func TestRealMethodHeadersAndBodyOnEveryAttempt(t *testing.T) {
 	var calls atomic.Int32
 	var bad atomic.Value

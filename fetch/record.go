@@ -33,6 +33,7 @@ const (
 	KindTLS               = "tls"
 	KindTimeout           = "timeout"
 	KindRedirects         = "too_many_redirects"
+	KindBadRedirect       = "bad_redirect"
 	KindHTTP              = "http_status"
 	KindRetryAfter        = "retry_after_too_long"
 	KindSave              = "save"
