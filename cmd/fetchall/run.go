@@ -165,11 +165,11 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	case cfg.MaxRetryAfter <= 0:
 		return nil, usagef("-max-retry-after must be positive")
 	}
-	cfg.Retries = max(retries, -1)
+	// In fetch.Config zero means the default and a negative value none.
+	cfg.Retries, cfg.MaxRedirects = retries, maxRedirects
 	if retries == 0 {
 		cfg.Retries = -1
 	}
-	cfg.MaxRedirects = maxRedirects
 	if maxRedirects == 0 {
 		cfg.MaxRedirects = -1
 	}
