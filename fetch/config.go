@@ -40,7 +40,8 @@ type Config struct {
 	Timeout time.Duration
 	// Retries is how many times a failed attempt is retried (default 2; a
 	// negative value means none). Network errors, timeouts, 429 and 5xx are
-	// retried; other statuses are final.
+	// retried; other statuses are final. Whatever the method: a POST that
+	// must not run twice wants Retries < 0.
 	Retries int
 	// RetryBase and RetryMax shape the exponential backoff between attempts:
 	// the n-th retry waits a random time in [d/2, d] where
