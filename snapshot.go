@@ -245,8 +245,8 @@ func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]strin
 		Parent:   refOf(t.up),
 		Progress: progress,
 	}
-	if ns := t.started.Load(); ns != 0 {
-		info.Started = time.Unix(0, ns)
+	if m := t.started.Load(); m != 0 {
+		info.Started = monoTime(m)
 		info.Age = now.Sub(info.Started)
 	}
 	if wait.target != nil {
