@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // Result is the outcome of one task: its value, or its error.
@@ -108,7 +109,10 @@ func GatherFunc[T any](ctx context.Context, fns []func(context.Context) (T, erro
 // and returns the results in the order of items. The first failure cancels
 // the calls still running and keeps queued ones from starting; Map returns
 // after every call has ended, with that failure's error wrapped with the
-// item's index. Options: [WithLimit], [WithName] (names the group).
+// item's index. Under a limit smaller than len(items), Map runs that many
+// tasks, each taking the next item in turn, instead of a task per item: the
+// concurrency is the same and nothing is made up front for items still
+// waiting. Options: [WithLimit], [WithName] (names the group).
 func Map[In, Out any](ctx context.Context, items []In, fn func(context.Context, In) (Out, error), opts ...Option) ([]Out, error) {
 	return fanOut(ctx, "item", len(items), func(ctx context.Context, i int) (Out, error) {
 		return fn(ctx, items[i])
@@ -121,20 +125,48 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 		mu    sync.Mutex
 		first error
 	)
+	one := func(ctx context.Context, i int) error {
+		v, err := call(ctx, i)
+		if err != nil {
+			mu.Lock()
+			if first == nil {
+				first = fmt.Errorf("%s %d: %w", what, i, err)
+			}
+			mu.Unlock()
+			return err
+		}
+		out[i] = v
+		return nil
+	}
+	workers := n
+	if limit := buildConfig(opts).limit; limit > 0 && limit < n {
+		workers = limit
+	}
 	groupErr := WithGroup(ctx, func(ctx context.Context, g *Group) error {
-		for i := range n {
-			Go(g, func(ctx context.Context) (struct{}, error) {
-				v, err := call(ctx, i)
-				if err != nil {
-					mu.Lock()
-					if first == nil {
-						first = fmt.Errorf("%s %d: %w", what, i, err)
+		if workers == n { // a task per item
+			for i := range n {
+				g.Go(func(ctx context.Context) error { return one(ctx, i) })
+			}
+			return nil
+		}
+		// Under a limit, a few tasks take the items in turn: the same
+		// concurrency as a task per item queued behind the limit, without
+		// making n tasks up front.
+		var next atomic.Int64
+		for range workers {
+			g.Go(func(ctx context.Context) error {
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= n {
+						return nil
 					}
-					mu.Unlock()
-					return struct{}{}, err
+					if err := ctx.Err(); err != nil {
+						return err // a failure or the caller stopped us: take no more
+					}
+					if err := one(ctx, i); err != nil {
+						return err
+					}
 				}
-				out[i] = v
-				return struct{}{}, nil
 			})
 		}
 		return nil
