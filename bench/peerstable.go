@@ -411,33 +411,31 @@ func writeClosingNote(b *strings.Builder, s samples) {
 	p("\n### Where async loses, why, and what would close it\n\n")
 	p("Per task, from this run: (a) N = 100,000: async %s; errgroup %s; conc %s. ",
 		perTask(s, "Spawn/n=100000", "async", 1e5), perTask(s, "Spawn/n=100000", "errgroup", 1e5), perTask(s, "Spawn/n=100000", "conc", 1e5))
-	p("(b): async %s; errgroup %s; conc %s. ",
-		perTask(s, "Limit", "async", 1e5), perTask(s, "Limit", "errgroup", 1e5), perTask(s, "Limit", "conc", 1e5))
+	p("(b): async (Map) %s; async-group %s; errgroup %s; conc %s. ",
+		perTask(s, "Limit", "async", 1e5), perTask(s, "Limit", "async-group", 1e5), perTask(s, "Limit", "errgroup", 1e5), perTask(s, "Limit", "conc", 1e5))
 	p("(d): async %s; errgroup %s; conc %s.\n\n",
 		perTask(s, "Cancel", "async", 1e4), perTask(s, "Cancel", "errgroup", 1e4), perTask(s, "Cancel", "conc", 1e4))
 	p(`- **(a) spawn and collect.** An errgroup task is a closure and a goroutine. An async task is also a handle that can be
   awaited, cancelled on its own with a cause, named and tracked: a 240-byte Task, its own context.WithCancelCause
   (a cancelCtx and its cancel func, registered with the parent context when that one can be cancelled), the
-  goroutine's closure, two clock reads (start and end time) and a few uncontended locks. Measured alone here:
-  WithCancelCause + cancel 260 ns (parent Background) to 435 ns (cancelable parent), time.Now 60 ns, Spawn + Await
-  of one task 1.2 µs against 0.6 µs for go + a channel. Gather adds a done callback (3 allocations) for each task not
-  yet finished when it is called. What would close it: only making that machinery cheaper, since the per-task context
-  is what Task.Cancel(cause) cancels. Moving the fields that only tracked, failed or cancelled tasks use into the lazily
-  made taskExtra would bring Task under 192 B (one size class, 64 B per task); reading the clock once per task would save
-  60 ns. Together perhaps 10–15%% (an estimate, not measured): parity with errgroup is out of reach for a task with a
-  handle and its own context; conc, which also allocates per task, is the fair peer here.
-- **(b) 100,000 tasks, limit 64, through Map.** Map makes one Task per item up front (Go never blocks), so 100,000 Tasks
-  and 100,000 contexts are made, registered in the group's context, queued and run one after another by 64
-  goroutines; errgroup blocks the caller at the limit and starts a bare goroutine per task; conc hands closures to 64
-  workers. What would close it: when the limit is below the number of items, Map (and GatherFunc) can run limit
-  worker tasks that take the items in order. Map hands out no per-item handle, so its API and documented behaviour
-  stay: the first failure cancels the running calls and no further item starts. The one visible difference: inside fn,
-  async.Current and Report see the worker task, not a task per item. A prototype of that change (about 30 lines in
-  gather.go's fanOut) took this benchmark from 121 ms to 6.4 ms per op (benchstat: −95%%, p=0.002, 6 rounds each) and
-  from 415,000 to 344 allocations per op, against 59–61 ms for errgroup and 69–84 ms for conc in the same session;
-  the core's tests pass with it under -race.
-  WithGroup + WithLimit + Go (the async-group row above) keeps its cost, since each Go returns a handle.
-- **(d) first-error cancellation.** errgroup's tasks share one context: cancelling it closes one channel. Each async
+  goroutine's closure, two monotonic clock reads (start and end time) and a few uncontended locks. Measured alone
+  here: WithCancelCause + cancel 260 ns (parent Background) to 435 ns (cancelable parent), Spawn + Await of one task
+  1.2 µs against 0.6 µs for go + a channel. Gather adds a done callback (3 allocations) for each task not yet finished
+  when it is called. What would close it: only making that machinery cheaper, since the per-task context is what
+  Task.Cancel(cause) cancels. Moving the fields that only tracked, failed or cancelled tasks use into the lazily made
+  taskExtra would bring Task under 192 B (one size class smaller); perhaps 5–10%% (an estimate, not measured). Parity
+  with errgroup is out of reach for a task with a handle and its own context; conc, which also allocates per task, is
+  the fair peer here.
+- **(b) 100,000 tasks, limit 64.** Map under a limit runs that many tasks, which take the items in turn (core commit
+  e9d1758; before it, Map made a queued Task and context per item and took 121 ms here against 6.4 ms after, in an
+  A/B of 6 rounds each). What still costs is the async-group row: WithGroup + WithLimit + Go returns a handle per
+  task, so 100,000 Tasks and contexts are made up front (Go never blocks), queued, registered in the group's context
+  and run by 64 goroutines in turn; errgroup instead blocks the caller at the limit and starts a bare goroutine per
+  task. Making each queued task's context only when it starts was tried as a prototype and changed nothing measurable
+  (A/B, 6 rounds): the cost is the Task and context themselves, which are what this API is for. Use Map when no
+  per-item handle is needed.
+`)
+	p(`- **(d) first-error cancellation.** errgroup's tasks share one context: cancelling it closes one channel. Each async
   task has its own context, so the group's cancellation is 10,000 context cancellations, each closing the task's own
   Done channel (allocated when the task first calls ctx.Done()); and each cancelled task gets a CancelledError whose
   Task field holds its name, formatted as "Task-N" (two more allocations). What would close it: not much without
