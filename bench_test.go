@@ -103,8 +103,9 @@ func BenchmarkGather(b *testing.B) {
 	})
 }
 
-// BenchmarkGroupLimit runs 100,000 trivial tasks in a group at most 64 at a
-// time, against goroutines gated by a 64-slot semaphore channel.
+// BenchmarkGroupLimit runs 100,000 trivial calls at most 64 at a time: as a
+// task each in a group with a limit, and through Map with a limit, against
+// goroutines gated by a 64-slot semaphore channel.
 func BenchmarkGroupLimit(b *testing.B) {
 	const n, limit = 100_000, 64
 	ctx := context.Background()
@@ -118,6 +119,17 @@ func BenchmarkGroupLimit(b *testing.B) {
 				return nil
 			}, async.WithLimit(limit))
 			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		perTask(b, n)
+	})
+	b.Run("async-map", func(b *testing.B) {
+		b.ReportAllocs()
+		items := make([]int, n)
+		call := func(ctx context.Context, _ int) (int, error) { return trivial(ctx) }
+		for b.Loop() {
+			if _, err := async.Map(ctx, items, call, async.WithLimit(limit)); err != nil {
 				b.Fatal(err)
 			}
 		}
