@@ -88,9 +88,8 @@ func run(ctx context.Context, w io.Writer) (r Report, err error) {
 
 	// 4. A panic inside a task is an error for whoever awaits it.
 	crash := async.Spawn(ctx, func(context.Context) (string, error) {
-		var m map[string]int
-		m["boom"]++ // assignment to a nil map panics
-		return "unreachable", nil
+		var names []string
+		return names[0], nil // indexing an empty slice panics
 	}, async.WithName("crash"))
 	_, r.PanicErr = crash.Await(ctx)
 	var pe *async.PanicError
