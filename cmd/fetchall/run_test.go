@@ -447,16 +447,15 @@ func TestMaxTimeStopsTheRunAndExits1(t *testing.T) {
 	if r.code != exitFailures || len(recs) != 4 || !strings.Contains(r.stderr, "stopped after -max-time 200ms") {
 		t.Fatalf("exit %d, %d records, stderr %s", r.code, len(recs), r.stderr)
 	}
-	cancelled := 0
 	for _, rec := range recs {
-		if rec.Outcome == fetch.Cancelled {
-			cancelled++
-			if !strings.Contains(rec.Error, "max-time") {
-				t.Errorf("cancelled record does not say why: %q", rec.Error)
-			}
+		hangs := strings.Contains(rec.URL, "/hang")
+		// /item may finish within the 200ms or be cut with the rest,
+		// depending on how busy the machine is; the hanging URLs never finish.
+		if hangs && rec.Outcome != fetch.Cancelled {
+			t.Errorf("%s: outcome %v, want cancelled by -max-time", rec.URL, rec.Outcome)
 		}
-	}
-	if cancelled != 3 {
-		t.Errorf("%d cancelled records, want 3", cancelled)
+		if rec.Outcome == fetch.Cancelled && !strings.Contains(rec.Error, "max-time") {
+			t.Errorf("cancelled record does not say why: %q", rec.Error)
+		}
 	}
 }
