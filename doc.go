@@ -33,6 +33,7 @@
 //	async with asyncio.timeout(2):      async.Timeout(ctx, 2*time.Second, fn)
 //	except TimeoutError                 errors.Is(err, async.ErrTimeout)
 //	await asyncio.shield(task)          async.Shield(ctx, t).Await(ctx)
+//	await asyncio.sleep(1)              async.Sleep(ctx, time.Second)  // ends early, with ctx's error, on cancel
 //
 // Beyond asyncio: a task reports its own progress with [Report] and whoever
 // holds it reads [Task.Progress] or follows [Task.WatchProgress]; [Map] runs a

@@ -16,7 +16,7 @@ import (
 // err is not nil.
 func after[T any](d time.Duration, v T, err error) func(context.Context) (T, error) {
 	return func(ctx context.Context) (T, error) {
-		if cerr := sleep(ctx, d); cerr != nil {
+		if cerr := async.Sleep(ctx, d); cerr != nil {
 			var zero T
 			return zero, cerr
 		}
@@ -127,7 +127,7 @@ func TestGatherFunc(t *testing.T) {
 		start := time.Now()
 		_, err = async.GatherFunc(t.Context(), []func(context.Context) (int, error){
 			func(ctx context.Context) (int, error) {
-				err := sleep(ctx, time.Hour)
+				err := async.Sleep(ctx, time.Hour)
 				stopped.Store(err != nil)
 				return 0, err
 			},
@@ -155,7 +155,7 @@ func TestMapWithLimit(t *testing.T) {
 			defer running.Add(-1)
 			for p := peak.Load(); cur > p && !peak.CompareAndSwap(p, cur); p = peak.Load() {
 			}
-			return strconv.Itoa(n * n), sleep(ctx, time.Second)
+			return strconv.Itoa(n * n), async.Sleep(ctx, time.Second)
 		}, async.WithLimit(10))
 		if err != nil {
 			t.Fatal(err)
@@ -180,7 +180,7 @@ func TestMapFailureStopsQueuedItems(t *testing.T) {
 				time.Sleep(time.Second) // item 0 has surely started by now
 				return 0, errBoom
 			}
-			return n, sleep(ctx, time.Hour)
+			return n, async.Sleep(ctx, time.Hour)
 		}, async.WithLimit(2))
 		if !errors.Is(err, errBoom) || err.Error() != "item 1: boom" {
 			t.Fatalf("err %v, want item 1's failure", err)

@@ -20,7 +20,7 @@ func TestGroupWaitsForEveryTask(t *testing.T) {
 		err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
 			for i := range 5 {
 				g.Go(func(ctx context.Context) error {
-					err := sleep(ctx, time.Duration(i+1)*time.Second)
+					err := async.Sleep(ctx, time.Duration(i+1)*time.Second)
 					finished.Add(1)
 					return err
 				})
@@ -43,7 +43,7 @@ func TestGroupFailureCancelsSiblingsAndKeepsEveryRealError(t *testing.T) {
 		var sibling *async.Task[int]
 		err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
 			sibling = async.Go(g, func(ctx context.Context) (int, error) {
-				err := sleep(ctx, time.Hour)
+				err := async.Sleep(ctx, time.Hour)
 				siblingCause = context.Cause(ctx)
 				return 0, err
 			}, async.WithName("sibling"))
@@ -87,7 +87,7 @@ func TestGroupPanicCancelsSiblings(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var sibling *async.Task[int]
 		err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
-			sibling = async.Go(g, func(ctx context.Context) (int, error) { return 0, sleep(ctx, time.Hour) })
+			sibling = async.Go(g, func(ctx context.Context) (int, error) { return 0, async.Sleep(ctx, time.Hour) })
 			async.Go(g, panicky)
 			return nil
 		})
@@ -105,7 +105,7 @@ func TestGroupBodyErrorCancelsTasks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var task *async.Task[int]
 		err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
-			task = async.Go(g, func(ctx context.Context) (int, error) { return 0, sleep(ctx, time.Hour) })
+			task = async.Go(g, func(ctx context.Context) (int, error) { return 0, async.Sleep(ctx, time.Hour) })
 			return errBoom
 		})
 		if !errors.Is(err, errBoom) || !task.Cancelled() {
@@ -129,7 +129,7 @@ func TestGroupLimit(t *testing.T) {
 						}
 					}
 					defer running.Add(-1)
-					return sleep(ctx, time.Second)
+					return async.Sleep(ctx, time.Second)
 				})
 			}
 			return nil
@@ -180,7 +180,7 @@ func TestGroupParentCancellation(t *testing.T) {
 		go func() {
 			done <- async.WithGroup(parent, func(ctx context.Context, g *async.Group) error {
 				for range 3 {
-					tasks = append(tasks, async.Go(g, func(ctx context.Context) (int, error) { return 0, sleep(ctx, time.Hour) }))
+					tasks = append(tasks, async.Go(g, func(ctx context.Context) (int, error) { return 0, async.Sleep(ctx, time.Hour) }))
 				}
 				return nil
 			})
@@ -204,7 +204,7 @@ func TestGroupCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var queuedRan atomic.Bool
 		err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
-			g.Go(func(ctx context.Context) error { return sleep(ctx, time.Hour) })
+			g.Go(func(ctx context.Context) error { return async.Sleep(ctx, time.Hour) })
 			g.Go(func(ctx context.Context) error { queuedRan.Store(true); return nil })
 			synctest.Wait()
 			g.Cancel(nil)
@@ -229,7 +229,7 @@ func TestGroupOfTenThousandOneFails(t *testing.T) {
 						time.Sleep(time.Second)
 						return fmt.Errorf("task %d: %w", i, errBoom)
 					}
-					err := sleep(ctx, time.Hour)
+					err := async.Sleep(ctx, time.Hour)
 					if err != nil {
 						cancelled.Add(1)
 					}
@@ -252,10 +252,10 @@ func TestNestedGroups(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var outerSibling *async.Task[int]
 		err := async.WithGroup(t.Context(), func(ctx context.Context, outer *async.Group) error {
-			outerSibling = async.Go(outer, func(ctx context.Context) (int, error) { return 0, sleep(ctx, time.Hour) })
+			outerSibling = async.Go(outer, func(ctx context.Context) (int, error) { return 0, async.Sleep(ctx, time.Hour) })
 			outer.Go(func(ctx context.Context) error {
 				return async.WithGroup(ctx, func(ctx context.Context, inner *async.Group) error {
-					inner.Go(func(ctx context.Context) error { return sleep(ctx, time.Hour) })
+					inner.Go(func(ctx context.Context) error { return async.Sleep(ctx, time.Hour) })
 					inner.Go(func(ctx context.Context) error {
 						time.Sleep(time.Second)
 						return errBoom
@@ -298,8 +298,8 @@ func TestGroupTaskCancelledAloneIsNotAFailure(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var other *async.Task[int]
 		err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
-			victim := async.Go(g, func(ctx context.Context) (int, error) { return 0, sleep(ctx, time.Hour) })
-			other = async.Go(g, func(ctx context.Context) (int, error) { return 1, sleep(ctx, time.Second) })
+			victim := async.Go(g, func(ctx context.Context) (int, error) { return 0, async.Sleep(ctx, time.Hour) })
+			other = async.Go(g, func(ctx context.Context) (int, error) { return 1, async.Sleep(ctx, time.Second) })
 			synctest.Wait()
 			victim.Cancel(nil)
 			return nil

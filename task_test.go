@@ -17,18 +17,6 @@ import (
 
 var errBoom = errors.New("boom")
 
-// sleep waits for d or until ctx ends, returning ctx's error in that case.
-func sleep(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 func TestSpawnRunsWithoutAwait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var ran atomic.Bool
@@ -92,7 +80,7 @@ func TestFailedTaskIsDoneNotCancelled(t *testing.T) {
 func TestResultBeforeDoneIsInvalidState(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
-			return 1, sleep(ctx, time.Second)
+			return 1, async.Sleep(ctx, time.Second)
 		})
 		if _, err := task.Result(); !errors.Is(err, async.ErrInvalidState) {
 			t.Fatalf("Result while running: %v, want ErrInvalidState", err)
@@ -111,7 +99,7 @@ func TestResultBeforeDoneIsInvalidState(t *testing.T) {
 func TestAwaitContextStopsWaitingNotTask(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		task := async.Spawn(t.Context(), func(ctx context.Context) (string, error) {
-			return "finished", sleep(ctx, 10*time.Second)
+			return "finished", async.Sleep(ctx, 10*time.Second)
 		})
 		waitCtx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
@@ -177,7 +165,7 @@ func TestCancelBeforeStartNeverEntersFunction(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var entered atomic.Bool
 		err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
-			blocker := async.Go(g, func(ctx context.Context) (int, error) { return 0, sleep(ctx, time.Second) })
+			blocker := async.Go(g, func(ctx context.Context) (int, error) { return 0, async.Sleep(ctx, time.Second) })
 			queued := async.Go(g, func(ctx context.Context) (int, error) {
 				entered.Store(true)
 				return 1, nil
@@ -259,7 +247,7 @@ func TestCancelRacingCompletion(t *testing.T) {
 func TestManyAwaiters(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
-			return 99, sleep(ctx, time.Second)
+			return 99, async.Sleep(ctx, time.Second)
 		})
 		var wg sync.WaitGroup
 		var wrong atomic.Int32
@@ -380,7 +368,7 @@ func TestStartAndEndTimes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		created := time.Now()
 		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
-			return 0, sleep(ctx, 3*time.Second)
+			return 0, async.Sleep(ctx, 3*time.Second)
 		})
 		task.Await(t.Context())
 		if !task.StartTime().Equal(created) {
@@ -407,7 +395,7 @@ func TestTaskContextEndsWithTask(t *testing.T) {
 func TestParentCancellationReachesTask(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		parent, cancel := context.WithCancelCause(t.Context())
-		task := async.Spawn(parent, func(ctx context.Context) (int, error) { return 0, sleep(ctx, time.Hour) })
+		task := async.Spawn(parent, func(ctx context.Context) (int, error) { return 0, async.Sleep(ctx, time.Hour) })
 		synctest.Wait()
 		cancel(errBoom)
 		_, err := task.Await(t.Context())

@@ -66,7 +66,7 @@ func TestWaitForCallerCancellationIsNotATimeout(t *testing.T) {
 func TestTimeoutScope(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, err := async.Timeout(t.Context(), time.Second, func(ctx context.Context) (int, error) {
-			return 0, sleep(ctx, time.Hour)
+			return 0, async.Sleep(ctx, time.Hour)
 		}, async.WithName("load config"))
 		if !errors.Is(err, async.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err %v, want a timeout", err)
@@ -74,7 +74,7 @@ func TestTimeoutScope(t *testing.T) {
 		if !strings.Contains(err.Error(), `"load config" timed out after 1s`) {
 			t.Fatalf("message %q does not name the block", err)
 		}
-		v, err := async.Timeout(t.Context(), time.Hour, func(ctx context.Context) (int, error) { return 5, sleep(ctx, time.Second) })
+		v, err := async.Timeout(t.Context(), time.Hour, func(ctx context.Context) (int, error) { return 5, async.Sleep(ctx, time.Second) })
 		if v != 5 || err != nil {
 			t.Fatalf("in time: %v, %v", v, err)
 		}
@@ -92,7 +92,7 @@ func TestTimeoutScopeCallerCancellation(t *testing.T) {
 			time.Sleep(time.Second)
 			cancel()
 		}()
-		_, err := async.Timeout(ctx, time.Hour, func(ctx context.Context) (int, error) { return 0, sleep(ctx, 2*time.Hour) })
+		_, err := async.Timeout(ctx, time.Hour, func(ctx context.Context) (int, error) { return 0, async.Sleep(ctx, 2*time.Hour) })
 		if !errors.Is(err, context.Canceled) || errors.Is(err, async.ErrTimeout) {
 			t.Fatalf("err %v, want the caller's cancellation", err)
 		}

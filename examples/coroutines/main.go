@@ -23,6 +23,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/asyncgo/async"
 )
 
 // Data is what fetchData returns.
@@ -35,7 +37,7 @@ type Data struct {
 // second and returns the record. The context lets the caller stop the wait;
 // this is where a Python coroutine would say `await asyncio.sleep(1)`.
 func fetchData(ctx context.Context, id int) (Data, error) {
-	if err := sleep(ctx, time.Second); err != nil {
+	if err := async.Sleep(ctx, time.Second); err != nil {
 		return Data{}, err
 	}
 	return Data{ID: id, Value: fmt.Sprintf("record-%d", id)}, nil
@@ -64,18 +66,5 @@ func main() {
 	if _, _, err := run(context.Background(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
-	}
-}
-
-// sleep waits for d or until ctx ends, whichever comes first: the Go form of
-// `await asyncio.sleep(d)`, including the chance to be cancelled.
-func sleep(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

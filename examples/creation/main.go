@@ -41,7 +41,7 @@ type Report struct {
 
 // square takes n seconds to square n.
 func square(ctx context.Context, n int) (int, error) {
-	if err := sleep(ctx, time.Duration(n)*time.Second); err != nil {
+	if err := async.Sleep(ctx, time.Duration(n)*time.Second); err != nil {
 		return 0, err
 	}
 	return n * n, nil
@@ -76,7 +76,7 @@ func run(ctx context.Context, w io.Writer) (r Report, err error) {
 		defer running.Add(-1)
 		for p := peak.Load(); now > p && !peak.CompareAndSwap(p, now); p = peak.Load() {
 		}
-		if err := sleep(ctx, time.Second); err != nil {
+		if err := async.Sleep(ctx, time.Second); err != nil {
 			return "", err
 		}
 		return strings.ToUpper(word), nil
@@ -107,17 +107,5 @@ func main() {
 	if _, err := run(context.Background(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
-	}
-}
-
-// sleep waits for d or until ctx ends: `await asyncio.sleep(d)`.
-func sleep(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

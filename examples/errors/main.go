@@ -44,7 +44,7 @@ type Report struct {
 // lookup finds a user by id after a short wait. Id 13 does not exist.
 func lookup(id int, d time.Duration) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		if err := sleep(ctx, d); err != nil {
+		if err := async.Sleep(ctx, d); err != nil {
 			return "", err
 		}
 		switch id {
@@ -103,17 +103,5 @@ func main() {
 	if _, err := run(context.Background(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
-	}
-}
-
-// sleep waits for d or until ctx ends: `await asyncio.sleep(d)`.
-func sleep(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

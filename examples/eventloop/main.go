@@ -53,7 +53,7 @@ type Report struct {
 func hello(w io.Writer) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
 		fmt.Fprintln(w, "Hello ...")
-		if err := sleep(ctx, time.Second); err != nil {
+		if err := async.Sleep(ctx, time.Second); err != nil {
 			return "", err
 		}
 		fmt.Fprintln(w, "... World!")
@@ -64,7 +64,7 @@ func hello(w io.Writer) func(context.Context) (string, error) {
 // heartbeat ticks until it is cancelled: a background task main never awaits.
 func heartbeat(ctx context.Context) (struct{}, error) {
 	for {
-		if err := sleep(ctx, 10*time.Second); err != nil {
+		if err := async.Sleep(ctx, 10*time.Second); err != nil {
 			return struct{}{}, err
 		}
 	}
@@ -99,17 +99,5 @@ func main() {
 	if r := run(context.Background(), os.Stdout); r.RunErr != nil {
 		fmt.Fprintln(os.Stderr, "error:", r.RunErr)
 		os.Exit(1)
-	}
-}
-
-// sleep waits for d or until ctx ends: `await asyncio.sleep(d)`.
-func sleep(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

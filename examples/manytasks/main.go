@@ -25,7 +25,7 @@ import (
 
 // fetch pretends to download url, which takes two seconds.
 func fetch(ctx context.Context, url string) (string, error) {
-	if err := sleep(ctx, 2*time.Second); err != nil {
+	if err := async.Sleep(ctx, 2*time.Second); err != nil {
 		return "", err
 	}
 	return "contents of " + url, nil
@@ -63,17 +63,5 @@ func main() {
 	if _, _, err := run(context.Background(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
-	}
-}
-
-// sleep waits for d or until ctx ends: `await asyncio.sleep(d)`.
-func sleep(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

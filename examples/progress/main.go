@@ -36,7 +36,7 @@ func convert(files []string) func(context.Context) (int, error) {
 		total := int64(len(files))
 		async.Report(ctx, 0, total, "starting")
 		for i, f := range files {
-			if err := sleep(ctx, time.Second); err != nil {
+			if err := async.Sleep(ctx, time.Second); err != nil {
 				return i, err
 			}
 			async.Report(ctx, int64(i+1), total, "converted "+f)
@@ -75,17 +75,5 @@ func main() {
 	if _, _, err := run(context.Background(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
-	}
-}
-
-// sleep waits for d or until ctx ends: `await asyncio.sleep(d)`.
-func sleep(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

@@ -53,7 +53,7 @@ func (tl *timeline) record(task string, step int) {
 func worker(tl *timeline, name string, steps int, every time.Duration) func(context.Context) (struct{}, error) {
 	return func(ctx context.Context) (struct{}, error) {
 		for i := 1; i <= steps; i++ {
-			if err := sleep(ctx, every); err != nil {
+			if err := async.Sleep(ctx, every); err != nil {
 				return struct{}{}, err
 			}
 			tl.record(name, i)
@@ -80,17 +80,5 @@ func main() {
 	if _, _, err := run(context.Background(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
-	}
-}
-
-// sleep waits for d or until ctx ends: `await asyncio.sleep(d)`.
-func sleep(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

@@ -58,7 +58,7 @@ type Report struct {
 // compute works for d and returns 42, unless its context is cancelled first.
 func compute(d time.Duration) func(context.Context) (int, error) {
 	return func(ctx context.Context) (int, error) {
-		if err := sleep(ctx, d); err != nil {
+		if err := async.Sleep(ctx, d); err != nil {
 			return 0, err
 		}
 		return 42, nil
@@ -74,7 +74,7 @@ func run(ctx context.Context, w io.Writer) (r Report, err error) {
 	_, r.ResultTooEarly = t.Result() // asyncio: InvalidStateError
 	fmt.Fprintf(w, "result too early: %v\n", r.ResultTooEarly)
 
-	if err := sleep(ctx, 500*time.Millisecond); err != nil {
+	if err := async.Sleep(ctx, 500*time.Millisecond); err != nil {
 		return r, err
 	}
 	r.WhileWaiting = t.State()
@@ -88,7 +88,7 @@ func run(ctx context.Context, w io.Writer) (r Report, err error) {
 
 	// 2. running → cancelled
 	long := async.Spawn(ctx, compute(10*time.Second), async.WithName("long"))
-	if err := sleep(ctx, 500*time.Millisecond); err != nil {
+	if err := async.Sleep(ctx, 500*time.Millisecond); err != nil {
 		return r, err
 	}
 	asked := time.Now()
@@ -114,7 +114,7 @@ func run(ctx context.Context, w io.Writer) (r Report, err error) {
 	}, async.WithName("stubborn"))
 	// Let it start first: a task cancelled before its function is entered
 	// never enters it and ends Cancelled, in asyncio and in Go alike.
-	if err := sleep(ctx, 100*time.Millisecond); err != nil {
+	if err := async.Sleep(ctx, 100*time.Millisecond); err != nil {
 		return r, err
 	}
 	stubborn.Cancel(errStop)
@@ -128,17 +128,5 @@ func main() {
 	if _, err := run(context.Background(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
-	}
-}
-
-// sleep waits for d or until ctx ends: `await asyncio.sleep(d)`.
-func sleep(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

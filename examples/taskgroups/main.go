@@ -48,7 +48,7 @@ var items = []item{
 // process works on it for its time and returns its name in capitals, or
 // fails for "c".
 func process(ctx context.Context, it item) (string, error) {
-	if err := sleep(ctx, it.took); err != nil {
+	if err := async.Sleep(ctx, it.took); err != nil {
 		return "", err
 	}
 	if it.name == "c" {
@@ -137,16 +137,4 @@ func run(ctx context.Context, w io.Writer) (fast, all Outcome) {
 
 func main() {
 	run(context.Background(), os.Stdout)
-}
-
-// sleep waits for d or until ctx ends: `await asyncio.sleep(d)`.
-func sleep(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

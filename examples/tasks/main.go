@@ -38,7 +38,7 @@ type Report struct {
 
 // download takes two seconds to produce its result.
 func download(ctx context.Context) (string, error) {
-	if err := sleep(ctx, 2*time.Second); err != nil {
+	if err := async.Sleep(ctx, 2*time.Second); err != nil {
 		return "", err
 	}
 	return "report.pdf (1.2 MB)", nil
@@ -54,7 +54,7 @@ func run(ctx context.Context, w io.Writer) (Report, error) {
 
 	// Meanwhile, the creator does one second of its own work. The download
 	// is running during this time, in its own goroutine.
-	if err := sleep(ctx, time.Second); err != nil {
+	if err := async.Sleep(ctx, time.Second); err != nil {
 		return Report{}, err
 	}
 	meanwhile := task.State()
@@ -80,17 +80,5 @@ func main() {
 	if _, err := run(context.Background(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
-	}
-}
-
-// sleep waits for d or until ctx ends: `await asyncio.sleep(d)`.
-func sleep(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

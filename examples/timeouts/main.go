@@ -45,7 +45,7 @@ type Report struct {
 // slowReport takes d to produce its result.
 func slowReport(d time.Duration) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		if err := sleep(ctx, d); err != nil {
+		if err := async.Sleep(ctx, d); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("report after %v", d), nil
@@ -88,17 +88,5 @@ func main() {
 	if _, err := run(context.Background(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
-	}
-}
-
-// sleep waits for d or until ctx ends: `await asyncio.sleep(d)`.
-func sleep(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
