@@ -249,6 +249,11 @@ func (t *taskCore) endedByCancellation(err error) bool {
 
 func (t *taskCore) complete(state State, err error) runner {
 	t.cancel(errReturned)
+	if t.track != nil {
+		// Before anyone can see the task finished, so that a finished task
+		// is never still listed among the scope's live ones.
+		t.track.untrack(t)
+	}
 	t.mu.Lock()
 	t.err = err
 	t.ended = monoNow()
@@ -271,9 +276,6 @@ func (t *taskCore) complete(state State, err error) runner {
 	}
 	for _, f := range callbacks {
 		runCallback(t, f)
-	}
-	if t.track != nil {
-		t.track.untrack(t)
 	}
 	if t.group != nil {
 		return t.group.taskDone(t)
