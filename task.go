@@ -35,9 +35,8 @@ type Handle interface {
 }
 
 var (
-	lastTaskID  atomic.Uint64
-	closedChan  = make(chan struct{})
-	errReturned = errors.New("async: the task that owns this context has returned")
+	lastTaskID atomic.Uint64
+	closedChan = make(chan struct{})
 )
 
 func init() { close(closedChan) }
@@ -46,7 +45,7 @@ func init() { close(closedChan) }
 // its function returns. Goroutines and tasks started with that context see it
 // in context.Cause: like a context whose cancel function was deferred, a
 // task's context does not outlive the task.
-var ErrTaskReturned = errReturned
+var ErrTaskReturned = errors.New("async: the task that owns this context has returned")
 
 // Task is a running function with a typed result: asyncio's Task, created by
 // [Spawn] or [Go]. Every method is safe for concurrent use, and a Task may be
@@ -152,12 +151,7 @@ func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), si
 
 // goroutine runs the task and then, in a group with a limit, the tasks
 // queued behind it.
-func (t *Task[T]) goroutine() {
-	var r runner = t
-	for r != nil {
-		r = r.runOnce()
-	}
-}
+func (t *Task[T]) goroutine() { goroutineFor(t) }
 
 // runOnce runs the task's function and finishes the task. It returns the
 // next task this goroutine should run, if any.
@@ -248,7 +242,7 @@ func (t *taskCore) endedByCancellation(err error) bool {
 }
 
 func (t *taskCore) complete(state State, err error) runner {
-	t.cancel(errReturned)
+	t.cancel(ErrTaskReturned)
 	if t.track != nil {
 		// Before anyone can see the task finished, so that a finished task
 		// is never still listed among the scope's live ones.
