@@ -52,9 +52,9 @@ func WithSignals(ch <-chan os.Signal) RunOption {
 	return func(c *runConfig) { c.notify, c.signals = false, ch }
 }
 
-// WithExit replaces os.Exit as what Run calls on a second signal, with exit
-// status 128 plus the signal's number (130 for SIGINT), as a shell reports
-// it. Run carries on with its shutdown if exit returns.
+// WithExit replaces os.Exit as what Run calls on a second SIGINT, with exit
+// status 130 (128 plus the signal's number, as a shell reports it). Run
+// carries on with its shutdown if exit returns.
 func WithExit(exit func(code int)) RunOption { return func(c *runConfig) { c.exit = exit } }
 
 // WithTracing makes every task of the scope a runtime/trace task named after
@@ -78,6 +78,17 @@ type SignalError struct {
 
 // Error names the signal.
 func (e *SignalError) Error() string { return "async: received signal " + e.Signal.String() }
+
+// ExitCode is the exit status by which a shell reports a program ended by
+// the signal: 128 plus its number, so 130 for SIGINT and 143 for SIGTERM. A
+// program that stops cleanly on the signal exits with it so that scripts
+// and supervisors see why it stopped. It is 1 for a signal without a number.
+func (e *SignalError) ExitCode() int {
+	if n, ok := e.Signal.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return 1
+}
 
 // LeakError reports the tasks that were still alive a grace period after
 // [Run]'s main returned, although Run had cancelled them. Each goroutine
@@ -117,8 +128,13 @@ func (e *LeakError) Error() string {
 // nothing is left running unnoticed.
 //
 // Signals: the first SIGINT or SIGTERM cancels main's context with a
-// [*SignalError] as cause; a second one ends the program at once ([WithExit],
-// [WithSignals]).
+// [*SignalError] as cause, one graceful stop; [SignalError.ExitCode] is the
+// status to exit with once main has wound down. A second SIGINT, a user
+// pressing Ctrl-C again, ends the program at once with status 130
+// ([WithExit]). A later SIGTERM is ignored: supervisors (systemd, docker
+// stop, coreutils timeout) send SIGTERM once to ask for a clean stop,
+// often to the whole process group as well as to the program, and follow
+// it with SIGKILL when they want it gone ([WithSignals]).
 //
 // When main returns, its context is cancelled (cause [ErrTaskReturned]) like
 // every task's, and Run cancels whatever else of the scope still runs (cause
@@ -143,18 +159,15 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...RunO
 		defer signal.Stop(ch)
 		sigs = ch
 	}
-	received := 0
+	stopping := false
 	onSignal := func(sig os.Signal) {
-		received++
-		if received == 1 {
+		switch {
+		case !stopping:
+			stopping = true
 			s.cancel(&SignalError{Signal: sig})
-			return
+		case sig == os.Interrupt:
+			cfg.exit((&SignalError{Signal: sig}).ExitCode())
 		}
-		code := 1
-		if n, ok := sig.(syscall.Signal); ok {
-			code = 128 + int(n)
-		}
-		cfg.exit(code)
 	}
 
 	root := newTask(&s.ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, main(ctx) }, main, []Option{WithName("main")})

@@ -146,10 +146,15 @@ func TestRunSignals(t *testing.T) {
 		if len(exits) != 0 {
 			t.Fatalf("exit called after one signal: %v", exits)
 		}
-		sigs <- syscall.SIGTERM
+		sigs <- syscall.SIGTERM // a supervisor asking for the stop under way
 		synctest.Wait()
-		if len(exits) != 1 || exits[0] != 128+int(syscall.SIGTERM) {
-			t.Fatalf("after a second signal exit was called with %v, want [%d]", exits, 128+int(syscall.SIGTERM))
+		if len(exits) != 0 {
+			t.Fatalf("exit called after SIGINT then SIGTERM: %v", exits)
+		}
+		sigs <- os.Interrupt
+		synctest.Wait()
+		if len(exits) != 1 || exits[0] != 130 {
+			t.Fatalf("after a second SIGINT exit was called with %v, want [130]", exits)
 		}
 		err := <-done
 		var sig *async.SignalError
@@ -158,6 +163,47 @@ func TestRunSignals(t *testing.T) {
 		}
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("Run = %v, want a cancellation", err)
+		}
+	})
+}
+
+// TestRunSIGTERMIsOneGracefulStop delivers SIGTERM twice, as coreutils
+// timeout does (to the program, then to its process group): the second must
+// not end the program, and main's cause carries the 143 to exit with.
+func TestRunSIGTERMIsOneGracefulStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sigs := make(chan os.Signal, 1)
+		var exits []int
+		mainStarted, mainStopped := make(chan struct{}), make(chan struct{})
+		done := make(chan error)
+		go func() {
+			done <- async.Run(t.Context(), func(ctx context.Context) error {
+				close(mainStarted)
+				<-ctx.Done()
+				close(mainStopped)
+				time.Sleep(time.Minute) // writing its records and summary
+				return context.Cause(ctx)
+			}, async.WithSignals(sigs), async.WithExit(func(code int) { exits = append(exits, code) }))
+		}()
+		<-mainStarted
+		sigs <- syscall.SIGTERM
+		<-mainStopped
+		sigs <- syscall.SIGTERM
+		sigs <- syscall.SIGTERM
+		synctest.Wait()
+		if len(exits) != 0 {
+			t.Fatalf("repeated SIGTERM called exit(%v); want one graceful stop", exits)
+		}
+		err := <-done
+		var sig *async.SignalError
+		if !errors.As(err, &sig) || sig.Signal != syscall.SIGTERM {
+			t.Fatalf("Run = %v, want the SignalError for SIGTERM", err)
+		}
+		if got := sig.ExitCode(); got != 143 {
+			t.Fatalf("ExitCode() = %d for SIGTERM, want 143", got)
+		}
+		if got := (&async.SignalError{Signal: os.Interrupt}).ExitCode(); got != 130 {
+			t.Fatalf("ExitCode() = %d for SIGINT, want 130", got)
 		}
 	})
 }

@@ -17,7 +17,7 @@ import (
 // fetches a generated list from it and prints the summary on stdout. It
 // needs no network and ends by itself in a few seconds: the hanging URL is
 // cut by the per-request timeout.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fetchall demo", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (

@@ -11,22 +11,29 @@ import (
 	"github.com/asyncgo/async/fetch"
 )
 
-// execute runs the job as an async task, drives the progress bar from the
-// task's progress reports, then writes the listing, timeline and summary,
-// and returns the exit status.
 // errMaxTime is the cause of a run stopped by -max-time.
 var errMaxTime = errors.New("the -max-time limit was reached")
 
+// execute runs the job: it fetches with the progress bar fed by the
+// engine's record callback, then writes the listing, timeline and summary,
+// and returns the exit status. With -debug-addr it serves the run's task
+// tree while it runs.
 func (j *job) execute(ctx context.Context) int {
 	if j.maxTime > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, j.maxTime, errMaxTime)
 		defer cancel()
 	}
-	var failed atomic.Int64
+	var (
+		failed atomic.Int64
+		bar    *progressBar
+	)
 	j.cfg.OnRecord = func(r *fetch.Record) {
 		if r.Failed() {
 			failed.Add(1)
+		}
+		if bar != nil {
+			bar.increment()
 		}
 	}
 	f, err := fetch.New(j.cfg)
@@ -35,33 +42,26 @@ func (j *job) execute(ctx context.Context) int {
 		return exitUsage
 	}
 	defer f.Close()
-
-	// The run is a task so that its progress reports can drive the bar. Its
-	// results are kept outside: a task that returns its context's error
-	// ends Cancelled, without a value, and an interrupted run still has a
-	// summary to print.
-	var sum *fetch.Summary
-	task := async.Spawn(ctx, func(ctx context.Context) (struct{}, error) {
-		sum, err = f.Run(ctx, j.src, j.sink)
-		return struct{}{}, nil
-	}, async.WithName("fetchall"))
+	if j.debugAddr != "" {
+		stop, err := serveTasks(j.debugAddr, j.stderr)
+		if err != nil {
+			fmt.Fprintf(j.stderr, "fetchall: -debug-addr: %v\n", err)
+			return exitUsage
+		}
+		defer stop()
+	}
 	if j.showBar {
-		bar := newProgressBar(j.stderr, j.cfg.Total, &failed)
+		bar = newProgressBar(j.stderr, j.cfg.Total, &failed)
 		if j.recordsOnTerm && j.records != nil {
 			j.records.w = bar.p
 		}
-		for p := range task.WatchProgress(context.Background()) {
-			bar.update(p)
-		}
+	}
+	sum, err := f.Run(ctx, j.src, j.sink)
+	if bar != nil {
 		bar.finish(ctx.Err() != nil)
 	}
-	task.Await(context.Background()) // sum and err are set once it returns
 	if ferr := j.flushOut(); ferr != nil && err == nil {
 		err = fmt.Errorf("%w: %w", fetch.ErrOutput, ferr)
-	}
-	if sum == nil { // interrupted before the task started
-		fmt.Fprintln(j.stderr, "fetchall: interrupted")
-		return exitInterrupted
 	}
 
 	status := exitOK
@@ -71,6 +71,9 @@ func (j *job) execute(ctx context.Context) int {
 		status = exitFailures
 	case errors.Is(err, fetch.ErrInterrupted):
 		status = exitInterrupted
+		if sig := (*async.SignalError)(nil); errors.As(err, &sig) {
+			status = sig.ExitCode() // 143 for SIGTERM
+		}
 	case errors.Is(err, fetch.ErrInput):
 		fmt.Fprintf(j.stderr, "fetchall: %v\n", err)
 		status = exitUsage

@@ -7,10 +7,15 @@
 //	seq 1 100 | sed 's|^|https://example.com/?p=|' | fetchall -i - -f table
 //
 // Exit status: 0 when every URL succeeded, 1 when some failed, 2 for a usage
-// error (bad flags, unreadable or empty input), 130 when interrupted; the
-// demo, whose list fails some URLs on purpose, exits 0 when it ran through. The
-// first Ctrl-C stops dispatching, cancels requests in flight, writes their
-// records and the summary; a second one exits at once.
+// error (bad flags, unreadable or empty input), 130 when stopped by Ctrl-C
+// (SIGINT) and 143 by SIGTERM; the demo, whose list fails some URLs on
+// purpose, exits 0 when it ran through. Either signal stops dispatching,
+// cancels requests in flight, writes their records and the summary. A second
+// Ctrl-C exits at once; a second SIGTERM does not, since supervisors such as
+// coreutils timeout send it to the program and to its process group.
+//
+// -debug-addr serves the run's live task tree at /debug/tasks (package
+// debug/taskhttp): the groups and tasks of the engine as they run.
 //
 // Run fetchall -h for every flag. The engine is package fetch.
 //
@@ -57,28 +62,84 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/asyncgo/async"
 )
 
-// errInterrupted is the cause of the run's cancellation on Ctrl-C.
-var errInterrupted = errors.New("interrupted")
+// command is a subcommand: a word that, first on the command line, selects
+// something other than fetching a list. Adding one is an entry in commands
+// and a file of its own.
+type command struct {
+	name    string
+	args    string // what follows the name in the usage line
+	summary string // one line for fetchall -h
+	run     func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
+}
 
+var commands = []command{
+	{"demo", "[flags]", "fetch a generated list from a built-in server on 127.0.0.1: no network needed", runDemo},
+}
+
+// lookupCommand returns the subcommand args name, if they name one.
+func lookupCommand(args []string) (command, bool) {
+	if len(args) == 0 {
+		return command{}, false
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// commandsUsage lists the subcommands for fetchall -h.
+func commandsUsage() string {
+	var s string
+	for _, c := range commands {
+		s += fmt.Sprintf("       fetchall %s %s\n", c.name, c.args)
+	}
+	s += "\n"
+	for _, c := range commands {
+		s += fmt.Sprintf("%q: %s.\n", "fetchall "+c.name, c.summary)
+	}
+	return s
+}
+
+// exitError carries the exit status out of async.Run's main.
+type exitError struct{ status int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.status) }
+
+// main runs the command as the main task of async.Run, which turns SIGINT
+// and SIGTERM into the cancellation of its context (one graceful stop), exits
+// at once on a second Ctrl-C, tracks every task for -debug-addr, and reports
+// any task the run would leave behind.
 func main() {
-	// The first Ctrl-C (or SIGTERM) cancels the run, which then writes its
-	// records and summary; the second exits at once. Exiting ourselves,
-	// rather than restoring the default action, also works when the signal
-	// was ignored on entry, as in background jobs of a script.
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	go func() {
-		<-sigs
-		cancel(errInterrupted)
-		<-sigs
+	err := async.Run(context.Background(), func(ctx context.Context) error {
+		if status := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); status != exitOK {
+			return &exitError{status}
+		}
+		return nil
+	}, async.WithRunName("fetchall"), async.WithExit(func(code int) {
 		fmt.Fprintln(os.Stderr, "fetchall: interrupted again: exiting at once")
-		os.Exit(exitInterrupted)
-	}()
-	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		os.Exit(code)
+	}))
+	os.Exit(exitStatus(err, os.Stderr))
+}
+
+// exitStatus is the status main's error stands for; it reports a leak, a
+// bug rather than the user's problem, on stderr.
+func exitStatus(err error, stderr io.Writer) int {
+	status := exitOK
+	if e := (*exitError)(nil); errors.As(err, &e) {
+		status = e.status
+	}
+	if leak := (*async.LeakError)(nil); errors.As(err, &leak) {
+		fmt.Fprintf(stderr, "fetchall: internal error: %v\n", leak)
+		status = max(status, exitFailures)
+	}
+	return status
 }

@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/asyncgo/async"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
@@ -52,7 +51,8 @@ func newProgressBar(w io.Writer, total int64, failed *atomic.Int64, opts ...mpb.
 	return &progressBar{p: p, bar: bar}
 }
 
-func (b *progressBar) update(p async.Progress) { b.bar.SetCurrent(p.Done) }
+// increment counts one more record done.
+func (b *progressBar) increment() { b.bar.Increment() }
 
 // finish completes the bar, or leaves it where it stopped when the run was
 // interrupted, and waits until it is drawn for the last time, so that the

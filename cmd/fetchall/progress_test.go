@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/asyncgo/async"
 	"github.com/vbauerster/mpb/v8"
 )
 
@@ -15,8 +14,8 @@ func TestProgressBarShowsDoneTotalAndFailures(t *testing.T) {
 	var failed atomic.Int64
 	failed.Store(3)
 	bar := newProgressBar(&out, 40, &failed, mpb.WithAutoRefresh())
-	for i := int64(1); i <= 40; i++ {
-		bar.update(async.Progress{Done: i, Total: 40})
+	for range 40 {
+		bar.increment()
 	}
 	bar.finish(false)
 	text := out.String()
@@ -29,7 +28,9 @@ func TestProgressSpinnerWhenTheTotalIsUnknown(t *testing.T) {
 	var out bytes.Buffer
 	var failed atomic.Int64
 	bar := newProgressBar(&out, 0, &failed, mpb.WithAutoRefresh())
-	bar.update(async.Progress{Done: 7})
+	for range 7 {
+		bar.increment()
+	}
 	bar.finish(true)
 	if text := out.String(); !strings.Contains(text, "7 done") || strings.Contains(text, "failed") {
 		t.Errorf("spinner output %q", text)

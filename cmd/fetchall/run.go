@@ -22,7 +22,7 @@ const (
 	exitOK          = 0
 	exitFailures    = 1
 	exitUsage       = 2
-	exitInterrupted = 130
+	exitInterrupted = 130 // SIGINT; an interrupt by another signal exits 128 plus its number
 )
 
 // usageError is a mistake on the command line or in the input files: it is
@@ -36,8 +36,8 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 // run is the whole command, with its environment passed in so that tests
 // run it in-process. ctx ending is an interrupt (Ctrl-C).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "demo" {
-		return runDemo(ctx, args[1:], stdout, stderr)
+	if c, ok := lookupCommand(args); ok {
+		return c.run(ctx, args[1:], stdin, stdout, stderr)
 	}
 	job, err := parseArgs(args, stdin, stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -72,6 +72,7 @@ type job struct {
 	records       *switchWriter
 	recordsOnTerm bool
 	emptyHint     string
+	debugAddr     string // serve the task tree there; "" for not
 }
 
 func (j *job) close() {
@@ -80,20 +81,15 @@ func (j *job) close() {
 	}
 }
 
-const usageText = `Usage: fetchall [flags] [URL ...]
-       fetchall demo [flags]
-
+const usageText = `
 Fetch many URLs concurrently; write one record per URL to stdout (or -o)
 as each completes, then a summary on stderr. URLs come from the arguments or,
 with -i, from a file or stdin: one per line; blank lines and # comments are
 skipped. The list is streamed, so its length does not matter.
 
-"fetchall demo" starts a built-in server on 127.0.0.1 and fetches a
-generated list from it: no network needed.
-
-Exit status: 0 all succeeded, 1 some failed, 2 usage error, 130 interrupted.
-Ctrl-C stops dispatching and cancels requests in flight (their records say
-so); a second Ctrl-C exits at once.
+Exit status: 0 all succeeded, 1 some failed, 2 usage error, 130 interrupted
+by Ctrl-C, 143 by SIGTERM. Either stops dispatching and cancels requests in
+flight (their records say so); a second Ctrl-C exits at once.
 
 Flags:
 `
@@ -138,10 +134,11 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	fs.Var(&maxBody, "max-body", "read at most `SIZE` of each body (like 10MB or 512KiB; 0: no cap); longer bodies are marked truncated")
 	fs.StringVar(&cfg.SaveDir, "save", "", "save each body in `DIR` under a safe name (line number and URL)")
 	fs.BoolVar(&cfg.SHA256, "sha256", false, "record the SHA-256 of each body")
+	fs.StringVar(&j.debugAddr, "debug-addr", "", "serve the run's live task tree at http://`ADDR`/debug/tasks while it runs (like :6060)")
 	fs.Usage = func() {} // errors are reported in one line, the usage only on -h
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, usageText)
+			fmt.Fprint(stderr, "Usage: fetchall [flags] [URL ...]\n"+commandsUsage()+usageText)
 			fs.SetOutput(stderr)
 			fs.PrintDefaults()
 			return nil, err
