@@ -13,7 +13,7 @@
 //	-------                             -----
 //	asyncio.run(main())                 async.Run(ctx, main)           // root scope: signals, leak report
 //	asyncio.all_tasks()                 async.AllTasks(ctx)
-//	python -m asyncio pstree PID        async.Dump(ctx, w), /debug/tasks (package debug/taskhttp)
+//	python -m asyncio pstree PID        tasktree.Dump(ctx, w) (debug/tasktree), /debug/tasks (debug/taskhttp)
 //	task = asyncio.create_task(coro())  t := async.Spawn(ctx, fn)      // starts at once
 //	result = await task                 v, err := t.Await(ctx)         // ctx ending stops the wait, not the task
 //	task.done() / task.result()         t.State().Finished() / t.Result()

@@ -2,21 +2,14 @@ package async
 
 import (
 	"cmp"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
-
-// ErrNoScope is returned by [Dump] for a context that is not inside [Run].
-var ErrNoScope = errors.New("async: context is not inside async.Run")
 
 // Kind says whether a node of the task tree is a task or a group.
 type Kind uint8
@@ -144,8 +137,9 @@ func (t TaskInfo) MarshalJSON() ([]byte, error) {
 }
 
 // Snapshot is the task tree of a [Scope] at one moment: every live task and
-// group. Build one with [Scope.Snapshot]; render it with [Snapshot.WriteTree]
-// (like pstree), [Snapshot.WriteTable] (like ps) or [Snapshot.WriteJSON].
+// group, as data. Take one with [Scope.Snapshot]; package debug/tasktree
+// renders it as a tree (like pstree), a table (like ps) or JSON, and package
+// debug/taskhttp serves it.
 type Snapshot struct {
 	Scope   string     `json:"scope"`
 	ScopeID uint64     `json:"scope_id"`
@@ -302,213 +296,4 @@ func formatStack(pcs []uintptr) []string {
 			return out
 		}
 	}
-}
-
-// TreeNode is a node of [Snapshot.Tree] with its children.
-type TreeNode struct {
-	*TaskInfo
-	// Orphan is set on a top-level node whose parent task has already
-	// finished: a child task may outlive the task that started it.
-	Orphan   bool
-	Children []*TreeNode
-}
-
-// Tree returns the snapshot's nodes as a forest: the scope's children, then
-// nodes whose parent has finished. Children are in the order of Nodes.
-func (s *Snapshot) Tree() []*TreeNode {
-	nodes := make([]TreeNode, len(s.Nodes))
-	index := make(map[Ref]*TreeNode, len(s.Nodes))
-	for i := range s.Nodes {
-		nodes[i].TaskInfo = &s.Nodes[i]
-		index[Ref{s.Nodes[i].Kind, s.Nodes[i].ID}] = &nodes[i]
-	}
-	var roots, orphans []*TreeNode
-	for i := range nodes {
-		n := &nodes[i]
-		if n.Parent.Kind == 0 {
-			roots = append(roots, n)
-		} else if p, ok := index[n.Parent]; ok {
-			p.Children = append(p.Children, n)
-		} else {
-			n.Orphan = true
-			orphans = append(orphans, n)
-		}
-	}
-	return append(roots, orphans...)
-}
-
-// Counts returns how many tasks and groups the snapshot holds.
-func (s *Snapshot) Counts() (tasks, groups int) {
-	for i := range s.Nodes {
-		if s.Nodes[i].Kind == KindGroup {
-			groups++
-		} else {
-			tasks++
-		}
-	}
-	return tasks, groups
-}
-
-// WriteTree writes the snapshot as an indented tree, like pstree:
-//
-//	scope "crawler": 3 tasks, 1 group
-//	└─ task 1 "main" running 2s, awaiting group 1 "fetchers"
-//	   └─ group 1 "fetchers" 2 tasks
-//	      ├─ task 2 "fetch a" running 1.5s [3/10 30% reading]
-//	      └─ task 3 "fetch b" pending
-func (s *Snapshot) WriteTree(w io.Writer) error {
-	bw := &errWriter{w: w}
-	tasks, groups := s.Counts()
-	fmt.Fprintf(bw, "scope %q: %s, %s\n", s.Scope, plural(tasks, "task"), plural(groups, "group"))
-	var walk func(n *TreeNode, prefix string, last bool)
-	walk = func(n *TreeNode, prefix string, last bool) {
-		branch, indent := "├─ ", "│  "
-		if last {
-			branch, indent = "└─ ", "   "
-		}
-		bw.WriteString(prefix + branch + s.describe(n.TaskInfo))
-		if n.Orphan {
-			bw.WriteString(" (parent " + n.Parent.String() + " has finished)")
-		}
-		bw.WriteString("\n")
-		for i, c := range n.Children {
-			walk(c, prefix+indent, i == len(n.Children)-1)
-		}
-	}
-	roots := s.Tree()
-	for i, n := range roots {
-		walk(n, "", i == len(roots)-1)
-	}
-	return bw.err
-}
-
-// describe is a node's line in the tree, without the branch.
-func (s *Snapshot) describe(t *TaskInfo) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %d %q ", t.Kind, t.ID, t.Name)
-	if t.Kind == KindGroup {
-		b.WriteString(plural(t.Tasks, "task"))
-	} else {
-		b.WriteString(t.State.String())
-		if t.Age > 0 {
-			b.WriteString(" " + FormatAge(t.Age))
-		}
-	}
-	if t.Progress != nil {
-		b.WriteString(" [" + FormatProgress(*t.Progress) + "]")
-	}
-	if t.Awaiting != nil {
-		b.WriteString(", awaiting " + s.awaiting(t.Awaiting))
-	}
-	return b.String()
-}
-
-func (s *Snapshot) awaiting(a *Awaiting) string {
-	out := a.String()
-	if !a.Deadline.IsZero() {
-		out += " (times out in " + FormatAge(a.Deadline.Sub(s.Taken)) + ")"
-	}
-	return out
-}
-
-// WriteTable writes the snapshot as a table with one line per node, like ps.
-func (s *Snapshot) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	bw := &errWriter{w: tw}
-	bw.WriteString("KIND\tID\tPARENT\tSTATE\tAGE\tPROGRESS\tAWAITING\tNAME\tORIGIN\n")
-	for i := range s.Nodes {
-		t := &s.Nodes[i]
-		age, progress, awaiting := "-", "-", "-"
-		if t.Age > 0 {
-			age = FormatAge(t.Age)
-		}
-		if t.Progress != nil {
-			progress = FormatProgress(*t.Progress)
-		}
-		if t.Awaiting != nil {
-			awaiting = s.awaiting(t.Awaiting)
-		}
-		fmt.Fprintf(bw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%q\t%s\n",
-			t.Kind, t.ID, t.Parent, t.State, age, tabSafe(progress), tabSafe(awaiting), t.Name, t.Origin)
-	}
-	if bw.err != nil {
-		return bw.err
-	}
-	return tw.Flush()
-}
-
-func tabSafe(s string) string { return strings.ReplaceAll(s, "\t", " ") }
-
-// WriteJSON writes the snapshot as one JSON object.
-func (s *Snapshot) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(s)
-}
-
-// Dump writes the task tree of ctx's scope to w (see [Snapshot.WriteTree]):
-// the one call to make when a program seems stuck. It returns [ErrNoScope]
-// outside [Run].
-func Dump(ctx context.Context, w io.Writer) error {
-	s := ScopeOf(ctx)
-	if s == nil {
-		return ErrNoScope
-	}
-	return s.Snapshot().WriteTree(w)
-}
-
-// FormatAge renders a duration the way the task tree shows ages: to the
-// millisecond under a minute, to the second above.
-func FormatAge(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "-" + FormatAge(-d)
-	case d < time.Second:
-		return d.Round(time.Millisecond).String()
-	case d < time.Minute:
-		return d.Round(100 * time.Millisecond).String()
-	}
-	return d.Round(time.Second).String()
-}
-
-// FormatProgress renders progress as "3/10 30% message", or "3 message" when
-// the total is unknown.
-func FormatProgress(p Progress) string {
-	var out string
-	if f := p.Fraction(); f >= 0 {
-		out = fmt.Sprintf("%d/%d %d%%", p.Done, p.Total, int(f*100))
-	} else {
-		out = strconv.FormatInt(p.Done, 10)
-	}
-	if p.Message != "" {
-		out += " " + p.Message
-	}
-	return out
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
-}
-
-// errWriter keeps the first write error, so that a renderer can write
-// freely and report it once.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	e.err = err
-	return n, err
-}
-
-func (e *errWriter) WriteString(s string) {
-	_, _ = e.Write([]byte(s))
 }

@@ -4,6 +4,7 @@ import (
 	"html/template"
 
 	"github.com/asyncgo/async"
+	"github.com/asyncgo/async/debug/tasktree"
 )
 
 // page is what the HTML templates render.
@@ -15,7 +16,7 @@ type page struct {
 type scopeView struct {
 	*async.Snapshot
 	Tasks, Groups int
-	Roots         []*async.TreeNode
+	Roots         []*tasktree.Node
 	Hidden        int // nodes left out beyond the page's limit
 }
 
@@ -27,9 +28,9 @@ func newPage(snaps []*async.Snapshot, refresh int) page {
 	p := page{Refresh: refresh}
 	for _, s := range snaps {
 		v := scopeView{Snapshot: s}
-		v.Tasks, v.Groups = s.Counts()
+		v.Tasks, v.Groups = tasktree.Counts(s)
 		budget := pageLimit
-		v.Roots = prune(s.Tree(), &budget)
+		v.Roots = prune(tasktree.Tree(s), &budget)
 		v.Hidden = len(s.Nodes) - (pageLimit - budget)
 		p.Scopes = append(p.Scopes, v)
 	}
@@ -38,8 +39,8 @@ func newPage(snaps []*async.Snapshot, refresh int) page {
 
 // prune returns the first *budget nodes of the forest, in depth-first
 // order, and takes what it kept from *budget.
-func prune(nodes []*async.TreeNode, budget *int) []*async.TreeNode {
-	var out []*async.TreeNode
+func prune(nodes []*tasktree.Node, budget *int) []*tasktree.Node {
+	var out []*tasktree.Node
 	for _, n := range nodes {
 		if *budget <= 0 {
 			break
@@ -55,11 +56,11 @@ func prune(nodes []*async.TreeNode, budget *int) []*async.TreeNode {
 func escape(s string) string { return template.HTMLEscapeString(s) }
 
 var funcs = template.FuncMap{
-	"age": async.FormatAge,
+	"age": tasktree.FormatAge,
 	"percent": func(p *async.Progress) int {
 		return int(p.Fraction() * 100)
 	},
-	"progress": func(p *async.Progress) string { return async.FormatProgress(*p) },
+	"progress": func(p *async.Progress) string { return tasktree.FormatProgress(*p) },
 }
 
 // The page renders the tree on the server, so it reads without JavaScript;

@@ -27,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/asyncgo/async"
+	"github.com/asyncgo/async/debug/tasktree"
 )
 
 func init() {
@@ -93,9 +94,9 @@ func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			if format == "ps" {
 				fmt.Fprintf(w, "scope %q\n", s.Scope)
-				_ = s.WriteTable(w)
+				_ = tasktree.WriteTable(w, s)
 			} else {
-				_ = s.WriteTree(w)
+				_ = tasktree.WriteTree(w, s)
 			}
 		}
 	case "json":

@@ -1,0 +1,236 @@
+// Package tasktree renders the task trees that [async.Scope.Snapshot] takes:
+// as an indented tree like pstree, as a table like ps, or as JSON. It is to
+// the root package what net/http/pprof and the pprof tool are to
+// runtime/pprof: the root collects, this package shows, and package
+// debug/taskhttp serves it over HTTP.
+//
+// The one call to make when a program seems stuck is [Dump].
+package tasktree
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/asyncgo/async"
+)
+
+// ErrNoScope is returned by [Dump] for a context that is not inside
+// [async.Run].
+var ErrNoScope = errors.New("tasktree: context is not inside async.Run")
+
+// Dump writes the task tree of ctx's scope to w (see [WriteTree]). It
+// returns [ErrNoScope] outside [async.Run].
+func Dump(ctx context.Context, w io.Writer) error {
+	s := async.ScopeOf(ctx)
+	if s == nil {
+		return ErrNoScope
+	}
+	return WriteTree(w, s.Snapshot())
+}
+
+// Node is a node of the tree that [Tree] builds: a task or a group of a
+// snapshot, with its children.
+type Node struct {
+	*async.TaskInfo
+	// Orphan is set on a top-level node whose parent task has already
+	// finished: a child task may outlive the task that started it.
+	Orphan   bool
+	Children []*Node
+}
+
+// Tree returns the snapshot's nodes as a forest: the scope's children, then
+// nodes whose parent has finished. Children are in the order of s.Nodes.
+func Tree(s *async.Snapshot) []*Node {
+	nodes := make([]Node, len(s.Nodes))
+	index := make(map[async.Ref]*Node, len(s.Nodes))
+	for i := range s.Nodes {
+		nodes[i].TaskInfo = &s.Nodes[i]
+		index[async.Ref{Kind: s.Nodes[i].Kind, ID: s.Nodes[i].ID}] = &nodes[i]
+	}
+	var roots, orphans []*Node
+	for i := range nodes {
+		n := &nodes[i]
+		if n.Parent.Kind == 0 {
+			roots = append(roots, n)
+		} else if p, ok := index[n.Parent]; ok {
+			p.Children = append(p.Children, n)
+		} else {
+			n.Orphan = true
+			orphans = append(orphans, n)
+		}
+	}
+	return append(roots, orphans...)
+}
+
+// Counts returns how many tasks and groups the snapshot holds.
+func Counts(s *async.Snapshot) (tasks, groups int) {
+	for i := range s.Nodes {
+		if s.Nodes[i].Kind == async.KindGroup {
+			groups++
+		} else {
+			tasks++
+		}
+	}
+	return tasks, groups
+}
+
+// WriteTree writes the snapshot as an indented tree, like pstree:
+//
+//	scope "crawler": 3 tasks, 1 group
+//	└─ task 1 "main" running 2s, awaiting group 1 "fetchers"
+//	   └─ group 1 "fetchers" 2 tasks
+//	      ├─ task 2 "fetch a" running 1.5s [3/10 30% reading]
+//	      └─ task 3 "fetch b" pending
+func WriteTree(w io.Writer, s *async.Snapshot) error {
+	bw := &errWriter{w: w}
+	tasks, groups := Counts(s)
+	fmt.Fprintf(bw, "scope %q: %s, %s\n", s.Scope, plural(tasks, "task"), plural(groups, "group"))
+	var walk func(n *Node, prefix string, last bool)
+	walk = func(n *Node, prefix string, last bool) {
+		branch, indent := "├─ ", "│  "
+		if last {
+			branch, indent = "└─ ", "   "
+		}
+		bw.WriteString(prefix + branch + describe(s, n.TaskInfo))
+		if n.Orphan {
+			bw.WriteString(" (parent " + n.Parent.String() + " has finished)")
+		}
+		bw.WriteString("\n")
+		for i, c := range n.Children {
+			walk(c, prefix+indent, i == len(n.Children)-1)
+		}
+	}
+	roots := Tree(s)
+	for i, n := range roots {
+		walk(n, "", i == len(roots)-1)
+	}
+	return bw.err
+}
+
+// describe is a node's line in the tree, without the branch.
+func describe(s *async.Snapshot, t *async.TaskInfo) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %d %q ", t.Kind, t.ID, t.Name)
+	if t.Kind == async.KindGroup {
+		b.WriteString(plural(t.Tasks, "task"))
+	} else {
+		b.WriteString(t.State.String())
+		if t.Age > 0 {
+			b.WriteString(" " + FormatAge(t.Age))
+		}
+	}
+	if t.Progress != nil {
+		b.WriteString(" [" + FormatProgress(*t.Progress) + "]")
+	}
+	if t.Awaiting != nil {
+		b.WriteString(", awaiting " + awaiting(s, t.Awaiting))
+	}
+	return b.String()
+}
+
+func awaiting(s *async.Snapshot, a *async.Awaiting) string {
+	out := a.String()
+	if !a.Deadline.IsZero() {
+		out += " (times out in " + FormatAge(a.Deadline.Sub(s.Taken)) + ")"
+	}
+	return out
+}
+
+// WriteTable writes the snapshot as a table with one line per node, like ps.
+func WriteTable(w io.Writer, s *async.Snapshot) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	bw := &errWriter{w: tw}
+	bw.WriteString("KIND\tID\tPARENT\tSTATE\tAGE\tPROGRESS\tAWAITING\tNAME\tORIGIN\n")
+	for i := range s.Nodes {
+		t := &s.Nodes[i]
+		age, progress, wait := "-", "-", "-"
+		if t.Age > 0 {
+			age = FormatAge(t.Age)
+		}
+		if t.Progress != nil {
+			progress = FormatProgress(*t.Progress)
+		}
+		if t.Awaiting != nil {
+			wait = awaiting(s, t.Awaiting)
+		}
+		fmt.Fprintf(bw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%q\t%s\n",
+			t.Kind, t.ID, t.Parent, t.State, age, tabSafe(progress), tabSafe(wait), t.Name, t.Origin)
+	}
+	if bw.err != nil {
+		return bw.err
+	}
+	return tw.Flush()
+}
+
+func tabSafe(s string) string { return strings.ReplaceAll(s, "\t", " ") }
+
+// WriteJSON writes the snapshot as one indented JSON object.
+func WriteJSON(w io.Writer, s *async.Snapshot) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+// FormatAge renders a duration the way the task tree shows ages: to the
+// millisecond under a second, to a tenth of a second under a minute, to the
+// second above.
+func FormatAge(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "-" + FormatAge(-d)
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
+// FormatProgress renders progress as "3/10 30% message", or "3 message" when
+// the total is unknown.
+func FormatProgress(p async.Progress) string {
+	var out string
+	if f := p.Fraction(); f >= 0 {
+		out = fmt.Sprintf("%d/%d %d%%", p.Done, p.Total, int(f*100))
+	} else {
+		out = strconv.FormatInt(p.Done, 10)
+	}
+	if p.Message != "" {
+		out += " " + p.Message
+	}
+	return out
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// errWriter keeps the first write error, so that a renderer can write
+// freely and report it once.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) WriteString(s string) {
+	_, _ = e.Write([]byte(s))
+}
