@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -57,11 +58,21 @@ func (e *CancelledError) Unwrap() error { return e.Cause }
 type PanicError struct {
 	Task  string // name of the task that panicked
 	Value any    // the value passed to panic
-	Stack []byte // the goroutine's stack at the panic, as runtime/debug.Stack prints it
+	// Stack is the goroutine's stack at the panic, as runtime/debug.Stack
+	// prints it. Error leaves it out, so that a log line stays one line;
+	// print it where the panic is handled.
+	Stack []byte
 }
 
+// Error returns one line naming the task and the panic value, e.g.
+// `task "fetch" panicked: runtime error: index out of range [0] with length 0`.
+// Line breaks in the value are written as \n.
 func (e *PanicError) Error() string {
-	return fmt.Sprintf("panic: %v\n\n%s", e.Value, e.Stack)
+	v := fmt.Sprint(e.Value)
+	if strings.Contains(v, "\n") {
+		v = strings.ReplaceAll(v, "\n", `\n`)
+	}
+	return "task " + strconv.Quote(e.Task) + " panicked: " + v
 }
 
 // Unwrap returns the panic value when it is an error, so that

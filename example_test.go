@@ -59,14 +59,16 @@ func ExamplePanicError() {
 	firstByte := func(s string) byte { return s[0] }
 	task := async.Spawn(ctx, func(ctx context.Context) (int, error) {
 		return int(firstByte("")), nil // panics: index out of range
-	})
+	}, async.WithName("parse"))
 	_, err := task.Await(ctx)
 	var pe *async.PanicError
+	fmt.Println(err) // one line; the stack is in pe.Stack
 	if errors.As(err, &pe) {
 		fmt.Println("recovered:", pe.Value)
 		fmt.Println("stack captured:", strings.Contains(string(pe.Stack), "ExamplePanicError"))
 	}
 	// Output:
+	// task "parse" panicked: runtime error: index out of range [0] with length 0
 	// recovered: runtime error: index out of range [0] with length 0
 	// stack captured: true
 }

@@ -291,6 +291,21 @@ func TestPanicBecomesError(t *testing.T) {
 	}
 }
 
+// A panic's error is one log line: the task and the value, not the stack.
+func TestPanicErrorIsOneLine(t *testing.T) {
+	task := async.Spawn(t.Context(), func(context.Context) (int, error) {
+		panic("two\nlines")
+	}, async.WithName("risky"))
+	_, err := task.Await(t.Context())
+	if got, want := err.Error(), `task "risky" panicked: two\nlines`; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	var pe *async.PanicError
+	if !errors.As(err, &pe) || len(pe.Stack) == 0 {
+		t.Errorf("the stack must stay available in the field: %#v", err)
+	}
+}
+
 func TestPanicWithErrorUnwraps(t *testing.T) {
 	task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) { panic(io.ErrUnexpectedEOF) })
 	if _, err := task.Await(t.Context()); !errors.Is(err, io.ErrUnexpectedEOF) {
