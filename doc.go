@@ -31,6 +31,9 @@
 //	for f in asyncio.as_completed(ts)   for t, err := range async.AsCompleted(ctx, tasks...)
 //	await asyncio.wait_for(task, 2)     async.WaitFor(ctx, 2*time.Second, t)
 //	async with asyncio.timeout(2):      async.Timeout(ctx, 2*time.Second, fn)
+//	async with timeout(2) as cm:        ctx, tm := async.NewTimeout(ctx, 2*time.Second)
+//	cm.reschedule(when); cm.expired()   tm.Reschedule(when); tm.Expired(); err = tm.Exit(err)
+//	timeout=None                        async.NoTimeout
 //	except TimeoutError                 errors.Is(err, async.ErrTimeout)
 //	await asyncio.shield(task)          async.Shield(ctx, t).Await(ctx)
 //	await asyncio.sleep(1)              async.Sleep(ctx, time.Second)  // ends early, with ctx's error, on cancel

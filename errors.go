@@ -122,16 +122,33 @@ func (e *GroupError) Error() string {
 func (e *GroupError) Unwrap() []error { return e.Errors }
 
 // TimeoutError is the error of an operation that ran out of time: [WaitFor],
-// [Timeout] and a task cancelled by either of them. errors.Is(err, ErrTimeout)
-// and errors.Is(err, context.DeadlineExceeded) are both true for it, which
-// tells a timeout apart from a cancellation by the caller (context.Canceled).
+// [Timeout], a [TimeoutScope] and a task cancelled by any of them.
+// errors.Is(err, ErrTimeout) and errors.Is(err, context.DeadlineExceeded)
+// are both true for it, which tells a timeout apart from a cancellation by
+// the caller (context.Canceled).
 type TimeoutError struct {
-	What  string        // what timed out, e.g. `task "fetch"`
+	What  string        // the kind of thing that timed out: "task" for WaitFor, empty for a block of code
+	Name  string        // its name: the task's, or the one given with WithName; may be empty
 	After time.Duration // the time limit that was exceeded
 }
 
+// Error returns e.g. `task "fetch" timed out after 2s`, `"load config" timed
+// out after 1s` or `operation timed out after 1s`. The text is made only
+// here, not when the timeout is set up, so a timeout that never expires
+// costs no formatting.
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("%s timed out after %v", e.What, e.After)
+	var what string
+	switch {
+	case e.Name != "" && e.What != "":
+		what = e.What + " " + strconv.Quote(e.Name)
+	case e.Name != "":
+		what = strconv.Quote(e.Name)
+	case e.What != "":
+		what = e.What
+	default:
+		what = "operation"
+	}
+	return what + " timed out after " + e.After.String()
 }
 
 // Is reports true for ErrTimeout and context.DeadlineExceeded.

@@ -2,7 +2,6 @@ package async
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -16,7 +15,7 @@ import (
 // If ctx ends first, that is the caller cancelling: t is cancelled with ctx's
 // cause and WaitFor returns at once with an error wrapping that cause.
 func WaitFor[T any](ctx context.Context, d time.Duration, t *Task[T]) (T, error) {
-	timeout := &TimeoutError{What: fmt.Sprintf("task %q", t.Name()), After: d}
+	timeout := &TimeoutError{What: "task", Name: t.Name(), After: d}
 	tctx, cancel := context.WithTimeoutCause(ctx, d, timeout)
 	defer cancel()
 	v, err := t.Await(tctx)
@@ -45,21 +44,28 @@ func WaitFor[T any](ctx context.Context, d time.Duration, t *Task[T]) (T, error)
 // Timeout returns a [*TimeoutError] naming the block ([WithName]; "operation"
 // by default) instead of fn's context error, so a timeout is told apart from a
 // cancellation by the caller. Anything else fn returns is returned as is.
+// d == [NoTimeout] runs fn with ctx itself. For a deadline that fn can read
+// and move, use [NewTimeout].
 //
 // Options: [WithName].
 func Timeout[T any](ctx context.Context, d time.Duration, fn func(context.Context) (T, error), opts ...Option) (T, error) {
-	what := "operation"
-	if name := buildConfig(opts).name; name != "" {
-		what = fmt.Sprintf("%q", name)
+	if d == NoTimeout {
+		return fn(ctx)
 	}
-	timeout := &TimeoutError{What: what, After: d}
+	var name string
+	if len(opts) > 0 {
+		name = buildConfig(opts).name
+	}
+	// No formatting here: the message is made only if the error is read.
+	timeout := &TimeoutError{Name: name, After: d}
 	tctx, cancel := context.WithTimeoutCause(ctx, d, timeout)
 	defer cancel()
 	v, err := fn(tctx)
-	if err != nil && ctx.Err() == nil && context.Cause(tctx) == timeout &&
-		(errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
-		var zero T
-		return zero, timeout
+	if err != nil && context.Cause(tctx) == timeout {
+		if err = timeoutOutcome(ctx, timeout, err); err == timeout {
+			var zero T
+			return zero, err
+		}
 	}
 	return v, err
 }

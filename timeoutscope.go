@@ -1,0 +1,223 @@
+package async
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"time"
+)
+
+// NoTimeout is the duration that never runs out: given to [WaitFor],
+// [Timeout] or [NewTimeout], it means "no time limit", as None does for
+// asyncio's timeouts. A duration of 0 or less is not "no limit": it has
+// already run out.
+const NoTimeout time.Duration = math.MaxInt64
+
+// TimeoutScope is a timeout whose deadline can be read and moved while the
+// code it limits runs: asyncio.Timeout, the object `async with
+// asyncio.timeout(d) as cm` binds. [NewTimeout] makes one with the context
+// to run the code with; when the deadline passes, that context is cancelled
+// with a [*TimeoutError] as its cause.
+//
+// After the code has run, [TimeoutScope.Exit] ends the scope and tells a
+// timeout apart from anything else; [TimeoutScope.Expired] says whether the
+// deadline passed. Every method is safe for concurrent use.
+type TimeoutScope struct {
+	ctx    timeoutContext
+	parent context.Context
+	cancel context.CancelCauseFunc
+	start  time.Time
+	err    *TimeoutError // the cause when the deadline passes
+
+	mu       sync.Mutex
+	deadline time.Time // zero for none
+	timer    *time.Timer
+	gen      uint64 // counts schedules, so that a stale timer does nothing
+	expired  bool
+	exited   bool
+}
+
+// timeoutContext is the scope's context: an ordinary cancellable context
+// whose Deadline is the scope's current one.
+type timeoutContext struct {
+	context.Context
+	s *TimeoutScope
+}
+
+// Deadline returns the scope's current deadline, or the parent's if that is
+// earlier.
+func (c *timeoutContext) Deadline() (time.Time, bool) {
+	c.s.mu.Lock()
+	d := c.s.deadline
+	c.s.mu.Unlock()
+	if pd, ok := c.s.parent.Deadline(); ok && (d.IsZero() || pd.Before(d)) {
+		return pd, true
+	}
+	return d, !d.IsZero()
+}
+
+func (c *timeoutContext) String() string { return "async.TimeoutContext" }
+
+// NewTimeout returns a context derived from ctx that is cancelled when d has
+// passed, with a [*TimeoutError] as cause, and the scope that moves that
+// deadline. d == [NoTimeout] sets no deadline (one can be set later with
+// [TimeoutScope.Reschedule]). The caller must call [TimeoutScope.Exit] or
+// [TimeoutScope.Stop] when the code is done, as with context.WithTimeout's
+// cancel function.
+//
+//	ctx, tm := async.NewTimeout(ctx, 2*time.Second, async.WithName("login"))
+//	defer tm.Stop()
+//	v, err := login(ctx)           // may call tm.Reschedule to extend its time
+//	err = tm.Exit(err)             // a *TimeoutError if the deadline cut login short
+//
+// Options: [WithName] (names the scope in its TimeoutError).
+func NewTimeout(ctx context.Context, d time.Duration, opts ...Option) (context.Context, *TimeoutScope) {
+	when := time.Time{}
+	now := time.Now()
+	if d != NoTimeout {
+		when = now.Add(d)
+	}
+	return newTimeoutScope(ctx, now, when, opts)
+}
+
+// NewTimeoutAt is [NewTimeout] with an absolute deadline
+// (asyncio.timeout_at); the zero Time means no deadline.
+func NewTimeoutAt(ctx context.Context, when time.Time, opts ...Option) (context.Context, *TimeoutScope) {
+	return newTimeoutScope(ctx, time.Now(), when, opts)
+}
+
+func newTimeoutScope(ctx context.Context, now, when time.Time, opts []Option) (context.Context, *TimeoutScope) {
+	s := &TimeoutScope{parent: ctx, start: now, err: &TimeoutError{}}
+	if len(opts) > 0 {
+		s.err.Name = buildConfig(opts).name
+	}
+	cctx, cancel := context.WithCancelCause(ctx)
+	s.ctx = timeoutContext{Context: cctx, s: s}
+	s.cancel = cancel
+	s.mu.Lock()
+	s.scheduleLocked(when)
+	s.mu.Unlock()
+	return &s.ctx, s
+}
+
+// Deadline returns the scope's current deadline, and false if it has none.
+// (asyncio's when(); the context's Deadline also accounts for its parent's.)
+func (s *TimeoutScope) Deadline() (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deadline, !s.deadline.IsZero()
+}
+
+// Reschedule moves the deadline to when, later or earlier; the zero Time
+// removes it. A deadline already past expires the scope at once. It reports
+// false, and changes nothing, if the scope has already expired or exited:
+// asyncio raises RuntimeError there.
+func (s *TimeoutScope) Reschedule(when time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.expired || s.exited {
+		return false
+	}
+	s.scheduleLocked(when)
+	return true
+}
+
+// Extend moves the deadline d later than the current one; on a scope
+// without a deadline it sets one d from now. It reports what Reschedule
+// does.
+func (s *TimeoutScope) Extend(d time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.expired || s.exited {
+		return false
+	}
+	base := s.deadline
+	if base.IsZero() {
+		base = time.Now()
+	}
+	s.scheduleLocked(base.Add(d))
+	return true
+}
+
+// scheduleLocked replaces the timer with one for when. s.mu must be held.
+func (s *TimeoutScope) scheduleLocked(when time.Time) {
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+	s.gen++
+	s.deadline = when
+	if when.IsZero() {
+		return
+	}
+	d := time.Until(when)
+	if d <= 0 {
+		s.expireLocked()
+		return
+	}
+	gen := s.gen
+	s.timer = time.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.gen == gen && !s.exited {
+			s.expireLocked()
+		}
+	})
+}
+
+func (s *TimeoutScope) expireLocked() {
+	if s.expired {
+		return
+	}
+	s.expired = true
+	s.err.After = s.deadline.Sub(s.start)
+	s.cancel(s.err)
+}
+
+// Expired reports whether the deadline passed before the scope exited
+// (asyncio's expired()). It can be true while the code still runs: the
+// context is cancelled, and the code has not noticed yet.
+func (s *TimeoutScope) Expired() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.expired
+}
+
+// Stop ends the scope without judging any outcome: the timer is stopped and
+// the context released. It is safe to call more than once and after
+// [TimeoutScope.Exit], which makes it the one to defer.
+func (s *TimeoutScope) Stop() {
+	s.mu.Lock()
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+	s.exited = true
+	s.mu.Unlock()
+	s.cancel(context.Canceled)
+}
+
+// Exit ends the scope, as [TimeoutScope.Stop] does, and returns err, the
+// error of the code the scope limited, or in its place the scope's
+// [*TimeoutError] if the deadline passed and err is the code giving up
+// because of it (its context's error), as asyncio's Timeout turns the
+// CancelledError into TimeoutError on the way out. A cancellation of the
+// parent context, or any other error, is returned as is.
+func (s *TimeoutScope) Exit(err error) error {
+	s.Stop()
+	if err == nil || !s.Expired() {
+		return err
+	}
+	return timeoutOutcome(s.parent, s.err, err)
+}
+
+// timeoutOutcome returns timeout instead of err when err is the code giving
+// up because the timeout cancelled its context, and err otherwise: the
+// parent's own cancellation, and real errors, stand.
+func timeoutOutcome(parent context.Context, timeout *TimeoutError, err error) error {
+	if parent.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		return timeout
+	}
+	return err
+}
