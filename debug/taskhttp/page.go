@@ -2,6 +2,8 @@ package taskhttp
 
 import (
 	"html/template"
+	"strconv"
+	"strings"
 
 	"github.com/asyncgo/async"
 	"github.com/asyncgo/async/debug/tasktree"
@@ -9,38 +11,143 @@ import (
 
 // page is what the HTML templates render.
 type page struct {
-	Refresh int // milliseconds between reloads of the fragment
+	Refresh int    // milliseconds between reloads of the fragment
+	Filter  string // the filter box's text: only matching nodes and their ancestors are shown
 	Scopes  []scopeView
 }
 
 type scopeView struct {
 	*async.Snapshot
 	Tasks, Groups int
-	Roots         []*tasktree.Node
-	Hidden        int // nodes left out beyond the page's limit
+	States        []stateCount // tasks per state, in lifecycle order, zero counts left out
+	Roots         []*nodeView
+	Shown         int // nodes on the page
+	Matched       int // nodes that match the filter, with their ancestors
+}
+
+// stateCount is one entry of a per-state count.
+type stateCount struct {
+	State string
+	N     int
+}
+
+// nodeView is a task or group as the page shows it.
+type nodeView struct {
+	*async.TaskInfo
+	Orphan   bool
+	Children []*nodeView
+	// For groups: Open is whether it is expanded when first shown (large
+	// groups start folded), States counts its direct tasks per state.
+	Open   bool
+	States []stateCount
 }
 
 // pageLimit is the most nodes a scope shows on the page: a browser would
-// choke on a million, and the text and JSON formats have them all.
+// slow down on tens of thousands refreshed every second, and the filter box,
+// the text and the JSON formats reach the rest.
 const pageLimit = 2000
 
-func newPage(snaps []*async.Snapshot, refresh int) page {
-	p := page{Refresh: refresh}
+// foldAbove is the number of children above which a group starts folded,
+// so that a group of thousands of tasks is one line until it is opened.
+const foldAbove = 50
+
+func newPage(snaps []*async.Snapshot, refresh int, filter string) page {
+	p := page{Refresh: refresh, Filter: filter}
+	query := strings.ToLower(strings.TrimSpace(filter))
 	for _, s := range snaps {
 		v := scopeView{Snapshot: s}
 		v.Tasks, v.Groups = tasktree.Counts(s)
+		v.States = countStates(s.Nodes)
+		forest := views(tasktree.Tree(s))
+		if query != "" {
+			forest = keepMatching(forest, query)
+		}
+		v.Matched = count(forest)
 		budget := pageLimit
-		v.Roots = prune(tasktree.Tree(s), &budget)
-		v.Hidden = len(s.Nodes) - (pageLimit - budget)
+		v.Roots = prune(forest, &budget)
+		v.Shown = pageLimit - budget
 		p.Scopes = append(p.Scopes, v)
 	}
 	return p
 }
 
+// views wraps the snapshot's tree for the page.
+func views(nodes []*tasktree.Node) []*nodeView {
+	out := make([]*nodeView, len(nodes))
+	for i, n := range nodes {
+		v := &nodeView{TaskInfo: n.TaskInfo, Orphan: n.Orphan, Children: views(n.Children)}
+		if n.Kind == async.KindGroup {
+			v.Open = len(n.Children) <= foldAbove
+			infos := make([]async.TaskInfo, len(n.Children))
+			for j, c := range n.Children {
+				infos[j] = *c.TaskInfo
+			}
+			v.States = countStates(infos)
+		}
+		out[i] = v
+	}
+	return out
+}
+
+// countStates counts the tasks among nodes by state.
+func countStates(nodes []async.TaskInfo) []stateCount {
+	var n [4]int
+	for i := range nodes {
+		if nodes[i].Kind == async.KindTask && int(nodes[i].State) < len(n) {
+			n[nodes[i].State]++
+		}
+	}
+	var out []stateCount
+	for _, st := range []async.State{async.Running, async.Pending, async.Done, async.Cancelled} {
+		if n[st] > 0 {
+			out = append(out, stateCount{st.String(), n[st]})
+		}
+	}
+	return out
+}
+
+// keepMatching returns the nodes that match query, or have a descendant
+// that does; a group kept for its descendants is opened to show them.
+func keepMatching(nodes []*nodeView, query string) []*nodeView {
+	var out []*nodeView
+	for _, n := range nodes {
+		kids := keepMatching(n.Children, query)
+		if len(kids) == 0 && !matches(n, query) {
+			continue
+		}
+		c := *n
+		c.Children = kids
+		c.Open = true
+		out = append(out, &c)
+	}
+	return out
+}
+
+// matches reports whether the node's id, name, state or awaited node
+// contains query, which is in lower case.
+func matches(n *nodeView, query string) bool {
+	text := n.Kind.String() + " " + strconv.FormatUint(n.ID, 10) + " " + n.Name
+	if n.Kind == async.KindTask {
+		text += " " + n.State.String()
+	}
+	if n.Awaiting != nil {
+		text += " awaiting " + n.Awaiting.String()
+	}
+	return strings.Contains(strings.ToLower(text), query)
+}
+
+func count(nodes []*nodeView) int {
+	total := len(nodes)
+	for _, n := range nodes {
+		total += count(n.Children)
+	}
+	return total
+}
+
 // prune returns the first *budget nodes of the forest, in depth-first
 // order, and takes what it kept from *budget.
-func prune(nodes []*tasktree.Node, budget *int) []*tasktree.Node {
-	var out []*tasktree.Node
+func prune(nodes []*nodeView, budget *int) []*nodeView {
+	var out []*nodeView
 	for _, n := range nodes {
 		if *budget <= 0 {
 			break
@@ -55,78 +162,161 @@ func prune(nodes []*tasktree.Node, budget *int) []*tasktree.Node {
 
 func escape(s string) string { return template.HTMLEscapeString(s) }
 
+// plural returns "1 task", "2 tasks", with thousands separated: "10,000 tasks".
+func plural(n int, word string) string {
+	if n != 1 {
+		word += "s"
+	}
+	return thousands(n) + " " + word
+}
+
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
 var funcs = template.FuncMap{
 	"age": tasktree.FormatAge,
 	"percent": func(p *async.Progress) int {
 		return int(p.Fraction() * 100)
 	},
-	"progress": func(p *async.Progress) string { return tasktree.FormatProgress(*p) },
+	"progress":  func(p *async.Progress) string { return tasktree.FormatProgress(*p) },
+	"plural":    plural,
+	"thousands": thousands,
 }
 
-// The page renders the tree on the server, so it reads without JavaScript;
-// a small script then reloads the tree fragment every Refresh milliseconds
-// and counts its reloads in body's data-updates attribute.
+// The page renders the tree on the server, so it reads without JavaScript.
+// A small script then reloads the tree fragment every Refresh milliseconds
+// (counting its reloads in body's data-updates attribute), keeps the groups
+// the reader opened or folded that way, and sends the filter box's text.
+//
+// Design: a node's state is its badge and the thin coloured border on the
+// left of its row, never the row's background, so that ids, names and
+// progress bars keep their contrast; every text colour passes WCAG AA
+// (4.5:1) on white. Ages sit in a fixed-width column after the badge, so
+// they read down the page. Groups are folding rows with a neutral band,
+// their kind spelled out and their tasks counted per state.
 var templates = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>tasks</title>
 <style>
-body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
-h2 { font-size: 1.1em; margin: 1em 0 .3em; }
-ul.tree, ul.tree ul { list-style: none; padding-left: 1.4em; margin: 0; border-left: 1px dotted #bbb; }
-ul.tree { border: 0; padding-left: 0; }
-li.node { margin: .15em 0; }
-.id { color: #888; font-size: .85em; }
+:root {
+  --ink: #1f2328; --muted: #57606a; --line: #d0d7de; --band: #f3f4f6;
+  --pending: #6e7781; --running: #0b5cad; --done: #1a7f37; --cancelled: #c62828;
+  --await-bg: #fff5e1; --await-line: #d4a72c; --await-ink: #6b4400;
+}
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5em; color: var(--ink); background: #fff; }
+h1 { font-size: 1.3em; margin: 0 0 .4em; }
+#controls { display: flex; gap: 1em; align-items: center; flex-wrap: wrap; margin-bottom: .6em; }
+#filter { font: inherit; padding: .25em .5em; width: 22em; border: 1px solid #8c959f; border-radius: 4px; }
+#status { color: var(--muted); font-size: .85em; }
+.scope-head { display: flex; gap: .8em; align-items: baseline; flex-wrap: wrap; border-bottom: 1px solid var(--line); padding-bottom: .3em; margin: 1em 0 .4em; }
+.scope-head h2 { font-size: 1.1em; margin: 0; }
+.totals { color: var(--muted); }
+.count { white-space: nowrap; margin-right: .6em; }
+.count::before { content: ""; display: inline-block; width: .7em; height: .7em; border-radius: 50%; margin-right: .3em; background: var(--state); vertical-align: -.05em; }
+ul.tree, ul.tree ul { list-style: none; margin: 0; padding: 0; }
+ul.tree ul { margin-left: 1.1em; padding-left: .6em; border-left: 1px solid var(--line); }
+.row { display: flex; align-items: center; gap: .5em; flex-wrap: wrap; padding: .12em .5em; margin: .1em 0; border-left: 3px solid var(--state, var(--line)); background: transparent; }
+.row:hover { background: #f6f8fa; }
+.st-pending { --state: var(--pending); }
+.st-running { --state: var(--running); }
+.st-done { --state: var(--done); }
+.st-cancelled { --state: var(--cancelled); }
+.badge { display: inline-block; min-width: 5.6em; text-align: center; padding: 0 .4em; border-radius: 3px; font-size: .78em; font-weight: 600; color: #fff; background: var(--state); text-transform: uppercase; letter-spacing: .03em; }
+.age { display: inline-block; min-width: 5.5em; text-align: right; font: .85em/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-variant-numeric: tabular-nums; color: var(--ink); }
+.id { color: var(--muted); font: .85em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .name { font-weight: 600; }
-.state { display: inline-block; padding: 0 .45em; border-radius: .6em; font-size: .8em; color: #fff; }
-.state-pending { background: #9e9e9e; }
-.state-running { background: #1e88e5; }
-.state-done { background: #43a047; }
-.state-cancelled { background: #e53935; }
-.kind-group > .name { font-style: italic; }
-.age, .awaiting, .orphan, .message { color: #555; font-size: .9em; }
-progress { width: 8em; vertical-align: middle; }
-#status { color: #888; font-size: .85em; }
+.bar { display: inline-block; width: 8em; height: .65em; background: #dde3ea; border: 1px solid #8c959f; border-radius: 3px; overflow: hidden; vertical-align: middle; }
+.fill { display: block; height: 100%; background: var(--running); }
+.message { color: var(--muted); font-size: .9em; }
+.awaiting { color: var(--await-ink); background: var(--await-bg); border: 1px solid var(--await-line); border-radius: 3px; padding: 0 .4em; font-size: .88em; text-decoration: none; white-space: nowrap; }
+.awaiting:hover { text-decoration: underline; }
+.deadline, .orphan { color: var(--muted); font-size: .85em; }
+li.group > details > summary { list-style: none; cursor: pointer; background: var(--band); border-left-color: #424a53; border-radius: 0 4px 4px 0; }
+li.group > details > summary::-webkit-details-marker { display: none; }
+li.group > details > summary::before { content: "▸"; color: var(--muted); width: 1em; }
+li.group > details[open] > summary::before { content: "▾"; }
+.kind { display: inline-block; min-width: 5.6em; text-align: center; padding: 0 .4em; border: 1px solid #424a53; border-radius: 3px; font-size: .78em; font-weight: 600; color: #424a53; text-transform: uppercase; letter-spacing: .03em; background: #fff; }
+.group-counts { color: var(--muted); font-size: .9em; }
+:target > .row, :target > details > summary { outline: 2px solid var(--await-line); }
+.more { color: var(--muted); }
 </style>
 </head>
 <body data-updates="0">
 <h1>tasks</h1>
-<div id="status">refreshing every {{.Refresh}} ms</div>
+<div id="controls">
+<input id="filter" type="search" placeholder="filter: name, id, state" value="{{.Filter}}" aria-label="filter tasks and groups">
+<span id="status">refreshing every {{.Refresh}} ms</span>
+</div>
 <div id="tree">{{template "fragment" .}}</div>
 <script>
 (function () {
   const tree = document.getElementById("tree"), status = document.getElementById("status");
+  const filter = document.getElementById("filter");
+  const toggled = new Map(); // node id → open, for groups the reader opened or folded
+  tree.addEventListener("toggle", (e) => {
+    const li = e.target.closest("li.node");
+    if (li && e.isTrusted) toggled.set(li.id, e.target.open);
+  }, true);
+  function restore() {
+    for (const [id, open] of toggled) {
+      const d = document.querySelector("#" + CSS.escape(id) + " > details");
+      if (d) d.open = open;
+    }
+  }
+  let timer;
   async function reload() {
+    clearTimeout(timer);
     try {
       const url = new URL(location.href);
       url.searchParams.set("format", "fragment");
+      url.searchParams.set("q", filter.value);
       const r = await fetch(url, {cache: "no-store"});
       if (!r.ok) throw new Error(r.status + " " + r.statusText);
       tree.innerHTML = await r.text();
+      restore();
       document.body.dataset.updates = String(Number(document.body.dataset.updates) + 1);
       status.textContent = "updated " + new Date().toLocaleTimeString();
     } catch (e) {
       status.textContent = "update failed: " + e.message;
     }
-    setTimeout(reload, {{.Refresh}});
+    timer = setTimeout(reload, {{.Refresh}});
   }
-  setTimeout(reload, {{.Refresh}});
+  let typing;
+  filter.addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(reload, 150); });
+  timer = setTimeout(reload, {{.Refresh}});
 })();
 </script>
 </body>
 </html>
 {{define "fragment"}}{{range .Scopes}}<section class="scope">
-<h2>scope {{.Scope}} <span class="id">{{.Tasks}} tasks, {{.Groups}} groups</span></h2>
+<div class="scope-head"><h2>scope {{printf "%q" .Scope}}</h2>
+<span class="totals">{{plural .Tasks "task"}} in {{plural .Groups "group"}}:</span>
+<span class="states">{{range .States}}<span class="count st-{{.State}}">{{thousands .N}} {{.State}}</span>{{end}}</span></div>
 <ul class="tree">{{range .Roots}}{{template "node" .}}{{end}}</ul>
-{{if .Hidden}}<p class="hidden">… and {{.Hidden}} more; <a href="?format=text">the text tree</a> and <a href="?format=json">JSON</a> have them all.</p>{{end}}
+{{if lt .Shown .Matched}}<p class="more">Showing the first {{thousands .Shown}} of {{thousands .Matched}} nodes: narrow them with the filter, or see them all as <a href="?format=text">text</a> or <a href="?format=json">JSON</a>.</p>{{end}}
+{{if and $.Filter (not .Matched)}}<p class="more">Nothing matches {{printf "%q" $.Filter}}.</p>{{end}}
 </section>{{else}}<p>No async.Run scope is running.</p>{{end}}{{end}}
-{{define "node"}}<li class="node kind-{{.Kind}} state-{{.State}}" data-id="{{.Kind}}-{{.ID}}">
+{{define "row"}}<span class="age" title="age">{{if gt .Age 0}}{{age .Age}}{{else}}–{{end}}</span>
 <span class="id">{{.Kind}} {{.ID}}</span> <span class="name">{{.Name}}</span>
-{{if eq .Kind.String "group"}}<span class="age">{{.Tasks}} tasks</span>{{else}}<span class="state state-{{.State}}">{{.State}}</span>{{end}}
-{{if gt .Age 0}}<span class="age">{{age .Age}}</span>{{end}}
-{{with .Progress}}{{if ge .Fraction 0.0}}<progress value="{{.Done}}" max="{{.Total}}">{{percent .}}%</progress> {{end}}<span class="message">{{progress .}}</span>{{end}}
-{{with .Awaiting}}<span class="awaiting">awaiting {{.Target}} {{printf "%q" .Name}}{{if not .Deadline.IsZero}} (with a deadline){{end}}</span>{{end}}
-{{if .Orphan}}<span class="orphan">(parent {{.Parent}} has finished)</span>{{end}}
+{{with .Progress}}{{if ge .Fraction 0.0}}<span class="bar" role="progressbar" aria-valuenow="{{.Done}}" aria-valuemax="{{.Total}}"><span class="fill" style="width: {{percent .}}%"></span></span> {{end}}<span class="message">{{progress .}}</span>{{end}}
+{{with .Awaiting}}<a class="awaiting" href="#{{.Target.Kind}}-{{.Target.ID}}">⟶ awaiting {{.Target}} {{printf "%q" .Name}}</a>{{if not .Deadline.IsZero}} <span class="deadline">with a deadline</span>{{end}}{{end}}
+{{if .Orphan}}<span class="orphan">(parent {{.Parent}} has finished)</span>{{end}}{{end}}
+{{define "node"}}{{if eq .Kind.String "group"}}<li class="node group" id="group-{{.ID}}" data-id="group-{{.ID}}">
+<details{{if .Open}} open{{end}}><summary class="row"><span class="kind">group</span> {{template "row" .}}
+<span class="group-counts">{{plural .Tasks "task"}}{{range $i, $s := .States}}{{if $i}},{{else}}:{{end}} {{thousands $s.N}} {{$s.State}}{{end}}</span></summary>
 {{if .Children}}<ul>{{range .Children}}{{template "node" .}}{{end}}</ul>{{end}}
-</li>{{end}}`))
+</details></li>{{else}}<li class="node task st-{{.State}}" id="task-{{.ID}}" data-id="task-{{.ID}}">
+<div class="row"><span class="badge">{{.State}}</span> {{template "row" .}}</div>
+{{if .Children}}<ul>{{range .Children}}{{template "node" .}}{{end}}</ul>{{end}}
+</li>{{end}}{{end}}`))

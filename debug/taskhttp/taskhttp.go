@@ -14,7 +14,10 @@
 //	curl localhost:6060/debug/tasks?format=json  # for tools
 //
 // and a browser gets a page that refreshes itself (?refresh=ms, default
-// 1000), with each task's state in colour and its progress as a bar.
+// 1000): each task's state as a badge, its age, progress bar and what it
+// awaits; groups that fold, with their tasks counted per state; and a filter
+// box (?q=text) that keeps the nodes whose id, name or state contains the
+// text, so that a scope of ten thousand tasks stays usable.
 //
 // Like pprof, it shows a program's internals: serve it on a private address.
 package taskhttp
@@ -115,7 +118,7 @@ func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if format == "fragment" {
 			name = "fragment"
 		}
-		if err := templates.ExecuteTemplate(w, name, newPage(snaps, refresh)); err != nil {
+		if err := templates.ExecuteTemplate(w, name, newPage(snaps, refresh, q.Get("q"))); err != nil {
 			// The header is gone; all that is left is to say so in the page.
 			fmt.Fprintf(w, "<p>error rendering the task tree: %s</p>", escape(err.Error()))
 		}

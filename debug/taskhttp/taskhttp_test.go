@@ -3,9 +3,11 @@ package taskhttp_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -135,7 +137,7 @@ func TestHTML(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		t.Fatalf("a browser got Content-Type %q, want the page", ct)
 	}
-	for _, want := range []string{"<!DOCTYPE html>", `class="node kind-group state-running"`, `<span class="name">fetch-alpha</span>`, `<progress value="3" max="10">30%</progress>`, `state-running`, "setTimeout(reload,  1000 )"} {
+	for _, want := range []string{"<!DOCTYPE html>", `<li class="node group" id="group-`, `<span class="name">fetch-alpha</span>`, `<span class="fill" style="width: 30%">`, `<li class="node task st-running"`, `<span class="badge">running</span>`, `3 tasks in 1 group:`, `href="#task-`, "setTimeout(reload,  1000 )", `id="filter"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -196,7 +198,7 @@ func TestPageLimit(t *testing.T) {
 	if n := strings.Count(body, `<li class="node`); n != 2000 {
 		t.Errorf("page shows %d nodes, want 2000", n)
 	}
-	if !strings.Contains(body, "… and 1002 more") {
+	if !strings.Contains(body, "Showing the first 2,000 of 3,002 nodes") {
 		t.Error("page does not say how many nodes it left out")
 	}
 }
@@ -223,4 +225,51 @@ func FuzzQuery(f *testing.F) {
 			t.Errorf("query %q: status %d", query, rec.Code)
 		}
 	})
+}
+
+// TestPageAtTenThousandTasks checks the page of a scope with 10,000 tasks
+// in one group: the counts cover them all, in words with correct plurals;
+// the group starts folded; the page holds at most its limit of rows; and
+// the filter (?q=) finds a task far beyond that limit.
+func TestPageAtTenThousandTasks(t *testing.T) {
+	release := make(chan struct{})
+	ready := make(chan *async.Scope)
+	done := make(chan error, 1)
+	go func() {
+		done <- async.Run(context.Background(), func(ctx context.Context) error {
+			return async.WithGroup(ctx, func(ctx context.Context, g *async.Group) error {
+				for i := range 10_000 {
+					g.Go(func(context.Context) error { <-release; return nil }, async.WithName(fmt.Sprintf("job-%05d", i)))
+				}
+				ready <- async.ScopeOf(ctx)
+				return nil
+			}, async.WithLimit(1), async.WithName("jobs"))
+		}, async.WithSignals(nil), async.WithRunName("big"))
+	}()
+	h := taskhttp.HandlerFor(<-ready)
+	_, body := get(t, h, "/debug/tasks?format=html", "")
+	_, found := get(t, h, "/debug/tasks?format=fragment&q=JOB-09999", "")
+	_, none := get(t, h, "/debug/tasks?format=fragment&q=no+such+task", "")
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"10,001 tasks in 1 group:", "9,999 pending", "2 running", "Showing the first 2,000 of 10,002 nodes"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if n := strings.Count(body, `<li class="node`); n != 2000 {
+		t.Errorf("page has %d rows, want 2000", n)
+	}
+	if !regexp.MustCompile(`<details>\s*<summary`).MatchString(body) {
+		t.Error("the group of 10,000 tasks does not start folded")
+	}
+	// The match, its group (opened) and main.
+	if n := strings.Count(found, `<li class="node`); n != 3 || !strings.Contains(found, "job-09999") || !strings.Contains(found, "<details open>") {
+		t.Errorf("filter q=JOB-09999 shows %d rows:\n%s", n, found)
+	}
+	if !strings.Contains(none, `Nothing matches &#34;no such task&#34;`) {
+		t.Errorf("filter matching nothing:\n%s", none)
+	}
 }
