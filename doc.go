@@ -21,6 +21,8 @@
 //	task.cancelled()                    t.Cancelled()
 //	except CancelledError               errors.Is(err, context.Canceled) // *CancelledError carries the cause
 //	task.add_done_callback(cb)          t.AddDoneCallback(cb)
+//	fut = loop.create_future()          f := async.NewFuture[T](ctx)   // a Task set from outside: f.Task
+//	fut.set_result(v) / set_exception   f.Set(v) / f.Fail(err)
 //	task.get_name() / set_name()        t.Name() / t.SetName()
 //	asyncio.current_task()              async.Current(ctx)
 //	await asyncio.gather(*tasks)        async.Gather(ctx, tasks...)    // fails fast and cancels the rest
