@@ -73,6 +73,7 @@ type job struct {
 	recordsOnTerm bool
 	emptyHint     string
 	debugAddr     string // serve the task tree there; "" for not
+	tornLines     int    // torn records found in the -resume file
 }
 
 func (j *job) close() {
@@ -136,7 +137,8 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	fs.BoolVar(&cfg.SHA256, "sha256", false, "record the SHA-256 of each body")
 	fs.StringVar(&j.debugAddr, "debug-addr", "", "serve the run's live task tree at http://`ADDR`/debug/tasks while it runs (like :6060)")
 	fs.Usage = func() {} // errors are reported in one line, the usage only on -h
-	if err := fs.Parse(args); err != nil {
+	urlArgs, err := parseInterleaved(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, "Usage: fetchall [flags] [URL ...]\n"+commandsUsage()+usageText)
 			fs.SetOutput(stderr)
@@ -213,71 +215,95 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	cfg.KeepRecords = j.sorted || timeline != ""
 
 	// Input.
+	var inFile openedFile
 	switch {
-	case input != "" && fs.NArg() > 0:
+	case input != "" && len(urlArgs) > 0:
 		return nil, usagef("give URLs as arguments or with -i, not both")
-	case input == "" && fs.NArg() == 0:
+	case input == "" && len(urlArgs) == 0:
 		return nil, usagef("no URLs: give them as arguments, or with -i FILE (-i - for stdin)")
 	case input == "-":
 		j.src = fetch.Lines(stdin)
 		j.emptyHint = "stdin"
+		if f, ok := stdin.(*os.File); ok {
+			inFile = statFile("-i", "stdin", f)
+		}
 	case input != "":
 		f, err := os.Open(input)
 		if err != nil {
 			return nil, usagef("cannot read the URL list: %v", unwrapPath(err))
 		}
-		if st, err := f.Stat(); err == nil && st.IsDir() {
-			f.Close()
+		j.closers = append(j.closers, f)
+		inFile = statFile("-i", input, f)
+		if inFile.info != nil && inFile.info.IsDir() {
 			return nil, usagef("cannot read the URL list: %s is a directory", input)
 		}
-		j.closers = append(j.closers, f)
 		j.src = fetch.Lines(f)
 		j.emptyHint = input
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if inFile.info != nil && inFile.info.Mode().IsRegular() {
 			cfg.Total = -1 // counted once we know a bar is shown
 		}
 	default:
-		j.src = fetch.Slice(fs.Args())
-		cfg.Total = int64(fs.NArg())
+		j.src = fetch.Slice(urlArgs)
+		cfg.Total = int64(len(urlArgs))
 		j.emptyHint = "the arguments"
 	}
 
 	// Resume.
-	appendOut := false
+	resumeFile := openedFile{flag: "-resume", name: resume}
 	if resume != "" {
 		rf, err := os.Open(resume)
 		switch {
-		case errors.Is(err, os.ErrNotExist) && resume == output:
-			// The first run of a resumable command line: nothing to skip.
+		case errors.Is(err, os.ErrNotExist) && output != "":
+			// Maybe the first run of a resumable command line, where -o
+			// names the checkpoint: openRecords tells.
 		case err != nil:
 			return nil, usagef("cannot read -resume file: %v", unwrapPath(err))
 		default:
-			done, _, err := fetch.LoadSucceeded(rf)
+			resumeFile = statFile("-resume", resume, rf)
+			done, torn, err := fetch.LoadSucceeded(rf)
 			rf.Close()
 			if err != nil {
-				return nil, usagef("cannot read -resume file: %v", err)
+				return nil, usagef("-resume %s: %v", resume, err)
 			}
+			j.tornLines = torn
 			cfg.Skip = func(u string) bool { _, ok := done[u]; return ok }
-		}
-		appendOut = resume == output
-		if appendOut && format != "jsonl" && format != "json" {
-			return nil, usagef("-resume with the same file as -o needs -f jsonl")
 		}
 	}
 
 	// Output.
 	var out io.Writer = stdout
+	appendOut := false
 	if output != "" {
-		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-		if appendOut {
-			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
-		}
-		f, err := os.OpenFile(output, flags, 0o644)
+		f, appending, err := openRecords(output, inFile, resumeFile)
 		if err != nil {
-			return nil, usagef("cannot write records: %v", unwrapPath(err))
+			return nil, err
 		}
 		j.closers = append(j.closers, f)
-		out = f
+		out, appendOut = f, appending
+	} else if f, ok := stdout.(*os.File); ok {
+		o := statFile("-o", "stdout", f)
+		switch {
+		case o.info != nil && o.info.Mode().IsRegular() && o.same(inFile):
+			return nil, usagef("stdout is the URL list (-i %s): refusing to overwrite it", input)
+		case o.info != nil && o.info.Mode().IsRegular() && o.same(resumeFile):
+			if err := endTornLine(f, o.info.Size()); err != nil {
+				return nil, usagef("cannot repair the checkpoint: %v", err)
+			}
+			appendOut = true
+		}
+	}
+	if appendOut && format != "jsonl" && format != "json" {
+		return nil, usagef("-resume with the same file as the output needs -f jsonl")
+	}
+	if timeline != "" {
+		tl := openedFile{flag: "-timeline", name: timeline}
+		outFile := openedFile{flag: "-o", name: output}
+		if f, ok := out.(*os.File); ok {
+			outFile = statFile("-o", output, f)
+		}
+		if err := checkDistinct(tl, inFile, resumeFile, outFile); err != nil {
+			return nil, err
+		}
 	}
 	j.records = &switchWriter{w: out}
 	j.recordsOnTerm = output == "" && isTerminal(stdout)
@@ -301,6 +327,28 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 		}
 	}
 	return j, nil
+}
+
+// parseInterleaved parses flags wherever they are among the URLs, as
+// curl does: "fetchall URL -max-body 1MiB" caps the body rather than
+// fetching a URL named "-max-body". After "--" every argument is a URL.
+// It returns the URLs in order.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var urls []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return urls, nil
+		}
+		if len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			return append(urls, rest...), nil
+		}
+		urls = append(urls, rest[0])
+		args = rest[1:]
+	}
 }
 
 // flushing flushes the buffered output after every record, so that a

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/asyncgo/async/fetch"
+)
+
+// fileRecords reads a JSON Lines file of records.
+func fileRecords(t *testing.T, name string) []fetch.Record {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return records(t, string(data))
+}
+
+func TestResumeUnderAnotherNameOfTheOutputAppends(t *testing.T) {
+	s := demo(t)
+	dir := t.TempDir()
+	var list strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&list, "%s/item?i=%d\n", s.URL, i)
+	}
+	in := writeFile(t, "list.txt", list.String())
+	out := filepath.Join(dir, "pr.jsonl")
+	if r := cli(t, context.Background(), "", "-q", "-i", in, "-o", out); r.code != exitOK {
+		t.Fatalf("first run: %d %s", r.code, r.stderr)
+	}
+	link := filepath.Join(dir, "link.jsonl")
+	if err := os.Link(out, link); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	// The same file as ./pr.jsonl, pr.jsonl, an absolute path and a hard link.
+	for _, names := range [][2]string{{"./pr.jsonl", "pr.jsonl"}, {out, "pr.jsonl"}, {"link.jsonl", "./pr.jsonl"}} {
+		r := cli(t, context.Background(), "", "-q", "-i", in, "-o", names[0], "-resume", names[1])
+		if r.code != exitOK {
+			t.Fatalf("-o %s -resume %s: exit %d %s", names[0], names[1], r.code, r.stderr)
+		}
+		if n := len(fileRecords(t, out)); n != 20 {
+			t.Fatalf("-o %s -resume %s: %d records, want the 20 of the first run kept", names[0], names[1], n)
+		}
+	}
+}
+
+func TestOutputThatIsTheInputIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, "same.txt", "http://127.0.0.1:1/a\nhttp://127.0.0.1:1/b\n")
+	t.Chdir(filepath.Dir(in))
+	for _, args := range [][]string{
+		{"-i", in, "-o", in},
+		{"-i", "same.txt", "-o", "./same.txt"},
+		{"-i", in, "-o", filepath.Join(dir, "out.jsonl"), "-timeline", "same.txt"},
+	} {
+		r := cli(t, context.Background(), "", append([]string{"-q"}, args...)...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "same.txt") {
+			t.Errorf("%q: exit %d %q; want a usage error", args, r.code, r.stderr)
+		}
+		if data, _ := os.ReadFile(in); string(data) != "http://127.0.0.1:1/a\nhttp://127.0.0.1:1/b\n" {
+			t.Fatalf("%q: the URL list became %q", args, data)
+		}
+	}
+}
+
+func TestResumeEndsATornLastLineBeforeAppending(t *testing.T) {
+	s := demo(t)
+	in := writeFile(t, "list.txt", fmt.Sprintf("%s/item?a\n%s/item?b\n%s/item?c\n", s.URL, s.URL, s.URL))
+	out := filepath.Join(filepath.Dir(in), "out.jsonl")
+	if r := cli(t, context.Background(), "", "-q", "-i", in, "-o", out); r.code != exitOK {
+		t.Fatalf("first run: %d %s", r.code, r.stderr)
+	}
+	// Tear the last record as kill -9 in the middle of its write would.
+	data, _ := os.ReadFile(out)
+	torn := data[:len(data)-20]
+	os.WriteFile(out, torn, 0o644)
+	r := cli(t, context.Background(), "", "-q", "-i", in, "-o", out, "-resume", out)
+	if r.code != exitOK {
+		t.Fatalf("resume: %d %s", r.code, r.stderr)
+	}
+	after, _ := os.ReadFile(out)
+	if !strings.HasPrefix(string(after), string(torn)+"\n") {
+		t.Fatalf("the torn line was not ended before appending:\n%s", after)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(after), "\n"), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d lines, want 2 whole, 1 torn, 1 new:\n%s", len(lines), after)
+	}
+	recs := records(t, strings.Join(append(lines[:2:2], lines[3]), "\n"))
+	seen := map[string]bool{}
+	for _, rec := range recs {
+		seen[rec.URL] = rec.Outcome == fetch.OK
+	}
+	if len(seen) != 3 {
+		t.Errorf("records after resume: %+v", recs)
+	}
+	// The file stays a checkpoint: resuming again fetches nothing.
+	r = cli(t, context.Background(), "", "-i", in, "-o", out, "-resume", out)
+	if r.code != exitOK || !strings.Contains(r.stderr, "skipped 3") {
+		t.Errorf("second resume: %d %s", r.code, r.stderr)
+	}
+}
+
+func TestResumeOfAFileThatIsNotJSONLinesIsAnError(t *testing.T) {
+	in := writeFile(t, "list.txt", "http://127.0.0.1:1/a\n")
+	notJSONL := writeFile(t, "urls.txt", "http://127.0.0.1:1/a\nhttp://127.0.0.1:1/b\n")
+	r := cli(t, context.Background(), "", "-q", "-i", in, "-resume", notJSONL)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "not a fetchall JSON Lines file: line 1") {
+		t.Errorf("exit %d %q; want a usage error naming line 1", r.code, r.stderr)
+	}
+	out := filepath.Join(t.TempDir(), "other.jsonl")
+	r = cli(t, context.Background(), "", "-q", "-i", in, "-o", out, "-resume", filepath.Join(t.TempDir(), "typo.jsonl"))
+	if r.code != exitUsage || !strings.Contains(r.stderr, "typo.jsonl: no such file") {
+		t.Errorf("missing -resume file: exit %d %q", r.code, r.stderr)
+	}
+}
+
+func TestFlagsAfterURLsAreFlags(t *testing.T) {
+	s := demo(t)
+	r := cli(t, context.Background(), "", "-q", s.URL+"/item?size=5000", "-max-body", "1KiB", s.URL+"/item?size=3000")
+	recs := records(t, r.stdout)
+	if r.code != exitOK || len(recs) != 2 {
+		t.Fatalf("exit %d, %d records: %s %s", r.code, len(recs), r.stdout, r.stderr)
+	}
+	for _, rec := range recs {
+		if rec.Bytes != 1024 || !rec.Truncated {
+			t.Errorf("%s: %d bytes, truncated %v; want the -max-body after the URLs applied", rec.URL, rec.Bytes, rec.Truncated)
+		}
+	}
+	// After --, everything is a URL (here an invalid one).
+	r = cli(t, context.Background(), "", "-q", "--", "-max-body")
+	if recs := records(t, r.stdout); r.code != exitFailures || len(recs) != 1 || recs[0].Outcome != fetch.Invalid {
+		t.Errorf("after --: exit %d %s", r.code, r.stdout)
+	}
+}
