@@ -51,7 +51,10 @@ type Config struct {
 	// MaxRetryAfter is the longest Retry-After the engine honours (default
 	// 60s). A response asking for a longer wait is final, with error kind
 	// retry_after_too_long, rather than retried early against the server's
-	// wish. While a Retry-After runs, the whole host is paused.
+	// wish. While a Retry-After runs, the whole host is paused: no request
+	// is sent to it, even when the URL that got it is not retried (its
+	// retries are spent, or the wait is too long: the host then pauses for
+	// MaxRetryAfter).
 	MaxRetryAfter time.Duration
 
 	// MaxRedirects is how many redirects are followed (default 10); a

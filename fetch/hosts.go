@@ -98,6 +98,13 @@ func (t *hostTable) pause(h *host, until time.Time) {
 	t.mu.Unlock()
 }
 
+// paused reports whether the host is paused at now.
+func (t *hostTable) paused(h *host, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return now.Before(h.until)
+}
+
 // waitTurn waits until the host may be sent another attempt: its pause is
 // over and its rate limiter has a token.
 func (t *hostTable) waitTurn(ctx context.Context, h *host) error {

@@ -46,7 +46,9 @@ const (
 // completion order. Durations cover the last attempt's timings except
 // Duration, which runs from the first attempt to the end of the last body,
 // retry waits included; time spent queued for a concurrency slot, the host
-// or the rate limit is kept apart in Queued.
+// or the rate limit, before the first attempt or between later ones, is
+// kept apart in Queued and not counted in Duration. Each interval is
+// counted once: Start+Queued+Duration is when the fetch ended.
 type Record struct {
 	Line      int     `json:"line"`
 	URL       string  `json:"url"`

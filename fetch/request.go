@@ -51,7 +51,12 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 			return *cancelledRecord(in, runStart, 0, context.Cause(ctx))
 		}
 	}
+	// Every interval is counted once: Queued holds the waits for the host,
+	// a slot and the rate (before the first attempt and between later
+	// ones), Duration the rest from the first attempt on, so that
+	// Start+Queued+Duration is when the fetch ended.
 	var first time.Time
+	var requeued time.Duration
 	for attempt := 1; ; attempt++ {
 		waitStart := time.Now()
 		if err := f.waitTurn(ctx, h, active); err != nil {
@@ -63,33 +68,39 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 			first = now
 		} else {
 			rec.Queued += now.Sub(waitStart)
+			requeued += now.Sub(waitStart)
 		}
 		res := f.attempt(ctx, in, u)
+		if res.hasRetryAfter && res.retryAfter > 0 {
+			// The server speaks for itself, not for one URL: the whole host
+			// waits, even when this URL is not retried (its retries are
+			// spent, or the wait is longer than allowed, in which case the
+			// host waits as long as is allowed). The pause is set before
+			// the slot is given up, so that no request takes the slot and
+			// goes to the host first.
+			f.hosts.pause(h, time.Now().Add(min(res.retryAfter, f.cfg.MaxRetryAfter)))
+		}
 		if active != nil {
 			<-active
 		}
 		rec.Attempts = attempt
 		res.fill(&rec)
-		rec.Duration = time.Since(first)
+		rec.Duration = time.Since(first) - requeued
 		if ctx.Err() != nil && res.err != nil {
 			return f.cancelled(rec, attempt, ctx)
 		}
 
 		wait, retry := f.nextWait(&rec, res, attempt)
 		if retry && wait > 0 {
-			if res.hasRetryAfter {
-				// The server speaks for itself, not for one URL.
-				f.hosts.pause(h, time.Now().Add(wait))
-			}
 			slept := time.Now()
 			err := sleep(ctx, wait)
 			rec.Retried += time.Since(slept)
 			if err != nil {
+				rec.Duration = time.Since(first) - requeued
 				return f.cancelled(rec, attempt, ctx)
 			}
 		}
 		if !retry {
-			rec.Duration = time.Since(first)
 			return rec
 		}
 	}
@@ -105,26 +116,36 @@ func (f *Fetcher) cancelled(rec Record, attempts int, ctx context.Context) Recor
 
 // waitTurn waits for the host's pause and rate, then for an active slot,
 // then for the global rate. On success the caller holds the active slot.
+// A Retry-After may pause the host while a request waits for a slot or
+// the rate, so the pause is checked again once nothing is left to wait
+// for: no request reaches a paused host.
 func (f *Fetcher) waitTurn(ctx context.Context, h *host, active chan struct{}) error {
-	if err := f.hosts.waitTurn(ctx, h); err != nil {
-		return err
-	}
-	if active != nil {
-		select {
-		case active <- struct{}{}:
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
-	}
-	if f.limiter != nil {
-		if err := f.limiter.Wait(ctx); err != nil {
-			if active != nil {
-				<-active
-			}
+	for {
+		if err := f.hosts.waitTurn(ctx, h); err != nil {
 			return err
 		}
+		if active != nil {
+			select {
+			case active <- struct{}{}:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}
+		if f.limiter != nil {
+			if err := f.limiter.Wait(ctx); err != nil {
+				if active != nil {
+					<-active
+				}
+				return err
+			}
+		}
+		if !f.hosts.paused(h, time.Now()) {
+			return nil
+		}
+		if active != nil {
+			<-active
+		}
 	}
-	return nil
 }
 
 // nextWait decides, after attempt n, whether to try again and after how
