@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"syscall"
 )
 
@@ -40,7 +41,7 @@ func classify(err error) (kind string, retryable bool) {
 		return KindTimeout, true
 	case errors.As(err, &dnsErr):
 		return KindDNS, dnsErr.IsTemporary || dnsErr.IsTimeout
-	case errors.As(err, &certErr), errors.As(err, &unkAuth), errors.As(err, &hostErr),
+	case errors.As(err, &certErr), errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &unkAuth), errors.As(err, &hostErr),
 		errors.As(err, &invErr), errors.As(err, &recErr):
 		return KindTLS, false
 	case errors.Is(err, syscall.ECONNREFUSED):

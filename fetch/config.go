@@ -3,6 +3,7 @@ package fetch
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 )
@@ -98,8 +99,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Concurrency < 0 || c.PerHost < 0 || c.Burst < 0 {
 		errs = append(errs, errors.New("concurrency, per-host limit and burst must not be negative"))
 	}
-	if c.Rate < 0 || c.HostRate < 0 {
-		errs = append(errs, errors.New("rates must not be negative"))
+	if !(c.Rate >= 0) || !(c.HostRate >= 0) || math.IsInf(c.Rate, 1) || math.IsInf(c.HostRate, 1) {
+		errs = append(errs, errors.New("rates must be finite and not negative"))
 	}
 	if c.Timeout < 0 || c.RetryBase < 0 || c.RetryMax < 0 || c.MaxRetryAfter < 0 {
 		errs = append(errs, errors.New("durations must not be negative"))

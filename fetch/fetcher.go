@@ -204,6 +204,7 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 	}, async.WithLimit(f.cfg.Concurrency+f.cfg.Backlog), async.WithName("fetch.Run"))
 
 	sum.finish(time.Now())
+	sum.AllRead = exhausted
 	var panicked *async.GroupError
 	switch {
 	case errors.As(groupErr, &panicked): // only a panic fails a fetch task

@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -83,6 +84,12 @@ func ParseURL(raw string) (*url.URL, error) {
 	}
 	if u.Host == "" || u.Hostname() == "" {
 		return nil, &URLError{URL: raw, Reason: "no host", Err: ErrInvalidURL}
+	}
+	if p := u.Port(); p != "" {
+		// url.Parse checks that a port is digits, not that it is one.
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, &URLError{URL: raw, Reason: fmt.Sprintf("port %s is not in 1-65535", p), Err: ErrInvalidURL}
+		}
 	}
 	return u, nil
 }

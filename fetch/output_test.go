@@ -113,7 +113,7 @@ func TestSummaryPercentilesAndText(t *testing.T) {
 		t.Errorf("busy %v gain %v throughput %v", s.Busy, s.Gain(), s.Throughput())
 	}
 	recs := s.Records()
-	if len(recs) != 1001 || recs[0].Line != 1 || recs[999].Line != 1000 || recs[1000].URL != "c" {
+	if len(recs) != 1002 || recs[0].Line != 1 || recs[999].Line != 1000 || recs[1000].URL != "bad" || recs[1001].URL != "c" {
 		t.Errorf("sorted records: first %d, last %+v", recs[0].Line, recs[len(recs)-1])
 	}
 	text := s.Text()
@@ -195,7 +195,7 @@ func TestSummaryNamesTheSlowestAndCountsFailureKinds(t *testing.T) {
 		t.Errorf("slowest %v, want %s", got, want)
 	}
 	if text := s.Text(); !strings.Contains(text, "failures   connection_reset 2 · invalid_url 1 · timeout 1") ||
-		!strings.Contains(text, "slowest    30s t (timeout)") {
+		!strings.Contains(text, "slowest    30s t (timeout, 2 attempts)") {
 		t.Errorf("summary:\n%s", text)
 	}
 }

@@ -24,10 +24,16 @@ type Summary struct {
 	Bytes       int64             // body bytes read
 	Wall        time.Duration     // from the start of the run to its end
 	Busy        time.Duration     // the sum of all request durations
-	Fastest     *Record           // the quickest fetched record, nil if none
+	Fastest     *Record           // the quickest OK record, nil if none
 	Slowest     *Record           // the slowest fetched record, nil if none
 	SlowestN    []Record          // the SlowestCount slowest, slowest first
 	Interrupted bool              // the run was cancelled before its end
+	// LastLine is the highest input line that has a record. Every input
+	// read has its record, so when AllRead is false, the inputs after
+	// LastLine are the ones the run did not read (and a resumed run
+	// fetches).
+	LastLine int
+	AllRead  bool // the source was read to its end
 
 	start   time.Time
 	keep    bool
@@ -62,6 +68,7 @@ func newSummary(start time.Time, keep bool) *Summary {
 // add counts a record; the run calls it one record at a time.
 func (s *Summary) add(rec *Record) {
 	s.Inputs++
+	s.LastLine = max(s.LastLine, rec.Line)
 	s.Outcomes[rec.Outcome]++
 	if rec.Outcome == Skipped {
 		return
@@ -69,21 +76,21 @@ func (s *Summary) add(rec *Record) {
 	if rec.Failed() {
 		s.ErrorKinds[rec.ErrorKind]++
 	}
+	if s.keep {
+		s.records = append(s.records, *rec)
+	}
 	if rec.Outcome == Invalid {
 		return
 	}
 	s.Statuses[rec.StatusClass()]++
 	s.Bytes += rec.Bytes
-	if s.keep {
-		s.records = append(s.records, *rec)
-	}
 	if rec.Outcome == Cancelled || rec.Attempts == 0 {
 		return
 	}
 	s.Busy += rec.Duration
 	s.hist.add(rec.Duration)
 	s.addHost(rec)
-	if s.Fastest == nil || rec.Duration < s.Fastest.Duration {
+	if rec.Outcome == OK && (s.Fastest == nil || rec.Duration < s.Fastest.Duration) {
 		c := *rec
 		s.Fastest = &c
 	}
@@ -195,8 +202,9 @@ func (s *Summary) Percentile(p float64) time.Duration { return s.hist.percentile
 func (s *Summary) Max() time.Duration { return s.hist.max }
 
 // Records returns the kept records sorted from fastest to slowest (records
-// without a duration, such as invalid ones, last, in input order). It is
-// empty unless [Config.KeepRecords] was set.
+// without a duration, such as invalid ones, last, in input order): one per
+// input, skipped inputs excepted, so that with the skipped ones they make
+// Inputs. It is empty unless [Config.KeepRecords] was set.
 func (s *Summary) Records() []Record {
 	out := slices.Clone(s.records)
 	slices.SortStableFunc(out, func(a, b Record) int {
@@ -217,14 +225,15 @@ func (s *Summary) Records() []Record {
 	return out
 }
 
-// Text returns the summary as a few lines for a person.
+// Text returns the summary as a few lines for a person. URLs are shown
+// through [ShortenURL] and durations through [FormatDuration].
 func (s *Summary) Text() string {
 	var b strings.Builder
 	state := ""
 	if s.Interrupted {
 		state = " (interrupted: partial)"
 	}
-	fmt.Fprintf(&b, "%d URLs in %s%s\n", s.Inputs, round(s.Wall), state)
+	fmt.Fprintf(&b, "%s in %s%s\n", Plural(s.Inputs, "URL"), FormatDuration(s.Wall), state)
 	fmt.Fprintf(&b, "  outcomes   ok %d · http errors %d · errors %d · invalid %d · cancelled %d · skipped %d\n",
 		s.Outcomes[OK], s.Outcomes[HTTPError], s.Outcomes[Failed], s.Outcomes[Invalid], s.Outcomes[Cancelled], s.Outcomes[Skipped])
 	var classes []string
@@ -245,7 +254,7 @@ func (s *Summary) Text() string {
 		}
 		fmt.Fprintf(&b, "  failures   %s\n", strings.Join(parts, " · "))
 	}
-	fmt.Fprintf(&b, "  time       %s of requests in %s wall: concurrency gain %.1f×\n", round(s.Busy), round(s.Wall), s.Gain())
+	fmt.Fprintf(&b, "  time       %s of requests in %s wall: concurrency gain %.1f×\n", FormatDuration(s.Busy), FormatDuration(s.Wall), s.Gain())
 	fmt.Fprintf(&b, "  throughput %.1f requests/s, %s/s\n", s.Throughput(), sizeString(int64(float64(s.Bytes)/max(s.Wall.Seconds(), 1e-9))))
 	if hosts := s.Hosts(); len(hosts) > 1 {
 		for i, h := range hosts[:min(len(hosts), 5)] {
@@ -253,14 +262,16 @@ func (s *Summary) Text() string {
 			if i == 0 {
 				label = fmt.Sprintf("hosts (%d)", len(hosts))
 			}
-			fmt.Fprintf(&b, "  %-10s %s: %d requests, %d failed, %d retried, mean %s, max %s\n", label, h.Host,
-				h.Requests, h.Failed, h.Retried, round(h.Busy/time.Duration(h.Requests)), round(h.Max))
+			fmt.Fprintf(&b, "  %-10s %s: %s, %d failed, %d retried, mean %s, max %s\n", label, ShortenURL(h.Host, shortURL),
+				Plural(h.Requests, "request"), h.Failed, h.Retried, FormatDuration(h.Busy/time.Duration(h.Requests)), FormatDuration(h.Max))
 		}
 	}
 	if s.hist.n > 0 {
 		fmt.Fprintf(&b, "  latency    p50 %s · p90 %s · p99 %s · max %s\n",
-			round(s.Percentile(50)), round(s.Percentile(90)), round(s.Percentile(99)), round(s.Max()))
-		fmt.Fprintf(&b, "  fastest    %s %s\n", round(s.Fastest.Duration), s.Fastest.URL)
+			FormatDuration(s.Percentile(50)), FormatDuration(s.Percentile(90)), FormatDuration(s.Percentile(99)), FormatDuration(s.Max()))
+		if s.Fastest != nil {
+			fmt.Fprintf(&b, "  fastest    %s %s%s\n", FormatDuration(s.Fastest.Duration), ShortenURL(s.Fastest.URL, shortURL), attemptsNote(s.Fastest))
+		}
 		for i, r := range s.SlowestN {
 			label := ""
 			if i == 0 {
@@ -270,10 +281,54 @@ func (s *Summary) Text() string {
 			if r.Error != "" {
 				what = r.ErrorKind
 			}
-			fmt.Fprintf(&b, "  %-10s %s %s (%s)\n", label, round(r.Duration), r.URL, what)
+			fmt.Fprintf(&b, "  %-10s %s %s (%s%s)\n", label, FormatDuration(r.Duration), ShortenURL(r.URL, shortURL), what, attemptsNote(&r))
 		}
 	}
 	return b.String()
+}
+
+// shortURL is the longest URL the summary shows whole.
+const shortURL = 100
+
+// attemptsNote says how many attempts a record took, when more than one:
+// its duration then includes the waits between them.
+func attemptsNote(r *Record) string {
+	if r.Attempts < 2 {
+		return ""
+	}
+	return fmt.Sprintf(", %d attempts", r.Attempts)
+}
+
+// Plural returns n and the noun, with an s unless n is 1: "1 URL", "2 URLs".
+func Plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.FormatInt(n, 10) + " " + noun + "s"
+}
+
+// FormatDuration writes a duration the one way fetchall shows durations to
+// people: milliseconds below a second (0.25ms, 12.5ms, 850ms), seconds
+// to two decimals below a minute (1.25s, 3s), then minutes and seconds
+// (2m05s, 1h02m05s).
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "-" + FormatDuration(-d)
+	case d < 10*time.Millisecond:
+		return strconv.FormatFloat(float64(d.Round(10*time.Microsecond))/1e6, 'f', -1, 64) + "ms"
+	case d < 100*time.Millisecond:
+		return strconv.FormatFloat(float64(d.Round(100*time.Microsecond))/1e6, 'f', -1, 64) + "ms"
+	case d < time.Second:
+		return strconv.FormatInt(d.Round(time.Millisecond).Milliseconds(), 10) + "ms"
+	case d < time.Minute:
+		return strconv.FormatFloat(float64(d.Round(10*time.Millisecond))/1e9, 'f', -1, 64) + "s"
+	case d < time.Hour:
+		d = d.Round(time.Second)
+		return fmt.Sprintf("%dm%02ds", int(d/time.Minute), int(d%time.Minute/time.Second))
+	}
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%dh%02dm%02ds", int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second))
 }
 
 // round shortens a duration for display.

@@ -105,7 +105,8 @@ var CSVHeader = []string{"line", "url", "final_url", "outcome", "status", "bytes
 	"tls_ms", "ttfb_ms", "reused", "sha256", "saved_as"}
 
 // CSVWriter writes records as CSV rows under [CSVHeader], flushing after
-// each row.
+// each row. Text is made valid UTF-8 without NUL bytes, as in JSON Lines,
+// so that every CSV reader accepts the file.
 type CSVWriter struct {
 	w      *csv.Writer
 	header bool
@@ -114,28 +115,42 @@ type CSVWriter struct {
 // NewCSVWriter returns a sink writing CSV to w.
 func NewCSVWriter(w io.Writer) *CSVWriter { return &CSVWriter{w: csv.NewWriter(w)} }
 
+// WriteHeader writes the header row unless it is written already, so that
+// a file with no record (every input skipped) is still a CSV file with its
+// columns.
+func (c *CSVWriter) WriteHeader() error {
+	if c.header {
+		return nil
+	}
+	c.header = true
+	if err := c.w.Write(CSVHeader); err != nil {
+		return err
+	}
+	c.w.Flush()
+	return c.w.Error()
+}
+
 // Write writes the header before the first record, then rec as one row.
 func (c *CSVWriter) Write(rec *Record) error {
-	if !c.header {
-		c.header = true
-		if err := c.w.Write(CSVHeader); err != nil {
-			return err
-		}
+	if err := c.WriteHeader(); err != nil {
+		return err
 	}
 	f := func(d time.Duration) string { return strconv.FormatFloat(ms(d), 'f', 3, 64) }
 	status := ""
 	if rec.Status != 0 {
 		status = strconv.Itoa(rec.Status)
 	}
-	c.w.Write([]string{strconv.Itoa(rec.Line), rec.URL, rec.FinalURL, string(rec.Outcome), status,
+	c.w.Write([]string{strconv.Itoa(rec.Line), csvSafe(rec.URL), csvSafe(rec.FinalURL), string(rec.Outcome), status,
 		strconv.FormatInt(rec.Bytes, 10), strconv.FormatBool(rec.Truncated), strconv.Itoa(rec.Attempts),
-		rec.ErrorKind, rec.Error, f(rec.Start), f(rec.Duration), f(rec.Queued), f(rec.Retried),
-		f(rec.DNS), f(rec.Connect), f(rec.TLS), f(rec.TTFB), strconv.FormatBool(rec.Reused), rec.SHA256, rec.SavedAs})
+		rec.ErrorKind, csvSafe(rec.Error), f(rec.Start), f(rec.Duration), f(rec.Queued), f(rec.Retried),
+		f(rec.DNS), f(rec.Connect), f(rec.TLS), f(rec.TTFB), strconv.FormatBool(rec.Reused), rec.SHA256, csvSafe(rec.SavedAs)})
 	c.w.Flush()
 	return c.w.Error()
 }
 
-// TableWriter writes records as aligned columns for a person to read.
+// TableWriter writes records as aligned columns for a person to read, on
+// a terminal: URLs and messages are shown through [Printable], so that no
+// escape sequence in them reaches the terminal.
 type TableWriter struct {
 	w      io.Writer
 	header bool
@@ -158,11 +173,11 @@ func (t *TableWriter) Write(rec *Record) error {
 	}
 	dur := "-"
 	if rec.Attempts > 0 {
-		dur = round(rec.Duration).String()
+		dur = FormatDuration(rec.Duration)
 	}
-	line := fmt.Sprintf("%6d  %-10s  %6s  %9s  %9s  %s", rec.Line, rec.Outcome, status, dur, sizeString(rec.Bytes), rec.URL)
+	line := fmt.Sprintf("%6d  %-10s  %6s  %9s  %9s  %s", rec.Line, rec.Outcome, status, dur, sizeString(rec.Bytes), Printable(rec.URL))
 	if rec.Error != "" {
-		line += "  (" + rec.Error + ")"
+		line += "  (" + Printable(rec.Error) + ")"
 	}
 	_, err := io.WriteString(t.w, line+"\n")
 	return err

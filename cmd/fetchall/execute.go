@@ -67,7 +67,7 @@ func (j *job) execute(ctx context.Context) int {
 	status := exitOK
 	switch {
 	case errors.Is(err, errMaxTime):
-		fmt.Fprintf(j.stderr, "fetchall: stopped after -max-time %s; the URLs not fetched have cancelled records\n", j.maxTime)
+		fmt.Fprintf(j.stderr, "fetchall: stopped after -max-time %s: %s\n", j.maxTime, j.stopNote(sum))
 		status = exitFailures
 	case errors.Is(err, fetch.ErrInterrupted):
 		status = exitInterrupted
@@ -98,8 +98,8 @@ func (j *job) execute(ctx context.Context) int {
 	}
 	if j.summary {
 		fmt.Fprint(j.report, sum.Text())
-		if sum.Interrupted {
-			fmt.Fprintln(j.report, "  interrupted: records of URLs not finished say \"cancelled\"; -resume with the output skips the ones done")
+		if sum.Interrupted && !errors.Is(err, errMaxTime) {
+			fmt.Fprintf(j.report, "  interrupted: %s\n", j.stopNote(sum))
 		}
 	}
 	return status
@@ -121,16 +121,20 @@ func writeTimeline(name string, sum *fetch.Summary) error {
 // program this tool grew from.
 func writeSorted(w interface{ Write([]byte) (int, error) }, sum *fetch.Summary) {
 	recs := sum.Records()
-	fmt.Fprintf(w, "%d URLs from fastest to slowest:\n", len(recs))
+	skipped := ""
+	if n := sum.Outcomes[fetch.Skipped]; n > 0 {
+		skipped = fmt.Sprintf(" (and %d skipped: fetched by an earlier run)", n)
+	}
+	fmt.Fprintf(w, "%s from fastest to slowest%s:\n", fetch.Plural(int64(len(recs)), "URL"), skipped)
 	for _, r := range recs {
 		what := fmt.Sprint(r.Status)
 		if r.Error != "" {
-			what = r.Error
+			what = fetch.Printable(r.Error)
 		}
 		dur := "-"
 		if r.Attempts > 0 && r.Outcome != fetch.Cancelled {
-			dur = fmt.Sprint(r.Duration.Round(100_000))
+			dur = fetch.FormatDuration(r.Duration)
 		}
-		fmt.Fprintf(w, "  %9s  %s  %s\n", dur, r.URL, what)
+		fmt.Fprintf(w, "  %9s  %s  %s\n", dur, fetch.ShortenURL(r.URL, 200), what)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
@@ -74,6 +75,9 @@ type job struct {
 	emptyHint     string
 	debugAddr     string // serve the task tree there; "" for not
 	tornLines     int    // torn records found in the -resume file
+	output        string // the -o file, if any
+	jsonl         bool   // records are JSON Lines, a checkpoint
+	resumeFrom    string // the -resume file, when the output appends to it
 }
 
 func (j *job) close() {
@@ -112,8 +116,8 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	fs.StringVar(&input, "i", "", "read URLs from `FILE`, one per line (- for stdin)")
 	fs.StringVar(&output, "o", "", "write records to `FILE` instead of stdout")
 	fs.StringVar(&format, "f", "jsonl", "record `format`: jsonl, csv or table")
-	fs.BoolVar(&j.quiet, "q", false, "no progress bar and no summary")
-	fs.BoolVar(&j.sorted, "sorted", false, "after the run, list every URL from fastest to slowest (keeps all records in memory)")
+	fs.BoolVar(&j.quiet, "q", false, "no progress bar and no summary (-sorted still lists)")
+	fs.BoolVar(&j.sorted, "sorted", false, "after the run, list every URL from fastest to slowest on stderr, even with -q (keeps all records in memory)")
 	fs.StringVar(&timeline, "timeline", "", "write an HTML timeline of every request to `FILE` (keeps all records in memory)")
 	fs.StringVar(&resume, "resume", "", "skip URLs that have an ok record in the JSON Lines `FILE` of an earlier run (with -o FILE, the same file is appended to)")
 	fs.IntVar(&cfg.Concurrency, "c", 32, "fetch at most `N` URLs at once")
@@ -151,8 +155,11 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	switch {
 	case cfg.Concurrency < 1:
 		return nil, usagef("-c must be at least 1")
-	case cfg.PerHost < 0 || cfg.Backlog < 0 || cfg.Rate < 0 || cfg.HostRate < 0:
-		return nil, usagef("-per-host, -backlog, -rate and -host-rate must not be negative")
+	case cfg.PerHost < 0 || cfg.Backlog < 0:
+		return nil, usagef("-per-host and -backlog must not be negative")
+	case !finite(cfg.Rate) || !finite(cfg.HostRate):
+		// NaN compares false with everything: test for what is wanted.
+		return nil, usagef("-rate and -host-rate must be finite numbers, 0 or more")
 	case cfg.Timeout <= 0:
 		return nil, usagef("-timeout must be positive")
 	case j.maxTime < 0:
@@ -210,7 +217,6 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 		}
 	}
 	j.summary = !j.quiet
-	j.sorted = j.sorted && !j.quiet
 	j.timeline = timeline
 	cfg.KeepRecords = j.sorted || timeline != ""
 
@@ -292,6 +298,10 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 			appendOut = true
 		}
 	}
+	j.output, j.jsonl = output, format == "jsonl" || format == "json"
+	if appendOut {
+		j.resumeFrom = resume
+	}
 	if appendOut && format != "jsonl" && format != "json" {
 		return nil, usagef("-resume with the same file as the output needs -f jsonl")
 	}
@@ -313,7 +323,11 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	case "jsonl", "json":
 		j.sink = flushing{fetch.NewJSONLWriter(bw), bw}
 	case "csv":
-		j.sink = flushing{fetch.NewCSVWriter(bw), bw}
+		cw := fetch.NewCSVWriter(bw)
+		if err := cw.WriteHeader(); err != nil {
+			return nil, usagef("cannot write records: %v", err)
+		}
+		j.sink = flushing{cw, bw}
 	case "table":
 		j.sink = flushing{fetch.NewTableWriter(bw), bw}
 	default:
@@ -399,6 +413,9 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
+
+// finite reports whether f is a number of 0 or more, not NaN or infinite.
+func finite(f float64) bool { return f >= 0 && !math.IsInf(f, 1) }
 
 func validToken(s string) bool {
 	if s == "" {
