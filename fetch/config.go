@@ -1,10 +1,12 @@
 package fetch
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -69,6 +71,15 @@ type Config struct {
 	// safe name made from the line number and the URL (see [SafeName]).
 	// Bodies are otherwise read, counted and dropped.
 	SaveDir string
+	// Continue resumes saved bodies (aria2 -c, curl -C -): when the file
+	// a body is saved to already holds N bytes — from an attempt cut short
+	// or an earlier run — the request asks for the bytes from N on, and
+	// the answer is appended only if it is a 206 whose Content-Range starts
+	// at N. A 200 rewrites the file from the start; a 206 for other bytes is
+	// asked again without Range; a 416 whose length is N means the file is
+	// whole (outcome ok, status 416); an error status leaves the file as it
+	// was. A body cut short stays on disk for the next attempt.
+	Continue bool
 	// SHA256 records the hex SHA-256 of each body read.
 	SHA256 bool
 
@@ -90,6 +101,29 @@ type Config struct {
 	Transport http.RoundTripper
 	// UserAgent is sent unless Header sets one (default "fetchall/1").
 	UserAgent string
+
+	// Connections: what curl users reach for (see transport.go). They
+	// shape the engine's own transport and are ignored when Transport is
+	// set; Jar is used either way.
+	//
+	// TLS is the client's TLS configuration (nil: the system's roots; see
+	// [TLSFiles] for curl's -k, --cacert, --cert and --key). Proxy picks the
+	// proxy of each request (nil: [http.ProxyFromEnvironment], which reads
+	// HTTP_PROXY, HTTPS_PROXY and NO_PROXY once per process and never proxies
+	// requests to localhost; [NoProxy] for none). ConnectTo sends the
+	// connections for one host:port to another, as curl's --connect-to and
+	// --resolve do. ConnectTimeout bounds making a connection, TLS handshake
+	// included (default the smaller of Timeout and 10s); it is part of the
+	// attempt's Timeout, never more. Compressed asks for a gzip-encoded body
+	// and decodes it, so that Bytes and SHA256 are those of the decoded body
+	// (off: the body is taken as the server sent it). Jar, when set, sends
+	// its cookies and keeps those the responses set (see [ReadCookieFile]).
+	TLS            *tls.Config
+	Proxy          func(*http.Request) (*url.URL, error)
+	ConnectTo      []ConnectTo
+	ConnectTimeout time.Duration
+	Compressed     bool
+	Jar            http.CookieJar
 }
 
 // withDefaults returns c with every zero field set to its default, or an
@@ -102,7 +136,7 @@ func (c Config) withDefaults() (Config, error) {
 	if !(c.Rate >= 0) || !(c.HostRate >= 0) || math.IsInf(c.Rate, 1) || math.IsInf(c.HostRate, 1) {
 		errs = append(errs, errors.New("rates must be finite and not negative"))
 	}
-	if c.Timeout < 0 || c.RetryBase < 0 || c.RetryMax < 0 || c.MaxRetryAfter < 0 {
+	if c.Timeout < 0 || c.RetryBase < 0 || c.RetryMax < 0 || c.MaxRetryAfter < 0 || c.ConnectTimeout < 0 {
 		errs = append(errs, errors.New("durations must not be negative"))
 	}
 	if c.MaxBody < 0 {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -38,36 +37,12 @@ func New(cfg Config) (*Fetcher, error) {
 	if tr == nil {
 		tr = newTransport(cfg)
 	}
-	f.client = &http.Client{Transport: tr, CheckRedirect: f.checkRedirect}
+	f.client = &http.Client{Transport: tr, CheckRedirect: f.checkRedirect, Jar: cfg.Jar}
 	return f, nil
 }
 
 // Config returns the fetcher's configuration with defaults filled in.
 func (f *Fetcher) Config() Config { return f.cfg }
-
-// newTransport returns a transport whose idle pool matches the limits: a
-// pool smaller than the concurrency would close and redial connections all
-// run long (net/http keeps only 2 idle connections per host by default).
-func newTransport(cfg Config) *http.Transport {
-	perHost := cfg.Concurrency
-	if cfg.PerHost > 0 {
-		perHost = cfg.PerHost
-	}
-	dialer := &net.Dialer{Timeout: min(cfg.Timeout, 10*time.Second), KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          cfg.Concurrency,
-		MaxIdleConnsPerHost:   perHost,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   min(cfg.Timeout, 10*time.Second),
-		ExpectContinueTimeout: time.Second,
-		// Bodies are counted and hashed as the server sent them, as curl
-		// does without --compressed.
-		DisableCompression: true,
-	}
-}
 
 func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if f.cfg.MaxRedirects < 0 {
@@ -154,6 +129,7 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 		async.Report(ctx, done, f.cfg.Total, "")
 	}
 
+	outs := map[string]int{}                                      // out= names taken, by line
 	slots := make(chan struct{}, f.cfg.Concurrency+f.cfg.Backlog) // inputs pending
 	active := make(chan struct{}, f.cfg.Concurrency)              // requests in flight
 	var (
@@ -167,6 +143,9 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 				return nil
 			}
 			u, rec := f.precheck(in, start)
+			if rec == nil {
+				rec = claimOut(outs, in, start)
+			}
 			if rec != nil {
 				emit(rec)
 				continue
@@ -227,7 +206,11 @@ func (f *Fetcher) precheck(in Input, start time.Time) (*url.URL, *Record) {
 		return &Record{Line: in.Line, URL: in.URL, Start: time.Since(start), Outcome: Invalid, ErrorKind: kind, Error: msg}
 	}
 	if in.Err != nil {
-		return nil, invalid(KindInvalidURL, in.Err.Error())
+		kind := KindInvalidURL
+		if errors.Is(in.Err, ErrBadLine) {
+			kind = KindInvalidLine
+		}
+		return nil, invalid(kind, in.Err.Error())
 	}
 	u, err := ParseURL(in.URL)
 	if err != nil {

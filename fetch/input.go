@@ -2,10 +2,12 @@ package fetch
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -20,6 +22,25 @@ type Input struct {
 	// read (for example a line longer than [MaxLineLength]); the engine
 	// turns it into an invalid record instead of a request.
 	Err error
+	// Options, when not nil, are the line's own settings for its request
+	// (see [ParseInputLine]); a pointer keeps Input comparable.
+	Options *LineOptions
+}
+
+// LineOptions are the settings an input line may carry for its own
+// request, over the run's [Config].
+type LineOptions struct {
+	// Method replaces Config.Method when not empty.
+	Method string
+	// Header is sent over Config.Header: a name set here replaces the
+	// run's values for it.
+	Header http.Header
+	// Body, when not nil, replaces Config.Body (an empty body included).
+	Body []byte
+	// Out is the file name the body is saved under, in Config.SaveDir or,
+	// without one, the current directory (aria2's out option). It is a
+	// plain name: no directories, not "." or "..".
+	Out string
 }
 
 // MaxLineLength is the longest input line accepted as a URL. Longer lines
@@ -34,14 +55,149 @@ var ErrLineTooLong = fmt.Errorf("line longer than %d bytes", MaxLineLength)
 // that hold none: blank lines and comments (lines whose first non-blank
 // character is '#'). Surrounding white space, a trailing carriage return and
 // a UTF-8 byte order mark are removed. The URL is not validated; see
-// [ParseURL].
+// [ParseURL]. Options the line carries are left out; see [ParseInputLine].
 func ParseLine(line string) (string, bool) {
+	in, ok := ParseInputLine(line)
+	return in.URL, ok
+}
+
+// ErrBadLine marks the Err of an [Input] whose line holds options that do
+// not parse.
+var ErrBadLine = errors.New("bad input line")
+
+// ParseInputLine parses an input line as [Lines] does, into an [Input]
+// without its line number, and false for blank lines and comments. A line
+// is one of:
+//
+//   - a URL;
+//   - a URL followed, after white space, by out=NAME: the file its body is
+//     saved under (aria2's out option; a URL holds no white space, so the
+//     two cannot be confused);
+//   - a JSON object with the fields url (required), method, headers (an
+//     object of strings, or of lists of strings), body (a string) and out,
+//     as in {"url":"https://a.example/api","method":"POST","body":"{}"}.
+//
+// A line whose options do not parse gives an Input whose Err wraps
+// [ErrBadLine], with the line as its URL, so that it gets an invalid record.
+func ParseInputLine(line string) (Input, bool) {
 	line = strings.TrimPrefix(line, "\uFEFF")
 	line = strings.TrimSpace(line)
 	if line == "" || line[0] == '#' {
-		return "", false
+		return Input{}, false
 	}
-	return line, true
+	if line[0] == '{' {
+		return parseJSONLine(line), true
+	}
+	if i := strings.IndexAny(line, " \t"); i > 0 {
+		if out, ok := strings.CutPrefix(strings.TrimSpace(line[i:]), "out="); ok && !strings.ContainsAny(out, " \t") {
+			in := Input{URL: line[:i]}
+			if err := checkOut(out); err != nil {
+				in.URL, in.Err = line, err
+			} else {
+				in.Options = &LineOptions{Out: out}
+			}
+			return in, true
+		}
+	}
+	return Input{URL: line}, true
+}
+
+// jsonLine is the JSON form of an input line.
+type jsonLine struct {
+	URL     string                     `json:"url"`
+	Method  string                     `json:"method"`
+	Headers map[string]json.RawMessage `json:"headers"`
+	Body    *string                    `json:"body"`
+	Out     string                     `json:"out"`
+}
+
+func parseJSONLine(line string) Input {
+	bad := func(format string, args ...any) Input {
+		return Input{URL: line, Err: fmt.Errorf("%w: %s", ErrBadLine, fmt.Sprintf(format, args...))}
+	}
+	var j jsonLine
+	dec := json.NewDecoder(strings.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return bad("JSON: %v", err)
+	}
+	if dec.More() {
+		return bad("JSON: more than one value on the line")
+	}
+	if j.URL = strings.TrimSpace(j.URL); j.URL == "" {
+		return bad("JSON: no url")
+	}
+	o := &LineOptions{Method: strings.ToUpper(j.Method), Out: j.Out}
+	if o.Method != "" && !validToken(o.Method) {
+		return bad("method %q", j.Method)
+	}
+	if o.Out != "" {
+		if err := checkOut(o.Out); err != nil {
+			return Input{URL: line, Err: err}
+		}
+	}
+	if j.Body != nil {
+		o.Body = []byte(*j.Body)
+	}
+	for name, raw := range j.Headers {
+		if !validToken(name) {
+			return bad("header name %q", name)
+		}
+		var one string
+		var many []string
+		if json.Unmarshal(raw, &one) == nil {
+			many = []string{one}
+		} else if json.Unmarshal(raw, &many) != nil {
+			return bad("header %q: want a string or a list of strings", name)
+		}
+		for _, v := range many {
+			if !validHeaderValue(v) {
+				return bad("header %q: value %q", name, v)
+			}
+		}
+		if o.Header == nil {
+			o.Header = http.Header{}
+		}
+		o.Header[http.CanonicalHeaderKey(name)] = many
+	}
+	in := Input{URL: j.URL, Options: o}
+	if o.Method == "" && o.Header == nil && o.Body == nil && o.Out == "" {
+		in.Options = nil
+	}
+	return in
+}
+
+// checkOut checks an out= file name: a plain name in the save directory.
+func checkOut(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\\x00") || len(name) > 255 {
+		return fmt.Errorf("%w: out=%q: want a plain file name (no directories, not . or ..)", ErrBadLine, name)
+	}
+	return nil
+}
+
+// validHeaderValue reports whether v may be sent as a header value: no
+// control characters but tab, so a line cannot inject headers.
+func validHeaderValue(v string) bool {
+	for _, c := range []byte(v) {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// validToken reports whether s is an HTTP token, as a method or header
+// name must be.
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // URL errors. A [*URLError] wraps one of them, so errors.Is tells the kind.
@@ -109,8 +265,9 @@ func Lines(r io.Reader) iter.Seq2[Input, error] {
 					if !yield(Input{Line: n, URL: line, Err: ErrLineTooLong}, nil) {
 						return
 					}
-				} else if u, ok := ParseLine(line); ok {
-					if !yield(Input{Line: n, URL: u}, nil) {
+				} else if in, ok := ParseInputLine(line); ok {
+					in.Line = n
+					if !yield(in, nil) {
 						return
 					}
 				}
@@ -157,8 +314,9 @@ func readLine(br *bufio.Reader, buf *[]byte) (line string, tooLong bool, err err
 func Slice(urls []string) iter.Seq2[Input, error] {
 	return func(yield func(Input, error) bool) {
 		for i, raw := range urls {
-			if u, ok := ParseLine(raw); ok {
-				if !yield(Input{Line: i + 1, URL: u}, nil) {
+			if in, ok := ParseInputLine(raw); ok {
+				in.Line = i + 1
+				if !yield(in, nil) {
 					return
 				}
 			}

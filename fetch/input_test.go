@@ -3,6 +3,7 @@ package fetch
 import (
 	"errors"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -137,7 +138,10 @@ func TestLinesStopsReadingWhenTheConsumerStops(t *testing.T) {
 func FuzzParseLine(f *testing.F) {
 	for _, s := range []string{"", "#", " # c", "http://a.example/", "https://a.example:1/p?q#f", "\uFEFFhttp://x",
 		"ftp://x", "http://", "http://[::1", "http://a b", "\r\n", "http://%zz", "\x00http://x", "javascript:alert(1)",
-		"http://user:pass@host/", "HTTPS://HOST", "http://a.example/" + strings.Repeat("é", 50)} {
+		"http://user:pass@host/", "HTTPS://HOST", "http://a.example/" + strings.Repeat("é", 50),
+		"http://a.example/f out=f.txt", "http://a.example/f\tout=../x", "http://a.example/ out=", "http://a out=b c",
+		`{"url":"http://a.example/","method":"post","headers":{"X-A":"1","X-B":["2","3"]},"body":"{}","out":"o.json"}`,
+		`{"url":1}`, `{"url":"http://a/"} {}`, `{"url":"http://a/","headers":{"X":"a\r\nB: c"}}`, `{"url":"http://a/","extra":1}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
@@ -145,7 +149,8 @@ func FuzzParseLine(f *testing.F) {
 		if !ok {
 			return
 		}
-		if u == "" || u != strings.TrimSpace(u) || u[0] == '#' {
+		jsonLine := strings.HasPrefix(strings.TrimSpace(strings.TrimPrefix(line, "\uFEFF")), "{")
+		if u == "" || u != strings.TrimSpace(u) || u[0] == '#' && !jsonLine {
 			t.Fatalf("ParseLine(%q) = %q", line, u)
 		}
 		parsed, err := ParseURL(u)
@@ -173,7 +178,77 @@ func FuzzParseLine(f *testing.F) {
 			}
 		}
 		_ = SafeName(1, u)
+		checkInputLine(t, line)
 	})
+}
+
+// checkInputLine checks the promises of ParseInputLine on any line: an
+// input with options is valid or carries an ErrBadLine, an out= name is
+// a plain file name, headers cannot smuggle a line break, and Lines yields
+// the same input.
+func checkInputLine(t *testing.T, line string) {
+	in, ok := ParseInputLine(line)
+	if !ok {
+		return
+	}
+	if in.Err != nil && !errors.Is(in.Err, ErrBadLine) {
+		t.Fatalf("ParseInputLine(%q): error %v is not an ErrBadLine", line, in.Err)
+	}
+	if o := in.Options; o != nil {
+		if in.Err != nil {
+			t.Fatalf("ParseInputLine(%q): options and an error", line)
+		}
+		if o.Out != "" && (filepath.Base(o.Out) != o.Out || o.Out == ".." || o.Out == "." || strings.ContainsAny(o.Out, "/\\\x00")) {
+			t.Fatalf("ParseInputLine(%q): out=%q escapes the directory", line, o.Out)
+		}
+		for name, vs := range o.Header {
+			for _, v := range vs {
+				if strings.ContainsAny(name+v, "\r\n") {
+					t.Fatalf("ParseInputLine(%q): header %q: %q", line, name, v)
+				}
+			}
+		}
+		if line[0] != '{' && strings.ContainsAny(in.URL, " \t") {
+			t.Fatalf("ParseInputLine(%q): URL %q holds white space", line, in.URL)
+		}
+	}
+	if !strings.ContainsAny(line, "\n") && utf8.ValidString(line) {
+		for got := range Lines(strings.NewReader(line)) {
+			got.Line = 0
+			if got.URL != in.URL || got.Options != nil != (in.Options != nil) || (got.Err == nil) != (in.Err == nil) {
+				t.Fatalf("Lines(%q) = %+v, ParseInputLine = %+v", line, got, in)
+			}
+		}
+	}
+}
+
+func TestParseInputLine(t *testing.T) {
+	in, ok := ParseInputLine("  https://a.example/f.iso \t out=f.iso ")
+	if !ok || in.URL != "https://a.example/f.iso" || in.Err != nil || in.Options == nil || in.Options.Out != "f.iso" {
+		t.Errorf("out=: %+v", in)
+	}
+	in, _ = ParseInputLine(`{"url":"https://a.example/","method":"post","headers":{"x-a":"1","X-B":["2","3"]},"body":""}`)
+	if o := in.Options; in.Err != nil || o == nil || o.Method != "POST" || o.Body == nil || len(o.Body) != 0 ||
+		o.Header.Get("X-A") != "1" || len(o.Header["X-B"]) != 2 {
+		t.Errorf("JSON line: %+v %+v", in, in.Options)
+	}
+	if in, _ = ParseInputLine(`{"url":"https://a.example/"}`); in.Options != nil || in.Err != nil {
+		t.Errorf("a JSON line with only a url: %+v", in)
+	}
+	for _, bad := range []string{
+		"http://a.example/ out=../etc/passwd", "http://a.example/ out=a/b", "http://a.example/ out=..",
+		`{"url":"http://a/","bogus":1}`, `{"method":"GET"}`, `{"url":"http://a/"`, `{"url":"http://a/","method":"G T"}`,
+		`{"url":"http://a/","headers":{"X":"a\nB: c"}}`, `{"url":"http://a/","headers":{"X":3}}`, `{"url":"http://a/","out":"/abs"}`,
+	} {
+		in, ok := ParseInputLine(bad)
+		if !ok || !errors.Is(in.Err, ErrBadLine) || in.Options != nil || in.URL != bad {
+			t.Errorf("ParseInputLine(%q) = %+v, want an ErrBadLine with the line as URL", bad, in)
+		}
+	}
+	// White space not followed by out= keeps the old meaning: an invalid URL.
+	if in, _ := ParseInputLine("http://a b"); in.URL != "http://a b" || in.Err != nil || in.Options != nil {
+		t.Errorf("http://a b: %+v", in)
+	}
 }
 
 func TestSafeName(t *testing.T) {

@@ -25,6 +25,7 @@ func (o Outcome) Succeeded() bool { return o == OK || o == Skipped }
 // Error kinds, the machine-readable class of a record's error.
 const (
 	KindInvalidURL        = "invalid_url"
+	KindInvalidLine       = "invalid_line" // per-line options that do not parse, or an out= name taken twice
 	KindUnsupportedScheme = "unsupported_scheme"
 	KindDNS               = "dns"
 	KindRefused           = "connection_refused"
@@ -63,6 +64,10 @@ type Record struct {
 	SHA256    string  `json:"sha256,omitempty"`
 	SavedAs   string  `json:"saved_as,omitempty"`
 	Reused    bool    `json:"reused,omitempty"` // the last attempt reused a kept-alive connection
+	// ResumedFrom is how many bytes of the saved file were already on disk
+	// from an earlier attempt or run, and were not fetched again (see
+	// [Config.Continue]); Bytes counts the whole file.
+	ResumedFrom int64 `json:"resumed_from,omitempty"`
 
 	Start    time.Duration `json:"-"` // when the fetch started, since the run began
 	Duration time.Duration `json:"-"` // first attempt to the end of the last body

@@ -14,7 +14,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"os"
-	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -157,7 +157,7 @@ func (f *Fetcher) nextWait(rec *Record, res *attemptResult, n int) (time.Duratio
 		rec.Outcome = Failed
 		rec.ErrorKind, retryable = classify(res.err)
 		rec.Error = res.err.Error()
-	case res.status >= 400:
+	case res.status >= 400 && !res.complete:
 		rec.Outcome, rec.ErrorKind = HTTPError, KindHTTP
 		rec.Error = fmt.Sprintf("%d %s", res.status, http.StatusText(res.status))
 		retryable = retryableStatus(res.status)
@@ -190,12 +190,14 @@ type attemptResult struct {
 	err           error
 	retryAfter    time.Duration
 	hasRetryAfter bool
+	resumedFrom   int64 // bytes of a partial file the body continued
+	complete      bool  // a 416 saying the partial file is already whole
 	timings
 }
 
 func (r *attemptResult) fill(rec *Record) {
 	rec.Status, rec.FinalURL, rec.Bytes, rec.Truncated = r.status, r.finalURL, r.bytes, r.truncated
-	rec.SHA256, rec.SavedAs = r.sha, r.saved
+	rec.SHA256, rec.SavedAs, rec.ResumedFrom = r.sha, r.saved, r.resumedFrom
 	rec.DNS, rec.Connect, rec.TLS, rec.TTFB, rec.Reused = r.dns, r.connect, r.tls, r.ttfb, r.reused
 }
 
@@ -229,26 +231,25 @@ func (f *Fetcher) send(ctx context.Context, in Input, u *url.URL, res *attemptRe
 	ctx = httptrace.WithClientTrace(ctx, tr.clientTrace())
 	defer func() { res.timings = tr.result() }()
 
-	var body io.Reader
-	if f.cfg.Body != nil {
-		body = bytes.NewReader(f.cfg.Body)
+	path := f.savePath(in)
+	offset := f.partialSize(path)
+	resp, err := f.roundTrip(ctx, in, u, offset)
+	if err == nil && offset > 0 {
+		switch judgeRange(resp, offset) {
+		case rangeWhole:
+			offset = 0
+		case rangeFailed:
+			path, offset = "", 0 // an error page must not replace what was fetched
+		case rangeRetry:
+			resp.Body.Close()
+			offset = 0
+			resp, err = f.roundTrip(ctx, in, u, 0)
+		case rangeComplete:
+			resp.Body.Close()
+			res.status, res.finalURL, res.complete = resp.StatusCode, resp.Request.URL.String(), true
+			return f.finishWhole(path, offset, res)
+		}
 	}
-	// A request of our own on the parsed URL: NewRequest would parse it again.
-	req, err := http.NewRequestWithContext(ctx, f.cfg.Method, "/", body)
-	if err != nil {
-		return err
-	}
-	req.URL, req.Host = u, u.Host
-	for k, vs := range f.cfg.Header {
-		req.Header[k] = vs
-	}
-	if req.Header.Get("User-Agent") == "" {
-		req.Header.Set("User-Agent", f.cfg.UserAgent)
-	}
-	if host := req.Header.Get("Host"); host != "" {
-		req.Host = host
-	}
-	resp, err := f.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -261,12 +262,76 @@ func (f *Fetcher) send(ctx context.Context, in Input, u *url.URL, res *attemptRe
 	if retryableStatus(resp.StatusCode) {
 		res.retryAfter, res.hasRetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
-	return f.readBody(ctx, in, resp, res)
+	return f.readBody(ctx, resp, res, path, offset)
+}
+
+// roundTrip sends the request for in, asking for the bytes from offset on
+// when offset > 0.
+func (f *Fetcher) roundTrip(ctx context.Context, in Input, u *url.URL, offset int64) (*http.Response, error) {
+	method, body := f.cfg.Method, f.cfg.Body
+	opts := in.Options
+	if opts != nil {
+		if opts.Method != "" {
+			method = opts.Method
+		}
+		if opts.Body != nil {
+			body = opts.Body
+		}
+	}
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	// A request of our own on the parsed URL: NewRequest would parse it again.
+	req, err := http.NewRequestWithContext(ctx, method, "/", r)
+	if err != nil {
+		return nil, err
+	}
+	req.URL, req.Host = u, u.Host
+	for k, vs := range f.cfg.Header {
+		req.Header[k] = vs
+	}
+	if opts != nil {
+		for k, vs := range opts.Header {
+			req.Header[k] = vs
+		}
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", f.cfg.UserAgent)
+	}
+	if host := req.Header.Get("Host"); host != "" {
+		req.Host = host
+	}
+	if offset > 0 {
+		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
+	}
+	return f.client.Do(req)
+}
+
+// finishWhole records a saved file that the server says is already whole.
+func (f *Fetcher) finishWhole(path string, size int64, res *attemptResult) error {
+	var sum hash.Hash
+	if f.cfg.SHA256 {
+		sum = sha256.New()
+	}
+	file, err := openSave(path, size, sum)
+	if err == nil {
+		err = file.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", errSave, err)
+	}
+	res.bytes, res.resumedFrom, res.saved = size, size, path
+	if sum != nil {
+		res.sha = hex.EncodeToString(sum.Sum(nil))
+	}
+	return nil
 }
 
 // readBody reads the body up to the cap, counting, hashing and saving it
-// as asked, and keeping nothing in memory.
-func (f *Fetcher) readBody(ctx context.Context, in Input, resp *http.Response, res *attemptResult) error {
+// to path (unless it is "") as asked, and keeping nothing in memory. With
+// offset > 0 the body continues the first offset bytes of the file.
+func (f *Fetcher) readBody(ctx context.Context, resp *http.Response, res *attemptResult, path string, offset int64) error {
 	var (
 		w    io.Writer = io.Discard
 		sum  hash.Hash
@@ -276,10 +341,9 @@ func (f *Fetcher) readBody(ctx context.Context, in Input, resp *http.Response, r
 		sum = sha256.New()
 		w = sum
 	}
-	if f.cfg.SaveDir != "" {
-		name := filepath.Join(f.cfg.SaveDir, SafeName(in.Line, in.URL))
+	if path != "" {
 		var err error
-		if file, err = os.Create(name); err != nil {
+		if file, err = openSave(path, offset, sum); err != nil {
 			return fmt.Errorf("%w: %w", errSave, err)
 		}
 		if sum != nil {
@@ -287,15 +351,16 @@ func (f *Fetcher) readBody(ctx context.Context, in Input, resp *http.Response, r
 		} else {
 			w = saveWriter{file}
 		}
+		res.bytes, res.resumedFrom = offset, offset
 	}
 	var r io.Reader = resp.Body
 	if f.cfg.MaxBody > 0 {
-		r = io.LimitReader(resp.Body, f.cfg.MaxBody)
+		r = io.LimitReader(resp.Body, max(f.cfg.MaxBody-offset, 0))
 	}
 	buf := copyBuffers.Get().(*[]byte)
 	_, err := io.CopyBuffer(counting{w, &res.bytes}, r, *buf)
 	copyBuffers.Put(buf)
-	if err == nil && f.cfg.MaxBody > 0 && res.bytes == f.cfg.MaxBody {
+	if err == nil && f.cfg.MaxBody > 0 && res.bytes >= f.cfg.MaxBody {
 		var one [1]byte
 		if n, _ := io.ReadFull(resp.Body, one[:]); n == 1 {
 			res.truncated = true
@@ -305,11 +370,14 @@ func (f *Fetcher) readBody(ctx context.Context, in Input, resp *http.Response, r
 		if cerr := file.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("%w: %w", errSave, cerr)
 		}
-		if err != nil {
-			os.Remove(file.Name())
-		} else {
+		switch {
+		case err == nil:
 			res.saved = file.Name()
+		case !f.cfg.Continue:
+			os.Remove(file.Name())
 		}
+		// With Continue, a body cut short stays on disk: the next attempt,
+		// or the next run, asks for the rest.
 	}
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()

@@ -34,6 +34,8 @@ type recordJSON struct {
 	ConnectMS float64 `json:"connect_ms"`
 	TLSMS     float64 `json:"tls_ms"`
 	TTFBMS    float64 `json:"ttfb_ms"`
+
+	ResumedFrom int64 `json:"resumed_from,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -52,6 +54,7 @@ func (r *Record) wire() recordJSON {
 		Error: r.Error, SHA256: r.SHA256, SavedAs: r.SavedAs, Reused: r.Reused,
 		StartMS: ms(r.Start), DurMS: ms(r.Duration), QueuedMS: ms(r.Queued), RetriedMS: ms(r.Retried),
 		DNSMS: ms(r.DNS), ConnectMS: ms(r.Connect), TLSMS: ms(r.TLS), TTFBMS: ms(r.TTFB),
+		ResumedFrom: r.ResumedFrom,
 	}
 }
 
@@ -67,7 +70,7 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		Error: j.Error, SHA256: j.SHA256, SavedAs: j.SavedAs, Reused: j.Reused,
 		Start: fromMS(j.StartMS), Duration: fromMS(j.DurMS), Queued: fromMS(j.QueuedMS),
 		Retried: fromMS(j.RetriedMS), DNS: fromMS(j.DNSMS), Connect: fromMS(j.ConnectMS),
-		TLS: fromMS(j.TLSMS), TTFB: fromMS(j.TTFBMS),
+		TLS: fromMS(j.TLSMS), TTFB: fromMS(j.TTFBMS), ResumedFrom: j.ResumedFrom,
 	}
 	return nil
 }

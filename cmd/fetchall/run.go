@@ -90,7 +90,9 @@ const usageText = `
 Fetch many URLs concurrently; write one record per URL to stdout (or -o)
 as each completes, then a summary on stderr. URLs come from the arguments or,
 with -i, from a file or stdin: one per line; blank lines and # comments are
-skipped. The list is streamed, so its length does not matter.
+skipped. The list is streamed, so its length does not matter. A line may
+carry options: "URL out=NAME" saves the body as NAME (aria2's out), and a JSON
+line {"url":…, "method":…, "headers":{…}, "body":…, "out":…} sets its request.
 
 Exit status: 0 all succeeded, 1 some failed, 2 usage error, 130 interrupted
 by Ctrl-C, 143 by SIGTERM. Either stops dispatching and cancels requests in
@@ -140,6 +142,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	fs.StringVar(&cfg.SaveDir, "save", "", "save each body in `DIR` under a safe name (line number and URL)")
 	fs.BoolVar(&cfg.SHA256, "sha256", false, "record the SHA-256 of each body")
 	fs.StringVar(&j.debugAddr, "debug-addr", "", "serve the run's live task tree at http://`ADDR`/debug/tasks while it runs (like :6060)")
+	tf := addTransportFlags(fs)
 	fs.Usage = func() {} // errors are reported in one line, the usage only on -h
 	urlArgs, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -194,6 +197,9 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 			}
 			cfg.Header.Add(name, strings.TrimSpace(value))
 		}
+	}
+	if err := tf.apply(cfg); err != nil {
+		return nil, err
 	}
 	if data != "" {
 		methodSet := false

@@ -22,10 +22,25 @@
 //	/reset                         resets the connection without answering
 //	/truncated?size=1000           promises size bytes, sends half, closes
 //	/huge?size=N                   sends N bytes (0: without end), as fast as it can
+//	/file?size=N&range=ok&cut=K    a file of N bytes that honours Range (206,
+//	                               416); range=ignore answers 200 with all of
+//	                               it, range=wrong a 206 that starts at 0
+//	                               whatever was asked; cut=K sends only K bytes
+//	                               of a request without Range, then drops the
+//	                               connection
+//	/gzip?size=N                   N bytes, gzip-encoded if the client accepts it
+//	/echo                          a JSON description of the request: method,
+//	                               headers, body, client certificate
+//
+// [StartTLS] serves the same endpoints over HTTPS with a certificate from a
+// CA made for the server, and accepts client certificates from that CA.
 package demoserver
 
 import (
+	"crypto/tls"
 	"fmt"
+	"io"
+	"log"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -52,17 +67,34 @@ type Server struct {
 
 	mu    sync.Mutex
 	flaky map[string]int // requests seen per flaky id
+
+	ca *authority // StartTLS only
 }
 
 // Start starts a server on a free port of 127.0.0.1 and returns once it
 // accepts connections.
-func Start() (*Server, error) {
+func Start() (*Server, error) { return listen(nil) }
+
+func listen(ca *authority) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("demoserver: %w", err)
 	}
-	s := &Server{URL: "http://" + ln.Addr().String(), ln: ln, closing: make(chan struct{}), flaky: map[string]int{}}
+	s := &Server{URL: "http://" + ln.Addr().String(), ln: ln, closing: make(chan struct{}), flaky: map[string]int{}, ca: ca}
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	if ca != nil {
+		cfg, err := ca.serverConfig()
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("demoserver: %w", err)
+		}
+		s.URL = "https://" + ln.Addr().String()
+		// Clients that refuse the certificate are what the TLS server is
+		// for: their handshake errors are not news.
+		s.srv.ErrorLog = log.New(io.Discard, "", 0)
+		ln = tls.NewListener(ln, cfg)
+		s.ln = ln
+	}
 	s.served.Add(1)
 	go func() {
 		defer s.served.Done()
@@ -103,6 +135,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/reset", s.reset)
 	mux.HandleFunc("/truncated", s.truncated)
 	mux.HandleFunc("/huge", s.huge)
+	mux.HandleFunc("/file", s.file)
+	mux.HandleFunc("/gzip", s.gzip)
+	mux.HandleFunc("/echo", s.echo)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.active.RLock()
 		defer s.active.RUnlock()
@@ -194,7 +229,7 @@ func durParam(r *http.Request, name string, def time.Duration) time.Duration {
 }
 
 // writeBody sends size bytes of content (size < 0: until the client leaves).
-func writeBody(w http.ResponseWriter, size int) error {
+func writeBody(w io.Writer, size int) error {
 	for size != 0 {
 		n := len(block)
 		if size > 0 {

@@ -122,3 +122,63 @@ func TestListIsReproducibleAndMixed(t *testing.T) {
 		t.Errorf("only %d /item URLs", count["/item"])
 	}
 }
+
+func TestFileGzipEchoAndTLS(t *testing.T) {
+	s, c := start(t)
+	get := func(url string, header ...string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return nil, err.Error()
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return resp, "read error: " + err.Error()
+		}
+		return resp, string(b)
+	}
+	whole := string(Content(1000))
+	if resp, body := get(s.URL+"/file?size=1000", "Range", "bytes=400-"); resp.StatusCode != 206 ||
+		resp.Header.Get("Content-Range") != "bytes 400-999/1000" || body != whole[400:] {
+		t.Errorf("/file Range: %d %q", resp.StatusCode, resp.Header.Get("Content-Range"))
+	}
+	if resp, _ := get(s.URL+"/file?size=1000", "Range", "bytes=1000-"); resp.StatusCode != 416 || resp.Header.Get("Content-Range") != "bytes */1000" {
+		t.Errorf("/file past the end: %d %q", resp.StatusCode, resp.Header.Get("Content-Range"))
+	}
+	if resp, body := get(s.URL+"/file?size=1000&range=ignore", "Range", "bytes=400-"); resp.StatusCode != 200 || body != whole {
+		t.Errorf("/file range=ignore: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	if resp, body := get(s.URL+"/file?size=1000&range=wrong", "Range", "bytes=400-"); resp.StatusCode != 206 ||
+		resp.Header.Get("Content-Range") != "bytes 0-999/1000" || body != whole {
+		t.Errorf("/file range=wrong: %d %q", resp.StatusCode, resp.Header.Get("Content-Range"))
+	}
+	if _, body := get(s.URL + "/file?size=1000&cut=300"); !strings.HasPrefix(body, "read error") {
+		t.Errorf("/file cut: %q, want a read error", body)
+	}
+	if resp, body := get(s.URL+"/gzip?size=5000", "Accept-Encoding", "gzip"); resp.Header.Get("Content-Encoding") != "gzip" || len(body) >= 5000 {
+		t.Errorf("/gzip: %q, %d bytes on the wire", resp.Header.Get("Content-Encoding"), len(body))
+	}
+	if _, body := get(s.URL+"/echo", "X-A", "1"); !strings.Contains(body, `"X-A":["1"]`) || !strings.Contains(body, `"method":"GET"`) {
+		t.Errorf("/echo: %s", body)
+	}
+
+	ts, err := StartTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	if _, err := c.Get(ts.URL + "/echo"); err == nil {
+		t.Error("the TLS server's certificate was trusted without its CA")
+	}
+	if s.CACertPEM() != nil || len(ts.CACertPEM()) == 0 || !strings.HasPrefix(ts.URL, "https://127.0.0.1:") {
+		t.Errorf("CACertPEM: plain %d bytes, TLS %d bytes; URL %s", len(s.CACertPEM()), len(ts.CACertPEM()), ts.URL)
+	}
+	if _, _, err := s.ClientCert("x"); err == nil {
+		t.Error("ClientCert on a plain server")
+	}
+}

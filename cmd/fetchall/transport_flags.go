@@ -1,0 +1,113 @@
+package main
+
+import (
+	"encoding/base64"
+	"flag"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/asyncgo/async/fetch"
+)
+
+// transportFlags are the connection options curl users reach for, under
+// curl's names where the flag package allows them.
+type transportFlags struct {
+	tls            fetch.TLSFiles
+	connectTo      []fetch.ConnectTo
+	resolve        []fetch.ConnectTo
+	proxy          *string // nil: the environment's
+	compressed     bool
+	user           string
+	cookies        string
+	connectTimeout time.Duration
+	resume         bool
+	errs           []error
+}
+
+// addTransportFlags registers the flags on fs; apply puts what they say
+// into the config once fs is parsed.
+func addTransportFlags(fs *flag.FlagSet) *transportFlags {
+	t := &transportFlags{}
+	fs.BoolVar(&t.tls.Insecure, "k", false, "accept any server certificate (curl -k): encrypted, but not safe from anyone on the way")
+	fs.BoolVar(&t.tls.Insecure, "insecure", false, "the same as -k")
+	fs.StringVar(&t.tls.CACert, "cacert", "", "trust the CA certificates in the PEM `FILE` instead of the system's")
+	fs.StringVar(&t.tls.Cert, "cert", "", "send the client certificate in the PEM `FILE` (with its key, unless -key)")
+	fs.StringVar(&t.tls.Key, "key", "", "the private key of -cert, a PEM `FILE`")
+	fs.Func("resolve", "connect to ADDR for HOST:PORT, without DNS: `HOST:PORT:ADDR` (repeatable; HOST * for any)", func(v string) error {
+		c, err := fetch.ParseResolve(v)
+		t.resolve = append(t.resolve, c)
+		return err
+	})
+	fs.Func("connect-to", "connect to HOST2:PORT2 for HOST1:PORT1: `HOST1:PORT1:HOST2:PORT2`; an empty part matches any or keeps (repeatable)", func(v string) error {
+		c, err := fetch.ParseConnectTo(v)
+		t.connectTo = append(t.connectTo, c)
+		return err
+	})
+	fs.Func("proxy", "send requests through the proxy at `URL` (http://, https://, socks5://; \"\" for none); default: HTTP_PROXY, HTTPS_PROXY, NO_PROXY", func(v string) error {
+		t.proxy = &v
+		return nil
+	})
+	fs.BoolVar(&t.compressed, "compressed", false, "ask for a gzip-encoded body and decode it: bytes and -sha256 are of the decoded body")
+	fs.StringVar(&t.user, "u", "", "send `USER:PASSWORD` by HTTP basic authentication")
+	fs.StringVar(&t.cookies, "b", "", "send cookies from `FILE` in the Netscape format curl -c writes (or \"NAME=VALUE; ...\" as given) and keep those set")
+	fs.DurationVar(&t.connectTimeout, "connect-timeout", 0, "give up connecting (TLS handshake included) after `D` (0: the smaller of -timeout and 10s)")
+	fs.BoolVar(&t.resume, "continue", false, "with -save or out=, continue a partial file with a Range request (aria2 -c); a server that cannot is fetched whole")
+	return t
+}
+
+// apply sets cfg from the parsed flags; every problem is a usage error.
+func (t *transportFlags) apply(cfg *fetch.Config) error {
+	var err error
+	if cfg.TLS, err = t.tls.Config(); err != nil {
+		return usagef("%v", err)
+	}
+	// curl applies --connect-to before --resolve, whatever the order given.
+	cfg.ConnectTo = append(t.connectTo, t.resolve...)
+	if t.proxy != nil {
+		if *t.proxy == "" {
+			cfg.Proxy = fetch.NoProxy
+		} else if cfg.Proxy, err = fetch.ProxyURL(*t.proxy); err != nil {
+			return usagef("-%v", err)
+		}
+	}
+	cfg.Compressed = t.compressed
+	if t.connectTimeout < 0 {
+		return usagef("-connect-timeout must not be negative")
+	}
+	cfg.ConnectTimeout = t.connectTimeout
+	cfg.Continue = t.resume
+	if t.user != "" {
+		if !strings.Contains(t.user, ":") {
+			return usagef("-u %q: want USER:PASSWORD", t.user)
+		}
+		setHeader(cfg, "Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(t.user)))
+	}
+	switch {
+	case t.cookies == "":
+	case strings.Contains(t.cookies, "="):
+		setHeader(cfg, "Cookie", t.cookies)
+	default:
+		f, err := os.Open(t.cookies)
+		if err != nil {
+			return usagef("-b: %v", unwrapPath(err))
+		}
+		defer f.Close()
+		if cfg.Jar, err = fetch.ReadCookieFile(f); err != nil {
+			return usagef("-b %s: %v", t.cookies, err)
+		}
+	}
+	return nil
+}
+
+// setHeader sets a header unless -H already did: what is written out in
+// full wins.
+func setHeader(cfg *fetch.Config, name, value string) {
+	if cfg.Header == nil {
+		cfg.Header = http.Header{}
+	}
+	if cfg.Header.Get(name) == "" {
+		cfg.Header.Set(name, value)
+	}
+}
