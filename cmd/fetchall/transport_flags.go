@@ -23,7 +23,6 @@ type transportFlags struct {
 	cookies        string
 	connectTimeout time.Duration
 	resume         bool
-	errs           []error
 }
 
 // addTransportFlags registers the flags on fs; apply puts what they say
