@@ -42,7 +42,9 @@
 //
 // Beyond asyncio: a task reports its own progress with [Report] and whoever
 // holds it reads [Task.Progress] or follows [Task.WatchProgress]; [Map] runs a
-// function over a slice with a concurrency limit; a panic in a task becomes a
+// function over a slice with a concurrency limit; [Stream] runs one over a
+// sequence and yields the results in order as they are ready, in bounded
+// memory; a panic in a task becomes a
 // [*PanicError] with the stack instead of a crash; a failed task whose error
 // nobody retrieved is reported through [SetUnretrievedErrorHandler].
 //

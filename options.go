@@ -5,8 +5,9 @@ package async
 type Option func(*config)
 
 type config struct {
-	name  string
-	limit int
+	name    string
+	limit   int
+	backlog int
 }
 
 // WithName names a task, a group or a timeout scope. Names appear in errors,
@@ -18,6 +19,11 @@ func WithName(name string) Option { return func(c *config) { c.name = name } }
 // added beyond the limit wait, in the order they were added, in state
 // [Pending]; adding never blocks. n <= 0 means no limit.
 func WithLimit(n int) Option { return func(c *config) { c.limit = n } }
+
+// WithBacklog bounds how many items [Stream] holds beyond its limit: taken
+// and queued, or finished and waiting for an earlier item to be yielded.
+// n <= 0 means the default, the limit.
+func WithBacklog(n int) Option { return func(c *config) { c.backlog = n } }
 
 func buildConfig(opts []Option) config {
 	var c config
