@@ -1,22 +1,31 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/asyncgo/async"
+	"github.com/asyncgo/async/debug/tasktree"
 	"github.com/asyncgo/async/fetch"
 	"github.com/asyncgo/async/fetch/demoserver"
 )
 
 // runDemo is "fetchall demo": it starts the built-in server on 127.0.0.1,
-// fetches a generated list from it and prints the summary on stdout. It
-// needs no network and ends by itself in a few seconds: the hanging URL is
-// cut by the per-request timeout.
+// fetches a generated list from it and writes as a normal run does: records
+// on stdout (or -o), progress and summary on stderr. It then shows the task
+// tree of its own run, as async.Run saw it halfway through, and names what
+// to try and read next. It needs no network and ends by itself in a few
+// seconds: the hanging URL is cut by the per-request timeout.
 func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fetchall demo", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -24,7 +33,7 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		n        int
 		output   string
 		format   string
-		j        = &job{stderr: stderr, report: stdout, summary: true}
+		j        = &job{stderr: stderr, report: stderr, summary: true}
 		cfg      = &j.cfg
 		retries  int
 		timeline string
@@ -33,16 +42,17 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	fs.IntVar(&cfg.Concurrency, "c", 32, "fetch at most `N` URLs at once")
 	fs.DurationVar(&cfg.Timeout, "timeout", time.Second, "give up an attempt after `D` (the demo has a URL that never answers)")
 	fs.IntVar(&retries, "retries", 1, "retry failed attempts up to `N` times")
-	fs.StringVar(&output, "o", "", "write the records to `FILE` (by default they are not written)")
-	fs.StringVar(&format, "f", "jsonl", "record `format` for -o: jsonl, csv or table")
+	fs.StringVar(&output, "o", "", "write the records to `FILE` instead of stdout")
+	fs.StringVar(&format, "f", "jsonl", "record `format`: jsonl, csv or table")
 	fs.StringVar(&timeline, "timeline", "", "write an HTML timeline to `FILE`")
 	fs.BoolVar(&j.sorted, "sorted", false, "list every URL from fastest to slowest")
 	fs.BoolVar(&j.quiet, "q", false, "no progress bar")
+	fs.StringVar(&j.debugAddr, "debug-addr", "", "serve the run's live task tree at http://`ADDR`/debug/tasks while it runs (like :6060)")
 	serve := fs.Bool("serve", false, "only run the server, until Ctrl-C, and print its URL: for trying fetchall on lists of your own")
 	fs.Usage = func() {} // errors are reported in one line, the usage only on -h
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, "Usage: fetchall demo [flags]\n\nStart a built-in HTTP server on 127.0.0.1 with varied latency and sizes, errors,\nflaky, slow and hanging URLs; fetch a generated list from it; print the summary.\n\nFlags:\n")
+			fmt.Fprint(stderr, "Usage: fetchall demo [flags]\n\nStart a built-in HTTP server on 127.0.0.1 with varied latency and sizes, errors,\nflaky, slow and hanging URLs; fetch a generated list from it as a normal run\nwould; print the summary and the task tree of the run.\n\nFlags:\n")
 			fs.SetOutput(stderr)
 			fs.PrintDefaults()
 			return exitOK
@@ -67,6 +77,32 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	cfg.KeepRecords = j.sorted || timeline != ""
 	j.timeline = timeline
 
+	var out io.Writer = stdout
+	if output != "" && !*serve {
+		f, err := os.Create(output)
+		if err != nil {
+			fmt.Fprintf(stderr, "fetchall demo: cannot write records: %v\n", unwrapPath(err))
+			return exitUsage
+		}
+		defer f.Close()
+		out = f
+	}
+	j.records = &switchWriter{w: out}
+	j.recordsOnTerm = output == "" && isTerminal(stdout)
+	bw := bufio.NewWriterSize(j.records, 64<<10)
+	j.flushOut = bw.Flush
+	switch format {
+	case "jsonl", "json":
+		j.sink = flushing{fetch.NewJSONLWriter(bw), bw}
+	case "csv":
+		j.sink = flushing{fetch.NewCSVWriter(bw), bw}
+	case "table":
+		j.sink = flushing{fetch.NewTableWriter(bw), bw}
+	default:
+		fmt.Fprintf(stderr, "fetchall demo: -f %q: want jsonl, csv or table\n", format)
+		return exitUsage
+	}
+
 	srv, err := demoserver.Start()
 	if err != nil {
 		fmt.Fprintf(stderr, "fetchall demo: cannot start the server: %v\n", err)
@@ -81,38 +117,93 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	}
 	j.src = fetch.Slice(srv.List(n))
 	j.emptyHint = "the demo list"
-	j.flushOut = func() error { return nil }
-	j.sink = fetch.SinkFunc(func(*fetch.Record) error { return nil })
-	if output != "" {
-		f, err := os.Create(output)
-		if err != nil {
-			fmt.Fprintf(stderr, "fetchall demo: cannot write records: %v\n", unwrapPath(err))
-			return exitUsage
-		}
-		defer f.Close()
-		switch format {
-		case "jsonl", "json":
-			j.sink = fetch.NewJSONLWriter(f)
-		case "csv":
-			j.sink = fetch.NewCSVWriter(f)
-		case "table":
-			j.sink = fetch.NewTableWriter(f)
-		default:
-			fmt.Fprintf(stderr, "fetchall demo: -f %q: want jsonl, csv or table\n", format)
-			return exitUsage
+
+	// Halfway through, a snapshot of the run's task tree: the library at
+	// work inside the tool.
+	var (
+		snap *async.Snapshot
+		done int
+	)
+	scope := async.ScopeOf(ctx)
+	j.observe = func(*fetch.Record) {
+		if done++; done == n/2 && scope != nil {
+			snap = scope.Snapshot()
 		}
 	}
 	j.showBar = !j.quiet && isTerminal(stderr)
-	fmt.Fprintf(stdout, "demo server at %s: fetching %d URLs, %d at a time, %s timeout, %d retries\n",
-		srv.URL, n, cfg.Concurrency, cfg.Timeout, retries)
+	fmt.Fprintf(stderr, "demo server at %s: fetching %s, %d at a time, %s timeout, %s\n",
+		srv.URL, plural(n, "URL"), cfg.Concurrency, cfg.Timeout, plural(retries, "retry"))
 	status := j.execute(ctx)
 	if status == exitFailures {
 		// The failures are the demo's point, not a fault: the demo succeeded.
-		fmt.Fprintln(stdout, "(the demo list has failing URLs on purpose; a list of your own with failures would exit 1)")
+		fmt.Fprintln(stderr, "(the demo list has failing URLs on purpose; a list of your own with failures would exit 1)")
 		status = exitOK
 	}
-	if status != exitInterrupted && !j.sorted && timeline == "" && output == "" {
-		fmt.Fprintln(stdout, "next: fetchall demo -sorted · -timeline demo.html · -o demo.jsonl; fetchall -h for your own lists")
+	if status != exitOK {
+		return status
 	}
+	self := selfCommand()
+	if snap != nil {
+		fmt.Fprintf(stderr, "\nThe task tree halfway through the run: async.Run's main, the engine's task group, one task per URL in flight\n(%s -debug-addr :6060 serves it live at http://localhost:6060/debug/tasks):\n", self)
+		writeTreeHead(stderr, snap, 12)
+	}
+	fmt.Fprintf(stderr, "\nnext: %s demo -sorted · -timeline demo.html · -o demo.jsonl; %s -h for your own lists\n", self, self)
+	fmt.Fprintln(stderr, "read: go run ./examples/readme, the library behind it: tasks, gather, groups, timeouts")
 	return status
+}
+
+// writeTreeHead writes the first lines of the snapshot's tree and says how
+// many it left out.
+func writeTreeHead(w io.Writer, snap *async.Snapshot, lines int) {
+	var b bytes.Buffer
+	_ = tasktree.WriteTree(&b, snap)
+	all := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	for i, line := range all {
+		if i == lines {
+			fmt.Fprintf(w, "   … and %d more\n", len(all)-lines)
+			break
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+// plural returns "1 retry", "2 retries", "3 URLs".
+func plural(n int, word string) string {
+	switch {
+	case n == 1:
+	case strings.HasSuffix(word, "y"):
+		word = strings.TrimSuffix(word, "y") + "ies"
+	default:
+		word += "s"
+	}
+	return fmt.Sprintf("%d %s", n, word)
+}
+
+// selfCommand is how the user ran this program, for hints they can paste.
+func selfCommand() string {
+	exe, _ := os.Executable()
+	return commandName(exe, os.Args[0])
+}
+
+// commandName is "go run ./cmd/fetchall" for a binary that go run built
+// (in a go-build directory), the bare name arg0 when PATH finds exe by it
+// (an installed fetchall), else arg0, the path the user typed.
+func commandName(exe, arg0 string) string {
+	slashed := filepath.ToSlash(exe)
+	if strings.Contains(slashed, "/go-build") && strings.Contains(slashed, "/exe/") {
+		return "go run ./cmd/fetchall"
+	}
+	if !strings.ContainsRune(arg0, filepath.Separator) {
+		return arg0 // found through PATH
+	}
+	if p, err := exec.LookPath(filepath.Base(arg0)); err == nil && sameFile(p, exe) {
+		return filepath.Base(arg0)
+	}
+	return arg0
+}
+
+func sameFile(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }

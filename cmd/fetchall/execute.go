@@ -35,6 +35,9 @@ func (j *job) execute(ctx context.Context) int {
 		if bar != nil {
 			bar.increment()
 		}
+		if j.observe != nil {
+			j.observe(r)
+		}
 	}
 	f, err := fetch.New(j.cfg)
 	if err != nil {

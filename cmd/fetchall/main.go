@@ -118,16 +118,23 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.stat
 // at once on a second Ctrl-C, tracks every task for -debug-addr, and reports
 // any task the run would leave behind.
 func main() {
-	err := async.Run(context.Background(), func(ctx context.Context) error {
-		if status := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); status != exitOK {
+	os.Exit(runMain(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr,
+		async.WithExit(func(code int) {
+			fmt.Fprintln(os.Stderr, "fetchall: interrupted again: exiting at once")
+			os.Exit(code)
+		})))
+}
+
+// runMain runs the command as async.Run's main task and returns its exit
+// status.
+func runMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, opts ...async.RunOption) int {
+	err := async.Run(ctx, func(ctx context.Context) error {
+		if status := run(ctx, args, stdin, stdout, stderr); status != exitOK {
 			return &exitError{status}
 		}
 		return nil
-	}, async.WithRunName("fetchall"), async.WithExit(func(code int) {
-		fmt.Fprintln(os.Stderr, "fetchall: interrupted again: exiting at once")
-		os.Exit(code)
-	}))
-	os.Exit(exitStatus(err, os.Stderr))
+	}, append([]async.RunOption{async.WithRunName("fetchall")}, opts...)...)
+	return exitStatus(err, stderr)
 }
 
 // exitStatus is the status main's error stands for; it reports a leak, a

@@ -73,11 +73,12 @@ type job struct {
 	records       *switchWriter
 	recordsOnTerm bool
 	emptyHint     string
-	debugAddr     string // serve the task tree there; "" for not
-	tornLines     int    // torn records found in the -resume file
-	output        string // the -o file, if any
-	jsonl         bool   // records are JSON Lines, a checkpoint
-	resumeFrom    string // the -resume file, when the output appends to it
+	debugAddr     string              // serve the task tree there; "" for not
+	tornLines     int                 // torn records found in the -resume file
+	output        string              // the -o file, if any
+	jsonl         bool                // records are JSON Lines, a checkpoint
+	resumeFrom    string              // the -resume file, when the output appends to it
+	observe       func(*fetch.Record) // also called with every record, when set
 }
 
 func (j *job) close() {
