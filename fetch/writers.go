@@ -111,12 +111,29 @@ var CSVHeader = []string{"line", "url", "final_url", "outcome", "status", "bytes
 // each row. Text is made valid UTF-8 without NUL bytes, as in JSON Lines,
 // so that every CSV reader accepts the file.
 type CSVWriter struct {
-	w      *csv.Writer
+	out    io.Writer
+	buf    bytes.Buffer
+	w      *csv.Writer // to buf: each row reaches out in one Write
 	header bool
 }
 
-// NewCSVWriter returns a sink writing CSV to w.
-func NewCSVWriter(w io.Writer) *CSVWriter { return &CSVWriter{w: csv.NewWriter(w)} }
+// NewCSVWriter returns a sink writing CSV to w, with one Write per row.
+func NewCSVWriter(w io.Writer) *CSVWriter {
+	c := &CSVWriter{out: w}
+	c.w = csv.NewWriter(&c.buf)
+	return c
+}
+
+// flush writes the buffered row to out in one Write.
+func (c *CSVWriter) flush() error {
+	c.w.Flush()
+	if err := c.w.Error(); err != nil {
+		return err
+	}
+	_, err := c.out.Write(c.buf.Bytes())
+	c.buf.Reset()
+	return err
+}
 
 // WriteHeader writes the header row unless it is written already, so that
 // a file with no record (every input skipped) is still a CSV file with its
@@ -129,8 +146,7 @@ func (c *CSVWriter) WriteHeader() error {
 	if err := c.w.Write(CSVHeader); err != nil {
 		return err
 	}
-	c.w.Flush()
-	return c.w.Error()
+	return c.flush()
 }
 
 // Write writes the header before the first record, then rec as one row.
@@ -147,8 +163,7 @@ func (c *CSVWriter) Write(rec *Record) error {
 		strconv.FormatInt(rec.Bytes, 10), strconv.FormatBool(rec.Truncated), strconv.Itoa(rec.Attempts),
 		rec.ErrorKind, csvSafe(rec.Error), f(rec.Start), f(rec.Duration), f(rec.Queued), f(rec.Retried),
 		f(rec.DNS), f(rec.Connect), f(rec.TLS), f(rec.TTFB), strconv.FormatBool(rec.Reused), rec.SHA256, csvSafe(rec.SavedAs)})
-	c.w.Flush()
-	return c.w.Error()
+	return c.flush()
 }
 
 // TableWriter writes records as aligned columns for a person to read, on

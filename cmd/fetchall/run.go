@@ -114,6 +114,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 		j                                             = &job{stderr: stderr, report: stderr}
 		cfg                                           = &j.cfg
 		retries                                       int
+		fsync                                         time.Duration
 		maxRedirects                                  int
 	)
 	fs.StringVar(&input, "i", "", "read URLs from `FILE`, one per line (- for stdin)")
@@ -135,6 +136,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	})
 	fs.StringVar(&data, "d", "", "send `BODY` with every request, by POST unless -X says otherwise (@FILE reads it from FILE)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "give up an attempt after `D`, body included")
+	fs.DurationVar(&fsync, "fsync", 0, "sync the records file to disk at most `D` after records are written, for durability against power loss (0: leave it to the OS)")
 	fs.DurationVar(&j.maxTime, "max-time", 0, "stop the whole run after `D` as Ctrl-C would, but exit 1 (0: no limit)")
 	fs.IntVar(&retries, "retries", 2, "retry network errors, timeouts, 429 and 5xx up to `N` times, with backoff and Retry-After")
 	fs.DurationVar(&cfg.MaxRetryAfter, "max-retry-after", 60*time.Second, "honour a Retry-After of at most `D`; a longer one fails the URL")
@@ -168,6 +170,8 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 		return nil, usagef("-timeout must be positive")
 	case j.maxTime < 0:
 		return nil, usagef("-max-time must not be negative")
+	case fsync < 0:
+		return nil, usagef("-fsync must not be negative")
 	case retries < 0:
 		return nil, usagef("-retries must not be negative")
 	case maxRedirects < 0:
@@ -322,23 +326,33 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 			return nil, err
 		}
 	}
+	if !validFormat(format) {
+		return nil, usagef("-f %q: want jsonl, csv or table", format)
+	}
 	j.records = &switchWriter{w: out}
 	j.recordsOnTerm = output == "" && isTerminal(stdout)
-	bw := bufio.NewWriterSize(j.records, 64<<10)
-	j.flushOut = bw.Flush
+	// Records on a terminal are shown one by one as they come; elsewhere
+	// they are written by group commit, as soon as the writer is free.
+	var w io.Writer
+	if j.recordsOnTerm {
+		bw := bufio.NewWriterSize(j.records, 64<<10)
+		w, j.flushOut = flushingWriter{bw}, bw.Flush
+	} else {
+		g := fetch.NewGroupWriter(j.records, fsync)
+		w, j.flushOut = g, g.Close
+		j.closers = append([]io.Closer{g}, j.closers...) // before the file it writes to
+	}
 	switch format {
 	case "jsonl", "json":
-		j.sink = flushing{fetch.NewJSONLWriter(bw), bw}
+		j.sink = fetch.NewJSONLWriter(w)
 	case "csv":
-		cw := fetch.NewCSVWriter(bw)
+		cw := fetch.NewCSVWriter(w)
 		if err := cw.WriteHeader(); err != nil {
 			return nil, usagef("cannot write records: %v", err)
 		}
-		j.sink = flushing{cw, bw}
+		j.sink = cw
 	case "table":
-		j.sink = flushing{fetch.NewTableWriter(bw), bw}
-	default:
-		return nil, usagef("-f %q: want jsonl, csv or table", format)
+		j.sink = fetch.NewTableWriter(w)
 	}
 	j.showBar = !j.quiet && isTerminal(stderr)
 	if cfg.Total < 0 {
@@ -372,20 +386,19 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// flushing flushes the buffered output after every record, so that a
-// record is on disk (a checkpoint for -resume) as soon as it is written,
-// at one write per record.
-type flushing struct {
-	fetch.Sink
-	bw *bufio.Writer
+// flushingWriter flushes after every write: records on a terminal are
+// shown as they come.
+type flushingWriter struct{ bw *bufio.Writer }
+
+func (f flushingWriter) Write(p []byte) (int, error) {
+	n, err := f.bw.Write(p)
+	if err == nil {
+		err = f.bw.Flush()
+	}
+	return n, err
 }
 
-func (f flushing) Write(rec *fetch.Record) error {
-	if err := f.Sink.Write(rec); err != nil {
-		return err
-	}
-	return f.bw.Flush()
-}
+func validFormat(f string) bool { return f == "jsonl" || f == "json" || f == "csv" || f == "table" }
 
 // switchWriter is an io.Writer whose destination can be changed.
 type switchWriter struct{ w io.Writer }

@@ -1,0 +1,182 @@
+package fetch
+
+import (
+	"errors"
+	"io"
+	"sync"
+	"time"
+)
+
+// GroupWriter writes records to a file by group commit: Write only queues
+// its bytes, and one goroutine writes everything queued with a single
+// write as soon as the previous write is done. Under load, records that
+// complete while a write is in progress share the next one, so a run costs
+// one system call per batch instead of one per record; when records are
+// few, each is written at once.
+//
+// The checkpoint promise holds: each Write must be whole records (as
+// [JSONLWriter], [CSVWriter] and [TableWriter] do: one Write per record),
+// and a batch is written in one call, so a file killed at any moment holds
+// whole records, at most the last one torn by a write cut short (which
+// resuming repairs). Records still queued when a process is killed are
+// lost, as they would be in any buffer: a run resumed from its output
+// fetches them again.
+//
+// With a sync interval, the file is also synced (fsync) at most that long
+// after a write, for durability against power loss, at the cost of
+// throughput; without one, durability is left to the operating system.
+type GroupWriter struct {
+	w     io.Writer
+	sync  func() error // nil: never sync
+	every time.Duration
+
+	mu      sync.Mutex
+	written *sync.Cond // broadcast after each batch
+	pending []byte
+	writing bool
+	err     error
+	closed  bool
+	kick    chan struct{}
+	done    chan struct{}
+}
+
+// maxPending is how many queued bytes make Write wait for the writer: the
+// backpressure that keeps a slow disk from growing memory without bound.
+const maxPending = 4 << 20
+
+// ErrWriterClosed is returned by a Write after Close.
+var ErrWriterClosed = errors.New("fetch: write after close")
+
+// NewGroupWriter returns a GroupWriter writing to w. If w has a Sync
+// method (as *os.File has) and syncEvery is positive, the data written is
+// synced at most syncEvery after it is written, and on Close. The caller
+// must Close it.
+func NewGroupWriter(w io.Writer, syncEvery time.Duration) *GroupWriter {
+	g := &GroupWriter{w: w, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	g.written = sync.NewCond(&g.mu)
+	if s, ok := w.(interface{ Sync() error }); ok && syncEvery > 0 {
+		g.sync, g.every = s.Sync, syncEvery
+	}
+	go g.loop()
+	return g
+}
+
+// Write queues p, which must be whole records, to be written with the
+// records queued meanwhile. It returns the first error of an earlier
+// write, if any: once a write has failed, nothing more is written.
+func (g *GroupWriter) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for g.err == nil && !g.closed && len(g.pending) >= maxPending {
+		g.written.Wait()
+	}
+	switch {
+	case g.err != nil:
+		return 0, g.err
+	case g.closed:
+		return 0, ErrWriterClosed
+	}
+	g.pending = append(g.pending, p...)
+	select {
+	case g.kick <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+// Flush waits until everything queued is written, and returns the first
+// write error.
+func (g *GroupWriter) Flush() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for g.err == nil && (len(g.pending) > 0 || g.writing) {
+		g.written.Wait()
+	}
+	return g.err
+}
+
+// Close writes everything queued, syncs if a sync interval was given, and
+// stops the writer. It does not close the underlying writer. Calling it
+// again returns the same error.
+func (g *GroupWriter) Close() error {
+	g.mu.Lock()
+	if !g.closed {
+		g.closed = true
+		g.written.Broadcast() // a Write waiting for room returns
+		select {
+		case g.kick <- struct{}{}:
+		default:
+		}
+	}
+	g.mu.Unlock()
+	<-g.done
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.err
+}
+
+func (g *GroupWriter) loop() {
+	defer close(g.done)
+	var (
+		spare    []byte
+		dirty    bool // written since the last sync
+		lastSync = time.Now()
+		timer    *time.Timer
+		timerC   <-chan time.Time
+	)
+	for {
+		select {
+		case <-g.kick:
+		case <-timerC:
+			timerC = nil
+		}
+		g.mu.Lock()
+		batch := g.pending
+		g.pending = spare[:0]
+		g.writing = len(batch) > 0
+		closed, failed := g.closed, g.err != nil
+		g.mu.Unlock()
+
+		var err error
+		if len(batch) > 0 && !failed {
+			_, err = g.w.Write(batch)
+			dirty = true
+		}
+		if err == nil && !failed && dirty && g.sync != nil && (closed || time.Since(lastSync) >= g.every) {
+			err = g.sync()
+			dirty, lastSync = false, time.Now()
+		}
+
+		g.mu.Lock()
+		g.writing = false
+		if err != nil && g.err == nil {
+			g.err = err
+		}
+		spare = batch
+		more := len(g.pending) > 0 && g.err == nil
+		g.written.Broadcast()
+		g.mu.Unlock()
+
+		switch {
+		case more:
+			select {
+			case g.kick <- struct{}{}:
+			default:
+			}
+		case closed:
+			if timer != nil {
+				timer.Stop()
+			}
+			return
+		case dirty && g.sync != nil && timerC == nil:
+			// Nothing else to write: sync once the interval is up.
+			d := g.every - time.Since(lastSync)
+			if timer == nil {
+				timer = time.NewTimer(d)
+			} else {
+				timer.Reset(d)
+			}
+			timerC = timer.C
+		}
+	}
+}
