@@ -147,7 +147,8 @@ func TestTimelineHTML(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	if got := assignLanes(recs[:3]); got[0] != 0 || got[1] != 1 || got[2] != 0 {
+	bars := []tlBar{{rec: &recs[0], tries: triesOf(&recs[0])}, {rec: &recs[1], tries: triesOf(&recs[1])}, {rec: &recs[2], tries: triesOf(&recs[2])}}
+	if got := assignLanes(bars); got[0] != 0 || got[1] != 1 || got[2] != 0 {
 		t.Errorf("lanes %v, want [0 1 0]", got)
 	}
 }

@@ -68,6 +68,12 @@ type Record struct {
 	// from an earlier attempt or run, and were not fetched again (see
 	// [Config.Continue]); Bytes counts the whole file.
 	ResumedFrom int64 `json:"resumed_from,omitempty"`
+	// AttemptTimes holds every attempt's times when the fetch took more
+	// than one attempt or its Retry-After paused the host; a single
+	// attempt's times are the record's own (Start+Queued on, DNS to TTFB,
+	// Duration). Written as attempt_times. A pointer keeps Record
+	// comparable.
+	AttemptTimes *[]AttemptTime `json:"-"`
 
 	Start    time.Duration `json:"-"` // when the fetch started, since the run began
 	Duration time.Duration `json:"-"` // first attempt to the end of the last body

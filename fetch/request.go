@@ -57,29 +57,35 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 	// Start+Queued+Duration is when the fetch ended.
 	var first time.Time
 	var requeued time.Duration
+	var tries attemptLog
 	for attempt := 1; ; attempt++ {
 		waitStart := time.Now()
 		if err := f.waitTurn(ctx, h, active); err != nil {
 			return f.cancelled(rec, attempt-1, ctx)
 		}
 		now := time.Now()
+		waited := now.Sub(waitStart)
 		if attempt == 1 {
-			rec.Queued = now.Sub(queued)
+			waited = now.Sub(queued)
+			rec.Queued = waited
 			first = now
 		} else {
-			rec.Queued += now.Sub(waitStart)
-			requeued += now.Sub(waitStart)
+			rec.Queued += waited
+			requeued += waited
 		}
 		res := f.attempt(ctx, in, u)
+		var paused time.Duration
 		if res.hasRetryAfter && res.retryAfter > 0 {
+			paused = min(res.retryAfter, f.cfg.MaxRetryAfter)
 			// The server speaks for itself, not for one URL: the whole host
 			// waits, even when this URL is not retried (its retries are
 			// spent, or the wait is longer than allowed, in which case the
 			// host waits as long as is allowed). The pause is set before
 			// the slot is given up, so that no request takes the slot and
 			// goes to the host first.
-			f.hosts.pause(h, time.Now().Add(min(res.retryAfter, f.cfg.MaxRetryAfter)))
+			f.hosts.pause(h, time.Now().Add(paused))
 		}
+		tries.add(&rec, res.attemptTime(waited, now.Sub(runStart), time.Since(runStart), paused))
 		if active != nil {
 			<-active
 		}
@@ -95,6 +101,7 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 			slept := time.Now()
 			err := sleep(ctx, wait)
 			rec.Retried += time.Since(slept)
+			tries.backoff(&rec, time.Since(slept))
 			if err != nil {
 				rec.Duration = time.Since(first) - requeued
 				return f.cancelled(rec, attempt, ctx)
@@ -193,6 +200,19 @@ type attemptResult struct {
 	resumedFrom   int64 // bytes of a partial file the body continued
 	complete      bool  // a 416 saying the partial file is already whole
 	timings
+}
+
+// attemptTime is the attempt's entry in Record.AttemptTimes.
+func (r *attemptResult) attemptTime(queued, start, end, paused time.Duration) AttemptTime {
+	t := AttemptTime{Queued: queued, Start: start, End: end, Pause: paused, Status: r.status,
+		DNS: r.dns, Connect: r.connect, TLS: r.tls, TTFB: r.ttfb}
+	switch {
+	case r.err != nil:
+		t.ErrorKind, _ = classify(r.err)
+	case r.status >= 400 && !r.complete:
+		t.ErrorKind = KindHTTP
+	}
+	return t
 }
 
 func (r *attemptResult) fill(rec *Record) {

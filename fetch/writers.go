@@ -35,7 +35,8 @@ type recordJSON struct {
 	TLSMS     float64 `json:"tls_ms"`
 	TTFBMS    float64 `json:"ttfb_ms"`
 
-	ResumedFrom int64 `json:"resumed_from,omitempty"`
+	ResumedFrom  int64         `json:"resumed_from,omitempty"`
+	AttemptTimes []AttemptTime `json:"attempt_times,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -54,7 +55,7 @@ func (r *Record) wire() recordJSON {
 		Error: r.Error, SHA256: r.SHA256, SavedAs: r.SavedAs, Reused: r.Reused,
 		StartMS: ms(r.Start), DurMS: ms(r.Duration), QueuedMS: ms(r.Queued), RetriedMS: ms(r.Retried),
 		DNSMS: ms(r.DNS), ConnectMS: ms(r.Connect), TLSMS: ms(r.TLS), TTFBMS: ms(r.TTFB),
-		ResumedFrom: r.ResumedFrom,
+		ResumedFrom: r.ResumedFrom, AttemptTimes: r.attemptTimes(),
 	}
 }
 
@@ -71,6 +72,9 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		Start: fromMS(j.StartMS), Duration: fromMS(j.DurMS), Queued: fromMS(j.QueuedMS),
 		Retried: fromMS(j.RetriedMS), DNS: fromMS(j.DNSMS), Connect: fromMS(j.ConnectMS),
 		TLS: fromMS(j.TLSMS), TTFB: fromMS(j.TTFBMS), ResumedFrom: j.ResumedFrom,
+	}
+	if len(j.AttemptTimes) > 0 {
+		r.AttemptTimes = &j.AttemptTimes
 	}
 	return nil
 }

@@ -200,7 +200,7 @@ func TestEveryOptionReachesTheEngine(t *testing.T) {
 		t.Errorf("503 retried although -retries 0:\n%s", csvText)
 	}
 	page, err := os.ReadFile(timeline)
-	if err != nil || !bytes.Contains(page, []byte("<svg")) || bytes.Count(page, []byte("<rect x=")) != 3 {
+	if err != nil || !bytes.Contains(page, []byte("<svg")) || bytes.Count(page, []byte(`<g class="b `)) != 3 {
 		t.Errorf("timeline: %v", err)
 	}
 	if !strings.Contains(r.stderr, "3 URLs from fastest to slowest:") {

@@ -1,0 +1,106 @@
+package fetch
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// AttemptTime is when one attempt of a fetch ran and how its time split,
+// for a timeline of the fetch. Times are since the run began.
+type AttemptTime struct {
+	Queued  time.Duration // waited just before the attempt: host slot, host pause, rate, concurrency slot
+	Start   time.Duration // when the attempt began
+	DNS     time.Duration
+	Connect time.Duration
+	TLS     time.Duration
+	TTFB    time.Duration // from sending the request to the first response byte
+	End     time.Duration // when the attempt ended: body read, or failed
+	Backoff time.Duration // slept after the attempt before the next one
+	// Pause is how long the attempt's Retry-After paused its whole host,
+	// from End on.
+	Pause     time.Duration
+	Status    int
+	ErrorKind string
+}
+
+// attemptTimeJSON is an AttemptTime as written in JSON Lines, in
+// milliseconds like the record's own durations.
+type attemptTimeJSON struct {
+	QueuedMS  float64 `json:"queued_ms"`
+	StartMS   float64 `json:"start_ms"`
+	DNSMS     float64 `json:"dns_ms"`
+	ConnectMS float64 `json:"connect_ms"`
+	TLSMS     float64 `json:"tls_ms"`
+	TTFBMS    float64 `json:"ttfb_ms"`
+	EndMS     float64 `json:"end_ms"`
+	BackoffMS float64 `json:"backoff_ms,omitempty"`
+	PauseMS   float64 `json:"pause_ms,omitempty"`
+	Status    int     `json:"status,omitempty"`
+	ErrorKind string  `json:"error_kind,omitempty"`
+}
+
+// MarshalJSON writes the durations in milliseconds.
+func (a AttemptTime) MarshalJSON() ([]byte, error) {
+	return json.Marshal(attemptTimeJSON{
+		QueuedMS: ms(a.Queued), StartMS: ms(a.Start), DNSMS: ms(a.DNS), ConnectMS: ms(a.Connect), TLSMS: ms(a.TLS),
+		TTFBMS: ms(a.TTFB), EndMS: ms(a.End), BackoffMS: ms(a.Backoff), PauseMS: ms(a.Pause),
+		Status: a.Status, ErrorKind: a.ErrorKind,
+	})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (a *AttemptTime) UnmarshalJSON(data []byte) error {
+	var j attemptTimeJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*a = AttemptTime{
+		Queued: fromMS(j.QueuedMS), Start: fromMS(j.StartMS), DNS: fromMS(j.DNSMS), Connect: fromMS(j.ConnectMS),
+		TLS: fromMS(j.TLSMS), TTFB: fromMS(j.TTFBMS), End: fromMS(j.EndMS), Backoff: fromMS(j.BackoffMS),
+		Pause: fromMS(j.PauseMS), Status: j.Status, ErrorKind: j.ErrorKind,
+	}
+	return nil
+}
+
+// attemptLog collects a fetch's attempt times. A fetch of one attempt that
+// paused no host keeps them to itself (the record's own timings say it
+// all, and the common case allocates nothing); from a second attempt or a
+// pause on, every attempt is in Record.AttemptTimes.
+type attemptLog struct {
+	first AttemptTime
+	n     int
+}
+
+func (l *attemptLog) add(rec *Record, t AttemptTime) {
+	l.n++
+	switch {
+	case l.n == 1 && t.Pause == 0:
+		l.first = t
+	case rec.AttemptTimes == nil:
+		list := make([]AttemptTime, 0, 2)
+		if l.n > 1 {
+			list = append(list, l.first)
+		}
+		list = append(list, t)
+		rec.AttemptTimes = &list
+	default:
+		*rec.AttemptTimes = append(*rec.AttemptTimes, t)
+	}
+}
+
+// backoff notes the sleep after the last attempt.
+func (l *attemptLog) backoff(rec *Record, d time.Duration) {
+	if p := rec.AttemptTimes; p != nil {
+		(*p)[len(*p)-1].Backoff = d
+	} else {
+		l.first.Backoff = d
+	}
+}
+
+// attemptTimes returns the record's attempt times, or nil.
+func (r *Record) attemptTimes() []AttemptTime {
+	if r.AttemptTimes == nil {
+		return nil
+	}
+	return *r.AttemptTimes
+}

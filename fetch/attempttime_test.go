@@ -1,0 +1,97 @@
+package fetch
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestAttemptTimes: a fetch that is retried records each attempt, with the
+// backoff after it and the host pause its Retry-After set, in virtual time
+// so that every figure is exact; a fetch of one attempt records none.
+func TestAttemptTimes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		web := newFakeWeb(func(req *http.Request, n int) (*http.Response, error) {
+			if err := wait(req, 100*time.Millisecond); err != nil {
+				return nil, err
+			}
+			switch {
+			case req.URL.Path == "/once":
+			case n == 1:
+				return respond(503, "later", "Retry-After", "2"), nil
+			case n == 2:
+				return nil, errors.New("connection reset by peer")
+			}
+			return respond(200, "ok"), nil
+		})
+		f := mustNew(t, Config{Transport: web, Retries: 3, RetryBase: time.Second, RetryMax: time.Second})
+		c, _ := runAll(t, f, []string{"http://a.test/flaky", "http://b.test/once"})
+		recs := c.byURL()
+		if once := recs["http://b.test/once"]; once.AttemptTimes != nil {
+			t.Errorf("one attempt: %+v", *once.AttemptTimes)
+		}
+		r := recs["http://a.test/flaky"]
+		if r.Attempts != 3 || r.AttemptTimes == nil || len(*r.AttemptTimes) != 3 {
+			t.Fatalf("record %+v", r)
+		}
+		at := *r.AttemptTimes
+		ms := time.Millisecond
+		// 0–100ms 503, pause and wait 2s; 2100–2200 reset, backoff in
+		// [0.5s, 1s]; then 100ms to the 200.
+		if at[0].Start != 0 || at[0].End != 100*ms || at[0].Status != 503 || at[0].ErrorKind != KindHTTP ||
+			at[0].Pause != 2*time.Second || at[0].Backoff != 2*time.Second {
+			t.Errorf("attempt 1: %+v", at[0])
+		}
+		if at[1].Start != 2100*ms || at[1].End != 2200*ms || at[1].ErrorKind != KindNetwork || at[1].Pause != 0 ||
+			at[1].Backoff < 500*ms || at[1].Backoff > time.Second {
+			t.Errorf("attempt 2: %+v", at[1])
+		}
+		if at[2].Start != at[1].End+at[1].Backoff || at[2].End != at[2].Start+100*ms || at[2].Status != 200 || at[2].ErrorKind != "" {
+			t.Errorf("attempt 3: %+v", at[2])
+		}
+		if end := r.Start + r.Queued + r.Duration; end != at[2].End {
+			t.Errorf("the record ends at %v, its last attempt at %v", end, at[2].End)
+		}
+		// The times survive JSON Lines.
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Record
+		if err := json.Unmarshal(b, &back); err != nil || back.AttemptTimes == nil || len(*back.AttemptTimes) != 3 ||
+			(*back.AttemptTimes)[1].Start != at[1].Start || (*back.AttemptTimes)[0].Pause != at[0].Pause {
+			t.Errorf("round trip: %v %s", err, b)
+		}
+	})
+}
+
+// TestTimelineLanesFollowConcurrency: 640 requests of 100ms at -c 64, with
+// a backlog of queued inputs, are drawn in 64 lanes: the queue does not
+// hold a lane.
+func TestTimelineLanesFollowConcurrency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		web := newFakeWeb(func(req *http.Request, n int) (*http.Response, error) {
+			if err := wait(req, 100*time.Millisecond); err != nil {
+				return nil, err
+			}
+			return respond(200, "ok"), nil
+		})
+		f := mustNew(t, Config{Transport: web, Concurrency: 64})
+		c, sum := runAll(t, f, urls(640, "http://h%d.test/"))
+		var page strings.Builder
+		if err := WriteTimeline(&page, "t", c.recs, sum.Wall); err != nil {
+			t.Fatal(err)
+		}
+		if got := regexp.MustCompile(`\d+ lanes`).FindString(page.String()); got != "64 lanes" {
+			t.Errorf("%s, want 64", got)
+		}
+		if n := strings.Count(page.String(), `class="p-queue"`); n < 500 {
+			t.Errorf("%d queue whiskers, want one for each of the queued requests", n)
+		}
+	})
+}
