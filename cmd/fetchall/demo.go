@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -87,21 +86,11 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		defer f.Close()
 		out = f
 	}
-	j.records = &switchWriter{w: out}
-	j.recordsOnTerm = output == "" && isTerminal(stdout)
-	bw := bufio.NewWriterSize(j.records, 64<<10)
-	j.flushOut = bw.Flush
-	switch format {
-	case "jsonl", "json":
-		j.sink = flushing{fetch.NewJSONLWriter(bw), bw}
-	case "csv":
-		j.sink = flushing{fetch.NewCSVWriter(bw), bw}
-	case "table":
-		j.sink = flushing{fetch.NewTableWriter(bw), bw}
-	default:
-		fmt.Fprintf(stderr, "fetchall demo: -f %q: want jsonl, csv or table\n", format)
+	if err := j.useOutput(out, output == "" && isTerminal(stdout), format, 0); err != nil {
+		fmt.Fprintf(stderr, "fetchall demo: %v\n", err)
 		return exitUsage
 	}
+	defer j.close()
 
 	srv, err := demoserver.Start()
 	if err != nil {

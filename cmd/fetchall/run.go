@@ -329,30 +329,8 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	if !validFormat(format) {
 		return nil, usagef("-f %q: want jsonl, csv or table", format)
 	}
-	j.records = &switchWriter{w: out}
-	j.recordsOnTerm = output == "" && isTerminal(stdout)
-	// Records on a terminal are shown one by one as they come; elsewhere
-	// they are written by group commit, as soon as the writer is free.
-	var w io.Writer
-	if j.recordsOnTerm {
-		bw := bufio.NewWriterSize(j.records, 64<<10)
-		w, j.flushOut = flushingWriter{bw}, bw.Flush
-	} else {
-		g := fetch.NewGroupWriter(j.records, fsync)
-		w, j.flushOut = g, g.Close
-		j.closers = append([]io.Closer{g}, j.closers...) // before the file it writes to
-	}
-	switch format {
-	case "jsonl", "json":
-		j.sink = fetch.NewJSONLWriter(w)
-	case "csv":
-		cw := fetch.NewCSVWriter(w)
-		if err := cw.WriteHeader(); err != nil {
-			return nil, usagef("cannot write records: %v", err)
-		}
-		j.sink = cw
-	case "table":
-		j.sink = fetch.NewTableWriter(w)
+	if err := j.useOutput(out, output == "" && isTerminal(stdout), format, fsync); err != nil {
+		return nil, err
 	}
 	j.showBar = !j.quiet && isTerminal(stderr)
 	if cfg.Total < 0 {
@@ -384,6 +362,40 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		urls = append(urls, rest[0])
 		args = rest[1:]
 	}
+}
+
+// useOutput makes the job write records in format to out. Records on a
+// terminal are shown one by one as they come; elsewhere they are written
+// by group commit, as soon as the writer is free (see fetch.GroupWriter),
+// and synced every fsync if that is positive.
+func (j *job) useOutput(out io.Writer, toTerminal bool, format string, fsync time.Duration) error {
+	if !validFormat(format) {
+		return usagef("-f %q: want jsonl, csv or table", format)
+	}
+	j.records = &switchWriter{w: out}
+	j.recordsOnTerm = toTerminal
+	var w io.Writer
+	if toTerminal {
+		bw := bufio.NewWriterSize(j.records, 64<<10)
+		w, j.flushOut = flushingWriter{bw}, bw.Flush
+	} else {
+		g := fetch.NewGroupWriter(j.records, fsync)
+		w, j.flushOut = g, g.Close
+		j.closers = append([]io.Closer{g}, j.closers...) // before the file it writes to
+	}
+	switch format {
+	case "jsonl", "json":
+		j.sink = fetch.NewJSONLWriter(w)
+	case "csv":
+		cw := fetch.NewCSVWriter(w)
+		if err := cw.WriteHeader(); err != nil {
+			return usagef("cannot write records: %v", err)
+		}
+		j.sink = cw
+	case "table":
+		j.sink = fetch.NewTableWriter(w)
+	}
+	return nil
 }
 
 // flushingWriter flushes after every write: records on a terminal are
