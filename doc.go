@@ -52,10 +52,30 @@
 //
 // A Python task is cancelled by raising CancelledError at its next await. A
 // Go function is never interrupted: it is asked, through its context, and
-// stops when it looks. A task that returns its context's error ends
-// [Cancelled]; one that finishes its work anyway ends [Done]. A task's context
-// is also cancelled when its function returns (cause [ErrTaskReturned]), so
-// whatever it started with that context does not outlive it.
+// stops when it looks. A task that finishes its work anyway ends [Done]. A
+// task's context is also cancelled when its function returns (cause
+// [ErrTaskReturned]), so whatever it started with that context does not
+// outlive it.
+//
+// One rule tells a cancellation from a failure, for tasks, group bodies,
+// [Wait], [Gather], [Map] and the unretrieved-error report alike: an error
+// is a cancellation if it matches context.Canceled — whether the task's own
+// context was cancelled or the function passes on the cancellation of
+// something it waited for, as a CancelledError leaving a coroutine cancels
+// the task in asyncio — or if the task's context is done and the error is
+// its deadline or its cause. Such a task ends [Cancelled] with a
+// [*CancelledError] whose Cause is why its context was cancelled or, when
+// nothing cancelled it, the error it passed on. A cancelled task is not a
+// failure: a group does not cancel its siblings for it, Wait's FirstError
+// does not stop at it, and it is never reported as unretrieved. Everything
+// else is a failure, and so is every panic, even one whose value wraps
+// context.Canceled; so is a deadline that is not the task's own (an inner
+// [Timeout] expiring), as TimeoutError is in asyncio.
+//
+// Nothing a call cancels outlives it: [Gather] and [WaitFor], when they
+// cancel tasks (on a failure, a timeout or the caller's cancellation), wait
+// for those tasks to end before they return, as [GatherFunc], [Map] and
+// [WithGroup] do.
 //
 // # Errors
 //

@@ -2,8 +2,8 @@ package async
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -14,44 +14,38 @@ type Result[T any] struct {
 	Err   error
 }
 
-// notifyDone arranges for i to be sent on ch when tasks[i] finishes. ch must
-// have room for every task, so that no callback ever blocks.
-func notifyDone[T any](ch chan<- int, tasks []*Task[T]) {
-	for i, t := range tasks {
-		if t.finished() {
-			ch <- i // no callback to allocate
-			continue
-		}
-		t.onDone(func() { ch <- i })
-	}
-}
-
 // Gather waits for every task and returns their results in the order of
 // tasks (asyncio.gather).
 //
-// It fails fast: as soon as one task fails, Gather cancels the others with
-// that failure as the cause and returns its error at once. This differs on
-// purpose from asyncio.gather, which leaves the other tasks running: in Go a
-// forgotten task is a leaked goroutine, and nothing would cancel it. If ctx
-// ends first, Gather cancels every unfinished task with ctx's cause and
-// returns an error wrapping it.
+// It fails fast: as soon as one task fails or is cancelled, Gather cancels
+// the others with that failure as the cause, waits for them to end, and
+// returns the first one's error. The errors the others end with are
+// consequences and count as retrieved, as asyncio.gather marks them. This
+// differs on purpose from asyncio.gather, which leaves the other tasks
+// running: in Go a forgotten task is a leaked goroutine, and nothing would
+// cancel it. Nothing Gather cancels outlives the call.
+//
+// If ctx ends first, Gather likewise cancels every unfinished task with
+// ctx's cause, waits for them, and returns an error wrapping the cause.
 //
 // To get every outcome instead, use [GatherSettled].
 func Gather[T any](ctx context.Context, tasks ...*Task[T]) ([]T, error) {
-	ch := make(chan int, len(tasks))
-	notifyDone(ch, tasks)
-	for range tasks {
+	c := watch(tasks)
+	defer c.stop()
+	if end := awaitingAny(ctx, tasks); end != nil {
+		defer end()
+	}
+	for received := 1; received <= len(tasks); received++ {
 		select {
-		case i := <-ch:
+		case i := <-c.ch:
 			t := tasks[i]
 			if t.err != nil {
-				t.markRetrieved()
-				cancelAll(tasks, &TaskError{Task: t.Name(), Err: t.err})
+				settle(c, tasks, received, &TaskError{Task: t.Name(), Err: t.err})
 				return nil, t.err
 			}
 		case <-ctx.Done():
 			cause := context.Cause(ctx)
-			cancelAll(tasks, cause)
+			settle(c, tasks, received-1, cause)
 			return nil, fmt.Errorf("async: gather: %w", cause)
 		}
 	}
@@ -62,9 +56,17 @@ func Gather[T any](ctx context.Context, tasks ...*Task[T]) ([]T, error) {
 	return out, nil
 }
 
-func cancelAll[T any](tasks []*Task[T], cause error) {
+// settle cancels every task with cause, waits until all of them have ended
+// (received of them already have), and marks their errors retrieved.
+func settle[T any](c *completions, tasks []*Task[T], received int, cause error) {
 	for _, t := range tasks {
 		t.Cancel(cause)
+	}
+	for ; received < len(tasks); received++ {
+		<-c.ch
+	}
+	for _, t := range tasks {
+		t.markRetrieved()
 	}
 }
 
@@ -74,16 +76,17 @@ func cancelAll[T any](tasks []*Task[T], cause error) {
 // tasks are cancelled with ctx's cause and GatherSettled still waits for them
 // to end, so every Result is final.
 func GatherSettled[T any](ctx context.Context, tasks ...*Task[T]) []Result[T] {
-	ch := make(chan int, len(tasks))
-	notifyDone(ch, tasks)
-	stop := ctx.Done()
-	for range tasks {
+	c := watch(tasks)
+	defer c.stop()
+	if end := awaitingAny(ctx, tasks); end != nil {
+		defer end()
+	}
+	for received := 0; received < len(tasks); received++ {
 		select {
-		case <-ch:
-		case <-stop:
-			cancelAll(tasks, context.Cause(ctx))
-			stop = nil
-			<-ch
+		case <-c.ch:
+		case <-ctx.Done():
+			settle(c, tasks, received, context.Cause(ctx))
+			received = len(tasks)
 		}
 	}
 	out := make([]Result[T], len(tasks))
@@ -123,20 +126,36 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 	out := make([]T, n)
 	var (
 		mu    sync.Mutex
-		first error
+		first error // the first real failure, with its index
+		echo  error // the first cancellation, with its index
 	)
-	one := func(ctx context.Context, i int) error {
-		v, err := call(ctx, i)
-		if err != nil {
+	// one makes call i with a context of its own, ended when the call
+	// returns whatever the limit, and records a real failure: a panic, or
+	// an error that is not the call echoing a cancellation (see
+	// isCancellation), which never wins over a real failure.
+	one := func(ctx context.Context, i int) (err error) {
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(ErrTaskReturned)
+		defer func() {
+			if r := recover(); r != nil {
+				err = &PanicError{Task: fmt.Sprintf("%s %d", what, i), Value: r, Stack: debug.Stack()}
+			}
+			if err == nil {
+				return
+			}
 			mu.Lock()
-			if first == nil {
+			if !isCancellation(err, ctx) && first == nil {
 				first = fmt.Errorf("%s %d: %w", what, i, err)
+			} else if echo == nil {
+				echo = fmt.Errorf("%s %d: %w", what, i, err)
 			}
 			mu.Unlock()
-			return err
+		}()
+		v, err := call(ctx, i)
+		if err == nil {
+			out[i] = v
 		}
-		out[i] = v
-		return nil
+		return err
 	}
 	workers := n
 	if limit := buildConfig(opts).limit; limit > 0 && limit < n {
@@ -171,11 +190,17 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 		}
 		return nil
 	}, opts...)
-	if groupErr == nil {
-		return out, nil
-	}
-	if ge := (*GroupError)(nil); errors.As(groupErr, &ge) && first != nil {
+	mu.Lock()
+	defer mu.Unlock()
+	switch {
+	case first != nil:
 		return nil, first
+	case groupErr != nil:
+		return nil, groupErr
+	case echo != nil:
+		// A call passed on a cancellation of its own while nothing
+		// cancelled the group: no failure, but no result either.
+		return nil, echo
 	}
-	return nil, groupErr
+	return out, nil
 }

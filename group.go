@@ -2,7 +2,6 @@ package async
 
 import (
 	"context"
-	"errors"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -29,10 +28,9 @@ type Group struct {
 	started time.Time
 
 	mu        sync.Mutex
-	active    int      // tasks added and not yet finished
-	running   int      // goroutines running the group's tasks (at most limit)
-	queue     []runner // tasks waiting for a goroutine, oldest at head
-	head      int
+	active    int       // tasks added and not yet finished
+	running   int       // goroutines running the group's tasks (at most limit)
+	queue     taskQueue // tasks waiting for a goroutine
 	errs      []error
 	failed    bool // a real failure has cancelled the group
 	cancelled bool // a task ended cancelled
@@ -45,15 +43,21 @@ type Group struct {
 //
 // body receives the group and the group's context, which is cancelled when
 // ctx is, when [Group.Cancel] is called, or when a task fails (returns an
-// error that is not its own cancellation, or panics). Tasks may be added
-// with [Go] and [Group.Go] from body and from the group's own tasks for as
-// long as any of them runs.
+// error that is not a cancellation, or panics: see the package doc). The
+// group is cancelled before anyone can see the failed task finished: once
+// [Task.Await] has returned a failure, no task added afterwards runs. Tasks
+// may be added with [Go] and [Group.Go] from body and from the group's own
+// tasks for as long as any of them runs. A body that calls runtime.Goexit
+// (t.FailNow in a test) still cancels the group and waits for its tasks.
 //
-// The result is nil if body and every task succeeded. Otherwise it is a
-// [*GroupError] holding a [*TaskError] for every task that failed, and
-// body's error if it returned one; the cancellation errors of the siblings
-// the group cancelled are left out. If nothing failed but the group's tasks
-// were cancelled because ctx ended, it is a [*CancelledError] with ctx's cause.
+// The result is nil if body and every task succeeded; tasks that ended
+// cancelled are not failures, as in asyncio's TaskGroup. Otherwise it is a
+// [*GroupError] holding a [*TaskError] for every task that failed, in the
+// order they failed, and body's error if it returned one; the cancellation
+// errors of the siblings the group cancelled are left out. If nothing failed
+// but the group's tasks were cancelled because ctx ended, it is a
+// [*CancelledError] with ctx's cause; if body returned a cancellation of its
+// own, a [*CancelledError] with that as the cause.
 //
 // Options: [WithName], [WithLimit].
 func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) error, opts ...Option) error {
@@ -76,8 +80,25 @@ func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) err
 		}
 	}
 
-	bodyErr := g.runBody(body)
+	bodyErr := g.runBody(ctx, body)
+	errs, cancelled := g.close(ctx)
 
+	if len(errs) > 0 {
+		return &GroupError{Group: g.name, Errors: errs}
+	}
+	if (cancelled || bodyErr != nil) && ctx.Err() != nil {
+		return &CancelledError{Task: g.name, Cause: context.Cause(ctx)}
+	}
+	if bodyErr != nil { // the body passed on a cancellation of its own
+		return &CancelledError{Task: g.name, Cause: bodyErr}
+	}
+	return nil
+}
+
+// close waits until every task of the group has finished, then closes the
+// group: tasks added from now on never run. It returns the failures and
+// whether any task ended cancelled.
+func (g *Group) close(ctx context.Context) (errs []error, cancelled bool) {
 	if g.track != nil {
 		// The task running the group now waits for the group's tasks.
 		if w := trackedCurrent(ctx); w != nil {
@@ -86,6 +107,7 @@ func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) err
 		}
 	}
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	for g.active > 0 {
 		idle := make(chan struct{})
 		g.idle = idle
@@ -94,17 +116,8 @@ func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) err
 		g.mu.Lock()
 	}
 	g.closed = true
-	errs, cancelled := g.errs, g.cancelled
-	g.mu.Unlock()
-	g.cancel(ErrGroupClosed) // also the cause for tasks added from now on
-
-	if len(errs) > 0 {
-		return &GroupError{Group: g.name, Errors: errs}
-	}
-	if (cancelled || bodyErr != nil) && ctx.Err() != nil {
-		return &CancelledError{Task: g.name, Cause: context.Cause(ctx)}
-	}
-	return nil
+	g.cancel(ErrGroupClosed) // a no-op if the group was cancelled before
+	return g.errs, g.cancelled
 }
 
 // groupTracker is a tracker that also records groups as nodes of the tree.
@@ -114,22 +127,43 @@ type groupTracker interface {
 }
 
 // runBody runs the group's body, counting its failure, or its panic, as a
-// failure of the group. A body that returns its context's error after the
-// group was cancelled is only echoing that cancellation.
-func (g *Group) runBody(body func(context.Context, *Group) error) (err error) {
+// failure of the group. It returns the body's error if that is a
+// cancellation (see isCancellation): the body echoing the group's
+// cancellation, or passing on one of its own; that is not a failure.
+//
+// A body that calls runtime.Goexit (t.FailNow in a test does) still cancels
+// the group and waits for its tasks, on its way out: no task outlives
+// WithGroup, however it ends.
+func (g *Group) runBody(ctx context.Context, body func(context.Context, *Group) error) (cancelled error) {
+	returned := false
 	defer func() {
+		var err error
 		if r := recover(); r != nil {
 			err = &PanicError{Task: g.name, Value: r, Stack: debug.Stack()}
+		} else if !returned {
+			g.fail(&TaskError{Task: g.name + " body", Err: ErrGoexit})
+			g.close(ctx)
+			return // runtime.Goexit goes on unwinding the goroutine
 		}
 		if err == nil {
 			return
 		}
-		if g.ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Cause(&g.ctx))) {
+		if isCancellation(err, &g.ctx) {
+			cancelled = err
 			return
 		}
+		cancelled = nil
 		g.fail(&TaskError{Task: g.name + " body", Err: err})
 	}()
-	return body(&g.ctx, g)
+	err := body(&g.ctx, g)
+	returned = true
+	if err != nil && isCancellation(err, &g.ctx) {
+		return err
+	}
+	if err != nil {
+		g.fail(&TaskError{Task: g.name + " body", Err: err})
+	}
+	return nil
 }
 
 // fail records a real failure and, if it is the first, cancels the group.
@@ -162,19 +196,29 @@ func Go[T any](g *Group, fn func(context.Context) (T, error), opts ...Option) *T
 	return goTask(g, fn, fn, opts)
 }
 
+// errZeroGroup is the panic of a Group that was not made by WithGroup.
+const errZeroGroup = "async: Group used outside WithGroup (a Group is made only by WithGroup; new(Group) and Group{} are not usable)"
+
 func goTask[T any](g *Group, fn func(context.Context) (T, error), site any, opts []Option) *Task[T] {
+	if g.cancel == nil {
+		panic(errZeroGroup)
+	}
 	t := newTask(&g.ctx, fn, site, opts)
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
-		var zero T // its context, derived from the group's, is already cancelled with ErrGroupClosed
-		t.finish(zero, nil, false)
+		// The cause is ErrGroupClosed even though the task's context,
+		// derived from the group's, may carry the failure or the parent's
+		// cancellation that ended the group earlier.
+		t.fn = nil
+		t.finishUnstarted(ErrGroupClosed, false)
 		return t
 	}
 	t.group = g
 	g.active++
 	if g.limit > 0 && g.running >= g.limit {
-		g.queue = append(g.queue, t)
+		t.queued = true
+		g.queue.push(t)
 		g.mu.Unlock()
 		return t
 	}
@@ -185,43 +229,35 @@ func goTask[T any](g *Group, fn func(context.Context) (T, error), site any, opts
 }
 
 // Go adds a task that returns only an error, like errgroup's Go; see [Go].
-func (g *Group) Go(fn func(ctx context.Context) error, opts ...Option) Handle {
+// The task it returns offers all that a [Task] does (done callbacks,
+// SetName, progress); its result is the empty struct.
+func (g *Group) Go(fn func(ctx context.Context) error, opts ...Option) *Task[struct{}] {
 	return goTask(g, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }, fn, opts)
 }
 
+// taskFailed records the failure of one of the group's tasks and, if it is
+// the first, cancels the group. It runs before the task's end is published.
+func (g *Group) taskFailed(t *taskCore, err error) {
+	g.fail(&TaskError{Task: t.Name(), Err: err})
+}
+
 // taskDone accounts for a finished task and returns the next queued task for
-// the finishing goroutine to run, if any.
-func (g *Group) taskDone(t *taskCore) runner {
-	var failure error
+// the finishing goroutine to run, if any. slot says whether the task held a
+// running slot (see finishUnstarted).
+func (g *Group) taskDone(t *taskCore, state State, slot bool) runner {
 	g.mu.Lock()
-	switch State(t.state.Load()) {
-	case Done:
-		if t.err != nil {
-			failure = &TaskError{Task: t.Name(), Err: t.err}
-			t.markRetrieved()
-			g.errs = append(g.errs, failure)
-			if g.failed {
-				failure = nil // the group is already cancelled
-			}
-			g.failed = true
-		}
-	case Cancelled:
+	if state == Cancelled {
 		g.cancelled = true
 	}
 	g.active--
 	var next runner
-	if g.head < len(g.queue) {
-		next = g.queue[g.head]
-		g.queue[g.head] = nil
-		g.head++
-		if g.head == len(g.queue) {
-			g.queue, g.head = g.queue[:0], 0
+	if slot {
+		if r := g.queue.pop(); r != nil {
+			r.core().queued = false
+			next = r
+		} else {
+			g.running--
 		}
-	} else {
-		g.running--
-	}
-	if failure != nil {
-		g.cancelLocked(failure) // before next can run: see cancelLocked
 	}
 	if g.active == 0 && g.idle != nil {
 		close(g.idle)
@@ -231,10 +267,29 @@ func (g *Group) taskDone(t *taskCore) runner {
 	return next
 }
 
+// unqueue takes t out of the group's queue if it is waiting there, and
+// reports whether it was.
+func (g *Group) unqueue(t *taskCore) bool {
+	if g.limit <= 0 {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !t.queued {
+		return false
+	}
+	t.queued = false
+	g.queue.markRemoved()
+	return true
+}
+
 // Cancel cancels the group's context with cause (context.Canceled if nil):
 // every running task is asked to stop and queued tasks never start. Tasks
 // that end cancelled this way are not failures.
 func (g *Group) Cancel(cause error) {
+	if g.cancel == nil {
+		panic(errZeroGroup)
+	}
 	if cause == nil {
 		cause = context.Canceled
 	}

@@ -16,9 +16,9 @@ const (
 	Running
 	// Done: the function returned, with a result or an error (a failure).
 	Done
-	// Cancelled: the task ended because its context was cancelled, either
-	// before its function was entered or because the function returned the
-	// context's error.
+	// Cancelled: the task ended because it was cancelled: before its
+	// function was entered, or because the function returned a
+	// cancellation (see the package doc for the rule).
 	Cancelled
 )
 

@@ -70,6 +70,7 @@ type taskCore struct {
 
 	wg      sync.WaitGroup // released when the task finishes; lets Await block without a channel
 	started atomic.Int64   // monoNow reading; 0 until the function is entered
+	queued  bool           // waiting in group.queue; guarded by group.mu
 
 	mu          sync.Mutex
 	name        string
@@ -85,7 +86,7 @@ type taskCore struct {
 // It is guarded by the task's mutex.
 type taskExtra struct {
 	done      chan struct{} // made on demand by Done
-	callbacks []func()
+	callbacks []doneCallback
 	progress  progressState
 	awaiting  waitRecord  // what the task is blocked on; kept only for tracked tasks
 	trace     *trace.Task // the execution-tracer task, when a scope traces
@@ -103,7 +104,10 @@ func (t *taskCore) extraLocked() *taskExtra {
 // queued task back to the goroutine that just finished one.
 type runner interface {
 	runOnce() runner
+	core() *taskCore
 }
+
+func (t *taskCore) core() *taskCore { return t }
 
 // Spawn starts fn in a new goroutine as a task and returns its handle at once
 // (asyncio's create_task). fn receives a context derived from ctx, which is
@@ -165,6 +169,7 @@ func (t *Task[T]) runOnce() (next runner) {
 		if returned {
 			return
 		}
+		t.state.Store(stateReturned)
 		r := recover()
 		var err error
 		if r != nil {
@@ -183,6 +188,8 @@ func (t *Task[T]) runOnce() (next runner) {
 	}()
 	val, err := t.fn(&t.ctx)
 	returned = true
+	// From here on Cancel reports false: the function can no longer see it.
+	t.state.Store(stateReturned)
 	return t.finish(val, err, true)
 }
 
@@ -206,56 +213,98 @@ func (t *taskCore) begin() bool {
 	return true
 }
 
+// stateReturned is stored in taskCore.state between the function's return
+// and the final state: the task still reads as Running, but Cancel can no
+// longer take effect.
+const stateReturned = -1
+
 // finish records the outcome and wakes everyone waiting for it.
 func (t *Task[T]) finish(val T, err error, entered bool) runner {
-	state := Done
+	t.fn = nil // a finished task keeps nothing its function referred to
 	switch {
 	case !entered:
-		state = Cancelled
 		cause := context.Cause(&t.ctx)
 		if cause == nil { // the parent is cancelled, but that has not reached ctx yet
 			cause = context.Cause(t.parent)
 		}
-		err = &CancelledError{Task: t.Name(), Cause: cause}
-	case err != nil && t.endedByCancellation(err):
-		state = Cancelled
-		err = &CancelledError{Task: t.Name(), Cause: context.Cause(&t.ctx)}
+		return t.finishUnstarted(cause, true)
 	case err == nil:
 		t.val = val // a failed task has no result, as in asyncio
+		return t.complete(Done, nil, true)
+	case isCancellation(err, &t.ctx):
+		// The cause: why this task's context was cancelled or, when
+		// nothing cancelled it, the cancellation it passed on (a task it
+		// awaited was cancelled, say), so the chain stays visible.
+		cause := err
+		if t.ctx.Err() != nil {
+			cause = context.Cause(&t.ctx)
+		}
+		return t.complete(Cancelled, &CancelledError{Task: t.Name(), Cause: cause}, true)
 	}
-	return t.complete(state, err)
+	return t.complete(Done, err, true)
 }
 
-// endedByCancellation reports whether err is the function giving up because
-// its context was cancelled: the context is done and err is, or wraps, the
-// context's error or its cause.
-func (t *taskCore) endedByCancellation(err error) bool {
-	ctxErr := t.ctx.Err()
-	if ctxErr == nil {
+// finishUnstarted ends a task whose function was never entered as Cancelled
+// with cause. slot says whether the task holds one of its group's running
+// slots (it was started, or taken from the queue, and found cancelled) or
+// not (it was taken out of the queue by Cancel, or added to a closed group).
+func (t *taskCore) finishUnstarted(cause error, slot bool) runner {
+	return t.complete(Cancelled, &CancelledError{Task: t.Name(), Cause: cause}, slot)
+}
+
+// isCancellation is the one rule that tells a cancellation from a failure,
+// used for tasks, group bodies and fan-out calls alike. An error is a
+// cancellation when it matches context.Canceled — the function's own
+// context was cancelled, or it passes on the cancellation of something it
+// waited for, as a CancelledError leaving a coroutine cancels the task in
+// asyncio — or when ctx is done and err is its deadline or its cause. A
+// panic is never a cancellation, whatever its value wraps, and neither is a
+// deadline that is not ctx's own (an inner timeout is a failure, as
+// TimeoutError is in asyncio).
+func isCancellation(err error, ctx context.Context) bool {
+	if err == nil {
 		return false
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if _, ok := errors.AsType[*PanicError](err); ok {
+		return false
+	}
+	if errors.Is(err, context.Canceled) {
 		return true
 	}
-	cause := context.Cause(&t.ctx)
+	if ctx.Err() == nil {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	cause := context.Cause(ctx)
 	return cause != nil && errors.Is(err, cause)
 }
 
-func (t *taskCore) complete(state State, err error) runner {
+// complete publishes the task's end: its state, Done, the awaiters, the
+// callbacks. In a group, a failure is recorded and the group cancelled
+// before that, so that whoever sees the task fail also sees its siblings
+// cancelled, and the group's errors keep the order the failures happened in.
+func (t *taskCore) complete(state State, err error, slot bool) runner {
 	t.cancel(ErrTaskReturned)
+	t.parent = nil
 	if t.track != nil {
 		// Before anyone can see the task finished, so that a finished task
 		// is never still listed among the scope's live ones.
 		t.track.untrack(t)
 	}
+	g := t.group
+	if g != nil && err != nil && state == Done {
+		g.taskFailed(t, err) // the group has retrieved the error
+	}
 	t.mu.Lock()
 	t.err = err
 	t.ended = monoNow()
-	if state == Done && err != nil {
+	if state == Done && err != nil && g == nil {
 		t.report = &unretrieved{name: t.nameLocked(), err: err}
 	}
 	t.state.Store(int32(state))
-	var callbacks []func()
+	var callbacks []doneCallback
 	if x := t.extra; x != nil {
 		if x.done != nil {
 			close(x.done)
@@ -268,13 +317,30 @@ func (t *taskCore) complete(state State, err error) runner {
 	if t.report != nil {
 		runtime.AddCleanup(t, reportUnretrieved, t.report)
 	}
-	for _, f := range callbacks {
-		runCallback(t, f)
+	for _, cb := range callbacks {
+		cb.run(t)
 	}
-	if t.group != nil {
-		return t.group.taskDone(t)
+	if g != nil {
+		return g.taskDone(t, state, slot)
 	}
 	return nil
+}
+
+// doneCallback is something to do when a task finishes: call f, or tell a
+// [completions] that task number i has finished. The second kind needs no
+// closure and can be removed again (see completions.stop).
+type doneCallback struct {
+	f func()
+	c *completions
+	i int
+}
+
+func (cb doneCallback) run(t *taskCore) {
+	if cb.c != nil {
+		cb.c.ch <- cb.i // never blocks: ch has room for every task
+		return
+	}
+	runCallback(t, cb.f)
 }
 
 // runCallback runs a done callback, turning a panic into a report rather than
@@ -385,22 +451,47 @@ func (t *Task[T]) AddDoneCallback(f func(*Task[T])) {
 }
 
 func (t *taskCore) onDone(f func()) {
+	if !t.addCallback(doneCallback{f: f}) {
+		runCallback(t, f)
+	}
+}
+
+// addCallback adds cb unless the task has finished, and reports whether it did.
+func (t *taskCore) addCallback(cb doneCallback) bool {
 	t.mu.Lock()
-	if !t.finished() {
-		x := t.extraLocked()
-		x.callbacks = append(x.callbacks, f)
-		t.mu.Unlock()
+	defer t.mu.Unlock()
+	if t.finished() {
+		return false
+	}
+	x := t.extraLocked()
+	x.callbacks = append(x.callbacks, cb)
+	return true
+}
+
+// removeCallbacks removes the callbacks that notify c.
+func (t *taskCore) removeCallbacks(c *completions) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	x := t.extra
+	if x == nil {
 		return
 	}
-	t.mu.Unlock()
-	runCallback(t, f)
+	kept := x.callbacks[:0]
+	for _, cb := range x.callbacks {
+		if cb.c != c {
+			kept = append(kept, cb)
+		}
+	}
+	clear(x.callbacks[len(kept):]) // let what was removed be collected
+	x.callbacks = kept
 }
 
 // Cancel asks the task to stop by cancelling its context with cause
 // (context.Canceled if cause is nil). A task that has not entered its
-// function yet never will. It reports whether the request took effect: false
-// if the task had already finished or had already been asked to stop, in
-// which case the first cause stands.
+// function yet never will; one queued behind its group's limit ends
+// [Cancelled] at once and leaves the queue. It reports whether the request
+// took effect: false if the task's function had already returned or the task
+// had already been asked to stop, in which case the first cause stands.
 //
 // Cancellation in Go is cooperative: the function stops when it notices
 // ctx.Done(). If it returns the context's error, the task ends [Cancelled];
@@ -411,12 +502,18 @@ func (t *taskCore) Cancel(cause error) bool {
 		cause = context.Canceled
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.finished() || t.cancelCause != nil {
+	if t.state.Load() == stateReturned || t.finished() || t.cancelCause != nil {
+		t.mu.Unlock()
 		return false
 	}
 	t.cancelCause = cause
 	t.cancel(cause)
+	t.mu.Unlock()
+	if g := t.group; g != nil && g.unqueue(t) {
+		// Waiting behind the group's limit: it ends now, not when a
+		// slot frees up, and never runs.
+		t.finishUnstarted(cause, false)
+	}
 	return true
 }
 
@@ -425,7 +522,13 @@ func (t *taskCore) Cancel(cause error) bool {
 func (t *taskCore) Cancelled() bool { return State(t.state.Load()) == Cancelled }
 
 // State returns the task's current state.
-func (t *taskCore) State() State { return State(t.state.Load()) }
+func (t *taskCore) State() State {
+	s := t.state.Load()
+	if s == stateReturned {
+		return Running
+	}
+	return State(s)
+}
 
 // Done returns a channel that is closed when the task has finished.
 func (t *taskCore) Done() <-chan struct{} {

@@ -6,36 +6,49 @@ import (
 	"time"
 )
 
-// WaitFor waits at most d for t (asyncio.wait_for). When the time is up it
-// cancels t with a [*TimeoutError], waits for t to end, and returns that
-// error: errors.Is(err, ErrTimeout) and errors.Is(err, context.DeadlineExceeded)
-// hold, errors.Is(err, context.Canceled) does not. If t finishes its work
-// despite the cancellation, its result is returned instead, as asyncio does.
+// WaitFor waits at most d for t (asyncio.wait_for) and returns its result
+// and error.
 //
-// If ctx ends first, that is the caller cancelling: t is cancelled with ctx's
-// cause and WaitFor returns at once with an error wrapping that cause.
+// If the time is up, or ctx ends first (the caller cancelling), WaitFor
+// cancels t — with a [*TimeoutError], or with ctx's cause — and waits for t
+// to end before it returns, as asyncio.wait_for does: nothing WaitFor
+// cancels outlives the call. Then:
+//   - if t ended with its result anyway (it finished just as the time was up,
+//     or finished its work despite the cancellation), that result is returned;
+//   - if t failed with an error of its own, that error is returned: a real
+//     failure is never hidden behind the timeout;
+//   - if t ended cancelled, the error is the timeout (errors.Is(err,
+//     ErrTimeout) and errors.Is(err, context.DeadlineExceeded) hold,
+//     errors.Is(err, context.Canceled) does not), or an error wrapping ctx's
+//     cause.
+//
+// A task that ignores its cancellation keeps WaitFor waiting.
 func WaitFor[T any](ctx context.Context, d time.Duration, t *Task[T]) (T, error) {
 	timeout := &TimeoutError{What: "task", Name: t.Name(), After: d}
 	tctx, cancel := context.WithTimeoutCause(ctx, d, timeout)
 	defer cancel()
-	v, err := t.Await(tctx)
-	if t.finished() {
+	if t.wait(tctx) == nil {
+		return t.Result()
+	}
+	cause := error(timeout)
+	if ctx.Err() != nil {
+		cause = context.Cause(ctx)
+	}
+	t.Cancel(cause)
+	if w := trackedCurrent(ctx); w != nil {
+		rec := waitRecord{target: &t.taskCore}
+		defer w.restoreAwaiting(rec, w.setAwaiting(rec))
+	}
+	t.wg.Wait()
+	v, err := t.Result()
+	if !t.Cancelled() {
 		return v, err
 	}
 	var zero T
-	if ctx.Err() != nil {
-		cause := context.Cause(ctx)
-		t.Cancel(cause)
-		return zero, fmt.Errorf("async: wait for task %q: %w", t.Name(), cause)
+	if cause == timeout {
+		return zero, timeout
 	}
-	t.Cancel(timeout)
-	if v, err = t.Await(ctx); err == nil {
-		return v, nil
-	}
-	if !t.finished() { // the caller gave up while t was stopping
-		return zero, err
-	}
-	return zero, timeout
+	return zero, fmt.Errorf("async: wait for task %q: %w", t.Name(), cause)
 }
 
 // Timeout runs fn with a context that expires after d (asyncio.timeout, a

@@ -36,18 +36,29 @@ func (m WaitMode) String() string {
 // others, each in the order of tasks (asyncio.wait). It cancels nothing and
 // retrieves no error: the caller decides what to do with both sets. If ctx
 // ends first, Wait returns the sets as they are then and an error wrapping
-// ctx's cause.
-func Wait[T any](ctx context.Context, mode WaitMode, tasks ...*Task[T]) (done, pending []*Task[T], err error) {
-	ch := make(chan int, len(tasks))
-	notifyDone(ch, tasks)
+// ctx's cause. An unknown mode is an error, and nothing is waited for.
+//
+// The tasks may be of one result type (H is then *Task[T] and the sets are
+// typed) or of any mix: Wait[Handle](ctx, mode, a, b) takes a *Task[int] and
+// a *Task[string] alike. Wait leaves nothing behind on the tasks still
+// pending, so calling it in a loop until every task is done costs memory in
+// proportion to the tasks, not to the calls.
+func Wait[H Handle](ctx context.Context, mode WaitMode, tasks ...H) (done, pending []H, err error) {
+	if mode != AllCompleted && mode != FirstCompleted && mode != FirstError {
+		return nil, nil, fmt.Errorf("async: wait: invalid mode %v", mode)
+	}
+	c := watch(tasks)
+	defer c.stop()
+	if end := awaitingAny(ctx, tasks); end != nil {
+		defer end()
+	}
 	finished := 0
 wait:
 	for finished < len(tasks) {
 		select {
-		case i := <-ch:
+		case i := <-c.ch:
 			finished++
-			t := tasks[i]
-			if mode == FirstCompleted || mode == FirstError && t.State() == Done && t.err != nil {
+			if mode == FirstCompleted || mode == FirstError && failed(tasks[i], c.cores[i]) {
 				break wait
 			}
 		case <-ctx.Done():
@@ -56,7 +67,7 @@ wait:
 		}
 	}
 	for _, t := range tasks {
-		if t.finished() {
+		if t.State().Finished() {
 			done = append(done, t)
 		} else {
 			pending = append(pending, t)
@@ -67,23 +78,26 @@ wait:
 
 // AsCompleted yields each task as it finishes, in the order they finish,
 // with its error (nil if it succeeded); asyncio.as_completed. The caller may
-// stop early: nothing is left blocked. If ctx ends before every task has been
-// yielded, the sequence ends with one pair (nil, error wrapping ctx's cause).
-// It cancels nothing.
-func AsCompleted[T any](ctx context.Context, tasks ...*Task[T]) iter.Seq2[*Task[T], error] {
-	return func(yield func(*Task[T], error) bool) {
-		ch := make(chan int, len(tasks))
-		notifyDone(ch, tasks)
+// stop early: nothing is left blocked or registered on the tasks. If ctx ends
+// before every task has been yielded, the sequence ends with one pair (the
+// zero H, error wrapping ctx's cause). It cancels nothing. Like [Wait], it
+// takes tasks of one type or, as AsCompleted[Handle], of any mix.
+func AsCompleted[H Handle](ctx context.Context, tasks ...H) iter.Seq2[H, error] {
+	return func(yield func(H, error) bool) {
+		c := watch(tasks)
+		defer c.stop()
+		if end := awaitingAny(ctx, tasks); end != nil {
+			defer end()
+		}
 		for range tasks {
 			select {
-			case i := <-ch:
-				t := tasks[i]
-				t.markRetrieved()
-				if !yield(t, t.err) {
+			case i := <-c.ch:
+				if !yield(tasks[i], retrieve(tasks[i], c.cores[i])) {
 					return
 				}
 			case <-ctx.Done():
-				yield(nil, fmt.Errorf("async: as completed: %w", context.Cause(ctx)))
+				var zero H
+				yield(zero, fmt.Errorf("async: as completed: %w", context.Cause(ctx)))
 				return
 			}
 		}

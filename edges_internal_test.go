@@ -1,0 +1,183 @@
+package async
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+)
+
+// callbacksOn returns how many done callbacks wait on t.
+func callbacksOn(t *taskCore) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.extra == nil {
+		return 0
+	}
+	return len(t.extra.callbacks)
+}
+
+// The FirstCompleted loop must not pile callbacks up on the tasks still
+// pending: its memory is O(n), not O(n²).
+func TestWaitLoopLeavesNoCallbacks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 50
+		release := make([]chan struct{}, n)
+		pending := make([]*Task[int], n)
+		for i := range pending {
+			release[i] = make(chan struct{})
+			pending[i] = Spawn(t.Context(), func(context.Context) (int, error) { <-release[i]; return i, nil })
+		}
+		for i := 0; len(pending) > 0; i++ {
+			close(release[i])
+			var err error
+			_, pending, err = Wait(t.Context(), FirstCompleted, pending...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			synctest.Wait()
+			for _, p := range pending {
+				if c := callbacksOn(&p.taskCore); c != 0 {
+					t.Fatalf("after %d rounds a pending task holds %d callbacks, want 0", i+1, c)
+				}
+			}
+		}
+	})
+}
+
+func TestAsCompletedStoppedEarlyLeavesNoCallbacks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := Spawn(t.Context(), func(context.Context) (int, error) { return 1, nil })
+		b := Spawn(t.Context(), func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() })
+		for range AsCompleted(t.Context(), a, b) {
+			break
+		}
+		if c := callbacksOn(&b.taskCore); c != 0 {
+			t.Fatalf("b holds %d callbacks after AsCompleted stopped, want 0", c)
+		}
+		b.Cancel(nil)
+	})
+}
+
+// BenchmarkWaitFirstCompletedLoop is the loop `for len(pending) > 0 { done,
+// pending = Wait(FirstCompleted, pending...) }` over 1000 tasks finishing
+// one by one. B/op is the loop's memory: it grew with n² while Wait left its
+// callbacks behind.
+func BenchmarkWaitFirstCompletedLoop(b *testing.B) {
+	const n = 1000
+	ctx := context.Background()
+	for b.Loop() {
+		release := make([]chan struct{}, n)
+		pending := make([]*Task[int], n)
+		for i := range pending {
+			release[i] = make(chan struct{})
+			pending[i] = Spawn(ctx, func(context.Context) (int, error) { <-release[i]; return i, nil })
+		}
+		for i := 0; len(pending) > 0; i++ {
+			close(release[i])
+			_, pending, _ = Wait(ctx, FirstCompleted, pending...)
+		}
+	}
+}
+
+// The group's queue follows the tasks waiting now, not all that ever did.
+func TestGroupQueueFollowsLiveQueue(t *testing.T) {
+	const n = 20000
+	err := WithGroup(t.Context(), func(ctx context.Context, g *Group) error {
+		release := make(chan struct{})
+		Go(g, func(context.Context) (int, error) { <-release; return 0, nil })
+		Go(g, func(context.Context) (int, error) { <-release; return 0, nil })
+		for i := range n {
+			// One task always waits, so the queue is never empty: the
+			// next one is added before the running one is released.
+			Go(g, func(context.Context) (int, error) { <-release; return 0, nil })
+			release <- struct{}{}
+			if i%1000 == 999 {
+				g.mu.Lock()
+				c := cap(g.queue.items)
+				g.mu.Unlock()
+				if c > 2*minCompact {
+					t.Fatalf("after %d tasks through a queue of 1, it has room for %d", i+1, c)
+				}
+			}
+		}
+		close(release)
+		return nil
+	}, WithLimit(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Cancelling queued tasks one by one must not cost O(n²) nor keep them.
+func TestCancelledQueuedTasksLeaveQueue(t *testing.T) {
+	const n = 10000
+	WithGroup(t.Context(), func(ctx context.Context, g *Group) error {
+		release := make(chan struct{})
+		Go(g, func(context.Context) (int, error) { <-release; return 0, nil })
+		tasks := make([]*Task[int], n)
+		for i := range tasks {
+			tasks[i] = Go(g, func(context.Context) (int, error) { return 0, nil })
+		}
+		for _, q := range tasks {
+			q.Cancel(nil)
+		}
+		g.mu.Lock()
+		live := len(g.queue.items) - g.queue.head - g.queue.removed
+		c := cap(g.queue.items)
+		g.mu.Unlock()
+		if live != 0 || c > 4*minCompact {
+			t.Errorf("queue holds %d live tasks in room for %d after all were cancelled", live, c)
+		}
+		close(release)
+		return nil
+	}, WithLimit(1))
+}
+
+// Gather's fail-fast marks the errors of the siblings it cancelled
+// retrieved: they are consequences, not reports.
+func TestGatherMarksSiblingErrorsRetrieved(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		boom := errors.New("boom")
+		a := Spawn(t.Context(), func(ctx context.Context) (int, error) { return 0, boom })
+		b := Spawn(t.Context(), func(ctx context.Context) (int, error) {
+			<-ctx.Done()
+			return 0, errors.New("b fails while stopping")
+		})
+		synctest.Wait() // b is running
+		Gather(t.Context(), a, b)
+		synctest.Wait()
+		if b.State() != Done || b.report == nil || !b.report.retrieved.Load() {
+			t.Fatalf("b %v, report %v: want its error marked retrieved", b.State(), b.report)
+		}
+	})
+}
+
+// cancelOnUntrack is a tracker that calls Cancel on a task in the window
+// after its function returned and before its end is published.
+type cancelOnUntrack struct{ got chan bool }
+
+func (c cancelOnUntrack) nodeTracker() tracker                                     { return c }
+func (c cancelOnUntrack) prepare(_ *taskCore, ctx context.Context) context.Context { return ctx }
+func (c cancelOnUntrack) track(*taskCore, any)                                     {}
+func (c cancelOnUntrack) untrack(t *taskCore)                                      { c.got <- t.Cancel(nil) }
+
+func TestCancelAfterFunctionReturnedReportsFalse(t *testing.T) {
+	c := cancelOnUntrack{got: make(chan bool, 1)}
+	ctx := context.WithValue(t.Context(), nodeKey{}, node(c))
+	task := Spawn(ctx, func(context.Context) (int, error) { return 1, nil })
+	if <-c.got {
+		t.Error("Cancel reported true after the function had returned")
+	}
+	if v, err := task.Await(t.Context()); v != 1 || err != nil {
+		t.Fatalf("task: %v %v", v, err)
+	}
+}
+
+func TestFinishedTaskDropsFunction(t *testing.T) {
+	task := Spawn(t.Context(), func(context.Context) (int, error) { return 1, nil })
+	task.Await(t.Context())
+	if task.fn != nil || task.parent != nil {
+		t.Fatal("a finished task still holds its function or its parent context")
+	}
+}

@@ -1,0 +1,70 @@
+package async
+
+// taskQueue is a group's first-in first-out queue of tasks waiting for a
+// running slot. Its memory follows the tasks waiting now, not every task
+// that ever waited: the slice is compacted once most of it is spent.
+//
+// A task cancelled while it waits leaves the queue at once in the sense
+// that counts (it ends, and Group.Len no longer includes it); its slot is
+// only marked (taskCore.queued is false) and skipped by pop, so that
+// cancelling every queued task one by one costs O(n), not O(n²). The marked
+// slots are compacted away too once they are the majority.
+type taskQueue struct {
+	items   []runner
+	head    int // items[:head] are spent
+	removed int // marked slots in items[head:]
+}
+
+// minCompact is the queue length below which compacting is not worth it.
+const minCompact = 64
+
+func (q *taskQueue) push(r runner) {
+	q.items = append(q.items, r)
+}
+
+// pop returns the oldest task still waiting, or nil.
+func (q *taskQueue) pop() runner {
+	for q.head < len(q.items) {
+		r := q.items[q.head]
+		q.items[q.head] = nil
+		q.head++
+		if !r.core().queued {
+			q.removed--
+			continue
+		}
+		q.shrink()
+		return r
+	}
+	q.items, q.head, q.removed = q.items[:0], 0, 0
+	return nil
+}
+
+// markRemoved accounts for a task taken out of the queue by Cancel, which
+// has already set its queued to false.
+func (q *taskQueue) markRemoved() {
+	q.removed++
+	q.shrink()
+}
+
+// shrink drops the spent head and the marked slots once they make up most
+// of the slice, and lets a slice that is mostly empty capacity go.
+func (q *taskQueue) shrink() {
+	n := len(q.items)
+	if n < minCompact || (q.head+q.removed)*2 < n {
+		return
+	}
+	live := n - q.head - q.removed
+	items := q.items
+	if cap(items) > 4*live+minCompact {
+		items = make([]runner, 0, 2*live+minCompact/2)
+	} else {
+		items = items[:0]
+	}
+	for _, r := range q.items[q.head:] {
+		if r.core().queued {
+			items = append(items, r)
+		}
+	}
+	clear(q.items[len(items):n])
+	q.items, q.head, q.removed = items, 0, 0
+}
