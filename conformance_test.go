@@ -850,3 +850,333 @@ func TestCPython_test_taskgroups_test_taskgroup_task_name(t *testing.T) {
 		return nil
 	})
 }
+
+// ---- test_timeouts.py -----------------------------------------------------
+//
+// `async with asyncio.timeout(d) as cm: body` is
+//
+//	ctx, cm := async.NewTimeout(ctx, d); err := cm.Exit(body(ctx))
+//
+// and a plain asyncio.timeout whose object is not needed is async.Timeout.
+
+func TestCPython_test_timeouts_test_timeout_basic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cm := async.NewTimeout(t.Context(), 10*time.Millisecond)
+		err := cm.Exit(async.Sleep(ctx, 10*time.Second))
+		if !errors.Is(err, async.ErrTimeout) || !cm.Expired() {
+			t.Fatalf("Exit: %v, expired %v", err, cm.Expired())
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_timeout_at_basic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		deadline := time.Now().Add(10 * time.Millisecond)
+		ctx, cm := async.NewTimeoutAt(t.Context(), deadline)
+		err := cm.Exit(async.Sleep(ctx, 10*time.Second))
+		when, ok := cm.Deadline()
+		if !errors.Is(err, async.ErrTimeout) || !cm.Expired() || !ok || !when.Equal(deadline) {
+			t.Fatalf("Exit: %v, expired %v, deadline %v", err, cm.Expired(), when)
+		}
+	})
+}
+
+// Only the outer scope raises TimeoutError; the inner one sees the
+// cancellation. With both deadlines at the same instant, which timer fires
+// first is up to the runtime in Go, so the test pins what must hold
+// whichever does: the outer scope reports the timeout, the inner block sees
+// a cancellation, and both scopes say they expired.
+func TestCPython_test_timeouts_test_nested_timeouts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		deadline := time.Now().Add(10 * time.Millisecond)
+		ctx1, cm1 := async.NewTimeoutAt(t.Context(), deadline)
+		ctx2, cm2 := async.NewTimeoutAt(ctx1, deadline)
+		inner := async.Sleep(ctx2, 10*time.Second)
+		cancelled := errors.Is(inner, context.Canceled) || errors.Is(inner, context.DeadlineExceeded)
+		err := cm1.Exit(cm2.Exit(inner))
+		if !errors.Is(err, async.ErrTimeout) || !cancelled || !cm1.Expired() || !cm2.Expired() {
+			t.Fatalf("outer Exit: %v, inner cancelled %v, expired %v %v", err, cancelled, cm1.Expired(), cm2.Expired())
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_waiter_cancelled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cancelled := false
+		_, err := async.Timeout(t.Context(), 10*time.Millisecond, func(ctx context.Context) (int, error) {
+			err := async.Sleep(ctx, 10*time.Second)
+			cancelled = err != nil
+			return 0, err
+		})
+		if !errors.Is(err, async.ErrTimeout) || !cancelled {
+			t.Fatalf("Timeout: %v, the block saw its cancellation: %v", err, cancelled)
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_timeout_not_called(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cm := async.NewTimeout(t.Context(), 10*time.Second)
+		err := cm.Exit(async.Sleep(ctx, 10*time.Millisecond))
+		when, _ := cm.Deadline()
+		if err != nil || cm.Expired() || !when.After(time.Now()) {
+			t.Fatalf("Exit: %v, expired %v, deadline %v", err, cm.Expired(), when)
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_timeout_disabled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cm := async.NewTimeout(t.Context(), async.NoTimeout)
+		err := cm.Exit(async.Sleep(ctx, 10*time.Millisecond))
+		if _, ok := cm.Deadline(); err != nil || cm.Expired() || ok {
+			t.Fatalf("Exit: %v, expired %v, has a deadline %v", err, cm.Expired(), ok)
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_timeout_at_disabled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cm := async.NewTimeoutAt(t.Context(), time.Time{})
+		err := cm.Exit(async.Sleep(ctx, 10*time.Millisecond))
+		if _, ok := cm.Deadline(); err != nil || cm.Expired() || ok {
+			t.Fatalf("Exit: %v, expired %v, has a deadline %v", err, cm.Expired(), ok)
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_timeout_zero(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		t0 := time.Now()
+		ctx, cm := async.NewTimeout(t.Context(), 0)
+		err := cm.Exit(async.Sleep(ctx, 10*time.Second))
+		when, _ := cm.Deadline()
+		if !errors.Is(err, async.ErrTimeout) || !cm.Expired() || when.Before(t0) || when.After(time.Now()) {
+			t.Fatalf("Exit: %v, expired %v, deadline %v", err, cm.Expired(), when)
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_timeout_zero_sleep_zero(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cm := async.NewTimeout(t.Context(), 0)
+		err := cm.Exit(async.Sleep(ctx, 0))
+		if !errors.Is(err, async.ErrTimeout) || !cm.Expired() {
+			t.Fatalf("Exit: %v, expired %v", err, cm.Expired())
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_timeout_in_the_past_sleep_zero(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cm := async.NewTimeout(t.Context(), -11*time.Second)
+		err := cm.Exit(async.Sleep(ctx, 0))
+		when, _ := cm.Deadline()
+		if !errors.Is(err, async.ErrTimeout) || !cm.Expired() || !when.Before(time.Now()) {
+			t.Fatalf("Exit: %v, expired %v, deadline %v", err, cm.Expired(), when)
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_foreign_exception_passed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		keyError := errors.New("KeyError")
+		_, cm := async.NewTimeout(t.Context(), 10*time.Millisecond)
+		if err := cm.Exit(keyError); err != keyError || cm.Expired() {
+			t.Fatalf("Exit: %v, expired %v", err, cm.Expired())
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_foreign_exception_on_timeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, err := async.Timeout(t.Context(), 10*time.Millisecond, func(ctx context.Context) (int, error) {
+			async.Sleep(ctx, time.Second)
+			return 0, errZeroDivision // raised in finally
+		})
+		if !errors.Is(err, errZeroDivision) {
+			t.Fatalf("Timeout: %v, want the block's own error", err)
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_foreign_cancel_doesnt_timeout_if_not_expired(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		parent, cancel := context.WithCancel(t.Context())
+		ctx, cm := async.NewTimeout(parent, 10*time.Second)
+		cancel() // the current task is cancelled
+		err := cm.Exit(async.Sleep(ctx, 10*time.Second))
+		if !errors.Is(err, context.Canceled) || errors.Is(err, async.ErrTimeout) || cm.Expired() {
+			t.Fatalf("Exit: %v, expired %v; want the cancellation", err, cm.Expired())
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_outer_task_is_not_cancelled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
+			if _, err := async.Timeout(ctx, time.Millisecond, func(ctx context.Context) (int, error) {
+				return 0, async.Sleep(ctx, 10*time.Second)
+			}); !errors.Is(err, async.ErrTimeout) {
+				t.Errorf("Timeout: %v", err)
+			}
+			return 0, nil
+		})
+		task.Await(t.Context())
+		if task.Cancelled() || task.State() != async.Done {
+			t.Fatalf("outer task %v, want done", task.State())
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_nested_timeouts_concurrent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, err := async.Timeout(t.Context(), 2*time.Millisecond, func(ctx context.Context) (int, error) {
+			_, err := async.Timeout(ctx, 100*time.Millisecond, func(ctx context.Context) (int, error) {
+				time.Sleep(10 * time.Millisecond) // crunching numbers, deaf to ctx
+				return 0, async.Sleep(ctx, time.Second)
+			})
+			// The outer deadline passed first: for the inner scope that
+			// is its parent's cancellation, passed on as is, which the
+			// outer scope then reports as its timeout. (asyncio reports
+			// TimeoutError at both levels here.)
+			return 0, err
+		})
+		if !errors.Is(err, async.ErrTimeout) {
+			t.Fatalf("outer: %v, want a timeout", err)
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_nested_timeouts_loop_busy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		t0 := time.Now()
+		_, err := async.Timeout(t.Context(), 100*time.Millisecond, func(ctx context.Context) (int, error) {
+			_, err := async.Timeout(ctx, 10*time.Millisecond, func(ctx context.Context) (int, error) {
+				time.Sleep(100 * time.Millisecond) // the loop is busy
+				return 0, async.Sleep(ctx, time.Second)
+			})
+			if !errors.Is(err, async.ErrTimeout) {
+				t.Errorf("inner: %v, want a timeout", err)
+			}
+			return 0, async.Sleep(ctx, 10*time.Second) // interrupted by the outer scope
+		})
+		if !errors.Is(err, async.ErrTimeout) || time.Since(t0) > time.Second {
+			t.Fatalf("outer: %v after %v", err, time.Since(t0))
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_reschedule(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		deadline1 := time.Now().Add(10 * time.Second)
+		deadline2 := deadline1.Add(20 * time.Second)
+		scopes := make(chan *async.TimeoutScope, 1)
+		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
+			ctx, cm := async.NewTimeoutAt(ctx, deadline1)
+			scopes <- cm
+			return 0, cm.Exit(async.Sleep(ctx, 50*time.Second))
+		})
+		cm := <-scopes
+		if when, _ := cm.Deadline(); !when.Equal(deadline1) {
+			t.Fatalf("deadline %v, want %v", when, deadline1)
+		}
+		cm.Reschedule(deadline2)
+		if when, _ := cm.Deadline(); !when.Equal(deadline2) {
+			t.Fatalf("deadline %v, want %v", when, deadline2)
+		}
+		cm.Reschedule(time.Time{})
+		if _, ok := cm.Deadline(); ok {
+			t.Fatal("a removed deadline is still there")
+		}
+		task.Cancel(nil)
+		if _, err := task.Await(t.Context()); !errors.Is(err, context.Canceled) || cm.Expired() {
+			t.Fatalf("task: %v, expired %v", err, cm.Expired())
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_nested_timeout_in_finally(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, err := async.Timeout(t.Context(), 10*time.Millisecond, func(ctx context.Context) (int, error) {
+			err := async.Sleep(ctx, time.Second)
+			// finally: a cleanup with a timeout of its own. Its context
+			// must not be derived from the expired one, or it would be
+			// cancelled before it started: in Go, cleanup that must run
+			// after a cancellation uses context.WithoutCancel.
+			_, inner := async.Timeout(context.WithoutCancel(ctx), 10*time.Millisecond, func(ctx context.Context) (int, error) {
+				return 0, async.Sleep(ctx, 10*time.Second)
+			})
+			if !errors.Is(inner, async.ErrTimeout) {
+				t.Errorf("cleanup: %v, want its own timeout", inner)
+			}
+			return 0, err
+		})
+		if !errors.Is(err, async.ErrTimeout) {
+			t.Fatalf("outer: %v", err)
+		}
+	})
+}
+
+// The task's own cancellation, caught, is over: a timeout used in the
+// cleanup after it works. In Go a cancelled context stays cancelled, so the
+// cleanup runs under context.WithoutCancel, as above.
+func TestCPython_test_timeouts_test_timeout_after_cancellation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		async.Sleep(ctx, time.Second) // work which will be cancelled
+		_, err := async.Timeout(context.WithoutCancel(ctx), 0, func(ctx context.Context) (int, error) {
+			return 0, async.Sleep(ctx, time.Second) // some cleanup
+		})
+		if !errors.Is(err, async.ErrTimeout) {
+			t.Fatalf("cleanup: %v, want a timeout", err)
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_cancel_in_timeout_after_cancellation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		async.Sleep(ctx, time.Second)
+		cleanup, cancelCleanup := context.WithCancel(context.WithoutCancel(ctx))
+		_, err := async.Timeout(cleanup, time.Second, func(ctx context.Context) (int, error) {
+			cancelCleanup() // cancelled again, during the cleanup
+			return 0, async.Sleep(ctx, 2*time.Second)
+		})
+		if !errors.Is(err, context.Canceled) || errors.Is(err, async.ErrTimeout) {
+			t.Fatalf("cleanup: %v, want the cancellation", err)
+		}
+	})
+}
+
+// asyncio chains the CancelledError as the TimeoutError's __cause__. In Go
+// the TimeoutError is the cause of the block's context, and the block's own
+// error is the context's.
+func TestCPython_test_timeouts_test_timeout_exception_cause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var inner error
+		_, err := async.Timeout(t.Context(), 0, func(ctx context.Context) (int, error) {
+			inner = async.Sleep(ctx, time.Second)
+			if !errors.Is(context.Cause(ctx), async.ErrTimeout) {
+				t.Errorf("the block's context cause is %v, want the timeout", context.Cause(ctx))
+			}
+			return 0, inner
+		})
+		if !errors.Is(err, async.ErrTimeout) || inner == nil {
+			t.Fatalf("Timeout: %v, block: %v", err, inner)
+		}
+	})
+}
+
+func TestCPython_test_timeouts_test_timeout_finished(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, cm := async.NewTimeout(t.Context(), 10*time.Millisecond)
+		cm.Exit(nil)
+		// asyncio raises RuntimeError; Reschedule reports false.
+		if cm.Reschedule(time.Now().Add(20 * time.Millisecond)) {
+			t.Fatal("Reschedule of a finished scope reported true")
+		}
+	})
+}
