@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"syscall"
 )
 
@@ -56,7 +57,26 @@ func classify(err error) (kind string, retryable bool) {
 }
 
 // retryableStatus reports whether a response status is worth another
-// attempt: 429 and the server errors that are usually transient.
-func retryableStatus(code int) bool {
+// attempt: those of Config.RetryOn or, by default, 408, 429 and the server
+// errors that are usually transient.
+func (f *Fetcher) retryableStatus(code int) bool {
+	if f.cfg.RetryOn != nil {
+		return slices.Contains(f.cfg.RetryOn, code)
+	}
 	return code == 429 || code == 408 || (code >= 500 && code <= 599 && code != 501 && code != 505)
 }
+
+// idempotent reports whether a request with the method may be sent twice
+// with the effect of once (RFC 9110, section 9.2.2).
+func idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// neverSent reports whether an attempt that failed with an error of this
+// kind cannot have reached the server, so that repeating it is safe
+// whatever the method.
+func neverSent(kind string) bool { return kind == KindRefused || kind == KindDNS }

@@ -42,10 +42,21 @@ type Config struct {
 	// not count.
 	Timeout time.Duration
 	// Retries is how many times a failed attempt is retried (default 2; a
-	// negative value means none). Network errors, timeouts, 429 and 5xx are
-	// retried; other statuses are final. Whatever the method: a POST that
-	// must not run twice wants Retries < 0.
-	Retries int
+	// negative value means none). Network errors, timeouts and the statuses
+	// of RetryOn are retried; other statuses are final. Requests whose
+	// method is not idempotent (POST, PATCH, anything but GET, HEAD,
+	// OPTIONS, TRACE, PUT and DELETE) are retried only when they cannot
+	// have reached the server (connection refused, DNS failure), unless
+	// RetryAllMethods is set: the server may have acted on the first one.
+	Retries         int
+	RetryAllMethods bool
+	// RetryOn lists the statuses worth another attempt; nil means 408, 429
+	// and the 5xx except 501 and 505. A Retry-After is honoured on them.
+	RetryOn []int
+	// FailFast stops the run at the first record that fails (see
+	// [Record.Failed]), as an interrupt would: requests in flight are
+	// cancelled and Run returns an error wrapping [ErrFailFast].
+	FailFast bool
 	// RetryBase and RetryMax shape the exponential backoff between attempts:
 	// the n-th retry waits a random time in [d/2, d] where
 	// d = min(RetryBase·2^(n-1), RetryMax) (defaults 250ms and 10s).

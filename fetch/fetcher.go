@@ -80,6 +80,10 @@ var (
 	ErrOutput = errors.New("fetch: writing records")
 )
 
+// ErrFailFast is wrapped by the error Run returns when [Config.FailFast]
+// stopped it at a failure, which the error names.
+var ErrFailFast = errors.New("fetch: stopped at the first failure")
+
 // ErrInterrupted is the error Run returns, wrapping the context's cause,
 // when its context ended before every input was fetched.
 var ErrInterrupted = errors.New("fetch: run interrupted")
@@ -111,6 +115,7 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 		mu      sync.Mutex
 		done    int64
 		sinkErr error
+		failErr error // the first failure, with FailFast
 	)
 	emit := func(rec *Record) {
 		mu.Lock()
@@ -120,6 +125,10 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 				sinkErr = fmt.Errorf("%w: %w", ErrOutput, err)
 				cancelRun(sinkErr)
 			}
+		}
+		if f.cfg.FailFast && rec.Failed() && failErr == nil {
+			failErr = fmt.Errorf("%w: line %d, %s: %s", ErrFailFast, rec.Line, rec.URL, rec.Error)
+			cancelRun(failErr)
 		}
 		sum.add(rec)
 		if f.cfg.OnRecord != nil {
@@ -190,6 +199,9 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 		return sum, fmt.Errorf("fetch: internal error: %w", groupErr)
 	case sinkErr != nil:
 		return sum, sinkErr
+	case failErr != nil:
+		sum.Interrupted = !exhausted || sum.Outcomes[Cancelled] > 0
+		return sum, failErr
 	case ctx.Err() != nil && (!exhausted || sum.Outcomes[Cancelled] > 0):
 		sum.Interrupted = true
 		return sum, fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))

@@ -3,6 +3,7 @@ package fetch
 import (
 	"context"
 	"net/http"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -105,6 +106,24 @@ func TestQueuedAndDurationDoNotOverlap(t *testing.T) {
 		}
 		if got := x.Start + x.Queued + x.Duration; got != ended {
 			t.Errorf("start+queued+duration = %v, but x ended at %v", got, ended)
+		}
+	})
+}
+
+func TestNonIdempotentRequestsAreRetriedOnlyIfNeverSent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		web := newFakeWeb(func(req *http.Request, n int) (*http.Response, error) {
+			if req.URL.Path == "/refused" {
+				return nil, syscall.ECONNREFUSED
+			}
+			return nil, syscall.ECONNRESET
+		})
+		f := mustNew(t, Config{Transport: web, Method: http.MethodPost, Retries: 2})
+		c, _ := runAll(t, f, []string{"http://a.test/refused", "http://a.test/reset"})
+		got := c.byURL()
+		if got["http://a.test/refused"].Attempts != 3 || got["http://a.test/reset"].Attempts != 1 {
+			t.Errorf("POST attempts: refused %d (never sent: retried), reset %d (maybe acted on: not retried)",
+				got["http://a.test/refused"].Attempts, got["http://a.test/reset"].Attempts)
 		}
 	})
 }

@@ -96,7 +96,7 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 			return f.cancelled(rec, attempt, ctx)
 		}
 
-		wait, retry := f.nextWait(&rec, res, attempt)
+		wait, retry := f.nextWait(&rec, res, attempt, f.method(in))
 		if retry && wait > 0 {
 			slept := time.Now()
 			err := sleep(ctx, wait)
@@ -157,7 +157,7 @@ func (f *Fetcher) waitTurn(ctx context.Context, h *host, active chan struct{}) e
 
 // nextWait decides, after attempt n, whether to try again and after how
 // long, and sets rec's outcome for the case it does not.
-func (f *Fetcher) nextWait(rec *Record, res *attemptResult, n int) (time.Duration, bool) {
+func (f *Fetcher) nextWait(rec *Record, res *attemptResult, n int, method string) (time.Duration, bool) {
 	retryable := false
 	switch {
 	case res.err != nil:
@@ -167,12 +167,15 @@ func (f *Fetcher) nextWait(rec *Record, res *attemptResult, n int) (time.Duratio
 	case res.status >= 400 && !res.complete:
 		rec.Outcome, rec.ErrorKind = HTTPError, KindHTTP
 		rec.Error = fmt.Sprintf("%d %s", res.status, http.StatusText(res.status))
-		retryable = retryableStatus(res.status)
+		retryable = f.retryableStatus(res.status)
 	default:
 		rec.Outcome, rec.ErrorKind, rec.Error = OK, "", ""
 		return 0, false
 	}
 	if !retryable || n > f.cfg.Retries {
+		return 0, false
+	}
+	if !f.cfg.RetryAllMethods && !idempotent(method) && !neverSent(rec.ErrorKind) {
 		return 0, false
 	}
 	if res.hasRetryAfter {
@@ -279,21 +282,26 @@ func (f *Fetcher) send(ctx context.Context, in Input, u *url.URL, res *attemptRe
 	defer resp.Body.Close()
 	res.status = resp.StatusCode
 	res.finalURL = resp.Request.URL.String()
-	if retryableStatus(resp.StatusCode) {
+	if f.retryableStatus(resp.StatusCode) {
 		res.retryAfter, res.hasRetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	return f.readBody(ctx, resp, res, path, offset)
 }
 
+// method returns the request method of in: its line's, or the run's.
+func (f *Fetcher) method(in Input) string {
+	if in.Options != nil && in.Options.Method != "" {
+		return in.Options.Method
+	}
+	return f.cfg.Method
+}
+
 // roundTrip sends the request for in, asking for the bytes from offset on
 // when offset > 0.
 func (f *Fetcher) roundTrip(ctx context.Context, in Input, u *url.URL, offset int64) (*http.Response, error) {
-	method, body := f.cfg.Method, f.cfg.Body
+	method, body := f.method(in), f.cfg.Body
 	opts := in.Options
 	if opts != nil {
-		if opts.Method != "" {
-			method = opts.Method
-		}
 		if opts.Body != nil {
 			body = opts.Body
 		}

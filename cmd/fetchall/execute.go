@@ -72,6 +72,12 @@ func (j *job) execute(ctx context.Context) int {
 	case errors.Is(err, errMaxTime):
 		fmt.Fprintf(j.stderr, "fetchall: stopped after -max-time %s: %s\n", j.maxTime, j.stopNote(sum))
 		status = exitFailures
+	case errors.Is(err, fetch.ErrFailFast):
+		fmt.Fprintf(j.stderr, "fetchall: %v\n", err)
+		if sum.Interrupted {
+			fmt.Fprintf(j.stderr, "fetchall: stopped by -fail-fast: %s\n", j.stopNote(sum))
+		}
+		status = exitFailures
 	case errors.Is(err, fetch.ErrInterrupted):
 		status = exitInterrupted
 		if sig := (*async.SignalError)(nil); errors.As(err, &sig) {
@@ -101,7 +107,7 @@ func (j *job) execute(ctx context.Context) int {
 	}
 	if j.summary {
 		fmt.Fprint(j.report, sum.Text())
-		if sum.Interrupted && !errors.Is(err, errMaxTime) {
+		if sum.Interrupted && !errors.Is(err, errMaxTime) && !errors.Is(err, fetch.ErrFailFast) {
 			fmt.Fprintf(j.report, "  interrupted: %s\n", j.stopNote(sum))
 		}
 	}

@@ -139,6 +139,13 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	fs.DurationVar(&fsync, "fsync", 0, "sync the records file to disk at most `D` after records are written, for durability against power loss (0: leave it to the OS)")
 	fs.DurationVar(&j.maxTime, "max-time", 0, "stop the whole run after `D` as Ctrl-C would, but exit 1 (0: no limit)")
 	fs.IntVar(&retries, "retries", 2, "retry network errors, timeouts, 429 and 5xx up to `N` times, with backoff and Retry-After")
+	fs.BoolVar(&cfg.RetryAllMethods, "retry-all-methods", false, "retry POST, PATCH and other methods that are not idempotent like the others (without it they are retried only if never sent: connection refused, DNS)")
+	fs.Func("retry-on", "retry these `STATUSES`, comma-separated codes or classes like 429,503,5xx (default 408,429 and 5xx but 501,505)", func(v string) error {
+		codes, err := parseStatuses(v)
+		cfg.RetryOn = codes
+		return err
+	})
+	fs.BoolVar(&cfg.FailFast, "fail-fast", false, "stop the run at the first URL that fails, as Ctrl-C would, and exit 1")
 	fs.DurationVar(&cfg.MaxRetryAfter, "max-retry-after", 60*time.Second, "honour a Retry-After of at most `D`; a longer one fails the URL")
 	fs.IntVar(&maxRedirects, "max-redirects", 10, "follow at most `N` redirects (0: report the 3xx itself)")
 	fs.Var(&maxBody, "max-body", "read at most `SIZE` of each body (like 10MB or 512KiB; 0: no cap); longer bodies are marked truncated")
@@ -444,6 +451,27 @@ func unwrapPath(err error) error {
 		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
 	}
 	return err
+}
+
+// parseStatuses parses a -retry-on list: status codes and classes (5xx).
+func parseStatuses(v string) ([]int, error) {
+	codes := []int{}
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(strings.ToLower(part))
+		if class, ok := strings.CutSuffix(part, "xx"); ok && len(class) == 1 && class[0] >= '1' && class[0] <= '5' {
+			base := int(class[0]-'0') * 100
+			for c := base; c < base+100; c++ {
+				codes = append(codes, c)
+			}
+			continue
+		}
+		n, err := strconv.Atoi(part)
+		if err != nil || n < 100 || n > 599 {
+			return nil, fmt.Errorf("%q is not a status (100-599) or a class like 5xx", part)
+		}
+		codes = append(codes, n)
+	}
+	return codes, nil
 }
 
 // finite reports whether f is a number of 0 or more, not NaN or infinite.

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/asyncgo/async/fetch"
+)
+
+func TestPostIsNotRetriedUnlessAsked(t *testing.T) {
+	s := demo(t)
+	ctx := context.Background()
+	u := s.URL + "/status?code=503"
+	r := cli(t, ctx, "", "-q", "-d", "x=1", "-retries", "2", u)
+	if recs := records(t, r.stdout); len(recs) != 1 || recs[0].Attempts != 1 {
+		t.Errorf("POST to a 503: %s", r.stdout)
+	}
+	r = cli(t, ctx, "", "-q", "-X", "PATCH", "-retries", "2", "-retry-all-methods", u)
+	if recs := records(t, r.stdout); len(recs) != 1 || recs[0].Attempts != 3 {
+		t.Errorf("PATCH with -retry-all-methods: %s", r.stdout)
+	}
+	r = cli(t, ctx, "", "-q", "-X", "PUT", "-retries", "2", u)
+	if recs := records(t, r.stdout); len(recs) != 1 || recs[0].Attempts != 3 {
+		t.Errorf("PUT, idempotent, is retried: %s", r.stdout)
+	}
+}
+
+func TestRetryOnChoosesTheStatuses(t *testing.T) {
+	s := demo(t)
+	r := cli(t, context.Background(), "", "-q", "-retries", "1", "-retry-on", "404,4xx", s.URL+"/status?code=404", s.URL+"/status?code=503")
+	got := map[int]int{}
+	for _, rec := range records(t, r.stdout) {
+		got[rec.Status] = rec.Attempts
+	}
+	if got[404] != 2 || got[503] != 1 {
+		t.Errorf("attempts by status %v; want 404 retried, 503 not", got)
+	}
+	if r := cli(t, context.Background(), "", "-retry-on", "600", s.URL); r.code != exitUsage || !strings.Contains(r.stderr, "not a status") {
+		t.Errorf("-retry-on 600: exit %d %q", r.code, r.stderr)
+	}
+}
+
+func TestFailFastStopsAtTheFirstFailure(t *testing.T) {
+	base, _ := hangCounter(t)
+	var list strings.Builder
+	fmt.Fprintf(&list, "%s/hang?a\n%s/status?code=404\n", base, base)
+	for i := range 100 {
+		fmt.Fprintf(&list, "%s/hang?i=%d\n", base, i)
+	}
+	r := cli(t, context.Background(), list.String(), "-i", "-", "-c", "2", "-fail-fast")
+	recs := records(t, r.stdout)
+	if r.code != exitFailures || !strings.Contains(r.stderr, "stopped at the first failure: line 2") {
+		t.Fatalf("exit %d, stderr %s", r.code, r.stderr)
+	}
+	failed := 0
+	for _, rec := range recs {
+		if rec.Failed() {
+			failed++
+		} else if rec.Outcome != fetch.Cancelled {
+			t.Errorf("line %d: %s; want cancelled by -fail-fast", rec.Line, rec.Outcome)
+		}
+	}
+	if failed != 1 || len(recs) > 20 {
+		t.Errorf("%d records, %d failed; want the run stopped at the one failure", len(recs), failed)
+	}
+}
