@@ -184,7 +184,7 @@ func TestRealMethodHeadersAndBodyOnEveryAttempt(t *testing.T) {
 	h.Add("X-Tag", "one")
 	h.Add("X-Tag", "two")
 	h.Set("Authorization", "Bearer t")
-	r := fetchOne(t, Config{Method: "POST", Header: h, Body: []byte(`{"a":1}`), RetryBase: time.Millisecond}, ts.URL)
+	r := fetchOne(t, Config{Method: "POST", Header: h, Body: []byte(`{"a":1}`), RetryBase: time.Millisecond, RetryAllMethods: true}, ts.URL)
 	if r.Outcome != OK || r.Attempts != 2 || calls.Load() != 2 {
 		t.Errorf("record %+v after %d calls", r, calls.Load())
 	}
