@@ -17,8 +17,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/asyncgo/async"
 )
 
 // Do fetches one URL with retries, as Run does for each input, and returns
@@ -73,7 +71,7 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 			rec.Queued += waited
 			requeued += waited
 		}
-		res := f.attempt(ctx, in, u)
+		res := f.attempt(ctx, &in, u)
 		var paused time.Duration
 		if res.hasRetryAfter && res.retryAfter > 0 {
 			paused = min(res.retryAfter, f.cfg.MaxRetryAfter)
@@ -203,6 +201,7 @@ type attemptResult struct {
 	resumedFrom   int64 // bytes of a partial file the body continued
 	complete      bool  // a 416 saying the partial file is already whole
 	timings
+	tracer tracer // the attempt's own, in the same allocation
 }
 
 // attemptTime is the attempt's entry in Record.AttemptTimes.
@@ -226,20 +225,26 @@ func (r *attemptResult) fill(rec *Record) {
 
 // attempt sends one request, following redirects, and reads the body,
 // all within the per-attempt timeout.
-func (f *Fetcher) attempt(ctx context.Context, in Input, u *url.URL) *attemptResult {
+//
+// The timeout is a context deadline with a shared cause rather than an
+// async.Timeout: this runs once per URL, and the profile of a throughput-
+// bound list showed async.Timeout's closure, option and error allocations
+// and its extra frames (stack growth) on this path.
+func (f *Fetcher) attempt(ctx context.Context, in *Input, u *url.URL) *attemptResult {
 	res := new(attemptResult)
-	_, err := async.Timeout(ctx, f.cfg.Timeout, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, f.send(ctx, in, u, res)
-	}, async.WithName("request"))
-	if err != nil {
-		var te *async.TimeoutError
-		if errors.As(err, &te) {
-			err = fmt.Errorf("%w (%s)", context.DeadlineExceeded, phase(res))
-		}
-		res.err = err
+	actx, cancel := context.WithTimeoutCause(ctx, f.cfg.Timeout, errAttemptTimeout)
+	err := f.send(actx, in, u, res)
+	if err != nil && ctx.Err() == nil && context.Cause(actx) == errAttemptTimeout {
+		err = fmt.Errorf("%w (%s)", context.DeadlineExceeded, phase(res))
 	}
+	cancel()
+	res.err = err
 	return res
 }
+
+// errAttemptTimeout is the cause of an attempt's context when the attempt
+// ran out of time.
+var errAttemptTimeout = errors.New("fetch: attempt timed out")
 
 // phase names what a timed-out attempt was doing, for its error message.
 func phase(res *attemptResult) string {
@@ -249,12 +254,13 @@ func phase(res *attemptResult) string {
 	return fmt.Sprintf("reading body after %d bytes", res.bytes)
 }
 
-func (f *Fetcher) send(ctx context.Context, in Input, u *url.URL, res *attemptResult) error {
-	tr := &tracer{start: time.Now()}
+func (f *Fetcher) send(ctx context.Context, in *Input, u *url.URL, res *attemptResult) error {
+	tr := &res.tracer
+	tr.start = time.Now()
 	ctx = httptrace.WithClientTrace(ctx, tr.clientTrace())
 	defer func() { res.timings = tr.result() }()
 
-	path := f.savePath(in)
+	path := f.savePath(*in)
 	offset := f.partialSize(path)
 	resp, err := f.roundTrip(ctx, in, u, offset)
 	if err == nil && offset > 0 {
@@ -298,8 +304,8 @@ func (f *Fetcher) method(in Input) string {
 
 // roundTrip sends the request for in, asking for the bytes from offset on
 // when offset > 0.
-func (f *Fetcher) roundTrip(ctx context.Context, in Input, u *url.URL, offset int64) (*http.Response, error) {
-	method, body := f.method(in), f.cfg.Body
+func (f *Fetcher) roundTrip(ctx context.Context, in *Input, u *url.URL, offset int64) (*http.Response, error) {
+	method, body := f.method(*in), f.cfg.Body
 	opts := in.Options
 	if opts != nil {
 		if opts.Body != nil {
@@ -457,10 +463,11 @@ type tracer struct {
 	start                time.Time
 	dnsAt, connAt, tlsAt time.Time
 	t                    timings
+	trace                httptrace.ClientTrace
 }
 
 func (tr *tracer) clientTrace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
+	tr.trace = httptrace.ClientTrace{
 		DNSStart:             tr.dnsStart,
 		DNSDone:              tr.dnsDone,
 		ConnectStart:         tr.connectStart,
@@ -470,6 +477,7 @@ func (tr *tracer) clientTrace() *httptrace.ClientTrace {
 		GotConn:              tr.gotConn,
 		GotFirstResponseByte: tr.gotFirstByte,
 	}
+	return &tr.trace
 }
 
 func (tr *tracer) dnsStart(httptrace.DNSStartInfo) {
