@@ -284,10 +284,11 @@ func (t *taskCore) setAwaiting(w waitRecord) waitRecord {
 	return prev
 }
 
-// restoreAwaiting ends the wait mine, putting back what t waited on before
-// it, so that nested waits unwind. If another wait has replaced mine (two
-// goroutines waiting with the same task's context), it is left alone: the
-// record follows the latest wait, not a stack of them.
+// restoreAwaiting ends the wait that setAwaiting recorded as mine and puts
+// back prev, what t waited on before it, so that nested waits unwind. If
+// another wait has replaced mine since (two goroutines waiting with the
+// same task's context), the record is left alone: it follows the latest
+// wait, not a stack of them.
 func (t *taskCore) restoreAwaiting(mine, prev waitRecord) {
 	t.mu.Lock()
 	if x := t.extra; x.awaiting == mine {

@@ -31,6 +31,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -90,8 +91,8 @@ func run(ctx context.Context, w io.Writer, opts ...async.RunOption) (r Report) {
 		return err
 	}, opts...)
 	r.RunReturn = time.Since(start)
-	fmt.Fprintf(w, "Run returned %v after %v; the forgotten heartbeat is %v: %v\n",
-		r.RunErr, r.RunReturn.Round(100*time.Millisecond), r.Leftover.State(), r.Leftover.Err())
+	fmt.Fprintf(w, "Run returned %v after %v; the forgotten heartbeat is %v, cause: %v\n",
+		r.RunErr, r.RunReturn.Round(100*time.Millisecond), r.Leftover.State(), errors.Unwrap(r.Leftover.Err()))
 	return r
 }
 

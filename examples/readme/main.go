@@ -33,11 +33,11 @@ func main() {
 	// asyncio.create_task, then await: the task starts at once, in parallel.
 	t := async.Spawn(ctx, func(ctx context.Context) (int, error) { return fetch(ctx, "go.dev") })
 	n, err := t.Await(ctx)
-	fmt.Println(n, err) // 6 <nil>
+	fmt.Println("awaited:", n, err) // awaited: 6 <nil>
 
 	// asyncio.gather, two at a time: results in order, one second per pair.
 	sizes, err := async.Map(ctx, []string{"a.io", "bb.io", "ccc.io"}, fetch, async.WithLimit(2))
-	fmt.Println(sizes, err) // [4 5 6] <nil>
+	fmt.Println("mapped:", sizes, err) // mapped: [4 5 6] <nil>
 
 	// asyncio.TaskGroup: the first failure cancels the rest; none outlives the block.
 	err = async.WithGroup(ctx, func(ctx context.Context, g *async.Group) error {
@@ -46,10 +46,10 @@ func main() {
 		}
 		return nil
 	})
-	fmt.Println(errors.Is(err, errNoURL)) // true: err is a *GroupError holding every failure
+	fmt.Println("group failed with errNoURL:", errors.Is(err, errNoURL)) // … true: err is a *GroupError holding every failure
 
 	// asyncio.wait_for: on timeout the task is cancelled, not left running.
 	slow := async.Spawn(ctx, func(ctx context.Context) (int, error) { return fetch(ctx, "slow.io") })
 	_, err = async.WaitFor(ctx, 100*time.Millisecond, slow)
-	fmt.Println(errors.Is(err, async.ErrTimeout), slow.State()) // true cancelled
+	fmt.Println("timed out:", errors.Is(err, async.ErrTimeout), "task:", slow.State()) // timed out: true task: cancelled
 }

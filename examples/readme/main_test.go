@@ -57,7 +57,7 @@ func TestReadmeOutput(t *testing.T) {
 		}
 		out.Close()
 
-		want := []string{"6 <nil>", "[4 5 6] <nil>", "true", "true cancelled"}
+		want := []string{"awaited: 6 <nil>", "mapped: [4 5 6] <nil>", "group failed with errNoURL: true", "timed out: true task: cancelled"}
 		if lines := strings.Split(strings.TrimSpace(string(got)), "\n"); strings.Join(lines, "|") != strings.Join(want, "|") {
 			t.Errorf("output:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 		}

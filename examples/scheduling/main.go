@@ -49,7 +49,8 @@ func (tl *timeline) record(task string, step int) {
 	fmt.Fprintf(tl.w, "%4.1fs  %s step %d\n", e.At.Seconds(), e.Task, e.Step)
 }
 
-// worker takes steps steps of every each, recording each one.
+// worker returns a task function that sleeps for every, then records a
+// step, steps times over.
 func worker(tl *timeline, name string, steps int, every time.Duration) func(context.Context) (struct{}, error) {
 	return func(ctx context.Context) (struct{}, error) {
 		for i := 1; i <= steps; i++ {

@@ -99,7 +99,7 @@ func run(ctx context.Context, w io.Writer) (r Report, err error) {
 	_, r.CancelErr = long.Await(ctx)
 	r.CancelTook = time.Since(asked)
 	r.AfterCancel = long.State()
-	fmt.Fprintf(w, "after Await:    %v, err %v\n", long, r.CancelErr)
+	fmt.Fprintf(w, "after Await:    %v, cause: %v\n", long, errors.Unwrap(r.CancelErr))
 	// The error is a *async.CancelledError; it matches context.Canceled
 	// (asyncio's `except CancelledError`) and carries the cause.
 	fmt.Fprintf(w, "  is context.Canceled: %v, is errStop: %v\n",

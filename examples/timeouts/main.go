@@ -60,9 +60,10 @@ func run(ctx context.Context, w io.Writer) (r Report, err error) {
 	_, r.WaitForErr = async.WaitFor(ctx, time.Second, t) // Python: await asyncio.wait_for(t, 1)
 	r.WaitForTook = time.Since(start)
 	r.TimedOutState, r.TimedOutErr = t.State(), t.Err()
-	fmt.Fprintf(w, "WaitFor:  at %v: %v (is ErrTimeout: %v)\n",
-		r.WaitForTook.Round(100*time.Millisecond), r.WaitForErr, errors.Is(r.WaitForErr, async.ErrTimeout))
-	fmt.Fprintf(w, "          the task is %v: %v\n", r.TimedOutState, r.TimedOutErr)
+	fmt.Fprintf(w, "WaitFor, 1s for a 5s task:     returned at %v: %v\n",
+		r.WaitForTook.Round(100*time.Millisecond), r.WaitForErr)
+	fmt.Fprintf(w, "  the task:                    %v; its error is that timeout: %v\n",
+		r.TimedOutState, errors.Is(r.TimedOutErr, async.ErrTimeout))
 
 	// 2. Await with a deadline: 1s for a 3s task. The task runs on.
 	start = time.Now()
@@ -71,16 +72,17 @@ func run(ctx context.Context, w io.Writer) (r Report, err error) {
 	_, r.AwaitErr = t.Await(deadline)
 	cancel()
 	r.AfterAwait = t.State()
-	fmt.Fprintf(w, "Await:    %v; the task is still %v\n", r.AwaitErr, r.AfterAwait)
+	fmt.Fprintf(w, "Await, 1s deadline, 3s task:   gave up: %v\n", r.AwaitErr)
+	fmt.Fprintf(w, "  the task:                    still %v\n", r.AfterAwait)
 	if r.LaterValue, err = t.Await(ctx); err != nil {
 		return r, err
 	}
 	r.LaterAt = time.Since(start)
-	fmt.Fprintf(w, "          awaited again: %q at %v\n", r.LaterValue, r.LaterAt.Round(100*time.Millisecond))
+	fmt.Fprintf(w, "  awaited again, no deadline:  %q at %v\n", r.LaterValue, r.LaterAt.Round(100*time.Millisecond))
 
 	// 3. A deadline for a block of code. Python: async with asyncio.timeout(1):
 	_, r.BlockErr = async.Timeout(ctx, time.Second, slowReport(5*time.Second), async.WithName("block"))
-	fmt.Fprintf(w, "Timeout:  %v\n", r.BlockErr)
+	fmt.Fprintf(w, "Timeout, 1s for a 5s block:    %v\n", r.BlockErr)
 	return r, nil
 }
 

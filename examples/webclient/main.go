@@ -80,6 +80,7 @@ func run(ctx context.Context, w io.Writer, client *http.Client, urls []string, l
 	}
 
 	// Python: for next in asyncio.as_completed(tasks): ...
+	fmt.Fprintln(w, "as they arrive (time since the start; the request's own time):")
 	var outcomes []Outcome
 	for t, err := range async.AsCompleted(ctx, tasks...) {
 		if t == nil { // ctx ended before every task did
@@ -89,12 +90,12 @@ func run(ctx context.Context, w io.Writer, client *http.Client, urls []string, l
 		n, _ := t.Result()
 		o := Outcome{URL: t.Name(), Bytes: n, Took: t.EndTime().Sub(t.StartTime()), Err: err}
 		outcomes = append(outcomes, o)
-		fmt.Fprintf(w, "%6.3fs  arrived: %s\n", time.Since(start).Seconds(), describe(o))
+		fmt.Fprintf(w, "  at %6.3fs  %s\n", time.Since(start).Seconds(), describe(o))
 	}
 	total := time.Since(start)
 
 	slices.SortStableFunc(outcomes, func(a, b Outcome) int { return cmp.Compare(a.Took, b.Took) })
-	fmt.Fprintln(w, "\nfastest to slowest:")
+	fmt.Fprintln(w, "\nfastest to slowest (the request's own time):")
 	failed := 0
 	for _, o := range outcomes {
 		fmt.Fprintf(w, "  %s\n", describe(o))
@@ -108,7 +109,7 @@ func run(ctx context.Context, w io.Writer, client *http.Client, urls []string, l
 }
 
 func describe(o Outcome) string {
-	took := fmt.Sprintf("%6.3fs", o.Took.Seconds())
+	took := fmt.Sprintf("took %6.3fs", o.Took.Seconds())
 	var se *StatusError
 	switch {
 	case o.Err == nil:
