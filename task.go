@@ -50,6 +50,12 @@ var ErrTaskReturned = errors.New("async: the task that owns this context has ret
 // Task is a running function with a typed result: asyncio's Task, created by
 // [Spawn] or [Go]. Every method is safe for concurrent use, and a Task may be
 // awaited any number of times, from any number of goroutines.
+//
+// Every method listed for Task is a method of every Task[T]. Those that do
+// not involve T (Cancel, Done, Err, Name, State and the like) are shared by
+// all tasks whatever their result type, so go doc shows them with the
+// receiver (t *Task), without the type parameter: t.Cancel(nil) works on a
+// *Task[int] as on any other.
 type Task[T any] struct {
 	taskCore
 	fn  func(context.Context) (T, error)
