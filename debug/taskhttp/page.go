@@ -11,9 +11,17 @@ import (
 
 // page is what the HTML templates render.
 type page struct {
+	pageOptions
+	Scopes []scopeView
+}
+
+// pageOptions are the page's query parameters.
+type pageOptions struct {
 	Refresh int    // milliseconds between reloads of the fragment
 	Filter  string // the filter box's text: only matching nodes and their ancestors are shown
-	Scopes  []scopeView
+	// Opened and Folded hold the ids ("group-7") of the groups the reader
+	// opened or folded, overriding whether they start open.
+	Opened, Folded map[string]bool
 }
 
 type scopeView struct {
@@ -36,8 +44,9 @@ type nodeView struct {
 	*async.TaskInfo
 	Orphan   bool
 	Children []*nodeView
-	// For groups: Open is whether it is expanded when first shown (large
-	// groups start folded), States counts its direct tasks per state.
+	// For groups: Open is whether it is expanded (large groups start
+	// folded, and a folded group's children are not sent: they would only
+	// take the page's room), States counts its direct tasks per state.
 	Open   bool
 	States []stateCount
 }
@@ -51,17 +60,18 @@ const pageLimit = 2000
 // so that a group of thousands of tasks is one line until it is opened.
 const foldAbove = 50
 
-func newPage(snaps []*async.Snapshot, refresh int, filter string) page {
-	p := page{Refresh: refresh, Filter: filter}
-	query := strings.ToLower(strings.TrimSpace(filter))
+func newPage(snaps []*async.Snapshot, opts pageOptions) page {
+	p := page{pageOptions: opts}
+	query := strings.ToLower(strings.TrimSpace(opts.Filter))
 	for _, s := range snaps {
 		v := scopeView{Snapshot: s}
 		v.Tasks, v.Groups = tasktree.Counts(s)
 		v.States = countStates(s.Nodes)
-		forest := views(tasktree.Tree(s))
+		forest := views(tasktree.Tree(s), opts)
 		if query != "" {
 			forest = keepMatching(forest, query)
 		}
+		forest = dropFolded(forest)
 		v.Matched = count(forest)
 		budget := pageLimit
 		v.Roots = prune(forest, &budget)
@@ -72,12 +82,13 @@ func newPage(snaps []*async.Snapshot, refresh int, filter string) page {
 }
 
 // views wraps the snapshot's tree for the page.
-func views(nodes []*tasktree.Node) []*nodeView {
+func views(nodes []*tasktree.Node, opts pageOptions) []*nodeView {
 	out := make([]*nodeView, len(nodes))
 	for i, n := range nodes {
-		v := &nodeView{TaskInfo: n.TaskInfo, Orphan: n.Orphan, Children: views(n.Children)}
+		v := &nodeView{TaskInfo: n.TaskInfo, Orphan: n.Orphan, Children: views(n.Children, opts)}
 		if n.Kind == async.KindGroup {
-			v.Open = len(n.Children) <= foldAbove
+			id := "group-" + strconv.FormatUint(n.ID, 10)
+			v.Open = opts.Opened[id] || !opts.Folded[id] && len(n.Children) <= foldAbove
 			infos := make([]async.TaskInfo, len(n.Children))
 			for j, c := range n.Children {
 				infos[j] = *c.TaskInfo
@@ -134,6 +145,21 @@ func matches(n *nodeView, query string) bool {
 		text += " awaiting " + n.Awaiting.String()
 	}
 	return strings.Contains(strings.ToLower(text), query)
+}
+
+// dropFolded leaves out the children of folded groups.
+func dropFolded(nodes []*nodeView) []*nodeView {
+	out := make([]*nodeView, len(nodes))
+	for i, n := range nodes {
+		c := *n
+		if n.Kind == async.KindGroup && !n.Open {
+			c.Children = nil
+		} else {
+			c.Children = dropFolded(n.Children)
+		}
+		out[i] = &c
+	}
+	return out
 }
 
 func count(nodes []*nodeView) int {
@@ -263,17 +289,18 @@ li.group > details[open] > summary::before { content: "▾"; }
 (function () {
   const tree = document.getElementById("tree"), status = document.getElementById("status");
   const filter = document.getElementById("filter");
-  const toggled = new Map(); // node id → open, for groups the reader opened or folded
-  tree.addEventListener("toggle", (e) => {
-    const li = e.target.closest("li.node");
-    if (li && e.isTrusted) toggled.set(li.id, e.target.open);
-  }, true);
-  function restore() {
-    for (const [id, open] of toggled) {
-      const d = document.querySelector("#" + CSS.escape(id) + " > details");
-      if (d) d.open = open;
-    }
-  }
+  // The groups the reader opened or folded, sent with every reload: the
+  // server sends no children for a folded group, so opening one reloads.
+  const toggled = new Map(); // "group-7" → open
+  tree.addEventListener("click", (e) => {
+    const summary = e.target.closest("summary");
+    if (!summary) return;
+    e.preventDefault();
+    const d = summary.parentElement, li = d.closest("li.node");
+    toggled.set(li.id, !d.open);
+    d.open = !d.open;
+    reload();
+  });
   let timer;
   async function reload() {
     clearTimeout(timer);
@@ -281,10 +308,12 @@ li.group > details[open] > summary::before { content: "▾"; }
       const url = new URL(location.href);
       url.searchParams.set("format", "fragment");
       url.searchParams.set("q", filter.value);
+      const ids = (open) => [...toggled].filter(([, o]) => o === open).map(([id]) => id).join(",");
+      url.searchParams.set("open", ids(true));
+      url.searchParams.set("fold", ids(false));
       const r = await fetch(url, {cache: "no-store"});
       if (!r.ok) throw new Error(r.status + " " + r.statusText);
       tree.innerHTML = await r.text();
-      restore();
       document.body.dataset.updates = String(Number(document.body.dataset.updates) + 1);
       status.textContent = "updated " + new Date().toLocaleTimeString();
     } catch (e) {

@@ -14,10 +14,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/asyncgo/async"
 	"github.com/asyncgo/async/debug/taskhttp"
 )
 
@@ -248,4 +250,91 @@ func luminance(c []float64) float64 {
 func unescapeHTML(b []byte) []byte {
 	r := strings.NewReplacer("&quot;", `"`, "&lt;", "<", "&gt;", ">", "&#39;", "'", "&amp;", "&")
 	return []byte(r.Replace(string(b)))
+}
+
+// interactProbe opens the folded group by a click on its row, then types
+// in the filter box, and reports the rows shown after each step.
+const interactProbe = `<!DOCTYPE html><html><body>
+<iframe id="f" src="/debug/tasks?format=html&refresh=100000" style="width:1000px;height:700px;border:0"></iframe>
+<pre id="result">pending</pre>
+<script>
+const steps = {};
+function rows(d) { return [...d.querySelectorAll("li.node .name")].map(n => n.textContent); }
+function afterReload(d, n, then) {
+  if (Number(d.body.dataset.updates) > n) return then();
+  setTimeout(() => afterReload(d, n, then), 20);
+}
+document.getElementById("f").addEventListener("load", () => {
+  const d = document.getElementById("f").contentDocument;
+  steps.folded = rows(d);
+  d.querySelector("li.group summary").click();
+  afterReload(d, 0, () => {
+    steps.opened = rows(d);
+    const box = d.getElementById("filter");
+    box.value = "item-42";
+    box.dispatchEvent(new Event("input"));
+    afterReload(d, 1, () => {
+      steps.filtered = rows(d);
+      document.getElementById("result").textContent = JSON.stringify(steps);
+    });
+  });
+});
+</script></body></html>`
+
+// TestBrowserFoldAndFilter drives the page in Chromium as a reader would:
+// a group of 60 tasks starts folded, with no rows for its tasks; a click on
+// its row opens it, showing them; typing in the filter box leaves the
+// matching task and its ancestors.
+func TestBrowserFoldAndFilter(t *testing.T) {
+	browser := chromium(t)
+	release := make(chan struct{})
+	ready := make(chan *async.Scope)
+	done := make(chan error, 1)
+	go func() {
+		done <- async.Run(context.Background(), func(ctx context.Context) error {
+			return async.WithGroup(ctx, func(ctx context.Context, g *async.Group) error {
+				for i := range 60 {
+					g.Go(func(context.Context) error { <-release; return nil }, async.WithName(fmt.Sprintf("item-%02d", i)))
+				}
+				ready <- async.ScopeOf(ctx)
+				return nil
+			}, async.WithLimit(1), async.WithName("batch"))
+		}, async.WithSignals(nil))
+	}()
+	defer func() {
+		close(release)
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	mux := http.NewServeMux()
+	mux.Handle("/debug/tasks", taskhttp.HandlerFor(<-ready))
+	mux.HandleFunc("/probe", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, interactProbe)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, browser, append(headless(t.TempDir()),
+		"--virtual-time-budget=5000", "--dump-dom", srv.URL+"/probe")...).Output()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`(?s)<pre id="result">(.*?)</pre>`).FindSubmatch(out)
+	var got struct{ Folded, Opened, Filtered []string }
+	if m == nil || json.Unmarshal(unescapeHTML(m[1]), &got) != nil {
+		t.Fatalf("no result in the probe's DOM:\n%s", out)
+	}
+	if want := []string{"main", "batch"}; !slices.Equal(got.Folded, want) {
+		t.Errorf("first shown: %q, want %q (the group folded)", got.Folded, want)
+	}
+	if len(got.Opened) != 62 || got.Opened[2] != "item-00" || got.Opened[61] != "item-59" {
+		t.Errorf("after a click on the group: %d rows %q…, want main, batch and its 60 tasks", len(got.Opened), got.Opened[:min(4, len(got.Opened))])
+	}
+	if want := []string{"main", "batch", "item-42"}; !slices.Equal(got.Filtered, want) {
+		t.Errorf("after typing item-42 in the filter: %q, want %q", got.Filtered, want)
+	}
 }

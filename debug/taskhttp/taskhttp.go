@@ -118,11 +118,22 @@ func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if format == "fragment" {
 			name = "fragment"
 		}
-		if err := templates.ExecuteTemplate(w, name, newPage(snaps, refresh, q.Get("q"))); err != nil {
+		if err := templates.ExecuteTemplate(w, name, newPage(snaps, pageOptions{Refresh: refresh, Filter: q.Get("q"), Opened: idSet(q.Get("open")), Folded: idSet(q.Get("fold"))})); err != nil {
 			// The header is gone; all that is left is to say so in the page.
 			fmt.Fprintf(w, "<p>error rendering the task tree: %s</p>", escape(err.Error()))
 		}
 	default:
 		http.Error(w, fmt.Sprintf("unknown format %q: use text, ps, json or html", format), http.StatusBadRequest)
 	}
+}
+
+// idSet parses a comma-separated list of node ids.
+func idSet(list string) map[string]bool {
+	set := make(map[string]bool)
+	for id := range strings.SplitSeq(list, ",") {
+		if id != "" {
+			set[id] = true
+		}
+	}
+	return set
 }

@@ -189,12 +189,21 @@ func TestPageLimit(t *testing.T) {
 		}, async.WithSignals(nil))
 	}()
 	h := taskhttp.HandlerFor(<-ready)
-	_, body := get(t, h, "/debug/tasks?format=html", "")
+	_, folded := get(t, h, "/debug/tasks?format=html", "")
+	group := regexp.MustCompile(`id="(group-\d+)"`).FindStringSubmatch(folded)
+	if group == nil {
+		t.Fatalf("no group on the page:\n%s", folded)
+	}
+	_, body := get(t, h, "/debug/tasks?format=html&open="+group[1], "")
 	close(release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	// main, the group and 3000 tasks; the page shows 2000 nodes.
+	// Folded, the group of 3000 is one row under main.
+	if n := strings.Count(folded, `<li class="node`); n != 2 {
+		t.Errorf("page with the group folded shows %d nodes, want 2", n)
+	}
+	// Opened: main, the group and 3000 tasks; the page shows 2000 nodes.
 	if n := strings.Count(body, `<li class="node`); n != 2000 {
 		t.Errorf("page shows %d nodes, want 2000", n)
 	}
@@ -229,8 +238,9 @@ func FuzzQuery(f *testing.F) {
 
 // TestPageAtTenThousandTasks checks the page of a scope with 10,000 tasks
 // in one group: the counts cover them all, in words with correct plurals;
-// the group starts folded; the page holds at most its limit of rows; and
-// the filter (?q=) finds a task far beyond that limit.
+// the group starts folded, as one row, and sends no rows for its tasks;
+// opened, the page holds at most its limit of rows and says so; the filter
+// (?q=) finds a task far beyond that limit.
 func TestPageAtTenThousandTasks(t *testing.T) {
 	release := make(chan struct{})
 	ready := make(chan *async.Scope)
@@ -247,23 +257,28 @@ func TestPageAtTenThousandTasks(t *testing.T) {
 		}, async.WithSignals(nil), async.WithRunName("big"))
 	}()
 	h := taskhttp.HandlerFor(<-ready)
-	_, body := get(t, h, "/debug/tasks?format=html", "")
+	_, folded := get(t, h, "/debug/tasks?format=html", "")
+	group := regexp.MustCompile(`id="(group-\d+)"`).FindStringSubmatch(folded)
+	if group == nil {
+		t.Fatalf("no group on the page:\n%s", folded)
+	}
+	_, opened := get(t, h, "/debug/tasks?format=fragment&open="+group[1], "")
 	_, found := get(t, h, "/debug/tasks?format=fragment&q=JOB-09999", "")
 	_, none := get(t, h, "/debug/tasks?format=fragment&q=no+such+task", "")
 	close(release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"10,001 tasks in 1 group:", "9,999 pending", "2 running", "Showing the first 2,000 of 10,002 nodes"} {
-		if !strings.Contains(body, want) {
+	for _, want := range []string{"10,001 tasks in 1 group:", "2 running", "9,999 pending", "10,000 tasks: 1 running, 9,999 pending"} {
+		if !strings.Contains(folded, want) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	if n := strings.Count(body, `<li class="node`); n != 2000 {
-		t.Errorf("page has %d rows, want 2000", n)
+	if n := strings.Count(folded, `<li class="node`); n != 2 || !regexp.MustCompile(`<details>\s*<summary`).MatchString(folded) {
+		t.Errorf("the group of 10,000 tasks does not start folded, as one row: %d rows", n)
 	}
-	if !regexp.MustCompile(`<details>\s*<summary`).MatchString(body) {
-		t.Error("the group of 10,000 tasks does not start folded")
+	if n := strings.Count(opened, `<li class="node`); n != 2000 || !strings.Contains(opened, "Showing the first 2,000 of 10,002 nodes") {
+		t.Errorf("opened, the page has %d rows, want 2000 and a note", n)
 	}
 	// The match, its group (opened) and main.
 	if n := strings.Count(found, `<li class="node`); n != 3 || !strings.Contains(found, "job-09999") || !strings.Contains(found, "<details open>") {
