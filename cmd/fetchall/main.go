@@ -35,7 +35,11 @@
 // first attempt to the end of the body, retry waits included (retry_wait_ms),
 // and time spent waiting for a slot, a host or a rate limit is queued_ms.
 // Optional fields: truncated (body cut at -max-body), sha256, saved_as,
-// reused (a kept-alive connection), error and error_kind.
+// reused (a kept-alive connection), error and error_kind; resumed_from (the
+// bytes of a saved file that -continue did not fetch again); attempt_times
+// (for a URL tried more than once, or whose Retry-After paused its host:
+// each attempt's queued_ms, start_ms, dns_ms, connect_ms, tls_ms, ttfb_ms,
+// end_ms, backoff_ms, pause_ms, status and error_kind).
 //
 // With -o FILE and -resume FILE, the output is also the checkpoint: run the
 // same command again after Ctrl-C or a crash, and only URLs without an ok
