@@ -24,6 +24,14 @@ type Config struct {
 	// PerHost caps the requests in flight to one host (host:port); 0 means
 	// no cap beyond Concurrency.
 	PerHost int
+	// HostBacklog is how many inputs may wait for a host at its PerHost
+	// cap, apart from the Backlog (default max(16×Concurrency, 256);
+	// negative: none). An input whose host is busy leaves its place in the
+	// backlog to the inputs behind it, so that a long run of URLs of one
+	// host does not keep the others waiting: the reader goes past it until
+	// HostBacklog inputs wait for busy hosts. Memory grows with it (a
+	// goroutine and an input each), not with the list.
+	HostBacklog int
 	// Rate caps requests (attempts, retries included) per second across the
 	// run; 0 means no rate limit. Burst is the token bucket's size (default 1).
 	Rate  float64
@@ -163,6 +171,11 @@ func (c Config) withDefaults() (Config, error) {
 		c.Backlog = 4 * c.Concurrency
 	} else if c.Backlog < 0 {
 		c.Backlog = 0
+	}
+	if c.HostBacklog == 0 {
+		c.HostBacklog = max(16*c.Concurrency, 256)
+	} else if c.HostBacklog < 0 {
+		c.HostBacklog = 0
 	}
 	if c.PerHost > c.Concurrency {
 		c.PerHost = c.Concurrency

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asyncgo/async"
@@ -141,6 +142,7 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 	outs := map[string]int{}                                      // out= names taken, by line
 	slots := make(chan struct{}, f.cfg.Concurrency+f.cfg.Backlog) // inputs pending
 	active := make(chan struct{}, f.cfg.Concurrency)              // requests in flight
+	parked := make(chan struct{}, f.cfg.HostBacklog)              // inputs waiting for a busy host
 	var (
 		srcErr    error
 		exhausted bool // src ended by itself
@@ -170,8 +172,9 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 			// The record is emitted when the task is done, not by its
 			// function: a task whose group is cancelled before it starts
 			// never enters its function, and its input still needs a record.
+			tk := &ticket{slots: slots, parked: parked}
 			t := async.Go(g, func(tctx context.Context) (Record, error) {
-				return f.do(tctx, in, u, start, active), nil
+				return f.do(tctx, in, u, start, active, tk), nil
 			}, async.WithName(in.URL))
 			t.AddDoneCallback(func(t *async.Task[Record]) {
 				rec, err := t.Result()
@@ -184,12 +187,12 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 					rec = *cancelledRecord(in, start, 0, context.Cause(gctx))
 				}
 				emit(&rec)
-				<-slots
+				tk.release()
 			})
 		}
 		exhausted = true
 		return nil
-	}, async.WithLimit(f.cfg.Concurrency+f.cfg.Backlog), async.WithName("fetch.Run"))
+	}, async.WithLimit(f.cfg.Concurrency+f.cfg.Backlog+f.cfg.HostBacklog), async.WithName("fetch.Run"))
 
 	sum.finish(time.Now())
 	sum.AllRead = exhausted
@@ -209,6 +212,39 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 		return sum, srcErr
 	}
 	return sum, nil
+}
+
+// ticket is the place a pending input holds: one in the backlog (slots)
+// or, once it waits for a busy host, one among the parked, so that the
+// inputs behind it may be read.
+type ticket struct {
+	slots, parked chan struct{}
+	isParked      atomic.Bool
+}
+
+// park trades the ticket's backlog place for a parked one, waiting for one
+// to be free. With no parked places at all, the ticket keeps its place.
+func (t *ticket) park(ctx context.Context) error {
+	if t == nil || cap(t.parked) == 0 {
+		return nil
+	}
+	select {
+	case t.parked <- struct{}{}:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	<-t.slots
+	t.isParked.Store(true)
+	return nil
+}
+
+// release gives the ticket's place back.
+func (t *ticket) release() {
+	if t.isParked.Load() {
+		<-t.parked
+	} else {
+		<-t.slots
+	}
 }
 
 // precheck returns the parsed URL of an input to fetch, or the record of

@@ -28,14 +28,14 @@ func (f *Fetcher) Do(ctx context.Context, in Input) Record {
 	if rec != nil {
 		return *rec
 	}
-	return f.do(ctx, in, u, start, nil)
+	return f.do(ctx, in, u, start, nil, nil)
 }
 
 // do fetches a valid input: it waits for its host, then makes attempts
 // until one is final or the retries are spent. Each attempt holds one of the
 // active slots (when active is not nil) only while it runs: waits for the
 // host and sleeps between retries leave the slot to other requests.
-func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Time, active chan struct{}) Record {
+func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Time, active chan struct{}, tk *ticket) Record {
 	rec := Record{Line: in.Line, URL: in.URL, Start: time.Since(runStart)}
 	h := f.hosts.acquire(hostKey(u))
 	defer f.hosts.release(h)
@@ -44,10 +44,19 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 	if h.slots != nil {
 		select {
 		case h.slots <- struct{}{}:
-			defer func() { <-h.slots }()
-		case <-ctx.Done():
-			return *cancelledRecord(in, runStart, 0, context.Cause(ctx))
+		default:
+			// The host is at its cap: wait for it parked, leaving the
+			// backlog place to inputs of other hosts.
+			if err := tk.park(ctx); err != nil {
+				return *cancelledRecord(in, runStart, 0, err)
+			}
+			select {
+			case h.slots <- struct{}{}:
+			case <-ctx.Done():
+				return *cancelledRecord(in, runStart, 0, context.Cause(ctx))
+			}
 		}
+		defer func() { <-h.slots }()
 	}
 	// Every interval is counted once: Queued holds the waits for the host,
 	// a slot and the rate (before the first attempt and between later

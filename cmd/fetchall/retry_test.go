@@ -66,3 +66,24 @@ func TestFailFastStopsAtTheFirstFailure(t *testing.T) {
 		t.Errorf("%d records, %d failed; want the run stopped at the one failure", len(recs), failed)
 	}
 }
+
+func TestPerHostServesOtherHostsEarly(t *testing.T) {
+	a, b := demo(t), demo(t)
+	var list strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&list, "%s/item?delay=50ms&i=%d\n", a.URL, i)
+	}
+	for i := range 3 {
+		fmt.Fprintf(&list, "%s/item?i=%d\n", b.URL, i)
+	}
+	r := cli(t, context.Background(), list.String(), "-q", "-i", "-", "-c", "4", "-per-host", "1", "-host-backlog", "64")
+	recs := records(t, r.stdout)
+	if r.code != exitOK || len(recs) != 33 {
+		t.Fatalf("exit %d, %d records: %s", r.code, len(recs), r.stderr)
+	}
+	for i, rec := range recs {
+		if strings.HasPrefix(rec.URL, b.URL) && i >= 15 {
+			t.Errorf("%s written %dth of 33: host B waited behind host A", rec.URL, i+1)
+		}
+	}
+}

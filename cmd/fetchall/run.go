@@ -127,6 +127,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	fs.IntVar(&cfg.Concurrency, "c", 32, "fetch at most `N` URLs at once")
 	fs.IntVar(&cfg.Backlog, "backlog", 0, "let `N` more URLs than -c wait for their host, so other hosts go past it (0: 4×c); bounds memory with -c")
 	fs.IntVar(&cfg.PerHost, "per-host", 0, "fetch at most `N` URLs of one host at once (0: no limit but -c)")
+	fs.IntVar(&cfg.HostBacklog, "host-backlog", 0, "with -per-host, let `N` URLs wait for their busy host apart from -backlog, so that the URLs of other hosts behind them are read and fetched (0: max(16×c, 256))")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "send at most `R` requests per second in all (0: no limit)")
 	fs.Float64Var(&cfg.HostRate, "host-rate", 0, "send at most `R` requests per second to each host (0: no limit)")
 	fs.StringVar(&cfg.Method, "X", "GET", "request `method`")
@@ -168,8 +169,8 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	switch {
 	case cfg.Concurrency < 1:
 		return nil, usagef("-c must be at least 1")
-	case cfg.PerHost < 0 || cfg.Backlog < 0:
-		return nil, usagef("-per-host and -backlog must not be negative")
+	case cfg.PerHost < 0 || cfg.Backlog < 0 || cfg.HostBacklog < 0:
+		return nil, usagef("-per-host, -backlog and -host-backlog must not be negative")
 	case !finite(cfg.Rate) || !finite(cfg.HostRate):
 		// NaN compares false with everything: test for what is wanted.
 		return nil, usagef("-rate and -host-rate must be finite numbers, 0 or more")
