@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 var sample = Record{Line: 3, URL: "http://a.test/x", FinalURL: "http://a.test/y", Outcome: OK, Status: 200,
@@ -228,5 +229,14 @@ func TestSummaryPerHost(t *testing.T) {
 	}
 	if n := len(s.hosts); n != maxHosts+1 || s.hosts[otherHosts].Requests == 0 {
 		t.Errorf("%d hosts kept, want %d and the rest as %q", n, maxHosts+1, otherHosts)
+	}
+}
+
+func TestFitLabelFitsItsBar(t *testing.T) {
+	for _, width := range []float64{0, 30, 40, 62, 99, 150, 400} {
+		label := fitLabel("200 /b/10000?delay=50ms&page=12345", width)
+		if n := utf8.RuneCountInString(label); float64(n)*6.2 > width {
+			t.Errorf("fitLabel(%v px) = %q: %d characters do not fit", width, label, n)
+		}
 	}
 }

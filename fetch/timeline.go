@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxTimelineBars is the most requests a timeline draws; a page with more
@@ -325,7 +326,14 @@ func fitLabel(s string, width float64) string {
 	if len(s) <= n {
 		return s
 	}
-	return ShortenURL(s, n)
+	if n >= 16 {
+		return ShortenURL(s, n)
+	}
+	cut := n - 1
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // pathOf is the part of a URL after its host, or the URL if it has none.
