@@ -23,8 +23,11 @@ var ErrNotCheckpoint = errors.New("not a fetchall JSON Lines file")
 // LoadSucceeded returns an error wrapping [ErrNotCheckpoint] that names the
 // line, rather than fetching everything again as if nothing had been done.
 //
-// Records of the same URL may appear several times (each resumed run
-// appends a record for every URL it fetched again); any ok record counts.
+// Records of the same line may appear several times: each resumed run
+// appends a record for every line it fetched again. The last record of a
+// line is the one that counts (a line with an ok record is not fetched
+// again, so its last record is that one); [Compact] rewrites a checkpoint
+// to those last records alone.
 func LoadSucceeded(r io.Reader) (done map[string]struct{}, torn int, err error) {
 	done = make(map[string]struct{})
 	err = readCheckpoint(r, func(n int, line []byte, rec *checkpointRecord) error {

@@ -84,6 +84,7 @@ type command struct {
 
 var commands = []command{
 	{"demo", "[flags]", "fetch a generated list from a built-in server on 127.0.0.1: no network needed", runDemo},
+	{"compact", "FILE", "rewrite a checkpoint with one record per input line, the last, after repeated -resume runs", runCompact},
 }
 
 // lookupCommand returns the subcommand args name, if they name one.
