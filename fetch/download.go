@@ -131,9 +131,15 @@ func openSave(path string, offset int64, sum io.Writer) (*os.File, error) {
 	if offset == 0 {
 		return os.Create(path)
 	}
-	file, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	// No O_CREATE: a partial file that vanished since it was measured must
+	// not come back as offset zero bytes followed by the rest.
+	file, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.Size() < offset {
+		file.Close()
+		return nil, fmt.Errorf("the partial file %s changed during the download", path)
 	}
 	if err := file.Truncate(offset); err != nil {
 		file.Close()

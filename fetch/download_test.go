@@ -120,3 +120,26 @@ func TestParseContentRange(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenSaveNeverRecreatesAVanishedPartialFile: continuing at offset N
+// into a file that is gone (or shorter) fails instead of writing N zero
+// bytes before the rest.
+func TestOpenSaveNeverRecreatesAVanishedPartialFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f")
+	if f, err := openSave(path, 100, nil); err == nil {
+		f.Close()
+		t.Fatal("openSave made a missing partial file")
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the missing file exists now: %v", err)
+	}
+	os.WriteFile(path, []byte("short"), 0o644)
+	if f, err := openSave(path, 100, nil); err == nil {
+		f.Close()
+		t.Fatal("openSave continued a file shorter than the offset")
+	}
+	if b, _ := os.ReadFile(path); string(b) != "short" {
+		t.Errorf("the short file became %q", b)
+	}
+}

@@ -167,10 +167,19 @@ func parseJSONLine(line string) Input {
 	return in
 }
 
-// checkOut checks an out= file name: a plain name in the save directory.
+// checkOut checks an out= file name: a plain name in the save directory,
+// and not of the form of [SafeName]'s names (six digits or more and '_'),
+// which another line's body may be saved under.
 func checkOut(name string) error {
 	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\\x00") || len(name) > 255 {
 		return fmt.Errorf("%w: out=%q: want a plain file name (no directories, not . or ..)", ErrBadLine, name)
+	}
+	digits := 0
+	for digits < len(name) && name[digits] >= '0' && name[digits] <= '9' {
+		digits++
+	}
+	if digits >= 6 && digits < len(name) && name[digits] == '_' {
+		return fmt.Errorf("%w: out=%q: names of six digits and '_' are those fetchall gives bodies without out=", ErrBadLine, name)
 	}
 	return nil
 }

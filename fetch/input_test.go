@@ -238,7 +238,7 @@ func TestParseInputLine(t *testing.T) {
 	for _, bad := range []string{
 		"http://a.example/ out=../etc/passwd", "http://a.example/ out=a/b", "http://a.example/ out=..",
 		`{"url":"http://a/","bogus":1}`, `{"method":"GET"}`, `{"url":"http://a/"`, `{"url":"http://a/","method":"G T"}`,
-		`{"url":"http://a/","headers":{"X":"a\nB: c"}}`, `{"url":"http://a/","headers":{"X":3}}`, `{"url":"http://a/","out":"/abs"}`,
+		`{"url":"http://a/","headers":{"X":"a\nB: c"}}`, `{"url":"http://a/","headers":{"X":3}}`, `{"url":"http://a/","out":"/abs"}`, "http://a.example/ out=000007_a.example",
 	} {
 		in, ok := ParseInputLine(bad)
 		if !ok || !errors.Is(in.Err, ErrBadLine) || in.Options != nil || in.URL != bad {
