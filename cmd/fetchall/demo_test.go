@@ -3,13 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/asyncgo/async"
 )
@@ -116,5 +119,26 @@ func TestDebugAddrServesTheRunsTaskTree(t *testing.T) {
 	}
 	if _, err := http.Get(m[1]); err == nil {
 		t.Error("the debug server still answers after the run")
+	}
+}
+
+// TestExitStatusReportsLeaks checks what main makes of async.Run's error:
+// the run's own status, and a leak report (a bug in fetchall, not the
+// user's problem) printed and counted as a failure.
+func TestExitStatusReportsLeaks(t *testing.T) {
+	var errb bytes.Buffer
+	if got := exitStatus(nil, &errb); got != exitOK || errb.Len() != 0 {
+		t.Errorf("exitStatus(nil) = %d, %q", got, errb.String())
+	}
+	if got := exitStatus(&exitError{143}, &errb); got != 143 || errb.Len() != 0 {
+		t.Errorf("exitStatus(exit 143) = %d, %q", got, errb.String())
+	}
+	leak := &async.LeakError{Grace: time.Second, Tasks: []async.TaskInfo{{Kind: async.KindTask, ID: 9, Name: "stuck", State: async.Running}}}
+	if got := exitStatus(errors.Join(&exitError{130}, leak), &errb); got != 130 || !strings.Contains(errb.String(), `fetchall: internal error: async: 1 task(s) still running`) || !strings.Contains(errb.String(), `"stuck"`) {
+		t.Errorf("exitStatus(exit 130 + leak) = %d, %q", got, errb.String())
+	}
+	errb.Reset()
+	if got := exitStatus(leak, &errb); got != exitFailures || errb.Len() == 0 {
+		t.Errorf("exitStatus(leak) = %d, %q", got, errb.String())
 	}
 }
