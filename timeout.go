@@ -74,11 +74,9 @@ func Timeout[T any](ctx context.Context, d time.Duration, fn func(context.Contex
 	tctx, cancel := context.WithTimeoutCause(ctx, d, timeout)
 	defer cancel()
 	v, err := fn(tctx)
-	if err != nil && context.Cause(tctx) == timeout {
-		if err = timeoutOutcome(ctx, timeout, err); err == timeout {
-			var zero T
-			return zero, err
-		}
+	if err = timeoutOutcome(context.Cause(tctx), timeout, err); err == timeout {
+		var zero T
+		return zero, err
 	}
 	return v, err
 }

@@ -189,6 +189,11 @@ func (s *TimeoutScope) Expired() bool {
 // [TimeoutScope.Exit], which makes it the one to defer.
 func (s *TimeoutScope) Stop() {
 	s.mu.Lock()
+	if !s.expired && !s.exited && !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
+		// The deadline has passed and its timer has not run yet (two
+		// scopes with one deadline, say): it expired all the same.
+		s.expireLocked()
+	}
 	if s.timer != nil {
 		s.timer.Stop()
 		s.timer = nil
@@ -203,20 +208,24 @@ func (s *TimeoutScope) Stop() {
 // [*TimeoutError] if the deadline passed and err is the code giving up
 // because of it (its context's error), as asyncio's Timeout turns the
 // CancelledError into TimeoutError on the way out. A cancellation of the
-// parent context, or any other error, is returned as is.
+// parent context that reached the code first, or any other error, is
+// returned as is.
 func (s *TimeoutScope) Exit(err error) error {
 	s.Stop()
 	if err == nil || !s.Expired() {
 		return err
 	}
-	return timeoutOutcome(s.parent, s.err, err)
+	return timeoutOutcome(context.Cause(&s.ctx), s.err, err)
 }
 
 // timeoutOutcome returns timeout instead of err when err is the code giving
-// up because the timeout cancelled its context, and err otherwise: the
-// parent's own cancellation, and real errors, stand.
-func timeoutOutcome(parent context.Context, timeout *TimeoutError, err error) error {
-	if parent.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+// up because the timeout cancelled its context: cause, the context's cause,
+// is the timeout, so the timer fired before anything else cancelled the
+// context, and err is the context's error. A cancellation that reached the
+// context first (its parent's, with its own cause) and real errors stand,
+// whatever happened after.
+func timeoutOutcome(cause error, timeout *TimeoutError, err error) error {
+	if err != nil && cause == error(timeout) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
 		return timeout
 	}
 	return err

@@ -222,3 +222,43 @@ func ExampleNewTimeout() {
 	// true false <nil>
 	// true "lookup" timed out after 1ms
 }
+
+// A deadline that passed first is the outcome, even if the parent is
+// cancelled before the code returns: what cancelled the context first
+// decides, not what is cancelled at the end.
+func TestTimeoutExpiredBeforeTheParentWasCancelled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		parent, cancel := context.WithCancel(t.Context())
+		ctx, tm := async.NewTimeout(parent, time.Second)
+		<-ctx.Done()
+		cancel()
+		if err := tm.Exit(ctx.Err()); !errors.Is(err, async.ErrTimeout) {
+			t.Errorf("TimeoutScope.Exit = %v, want the timeout that came first", err)
+		}
+		parent, cancel = context.WithCancel(t.Context())
+		_, err := async.Timeout(parent, time.Second, func(ctx context.Context) (int, error) {
+			<-ctx.Done()
+			cancel()
+			return 0, ctx.Err()
+		})
+		if !errors.Is(err, async.ErrTimeout) {
+			t.Errorf("Timeout = %v, want the timeout that came first", err)
+		}
+	})
+}
+
+// Two scopes with one deadline both expire, whichever timer runs first; the
+// outer one reports the timeout (CPython's test_nested_timeouts).
+func TestTimeoutScopesWithOneDeadline(t *testing.T) {
+	for range 20 {
+		synctest.Test(t, func(t *testing.T) {
+			deadline := time.Now().Add(time.Second)
+			ctx1, cm1 := async.NewTimeoutAt(t.Context(), deadline)
+			ctx2, cm2 := async.NewTimeoutAt(ctx1, deadline)
+			err := cm1.Exit(cm2.Exit(async.Sleep(ctx2, time.Hour)))
+			if !errors.Is(err, async.ErrTimeout) || !cm1.Expired() || !cm2.Expired() {
+				t.Fatalf("Exit = %v, expired %v %v; want a timeout, both expired", err, cm1.Expired(), cm2.Expired())
+			}
+		})
+	}
+}
