@@ -36,6 +36,8 @@ type Group struct {
 	cancelled bool // a task ended cancelled
 	closed    bool
 	idle      chan struct{} // closed when active drops to 0, if someone waits
+	backlog   int           // queued tasks beyond which Submit waits; -1 for no bound
+	room      chan struct{} // closed when a task finishes, if a Submit waits
 }
 
 // WithGroup runs body with a new [Group] and waits until body has returned
@@ -62,7 +64,10 @@ type Group struct {
 // Options: [WithName], [WithLimit].
 func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) error, opts ...Option) error {
 	cfg := buildConfig(opts)
-	g := &Group{id: lastGroupID.Add(1), name: cfg.name, limit: cfg.limit, started: time.Now()}
+	g := &Group{id: lastGroupID.Add(1), name: cfg.name, limit: cfg.limit, started: time.Now(), backlog: -1}
+	if cfg.hasBacklog {
+		g.backlog = cfg.backlog
+	}
 	if g.name == "" {
 		g.name = "Group-" + strconv.FormatUint(g.id, 10)
 	}
@@ -259,6 +264,7 @@ func (g *Group) taskDone(t *taskCore, state State, slot bool) runner {
 			g.running--
 		}
 	}
+	g.madeRoomLocked()
 	if g.active == 0 && g.idle != nil {
 		close(g.idle)
 		g.idle = nil

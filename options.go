@@ -5,9 +5,11 @@ package async
 type Option func(*config)
 
 type config struct {
-	name    string
-	limit   int
-	backlog int
+	name       string
+	limit      int
+	backlog    int // with hasBacklog
+	hasBacklog bool
+	join       JoinPolicy
 }
 
 // WithName names a task, a group or a timeout scope. Names appear in errors,
@@ -20,10 +22,15 @@ func WithName(name string) Option { return func(c *config) { c.name = name } }
 // [Pending]; adding never blocks. n <= 0 means no limit.
 func WithLimit(n int) Option { return func(c *config) { c.limit = n } }
 
-// WithBacklog bounds how many items [Stream] holds beyond its limit: taken
-// and queued, or finished and waiting for an earlier item to be yielded.
-// n <= 0 means the default, the limit.
-func WithBacklog(n int) Option { return func(c *config) { c.backlog = n } }
+// WithBacklog bounds how much work waits beyond the limit. For a group
+// ([WithGroup]): how many tasks may be queued before [Submit] waits and
+// [TryGo] refuses (without it, the queue is unbounded and they never do).
+// For [Stream]: how many items it holds beyond its limit, queued or
+// finished and waiting for an earlier one to be yielded (the default is
+// the limit). n < 0 counts as 0.
+func WithBacklog(n int) Option {
+	return func(c *config) { c.backlog, c.hasBacklog = max(n, 0), true }
+}
 
 func buildConfig(opts []Option) config {
 	var c config

@@ -45,9 +45,9 @@ func Stream[In, Out any](ctx context.Context, items iter.Seq[In], fn func(contex
 	if limit <= 0 {
 		limit = runtime.GOMAXPROCS(0)
 	}
-	backlog := cfg.backlog
-	if backlog <= 0 {
-		backlog = limit
+	backlog := limit
+	if cfg.hasBacklog {
+		backlog = cfg.backlog
 	}
 	groupOpts := []Option{WithLimit(limit)}
 	if cfg.name != "" {

@@ -1,0 +1,147 @@
+package async
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// A JoinPolicy decides, as a group's tasks end, whether the group cancels
+// the rest, and what [WithGroup] returns: Java's StructuredTaskScope.Joiner,
+// as a value given with [WithJoin]. [FailFast] is the default; [CollectAll]
+// and [FirstSuccess] are the other common ones; any type with these two
+// methods is a policy.
+//
+// A policy serves one group: make a new one for each WithGroup.
+type JoinPolicy interface {
+	// Join is called once for each of the group's tasks as it ends, one
+	// call at a time, in the order the tasks end, before anyone can see
+	// the task finished (so an awaiter of a task that made Join cancel
+	// the group finds the group cancelled). err is nil if the task
+	// succeeded, a [*CancelledError] (errors.Is(err, context.Canceled))
+	// if it ended cancelled, or its failure. Join returns a non-nil cause
+	// to cancel the group with, or nil to let the rest run. It must not
+	// block or add tasks to the group.
+	Join(t Handle, err error) (cancel error)
+	// Result returns what WithGroup returns once its body and every task
+	// have ended: nil for success. A failure of the body itself is added
+	// to it (see WithGroup).
+	Result() error
+}
+
+// WithJoin sets the group's join policy (see [JoinPolicy]); the default is
+// [FailFast]. For [Map] and [GatherFunc], see their docs.
+func WithJoin(p JoinPolicy) Option { return func(c *config) { c.join = p } }
+
+// FailFast returns the default policy, asyncio's TaskGroup and errgroup's:
+// the first task to fail cancels the group, and WithGroup returns a
+// [*GroupError] of every real failure; cancellations are not failures.
+func FailFast() JoinPolicy { return failFast{} }
+
+// failFast is a marker: a group given it behaves as one given no policy,
+// through the group's own bookkeeping, which costs a task nothing extra.
+type failFast struct{}
+
+func (failFast) Join(Handle, error) error { return nil }
+func (failFast) Result() error            { return nil }
+
+// CollectAll returns a policy under which no task's end cancels the others:
+// every task runs to its end, and WithGroup returns a [*GroupError] of
+// every failure, in the order they happened (nil if none failed). Every
+// task's result stays in its handle. It is for independent work whose
+// failures are reported together: conc's pool without WithCancelOnError,
+// Java's awaitAll.
+func CollectAll() *Collector { return &Collector{} }
+
+// Collector is the [CollectAll] policy. After WithGroup returns, Errors
+// holds the failures as TaskErrors, as the GroupError does.
+type Collector struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+// Join records a failure; it never cancels.
+func (c *Collector) Join(t Handle, err error) error {
+	if err != nil && !errors.Is(err, context.Canceled) {
+		c.mu.Lock()
+		c.errs = append(c.errs, &TaskError{Task: t.Name(), Err: err})
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+// Result returns a [*GroupError] of every failure, or nil.
+func (c *Collector) Result() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.errs) == 0 {
+		return nil
+	}
+	return &GroupError{Errors: c.errs}
+}
+
+// Errors returns the failures recorded so far.
+func (c *Collector) Errors() []error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]error(nil), c.errs...)
+}
+
+// ErrFirstSuccess is the cause with which [FirstSuccess] cancels the tasks
+// still running once one has succeeded.
+var ErrFirstSuccess = errors.New("async: another task succeeded first")
+
+// ErrNoSuccess is what a group under [FirstSuccess] returns when none of its
+// tasks succeeded and none failed either: there were none, or every one was
+// cancelled.
+var ErrNoSuccess = errors.New("async: no task succeeded")
+
+// FirstSuccess returns a policy under which the first task to succeed wins
+// and the others are cancelled, with cause [ErrFirstSuccess]: hedged
+// requests, racing mirrors, Java's anySuccessfulOrThrow. WithGroup returns
+// nil if a task succeeded; otherwise a [*GroupError] of every failure, or
+// [ErrNoSuccess] if nothing failed. The winner is [Race.Winner], and its
+// result is in its handle.
+func FirstSuccess() *Race { return &Race{} }
+
+// Race is the [FirstSuccess] policy.
+type Race struct {
+	mu     sync.Mutex
+	winner Handle
+	errs   []error
+}
+
+// Join makes the first success the winner and cancels the rest.
+func (r *Race) Join(t Handle, err error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case err == nil && r.winner == nil:
+		r.winner = t
+		return ErrFirstSuccess
+	case err != nil && !errors.Is(err, context.Canceled):
+		r.errs = append(r.errs, &TaskError{Task: t.Name(), Err: err})
+	}
+	return nil
+}
+
+// Result returns nil if a task won, and otherwise every failure.
+func (r *Race) Result() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.winner != nil:
+		return nil
+	case len(r.errs) > 0:
+		return &GroupError{Errors: r.errs}
+	}
+	return ErrNoSuccess
+}
+
+// Winner returns the task that succeeded first, or nil if none did. Its
+// result is read from it (a [*Task] of the type the group's tasks return).
+func (r *Race) Winner() Handle {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.winner
+}
