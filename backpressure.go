@@ -37,7 +37,7 @@ func Submit[T any](ctx context.Context, g *Group, fn func(context.Context) (T, e
 }
 
 // Submit adds a task that returns only an error; see [Submit].
-func (g *Group) Submit(ctx context.Context, fn func(ctx context.Context) error, opts ...Option) (Handle, error) {
+func (g *Group) Submit(ctx context.Context, fn func(ctx context.Context) error, opts ...Option) (*Task[struct{}], error) {
 	if err := g.waitForRoom(ctx); err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func TryGo[T any](g *Group, fn func(context.Context) (T, error), opts ...Option)
 
 // TryGo adds a task that returns only an error if the group is not full;
 // see [TryGo].
-func (g *Group) TryGo(fn func(ctx context.Context) error, opts ...Option) (Handle, bool) {
+func (g *Group) TryGo(fn func(ctx context.Context) error, opts ...Option) (*Task[struct{}], bool) {
 	g.mu.Lock()
 	full := g.fullLocked()
 	g.mu.Unlock()
@@ -86,13 +86,10 @@ func (g *Group) waitForRoom(ctx context.Context) error {
 	}
 	g.mu.Lock()
 	for g.fullLocked() {
-		if g.room == nil {
-			g.room = make(chan struct{})
-		}
-		room := g.room
+		changed := g.changedChanLocked()
 		g.mu.Unlock()
 		select {
-		case <-room:
+		case <-changed:
 		case <-ctx.Done():
 			return fmt.Errorf("async: waiting for room in group %q: %w", g.name, context.Cause(ctx))
 		}
@@ -122,13 +119,5 @@ func (g *Group) inside(ctx context.Context) bool {
 	return false
 }
 
-// madeRoomLocked wakes the adds waiting for room, if any. g.mu must be held.
-func (g *Group) madeRoomLocked() {
-	if g.room != nil {
-		close(g.room)
-		g.room = nil
-	}
-}
-
 // queuedLocked returns how many tasks wait in the queue. g.mu must be held.
-func (g *Group) queuedLocked() int { return len(g.queue) - g.head }
+func (g *Group) queuedLocked() int { return len(g.queue.items) - g.queue.head - g.queue.removed }

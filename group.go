@@ -36,8 +36,9 @@ type Group struct {
 	cancelled bool // a task ended cancelled
 	closed    bool
 	idle      chan struct{} // closed when active drops to 0, if someone waits
+	added     int           // tasks ever added: the group's progress is added-active of added
 	backlog   int           // queued tasks beyond which Submit waits; -1 for no bound
-	room      chan struct{} // closed when a task finishes, if a Submit waits
+	changed   chan struct{} // closed when a task is added or finishes, if someone waits for that
 }
 
 // WithGroup runs body with a new [Group] and waits until body has returned
@@ -121,6 +122,7 @@ func (g *Group) close(ctx context.Context) (errs []error, cancelled bool) {
 		g.mu.Lock()
 	}
 	g.closed = true
+	g.changedLocked()        // progress watchers see the end
 	g.cancel(ErrGroupClosed) // a no-op if the group was cancelled before
 	return g.errs, g.cancelled
 }
@@ -221,6 +223,8 @@ func goTask[T any](g *Group, fn func(context.Context) (T, error), site any, opts
 	}
 	t.group = g
 	g.active++
+	g.added++
+	g.changedLocked()
 	if g.limit > 0 && g.running >= g.limit {
 		t.queued = true
 		g.queue.push(t)
@@ -264,7 +268,7 @@ func (g *Group) taskDone(t *taskCore, state State, slot bool) runner {
 			g.running--
 		}
 	}
-	g.madeRoomLocked()
+	g.changedLocked()
 	if g.active == 0 && g.idle != nil {
 		close(g.idle)
 		g.idle = nil

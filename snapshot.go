@@ -193,15 +193,19 @@ func (s *Scope) Snapshot() *Snapshot {
 	live = nil
 
 	for _, g := range groups {
+		g.mu.Lock()
+		progress, active := g.progressLocked(), g.active
+		g.mu.Unlock()
 		snap.Nodes = append(snap.Nodes, TaskInfo{
-			Kind:    KindGroup,
-			ID:      g.id,
-			Name:    g.name,
-			State:   Running,
-			Parent:  refOf(g.parent),
-			Started: g.started,
-			Age:     snap.Taken.Sub(g.started),
-			Tasks:   g.Len(),
+			Kind:     KindGroup,
+			ID:       g.id,
+			Name:     g.name,
+			State:    Running,
+			Parent:   refOf(g.parent),
+			Started:  g.started,
+			Age:      snap.Taken.Sub(g.started),
+			Tasks:    active,
+			Progress: &progress,
 		})
 	}
 	return snap

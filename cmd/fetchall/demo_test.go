@@ -37,7 +37,7 @@ func TestDemoWritesLikeARunAndShowsTheTaskTree(t *testing.T) {
 		`The task tree halfway through the run`,
 		`scope "fetchall": \d+ tasks, 1 group\n`,
 		`└─ task \d+ "main" running .*, awaiting group \d+ "fetch.Run"\n`,
-		`   └─ group \d+ "fetch.Run" \d+ tasks\n`,
+		`   └─ group \d+ "fetch.Run" \d+ tasks \[\d+/\d+ \d+%\]\n`,
 		`-debug-addr :6060`,
 		`read: go run ./examples/readme`,
 	} {
@@ -112,7 +112,7 @@ func TestDebugAddrServesTheRunsTaskTree(t *testing.T) {
 	if code := <-done; code != exitInterrupted {
 		t.Errorf("exit %d after the cancellation, want %d", code, exitInterrupted)
 	}
-	for _, want := range []string{`scope "fetchall": 3 tasks, 1 group\n`, `"main" running .*, awaiting group \d+ "fetch.Run"\n`, `group \d+ "fetch.Run" 2 tasks\n`, `/hang\?a" running`, `/hang\?b" running`} {
+	for _, want := range []string{`scope "fetchall": 3 tasks, 1 group\n`, `"main" running .*, awaiting group \d+ "fetch.Run"\n`, `group \d+ "fetch.Run" 2 tasks \[0/2 0%\]\n`, `/hang\?a" running`, `/hang\?b" running`} {
 		if !regexp.MustCompile(want).Match(body) {
 			t.Errorf("/debug/tasks lacks %q:\n%s", want, body)
 		}

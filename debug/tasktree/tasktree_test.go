@@ -56,7 +56,7 @@ func TestWriteTree(t *testing.T) {
 		got := ids.ReplaceAllString(b.String(), "$1 N")
 		want := `scope "known": 4 tasks, 1 group
 └─ task N "main" running 2s
-   └─ group N "fetchers" 3 tasks
+   └─ group N "fetchers" 3 tasks [0/3 0%]
       ├─ task N "slow" running 2s
       ├─ task N "fetch a" running 2s [3/10 30% reading], awaiting task N "slow" (times out in 3s)
       └─ task N "fetch b" pending
@@ -146,7 +146,7 @@ func ExampleDump() {
 	// Output:
 	// scope "example": 2 tasks, 1 group
 	// └─ task N "main" running
-	//    └─ group N "jobs" 1 task
+	//    └─ group N "jobs" 1 task [0/1 0%]
 	//       └─ task N "worker" running [1/4 25% step 1]
 }
 
