@@ -2,6 +2,7 @@ package async
 
 import (
 	"context"
+	"errors"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -39,6 +40,9 @@ type Group struct {
 	added     int           // tasks ever added: the group's progress is added-active of added
 	backlog   int           // queued tasks beyond which Submit waits; -1 for no bound
 	changed   chan struct{} // closed when a task is added or finishes, if someone waits for that
+
+	join   JoinPolicy // nil for the default, FailFast, which the group does itself
+	joinMu sync.Mutex // one Join call at a time
 }
 
 // WithGroup runs body with a new [Group] and waits until body has returned
@@ -62,12 +66,22 @@ type Group struct {
 // [*CancelledError] with ctx's cause; if body returned a cancellation of its
 // own, a [*CancelledError] with that as the cause.
 //
-// Options: [WithName], [WithLimit].
+// A join policy ([WithJoin]) replaces the rule above for the group's
+// tasks: [CollectAll] cancels nothing and returns every failure,
+// [FirstSuccess] cancels the rest at the first success; a failure of the
+// body still cancels the group and is added to what the policy returns.
+// [WithBacklog] bounds the queue for [Submit] and [TryGo]. The group counts
+// its tasks as they finish: [Group.Progress].
+//
+// Options: [WithName], [WithLimit], [WithBacklog], [WithJoin].
 func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) error, opts ...Option) error {
 	cfg := buildConfig(opts)
 	g := &Group{id: lastGroupID.Add(1), name: cfg.name, limit: cfg.limit, started: time.Now(), backlog: -1}
 	if cfg.hasBacklog {
 		g.backlog = cfg.backlog
+	}
+	if _, isDefault := cfg.join.(failFast); !isDefault {
+		g.join = cfg.join
 	}
 	if g.name == "" {
 		g.name = "Group-" + strconv.FormatUint(g.id, 10)
@@ -89,6 +103,18 @@ func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) err
 	bodyErr := g.runBody(ctx, body)
 	errs, cancelled := g.close(ctx)
 
+	if g.join != nil {
+		var res error
+		errs, res = g.joinResult()
+		if res != nil && len(errs) == 0 {
+			if errors.Is(res, ErrNoSuccess) && ctx.Err() != nil {
+				// Nothing succeeded because the caller's context ended:
+				// that is the reason to report.
+				return &CancelledError{Task: g.name, Cause: context.Cause(ctx)}
+			}
+			return res
+		}
+	}
 	if len(errs) > 0 {
 		return &GroupError{Group: g.name, Errors: errs}
 	}
@@ -194,7 +220,8 @@ func (g *Group) cancelLocked(cause error) {
 
 // Go adds a task running fn to group g and returns its handle. It never
 // blocks: when the group is at its limit the task waits, [Pending], until a
-// running task finishes. fn's context is derived from the group's. A task
+// running task finishes, however many wait ([Submit] and [TryGo] respect
+// a [WithBacklog] bound). fn's context is derived from the group's. A task
 // added after the group has finished is not run and ends [Cancelled] with
 // cause [ErrGroupClosed].
 //

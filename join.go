@@ -3,6 +3,8 @@ package async
 import (
 	"context"
 	"errors"
+	"runtime/debug"
+	"slices"
 	"sync"
 )
 
@@ -144,4 +146,53 @@ func (r *Race) Winner() Handle {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.winner
+}
+
+// taskEnded records the end of one of the group's tasks, before the end is
+// published: under the default policy a failure, which cancels the group;
+// under a join policy whatever the policy decides. self is the task as its
+// user holds it.
+func (g *Group) taskEnded(self Handle, t *taskCore, state State, err error) {
+	if g.join == nil {
+		if err != nil && state == Done {
+			g.taskFailed(t, err)
+		}
+		return
+	}
+	if cause := g.callJoin(func() error { return g.join.Join(self, err) }); cause != nil {
+		g.Cancel(cause)
+	}
+}
+
+// callJoin calls the policy, one call at a time. A policy that panics is a
+// failure of the group, reported as such, and cancels it: a bug in a policy
+// must neither crash the task that ended nor go unseen.
+func (g *Group) callJoin(f func() error) (res error) {
+	g.joinMu.Lock()
+	defer g.joinMu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			g.fail(&TaskError{Task: g.name + " join policy", Err: &PanicError{Task: g.name + " join policy", Value: r, Stack: debug.Stack()}})
+			res = nil
+		}
+	}()
+	return f()
+}
+
+// joinResult merges the policy's result with the group's own failures (the
+// body's, and a panicking policy's): it returns every failure to report in
+// a GroupError, and the policy's own error when there is nothing to merge
+// it with.
+func (g *Group) joinResult() (errs []error, res error) {
+	res = g.callJoin(g.join.Result)
+	g.mu.Lock()
+	errs = slices.Clone(g.errs)
+	g.mu.Unlock()
+	if ge, ok := res.(*GroupError); ok {
+		return append(errs, ge.Errors...), nil
+	}
+	if res != nil && len(errs) > 0 {
+		return append(errs, res), nil
+	}
+	return errs, res
 }

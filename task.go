@@ -236,7 +236,7 @@ func (t *Task[T]) finish(val T, err error, entered bool) runner {
 		return t.finishUnstarted(cause, true)
 	case err == nil:
 		t.val = val // a failed task has no result, as in asyncio
-		return t.complete(Done, nil, true)
+		return t.complete(t, Done, nil, true)
 	case isCancellation(err, &t.ctx):
 		// The cause: why this task's context was cancelled or, when
 		// nothing cancelled it, the cancellation it passed on (a task it
@@ -245,9 +245,9 @@ func (t *Task[T]) finish(val T, err error, entered bool) runner {
 		if t.ctx.Err() != nil {
 			cause = context.Cause(&t.ctx)
 		}
-		return t.complete(Cancelled, &CancelledError{Task: t.Name(), Cause: cause}, true)
+		return t.complete(t, Cancelled, &CancelledError{Task: t.Name(), Cause: cause}, true)
 	}
-	return t.complete(Done, err, true)
+	return t.complete(t, Done, err, true)
 }
 
 // finishUnstarted ends a task whose function was never entered as Cancelled
@@ -255,7 +255,7 @@ func (t *Task[T]) finish(val T, err error, entered bool) runner {
 // slots (it was started, or taken from the queue, and found cancelled) or
 // not (it was taken out of the queue by Cancel, or added to a closed group).
 func (t *taskCore) finishUnstarted(cause error, slot bool) runner {
-	return t.complete(Cancelled, &CancelledError{Task: t.Name(), Cause: cause}, slot)
+	return t.complete(t, Cancelled, &CancelledError{Task: t.Name(), Cause: cause}, slot)
 }
 
 // isCancellation is the one rule that tells a cancellation from a failure,
@@ -291,7 +291,10 @@ func isCancellation(err error, ctx context.Context) bool {
 // callbacks. In a group, a failure is recorded and the group cancelled
 // before that, so that whoever sees the task fail also sees its siblings
 // cancelled, and the group's errors keep the order the failures happened in.
-func (t *taskCore) complete(state State, err error, slot bool) runner {
+//
+// self is the task as its user holds it (the *Task[T]), for a group's join
+// policy; the core itself where that is not at hand.
+func (t *taskCore) complete(self Handle, state State, err error, slot bool) runner {
 	t.cancel(ErrTaskReturned)
 	t.parent = nil
 	if t.track != nil {
@@ -300,8 +303,8 @@ func (t *taskCore) complete(state State, err error, slot bool) runner {
 		t.track.untrack(t)
 	}
 	g := t.group
-	if g != nil && err != nil && state == Done {
-		g.taskFailed(t, err) // the group has retrieved the error
+	if g != nil {
+		g.taskEnded(self, t, state, err) // the group has retrieved the error
 	}
 	t.mu.Lock()
 	t.err = err
