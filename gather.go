@@ -101,7 +101,11 @@ func GatherSettled[T any](ctx context.Context, tasks ...*Task[T]) []Result[T] {
 // order (asyncio.gather of coroutines). The first failure cancels the others;
 // unlike [Gather], GatherFunc owns its tasks, so it returns only after all of
 // them have ended — with the first failure's error, wrapped with the
-// function's index. Options: [WithLimit].
+// function's index. With [WithJoin], [CollectAll] runs every function
+// whatever fails and returns every result and every error, each error an
+// [*IndexError] with its index; [FirstSuccess] returns the first result
+// and cancels the rest (see [Race.Index]). Options: [WithLimit], [WithName],
+// [WithJoin].
 func GatherFunc[T any](ctx context.Context, fns []func(context.Context) (T, error), opts ...Option) ([]T, error) {
 	return fanOut(ctx, "function", len(fns), func(ctx context.Context, i int) (T, error) {
 		return fns[i](ctx)
@@ -115,7 +119,11 @@ func GatherFunc[T any](ctx context.Context, fns []func(context.Context) (T, erro
 // item's index. Under a limit smaller than len(items), Map runs that many
 // tasks, each taking the next item in turn, instead of a task per item: the
 // concurrency is the same and nothing is made up front for items still
-// waiting. Options: [WithLimit], [WithName] (names the group).
+// waiting. With [WithJoin], [CollectAll] runs every call whatever fails and
+// returns every result and every error, each error an [*IndexError] with
+// its index, in a [*GroupError]; [FirstSuccess] returns the first result
+// and cancels the rest (see [Race.Index]). Options: [WithLimit], [WithName]
+// (names the group), [WithJoin].
 func Map[In, Out any](ctx context.Context, items []In, fn func(context.Context, In) (Out, error), opts ...Option) ([]Out, error) {
 	return fanOut(ctx, "item", len(items), func(ctx context.Context, i int) (Out, error) {
 		return fn(ctx, items[i])
@@ -123,6 +131,9 @@ func Map[In, Out any](ctx context.Context, items []In, fn func(context.Context, 
 }
 
 func fanOut[T any](ctx context.Context, what string, n int, call func(context.Context, int) (T, error), opts []Option) ([]T, error) {
+	if out, handled, err := fanOutPolicy(ctx, what, n, call, opts); handled {
+		return out, err
+	}
 	out := make([]T, n)
 	var (
 		mu    sync.Mutex

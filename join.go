@@ -108,9 +108,11 @@ func FirstSuccess() *Race { return &Race{} }
 
 // Race is the [FirstSuccess] policy.
 type Race struct {
-	mu     sync.Mutex
-	winner Handle
-	errs   []error
+	mu       sync.Mutex
+	winner   Handle
+	errs     []error
+	index    int // the winning call's, under Map and GatherFunc
+	indexSet bool
 }
 
 // Join makes the first success the winner and cancels the rest.
