@@ -29,6 +29,8 @@
 //	gather(..., return_exceptions=True) async.GatherSettled(ctx, tasks...)
 //	gather(coro1(), coro2())            async.GatherFunc(ctx, fns)
 //	async with TaskGroup() as tg:       async.WithGroup(ctx, func(ctx, g) error { async.Go(g, fn); ... })
+//	semaphore + create_task             async.Submit(ctx, g, fn), async.TryGo(g, fn)  // WithLimit + WithBacklog
+//	TaskGroup / return_exceptions       async.WithJoin(async.FailFast() / CollectAll() / FirstSuccess())
 //	asyncio.wait(tasks, return_when=…)  async.Wait(ctx, async.FirstCompleted, tasks...)
 //	for f in asyncio.as_completed(ts)   for t, err := range async.AsCompleted(ctx, tasks...)
 //	await asyncio.wait_for(task, 2)     async.WaitFor(ctx, 2*time.Second, t)
@@ -41,7 +43,8 @@
 //	await asyncio.sleep(1)              async.Sleep(ctx, time.Second)  // ends early, with ctx's error, on cancel
 //
 // Beyond asyncio: a task reports its own progress with [Report] and whoever
-// holds it reads [Task.Progress] or follows [Task.WatchProgress]; [Map] runs a
+// holds it reads [Task.Progress] or follows [Task.WatchProgress], and a group
+// counts its finished tasks on its own ([Group.Progress]); [Map] runs a
 // function over a slice with a concurrency limit; [Stream] runs one over a
 // sequence and yields the results in order as they are ready, in bounded
 // memory; a panic in a task becomes a
