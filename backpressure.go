@@ -29,7 +29,7 @@ import (
 // Submit never waits: see the rule above.
 //
 // Options: [WithName].
-func Submit[T any](ctx context.Context, g *Group, fn func(context.Context) (T, error), opts ...Option) (*Task[T], error) {
+func Submit[T any](ctx context.Context, g *Group, fn func(context.Context) (T, error), opts ...TaskOption) (*Task[T], error) {
 	if err := g.waitForRoom(ctx); err != nil {
 		return nil, err
 	}
@@ -37,7 +37,7 @@ func Submit[T any](ctx context.Context, g *Group, fn func(context.Context) (T, e
 }
 
 // Submit adds a task that returns only an error; see [Submit].
-func (g *Group) Submit(ctx context.Context, fn func(ctx context.Context) error, opts ...Option) (*Task[struct{}], error) {
+func (g *Group) Submit(ctx context.Context, fn func(ctx context.Context) error, opts ...TaskOption) (*Task[struct{}], error) {
 	if err := g.waitForRoom(ctx); err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func (g *Group) Submit(ctx context.Context, fn func(ctx context.Context) error, 
 // [Submit]) and reports whether it did; errgroup's TryGo. It never blocks.
 //
 // Options: [WithName].
-func TryGo[T any](g *Group, fn func(context.Context) (T, error), opts ...Option) (*Task[T], bool) {
+func TryGo[T any](g *Group, fn func(context.Context) (T, error), opts ...TaskOption) (*Task[T], bool) {
 	g.mu.Lock()
 	full := g.fullLocked()
 	g.mu.Unlock()
@@ -60,7 +60,7 @@ func TryGo[T any](g *Group, fn func(context.Context) (T, error), opts ...Option)
 
 // TryGo adds a task that returns only an error if the group is not full;
 // see [TryGo].
-func (g *Group) TryGo(fn func(ctx context.Context) error, opts ...Option) (*Task[struct{}], bool) {
+func (g *Group) TryGo(fn func(ctx context.Context) error, opts ...TaskOption) (*Task[struct{}], bool) {
 	g.mu.Lock()
 	full := g.fullLocked()
 	g.mu.Unlock()

@@ -33,7 +33,7 @@ var ErrNilFailure = errors.New("async: Future.Fail called with a nil error")
 // settled, the future ends [Cancelled] with ctx's cause.
 //
 // Options: [WithName].
-func NewFuture[T any](ctx context.Context, opts ...Option) *Future[T] {
+func NewFuture[T any](ctx context.Context, opts ...TaskOption) *Future[T] {
 	// The tree shows NewFuture as the origin: nothing runs, and that is
 	// what tells a future from a task there.
 	f := &Future[T]{Task: newTask[T](ctx, nil, NewFuture[T], opts)}

@@ -106,10 +106,10 @@ func GatherSettled[T any](ctx context.Context, tasks ...*Task[T]) []Result[T] {
 // [*IndexError] with its index; [FirstSuccess] returns the first result
 // and cancels the rest (see [Race.Index]). Options: [WithLimit], [WithName],
 // [WithJoin].
-func GatherFunc[T any](ctx context.Context, fns []func(context.Context) (T, error), opts ...Option) ([]T, error) {
+func GatherFunc[T any](ctx context.Context, fns []func(context.Context) (T, error), opts ...FanOutOption) ([]T, error) {
 	return fanOut(ctx, "function", len(fns), func(ctx context.Context, i int) (T, error) {
 		return fns[i](ctx)
-	}, opts)
+	}, fanOutConfig(opts))
 }
 
 // Map calls fn for every item concurrently, at most [WithLimit] at a time,
@@ -124,14 +124,14 @@ func GatherFunc[T any](ctx context.Context, fns []func(context.Context) (T, erro
 // its index, in a [*GroupError]; [FirstSuccess] returns the first result
 // and cancels the rest (see [Race.Index]). Options: [WithLimit], [WithName]
 // (names the group), [WithJoin].
-func Map[In, Out any](ctx context.Context, items []In, fn func(context.Context, In) (Out, error), opts ...Option) ([]Out, error) {
+func Map[In, Out any](ctx context.Context, items []In, fn func(context.Context, In) (Out, error), opts ...FanOutOption) ([]Out, error) {
 	return fanOut(ctx, "item", len(items), func(ctx context.Context, i int) (Out, error) {
 		return fn(ctx, items[i])
-	}, opts)
+	}, fanOutConfig(opts))
 }
 
-func fanOut[T any](ctx context.Context, what string, n int, call func(context.Context, int) (T, error), opts []Option) ([]T, error) {
-	if out, handled, err := fanOutPolicy(ctx, what, n, call, opts); handled {
+func fanOut[T any](ctx context.Context, what string, n int, call func(context.Context, int) (T, error), cfg config) ([]T, error) {
+	if out, handled, err := fanOutPolicy(ctx, what, n, call, cfg); handled {
 		return out, err
 	}
 	out := make([]T, n)
@@ -169,10 +169,10 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 		return err
 	}
 	workers := n
-	if limit := buildConfig(opts).limit; limit > 0 && limit < n {
+	if limit := cfg.limit; limit > 0 && limit < n {
 		workers = limit
 	}
-	groupErr := WithGroup(ctx, func(ctx context.Context, g *Group) error {
+	groupErr := withGroup(ctx, func(ctx context.Context, g *Group) error {
 		if workers == n { // a task per item
 			for i := range n {
 				g.Go(func(ctx context.Context) error { return one(ctx, i) })
@@ -200,7 +200,7 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 			})
 		}
 		return nil
-	}, opts...)
+	}, config{name: cfg.name, limit: cfg.limit})
 	mu.Lock()
 	defer mu.Unlock()
 	switch {

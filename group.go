@@ -74,8 +74,11 @@ type Group struct {
 // its tasks as they finish: [Group.Progress].
 //
 // Options: [WithName], [WithLimit], [WithBacklog], [WithJoin].
-func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) error, opts ...Option) error {
-	cfg := buildConfig(opts)
+func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) error, opts ...GroupOption) error {
+	return withGroup(ctx, body, groupConfig(opts))
+}
+
+func withGroup(ctx context.Context, body func(ctx context.Context, g *Group) error, cfg config) error {
 	g := &Group{id: lastGroupID.Add(1), name: cfg.name, limit: cfg.limit, started: time.Now(), backlog: -1}
 	if cfg.hasBacklog {
 		g.backlog = cfg.backlog
@@ -226,14 +229,14 @@ func (g *Group) cancelLocked(cause error) {
 // cause [ErrGroupClosed].
 //
 // Options: [WithName].
-func Go[T any](g *Group, fn func(context.Context) (T, error), opts ...Option) *Task[T] {
+func Go[T any](g *Group, fn func(context.Context) (T, error), opts ...TaskOption) *Task[T] {
 	return goTask(g, fn, fn, opts)
 }
 
 // errZeroGroup is the panic of a Group that was not made by WithGroup.
 const errZeroGroup = "async: Group used outside WithGroup (a Group is made only by WithGroup; new(Group) and Group{} are not usable)"
 
-func goTask[T any](g *Group, fn func(context.Context) (T, error), site any, opts []Option) *Task[T] {
+func goTask[T any](g *Group, fn func(context.Context) (T, error), site any, opts []TaskOption) *Task[T] {
 	if g.cancel == nil {
 		panic(errZeroGroup)
 	}
@@ -267,7 +270,7 @@ func goTask[T any](g *Group, fn func(context.Context) (T, error), site any, opts
 // Go adds a task that returns only an error, like errgroup's Go; see [Go].
 // The task it returns offers all that a [Task] does (done callbacks,
 // SetName, progress); its result is the empty struct.
-func (g *Group) Go(fn func(ctx context.Context) error, opts ...Option) *Task[struct{}] {
+func (g *Group) Go(fn func(ctx context.Context) error, opts ...TaskOption) *Task[struct{}] {
 	return goTask(g, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }, fn, opts)
 }
 

@@ -31,10 +31,6 @@ type JoinPolicy interface {
 	Result() error
 }
 
-// WithJoin sets the group's join policy (see [JoinPolicy]); the default is
-// [FailFast]. For [Map] and [GatherFunc], see their docs.
-func WithJoin(p JoinPolicy) Option { return func(c *config) { c.join = p } }
-
 // FailFast returns the default policy, asyncio's TaskGroup and errgroup's:
 // the first task to fail cancels the group, and WithGroup returns a
 // [*GroupError] of every real failure; cancellations are not failures.

@@ -85,13 +85,9 @@ func fanOutJoin[T any](ctx context.Context, what string, n int, call func(contex
 	if cfg.limit > 0 && cfg.limit < n {
 		workers = cfg.limit
 	}
-	groupOpts := []Option{}
-	if cfg.name != "" {
-		groupOpts = append(groupOpts, WithName(cfg.name))
-	}
 	// The calls never fail their tasks (outcomes are kept by index), so the
 	// group, fail-fast by default, cancels only when ctx ends or a call wins.
-	groupErr := WithGroup(ctx, func(gctx context.Context, g *Group) error {
+	groupErr := withGroup(ctx, func(gctx context.Context, g *Group) error {
 		var next atomic.Int64
 		for range workers {
 			g.Go(func(ctx context.Context) error {
@@ -105,7 +101,7 @@ func fanOutJoin[T any](ctx context.Context, what string, n int, call func(contex
 			})
 		}
 		return nil
-	}, groupOpts...)
+	}, config{name: cfg.name})
 	_ = groupErr // no task fails; a cancellation by ctx is told by each call's record below
 
 	name := cfg.name
@@ -152,8 +148,7 @@ func fanOutJoin[T any](ctx context.Context, what string, n int, call func(contex
 
 // fanOutPolicy dispatches Map and GatherFunc on their join policy. It
 // returns ok false for the default, fail-fast, which fanOut does itself.
-func fanOutPolicy[T any](ctx context.Context, what string, n int, call func(context.Context, int) (T, error), opts []Option) (out []T, handled bool, err error) {
-	cfg := buildConfig(opts)
+func fanOutPolicy[T any](ctx context.Context, what string, n int, call func(context.Context, int) (T, error), cfg config) (out []T, handled bool, err error) {
 	switch p := cfg.join.(type) {
 	case nil, failFast:
 		return nil, false, nil

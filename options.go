@@ -1,8 +1,41 @@
 package async
 
-// Option configures a task, a group or a fan-out function. Each function
-// documents the options it honours.
-type Option func(*config)
+// Options come in families, one per kind of call, and each option belongs
+// to the families that honour it, so the compiler refuses an option where
+// it would mean nothing: async.Spawn(ctx, fn, async.WithLimit(2)) does not
+// compile, since a single task has no limit. WithName belongs to every
+// family: everything has a name.
+//
+//	option          task  group  Map, GatherFunc  Stream  timeout  Run
+//	WithName         ✓     ✓          ✓             ✓        ✓      ✓
+//	WithLimit              ✓          ✓             ✓
+//	WithBacklog            ✓                        ✓
+//	WithJoin               ✓          ✓
+//	WithGracePeriod, WithSignals, WithExit, WithTracing,
+//	WithCreationStacks                                                ✓
+
+// TaskOption configures one task: [Spawn], [Go], [Group.Go], [Submit],
+// [TryGo], [Shield], [NewFuture]. [WithName] is one.
+type TaskOption interface{ applyTask(*config) }
+
+// GroupOption configures [WithGroup]: [WithName], [WithLimit],
+// [WithBacklog], [WithJoin].
+type GroupOption interface{ applyGroup(*config) }
+
+// FanOutOption configures [Map] and [GatherFunc]: [WithName] (the group
+// the calls run in), [WithLimit], [WithJoin].
+type FanOutOption interface{ applyFanOut(*config) }
+
+// StreamOption configures [Stream]: [WithName], [WithLimit], [WithBacklog].
+type StreamOption interface{ applyStream(*config) }
+
+// TimeoutOption configures [Timeout], [NewTimeout] and [NewTimeoutAt]:
+// [WithName].
+type TimeoutOption interface{ applyTimeout(*config) }
+
+// RunOption configures [Run]: [WithName] (the scope), [WithGracePeriod],
+// [WithSignals], [WithExit], [WithTracing], [WithCreationStacks].
+type RunOption interface{ applyRun(*runConfig) }
 
 type config struct {
 	name       string
@@ -12,15 +45,40 @@ type config struct {
 	join       JoinPolicy
 }
 
-// WithName names a task, a group or a timeout scope. Names appear in errors,
-// in [TaskError] and in the task tree. Without it tasks are called "Task-N"
-// and groups "Group-N", with N unique in the process.
-func WithName(name string) Option { return func(c *config) { c.name = name } }
+// NameOption is the option [WithName] returns; it is an option of every
+// family.
+type NameOption struct{ name string }
 
-// WithLimit caps how many of a group's (or Map's) tasks run at once. Tasks
-// added beyond the limit wait, in the order they were added, in state
-// [Pending]; adding never blocks. n <= 0 means no limit.
-func WithLimit(n int) Option { return func(c *config) { c.limit = n } }
+// WithName names a task, a group, a fan-out's group, a stream's group, a
+// timeout scope or a [Run] scope. Names appear in errors, in [TaskError]
+// and in the task tree. Without it tasks are called "Task-N", groups
+// "Group-N" and scopes "Scope-N", with N unique in the process; Run's main
+// task is always "main".
+func WithName(name string) NameOption { return NameOption{name} }
+
+func (o NameOption) applyTask(c *config)    { c.name = o.name }
+func (o NameOption) applyGroup(c *config)   { c.name = o.name }
+func (o NameOption) applyFanOut(c *config)  { c.name = o.name }
+func (o NameOption) applyStream(c *config)  { c.name = o.name }
+func (o NameOption) applyTimeout(c *config) { c.name = o.name }
+func (o NameOption) applyRun(c *runConfig)  { c.name = o.name }
+
+// LimitOption is the option [WithLimit] returns: for groups, [Map],
+// [GatherFunc] and [Stream].
+type LimitOption struct{ n int }
+
+// WithLimit caps how many of a group's (or Map's, or Stream's) tasks run
+// at once. Tasks added beyond the limit wait, in the order they were added,
+// in state [Pending]. n <= 0 means no limit.
+func WithLimit(n int) LimitOption { return LimitOption{n} }
+
+func (o LimitOption) applyGroup(c *config)  { c.limit = o.n }
+func (o LimitOption) applyFanOut(c *config) { c.limit = o.n }
+func (o LimitOption) applyStream(c *config) { c.limit = o.n }
+
+// BacklogOption is the option [WithBacklog] returns: for groups and
+// [Stream].
+type BacklogOption struct{ n int }
 
 // WithBacklog bounds how much work waits beyond the limit. For a group
 // ([WithGroup]): how many tasks may be queued before [Submit] waits and
@@ -28,16 +86,77 @@ func WithLimit(n int) Option { return func(c *config) { c.limit = n } }
 // For [Stream]: how many items it holds beyond its limit, queued or
 // finished and waiting for an earlier one to be yielded (the default is
 // the limit). n < 0 counts as 0.
-func WithBacklog(n int) Option {
-	return func(c *config) { c.backlog, c.hasBacklog = max(n, 0), true }
+func WithBacklog(n int) BacklogOption { return BacklogOption{max(n, 0)} }
+
+func (o BacklogOption) applyGroup(c *config)  { c.backlog, c.hasBacklog = o.n, true }
+func (o BacklogOption) applyStream(c *config) { c.backlog, c.hasBacklog = o.n, true }
+
+// JoinOption is the option [WithJoin] returns: for groups, [Map] and
+// [GatherFunc].
+type JoinOption struct{ p JoinPolicy }
+
+// WithJoin sets the join policy (see [JoinPolicy]) of a group, or of the
+// calls of [Map] and [GatherFunc]; the default is [FailFast].
+func WithJoin(p JoinPolicy) JoinOption { return JoinOption{p} }
+
+func (o JoinOption) applyGroup(c *config)  { c.join = o.p }
+func (o JoinOption) applyFanOut(c *config) { c.join = o.p }
+
+// runOptionFunc is a RunOption of Run's alone.
+type runOptionFunc func(*runConfig)
+
+func (f runOptionFunc) applyRun(c *runConfig) { f(c) }
+
+// taskName returns the name that opts give a task, or "". WithName is the
+// only task option; a type assertion rather than a method call lets the
+// option stay on the caller's stack: naming a task costs no allocation.
+func taskName(opts []TaskOption) string {
+	name := ""
+	for _, o := range opts {
+		if n, ok := o.(NameOption); ok {
+			name = n.name
+		}
+	}
+	return name
 }
 
-func buildConfig(opts []Option) config {
+func groupConfig(opts []GroupOption) config {
 	var c config
 	for _, o := range opts {
 		if o != nil {
-			o(&c)
+			o.applyGroup(&c)
 		}
 	}
 	return c
+}
+
+func fanOutConfig(opts []FanOutOption) config {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o.applyFanOut(&c)
+		}
+	}
+	return c
+}
+
+func streamConfig(opts []StreamOption) config {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o.applyStream(&c)
+		}
+	}
+	return c
+}
+
+// timeoutName is taskName for timeouts, called for every Timeout.
+func timeoutName(opts []TimeoutOption) string {
+	name := ""
+	for _, o := range opts {
+		if n, ok := o.(NameOption); ok {
+			name = n.name
+		}
+	}
+	return name
 }

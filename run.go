@@ -22,9 +22,6 @@ const DefaultGracePeriod = 5 * time.Second
 // [ErrTaskReturned], since a task's context ends with its function.
 var ErrMainReturned = errors.New("async: main returned")
 
-// RunOption configures [Run].
-type RunOption func(*runConfig)
-
 type runConfig struct {
 	name    string
 	grace   time.Duration
@@ -35,39 +32,39 @@ type runConfig struct {
 	stacks  bool
 }
 
-// WithRunName names the scope; the default is "Scope-N". The main task is
-// always called "main".
-func WithRunName(name string) RunOption { return func(c *runConfig) { c.name = name } }
-
 // WithGracePeriod sets how long Run waits for the tasks it cancels after
 // main returns ([DefaultGracePeriod] unless set). With d <= 0 it does not
 // wait: whatever has not finished by then is reported.
-func WithGracePeriod(d time.Duration) RunOption { return func(c *runConfig) { c.grace = d } }
+func WithGracePeriod(d time.Duration) RunOption {
+	return runOptionFunc(func(c *runConfig) { c.grace = d })
+}
 
 // WithSignals makes Run listen on ch instead of subscribing to SIGINT and
 // SIGTERM itself, so that tests, and programs with signal handling of their
 // own, decide what counts as an interrupt. A nil ch turns signal handling
 // off.
 func WithSignals(ch <-chan os.Signal) RunOption {
-	return func(c *runConfig) { c.notify, c.signals = false, ch }
+	return runOptionFunc(func(c *runConfig) { c.notify, c.signals = false, ch })
 }
 
 // WithExit replaces os.Exit as what Run calls on a second SIGINT, with exit
 // status 130 (128 plus the signal's number, as a shell reports it). Run
 // carries on with its shutdown if exit returns.
-func WithExit(exit func(code int)) RunOption { return func(c *runConfig) { c.exit = exit } }
+func WithExit(exit func(code int)) RunOption {
+	return runOptionFunc(func(c *runConfig) { c.exit = exit })
+}
 
 // WithTracing makes every task of the scope a runtime/trace task named after
 // the task, so that `go tool trace` lists tasks by name and attributes
 // regions and logs made with a task's context to it. It costs nothing while
 // the execution tracer is off.
-func WithTracing() RunOption { return func(c *runConfig) { c.tracing = true } }
+func WithTracing() RunOption { return runOptionFunc(func(c *runConfig) { c.tracing = true }) }
 
 // WithCreationStacks records the call stack that started each task, shown by
 // snapshots and leak reports: asyncio's debug mode. It costs a few hundred
 // nanoseconds per task. Without it a task's origin is the function it runs,
 // which for a function literal names the file and line where it was written.
-func WithCreationStacks() RunOption { return func(c *runConfig) { c.stacks = true } }
+func WithCreationStacks() RunOption { return runOptionFunc(func(c *runConfig) { c.stacks = true }) }
 
 // SignalError is the cause with which [Run] cancels main when the program
 // receives a signal: errors.As finds it in the error Run returns when main
@@ -145,7 +142,7 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...RunO
 	cfg := runConfig{grace: DefaultGracePeriod, notify: true, exit: os.Exit}
 	for _, o := range opts {
 		if o != nil {
-			o(&cfg)
+			o.applyRun(&cfg)
 		}
 	}
 	s := newScope(ctx, cfg)
@@ -170,7 +167,7 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...RunO
 		}
 	}
 
-	root := newTask(&s.ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, main(ctx) }, main, []Option{WithName("main")})
+	root := newTask(&s.ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, main(ctx) }, main, []TaskOption{WithName("main")})
 	go root.goroutine()
 	for !root.finished() {
 		select {

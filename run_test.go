@@ -237,7 +237,7 @@ func TestScopesListsRunningScopes(t *testing.T) {
 				t.Error("Scopes() does not list the running scope")
 			}
 			return nil
-		}, async.WithSignals(nil), async.WithRunName("listed"))
+		}, async.WithSignals(nil), async.WithName("listed"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -142,7 +142,7 @@ func AllTasks(ctx context.Context) []Handle {
 	return nil
 }
 
-// Name returns the scope's name, given with [WithRunName] or "Scope-N".
+// Name returns the scope's name, given with [WithName] or "Scope-N".
 func (s *Scope) Name() string { return s.name }
 
 // ID returns the scope's number, unique among scopes in the process.

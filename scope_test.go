@@ -67,7 +67,7 @@ func TestTaskTree(t *testing.T) {
 				go func() { time.Sleep(time.Second); close(release) }()
 				return nil
 			}, async.WithName("workers"))
-		}, async.WithSignals(nil), async.WithRunName("tree"))
+		}, async.WithSignals(nil), async.WithName("tree"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -33,7 +33,7 @@ func withKnownTree(t *testing.T, look func(ctx context.Context, s *async.Scope))
 				close(release)
 				return nil
 			}, async.WithName("fetchers"), async.WithLimit(2))
-		}, async.WithSignals(nil), async.WithRunName("known"))
+		}, async.WithSignals(nil), async.WithName("known"))
 		if err != nil {
 			t.Fatal(err)
 		}

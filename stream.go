@@ -39,8 +39,8 @@ var ErrStreamStopped = errors.New("async: stream consumer stopped")
 //
 // Options: [WithLimit], [WithBacklog], [WithName] (names the group the
 // calls run in).
-func Stream[In, Out any](ctx context.Context, items iter.Seq[In], fn func(context.Context, In) (Out, error), opts ...Option) iter.Seq2[int, Result[Out]] {
-	cfg := buildConfig(opts)
+func Stream[In, Out any](ctx context.Context, items iter.Seq[In], fn func(context.Context, In) (Out, error), opts ...StreamOption) iter.Seq2[int, Result[Out]] {
+	cfg := streamConfig(opts)
 	limit := cfg.limit
 	if limit <= 0 {
 		limit = runtime.GOMAXPROCS(0)
@@ -49,10 +49,7 @@ func Stream[In, Out any](ctx context.Context, items iter.Seq[In], fn func(contex
 	if cfg.hasBacklog {
 		backlog = cfg.backlog
 	}
-	groupOpts := []Option{WithLimit(limit)}
-	if cfg.name != "" {
-		groupOpts = append(groupOpts, WithName(cfg.name))
-	}
+	groupCfg := config{name: cfg.name, limit: limit}
 	return func(yield func(int, Result[Out]) bool) {
 		window := limit + backlog
 		sctx, cancel := context.WithCancelCause(ctx)
@@ -64,11 +61,11 @@ func Stream[In, Out any](ctx context.Context, items iter.Seq[In], fn func(contex
 		produced := make(chan *PanicError, 1)
 		go func() {
 			var itemsPanic *PanicError
-			_ = WithGroup(sctx, func(gctx context.Context, g *Group) error {
+			_ = withGroup(sctx, func(gctx context.Context, g *Group) error {
 				defer close(tasks)
 				itemsPanic = produce(gctx, g, items, fn, slots, tasks)
 				return nil
-			}, groupOpts...)
+			}, groupCfg)
 			produced <- itemsPanic
 		}()
 

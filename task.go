@@ -125,7 +125,7 @@ func (t *taskCore) core() *taskCore { return t }
 // awaiters waiting.
 //
 // Options: [WithName].
-func Spawn[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...Option) *Task[T] {
+func Spawn[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...TaskOption) *Task[T] {
 	t := newTask(ctx, fn, fn, opts)
 	go t.goroutine()
 	return t
@@ -133,11 +133,11 @@ func Spawn[T any](ctx context.Context, fn func(context.Context) (T, error), opts
 
 // newTask makes a task running fn. site is the function the caller was given
 // (fn, or what fn wraps), which the task tree shows as the task's origin.
-func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), site any, opts []Option) *Task[T] {
+func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), site any, opts []TaskOption) *Task[T] {
 	t := &Task[T]{fn: fn}
 	t.id = lastTaskID.Add(1)
 	if len(opts) > 0 {
-		t.name = buildConfig(opts).name
+		t.name = taskName(opts)
 	}
 	t.parent = ctx
 	if up := parentNode(ctx); up != nil {

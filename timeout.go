@@ -61,13 +61,13 @@ func WaitFor[T any](ctx context.Context, d time.Duration, t *Task[T]) (T, error)
 // and move, use [NewTimeout].
 //
 // Options: [WithName].
-func Timeout[T any](ctx context.Context, d time.Duration, fn func(context.Context) (T, error), opts ...Option) (T, error) {
+func Timeout[T any](ctx context.Context, d time.Duration, fn func(context.Context) (T, error), opts ...TimeoutOption) (T, error) {
 	if d == NoTimeout {
 		return fn(ctx)
 	}
 	var name string
 	if len(opts) > 0 {
-		name = buildConfig(opts).name
+		name = timeoutName(opts)
 	}
 	// No formatting here: the message is made only if the error is read.
 	timeout := &TimeoutError{Name: name, After: d}
@@ -87,6 +87,6 @@ func Timeout[T any](ctx context.Context, d time.Duration, fn func(context.Contex
 //
 // Note that [Task.Await] never cancels the task it waits for; Shield is for
 // handing a task to something that does.
-func Shield[T any](ctx context.Context, t *Task[T], opts ...Option) *Task[T] {
+func Shield[T any](ctx context.Context, t *Task[T], opts ...TaskOption) *Task[T] {
 	return Spawn(ctx, t.Await, opts...)
 }

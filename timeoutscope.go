@@ -72,7 +72,7 @@ func (c *timeoutContext) String() string { return "async.TimeoutContext" }
 //	err = tm.Exit(err)             // a *TimeoutError if the deadline cut login short
 //
 // Options: [WithName] (names the scope in its TimeoutError).
-func NewTimeout(ctx context.Context, d time.Duration, opts ...Option) (context.Context, *TimeoutScope) {
+func NewTimeout(ctx context.Context, d time.Duration, opts ...TimeoutOption) (context.Context, *TimeoutScope) {
 	when := time.Time{}
 	now := time.Now()
 	if d != NoTimeout {
@@ -83,14 +83,14 @@ func NewTimeout(ctx context.Context, d time.Duration, opts ...Option) (context.C
 
 // NewTimeoutAt is [NewTimeout] with an absolute deadline
 // (asyncio.timeout_at); the zero Time means no deadline.
-func NewTimeoutAt(ctx context.Context, when time.Time, opts ...Option) (context.Context, *TimeoutScope) {
+func NewTimeoutAt(ctx context.Context, when time.Time, opts ...TimeoutOption) (context.Context, *TimeoutScope) {
 	return newTimeoutScope(ctx, time.Now(), when, opts)
 }
 
-func newTimeoutScope(ctx context.Context, now, when time.Time, opts []Option) (context.Context, *TimeoutScope) {
+func newTimeoutScope(ctx context.Context, now, when time.Time, opts []TimeoutOption) (context.Context, *TimeoutScope) {
 	s := &TimeoutScope{parent: ctx, start: now, err: &TimeoutError{}}
 	if len(opts) > 0 {
-		s.err.Name = buildConfig(opts).name
+		s.err.Name = timeoutName(opts)
 	}
 	cctx, cancel := context.WithCancelCause(ctx)
 	s.ctx = timeoutContext{Context: cctx, s: s}

@@ -138,7 +138,7 @@ func runMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return &exitError{status}
 		}
 		return nil
-	}, append([]async.RunOption{async.WithRunName("fetchall")}, opts...)...)
+	}, append([]async.RunOption{async.WithName("fetchall")}, opts...)...)
 	return exitStatus(err, stderr)
 }
 

@@ -53,7 +53,7 @@ func growingTree(t *testing.T) (*async.Scope, func(name string)) {
 				ready <- async.ScopeOf(ctx)
 				return nil
 			}, async.WithName("crawlers"))
-		}, async.WithSignals(nil), async.WithRunName("known-tree"))
+		}, async.WithSignals(nil), async.WithName("known-tree"))
 	}()
 	s := <-ready
 	t.Cleanup(func() {
@@ -254,7 +254,7 @@ func TestPageAtTenThousandTasks(t *testing.T) {
 				ready <- async.ScopeOf(ctx)
 				return nil
 			}, async.WithLimit(1), async.WithName("jobs"))
-		}, async.WithSignals(nil), async.WithRunName("big"))
+		}, async.WithSignals(nil), async.WithName("big"))
 	}()
 	h := taskhttp.HandlerFor(<-ready)
 	_, folded := get(t, h, "/debug/tasks?format=html", "")

@@ -38,7 +38,7 @@ func withKnownTree(t *testing.T, look func(ctx context.Context, s *async.Scope))
 				close(release)
 				return nil
 			}, async.WithName("fetchers"), async.WithLimit(2))
-		}, async.WithSignals(nil), async.WithRunName("known"))
+		}, async.WithSignals(nil), async.WithName("known"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +139,7 @@ func ExampleDump() {
 			fmt.Print(ids.ReplaceAllString(out, "$1 N"))
 			return nil
 		}, async.WithName("jobs"))
-	}, async.WithRunName("example"))
+	}, async.WithName("example"))
 	if err != nil {
 		fmt.Println(err)
 	}
