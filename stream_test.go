@@ -136,6 +136,7 @@ func TestStreamPanicInCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fn := func(ctx context.Context, i int) (int, error) {
 			if i == 0 {
+				time.Sleep(time.Second) // the others have been taken and started by then
 				panic("bad item")
 			}
 			return i, async.Sleep(ctx, time.Hour)
