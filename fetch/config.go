@@ -112,6 +112,16 @@ type Config struct {
 	// OnRecord, when set, is called with every record (skipped ones too)
 	// after the sink, one call at a time; it must not keep the pointer.
 	OnRecord func(rec *Record)
+	// Ordered makes Run write records in input order instead of completion
+	// order. A record that finishes early is held until those of the
+	// inputs before it are written; the reader stays at most OrderWindow
+	// inputs (default 4096) ahead of the oldest record not yet written, so
+	// memory stays bounded. When the window is full — a slow URL at its
+	// head — reading pauses, and with it new requests, until that URL is
+	// done: fewer requests run at once, and nothing is dropped or written
+	// out of order.
+	Ordered     bool
+	OrderWindow int
 	// KeepRecords keeps every record in the summary, for the listing sorted
 	// by duration and for the timeline. Memory then grows with the list.
 	KeepRecords bool
@@ -158,6 +168,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Timeout < 0 || c.RetryBase < 0 || c.RetryMax < 0 || c.MaxRetryAfter < 0 || c.ConnectTimeout < 0 {
 		errs = append(errs, errors.New("durations must not be negative"))
 	}
+	if c.OrderWindow < 0 {
+		errs = append(errs, errors.New("the order window must not be negative"))
+	}
 	if c.MaxBody < 0 {
 		errs = append(errs, errors.New("body cap must not be negative"))
 	}
@@ -176,6 +189,9 @@ func (c Config) withDefaults() (Config, error) {
 		c.HostBacklog = max(16*c.Concurrency, 256)
 	} else if c.HostBacklog < 0 {
 		c.HostBacklog = 0
+	}
+	if c.OrderWindow == 0 {
+		c.OrderWindow = 4096
 	}
 	if c.PerHost > c.Concurrency {
 		c.PerHost = c.Concurrency

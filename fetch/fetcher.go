@@ -62,7 +62,7 @@ func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 func (f *Fetcher) Close() { f.client.CloseIdleConnections() }
 
 // Sink receives the records of a run, one call at a time, in completion
-// order. It must not keep the pointer after Write returns. An error from
+// order (input order with [Config.Ordered]). It must not keep the pointer after Write returns. An error from
 // Write stops the run.
 type Sink interface {
 	Write(rec *Record) error
@@ -118,9 +118,8 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 		sinkErr error
 		failErr error // the first failure, with FailFast
 	)
-	emit := func(rec *Record) {
-		mu.Lock()
-		defer mu.Unlock()
+	// write hands a record to the sink and the summary; the caller holds mu.
+	write := func(rec *Record) {
 		if rec.Outcome != Skipped && sinkErr == nil {
 			if err := sink.Write(rec); err != nil {
 				sinkErr = fmt.Errorf("%w: %w", ErrOutput, err)
@@ -138,6 +137,21 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 		done++
 		async.Report(ctx, done, f.cfg.Total, "")
 	}
+	// emit takes the record of input number seq (in reading order), and
+	// writes it now or, with Ordered, once the earlier ones are written.
+	var order *reorder
+	if f.cfg.Ordered {
+		order = newReorder(f.cfg.OrderWindow)
+	}
+	emit := func(seq int64, rec *Record) {
+		mu.Lock()
+		defer mu.Unlock()
+		if order == nil {
+			write(rec)
+		} else {
+			order.put(seq, rec, write)
+		}
+	}
 
 	outs := map[string]int{}                                      // out= names taken, by line
 	slots := make(chan struct{}, f.cfg.Concurrency+f.cfg.Backlog) // inputs pending
@@ -148,17 +162,26 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 		exhausted bool // src ended by itself
 	)
 	groupErr := async.WithGroup(runCtx, func(gctx context.Context, g *async.Group) error {
+		var seq int64 = -1
 		for in, err := range src {
 			if err != nil {
 				srcErr = fmt.Errorf("%w: %w", ErrInput, err)
 				return nil
+			}
+			seq++
+			seq := seq
+			if order != nil {
+				if err := order.waitRoom(gctx, &mu, seq); err != nil {
+					emit(seq, cancelledRecord(in, start, 0, err))
+					return nil
+				}
 			}
 			u, rec := f.precheck(in, start)
 			if rec == nil {
 				rec = claimOut(outs, in, start)
 			}
 			if rec != nil {
-				emit(rec)
+				emit(seq, rec)
 				continue
 			}
 			select {
@@ -166,7 +189,7 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 			case <-gctx.Done():
 			}
 			if gctx.Err() != nil {
-				emit(cancelledRecord(in, start, 0, context.Cause(gctx)))
+				emit(seq, cancelledRecord(in, start, 0, context.Cause(gctx)))
 				return nil
 			}
 			// The record is emitted when the task is done, not by its
@@ -191,7 +214,7 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 				case err != nil:
 					rec = *cancelledRecord(in, start, 0, context.Cause(gctx))
 				}
-				emit(&rec)
+				emit(seq, &rec)
 				tk.release()
 			})
 		}

@@ -83,9 +83,10 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 // the underlying writer, so a file is a valid checkpoint after every record
 // (see [LoadSucceeded]).
 type JSONLWriter struct {
-	w   io.Writer
-	buf bytes.Buffer
-	enc *json.Encoder
+	w      io.Writer
+	buf    bytes.Buffer
+	enc    *json.Encoder
+	fields []int // chosen fields of recordJSON; nil for all
 }
 
 // NewJSONLWriter returns a sink writing JSON Lines to w.
@@ -99,7 +100,11 @@ func NewJSONLWriter(w io.Writer) *JSONLWriter {
 // Write writes rec as one line.
 func (j *JSONLWriter) Write(rec *Record) error {
 	j.buf.Reset()
-	if err := j.enc.Encode(rec.wire()); err != nil { // Encode ends the line
+	if j.fields != nil {
+		if err := j.writeFields(rec); err != nil {
+			return err
+		}
+	} else if err := j.enc.Encode(rec.wire()); err != nil { // Encode ends the line
 		return err
 	}
 	_, err := j.w.Write(j.buf.Bytes())
@@ -119,6 +124,7 @@ type CSVWriter struct {
 	buf    bytes.Buffer
 	w      *csv.Writer // to buf: each row reaches out in one Write
 	header bool
+	fields []int // chosen columns of CSVHeader; nil for all
 }
 
 // NewCSVWriter returns a sink writing CSV to w, with one Write per row.
@@ -147,7 +153,7 @@ func (c *CSVWriter) WriteHeader() error {
 		return nil
 	}
 	c.header = true
-	if err := c.w.Write(CSVHeader); err != nil {
+	if err := c.w.Write(c.pick(CSVHeader)); err != nil {
 		return err
 	}
 	return c.flush()
@@ -163,10 +169,10 @@ func (c *CSVWriter) Write(rec *Record) error {
 	if rec.Status != 0 {
 		status = strconv.Itoa(rec.Status)
 	}
-	c.w.Write([]string{strconv.Itoa(rec.Line), csvSafe(rec.URL), csvSafe(rec.FinalURL), string(rec.Outcome), status,
+	c.w.Write(c.pick([]string{strconv.Itoa(rec.Line), csvSafe(rec.URL), csvSafe(rec.FinalURL), string(rec.Outcome), status,
 		strconv.FormatInt(rec.Bytes, 10), strconv.FormatBool(rec.Truncated), strconv.Itoa(rec.Attempts),
 		rec.ErrorKind, csvSafe(rec.Error), f(rec.Start), f(rec.Duration), f(rec.Queued), f(rec.Retried),
-		f(rec.DNS), f(rec.Connect), f(rec.TLS), f(rec.TTFB), strconv.FormatBool(rec.Reused), rec.SHA256, csvSafe(rec.SavedAs)})
+		f(rec.DNS), f(rec.Connect), f(rec.TLS), f(rec.TTFB), strconv.FormatBool(rec.Reused), rec.SHA256, csvSafe(rec.SavedAs)}))
 	return c.flush()
 }
 

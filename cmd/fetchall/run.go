@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,6 +80,7 @@ type job struct {
 	jsonl         bool                // records are JSON Lines, a checkpoint
 	resumeFrom    string              // the -resume file, when the output appends to it
 	observe       func(*fetch.Record) // also called with every record, when set
+	fields        []string            // -fields, or nil for every field
 }
 
 func (j *job) close() {
@@ -115,11 +117,15 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 		cfg                                           = &j.cfg
 		retries                                       int
 		fsync                                         time.Duration
+		fields                                        string
 		maxRedirects                                  int
 	)
 	fs.StringVar(&input, "i", "", "read URLs from `FILE`, one per line (- for stdin)")
 	fs.StringVar(&output, "o", "", "write records to `FILE` instead of stdout")
 	fs.StringVar(&format, "f", "jsonl", "record `format`: jsonl, csv or table")
+	fs.StringVar(&fields, "fields", "", "write only these record `FIELDS`, comma-separated, in that order (like url,status,duration_ms; jsonl and csv)")
+	fs.BoolVar(&cfg.Ordered, "ordered", false, "write records in input order, not as they complete (see -order-window)")
+	fs.IntVar(&cfg.OrderWindow, "order-window", 4096, "with -ordered, read at most `N` URLs past the oldest one not yet written; when full, reading waits for it (bounds memory)")
 	fs.BoolVar(&j.quiet, "q", false, "no progress bar and no summary (-sorted still lists)")
 	fs.BoolVar(&j.sorted, "sorted", false, "after the run, list every URL from fastest to slowest on stderr, even with -q (keeps all records in memory)")
 	fs.StringVar(&timeline, "timeline", "", "write an HTML timeline of every request to `FILE` (keeps all records in memory)")
@@ -180,6 +186,8 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 		return nil, usagef("-max-time must not be negative")
 	case fsync < 0:
 		return nil, usagef("-fsync must not be negative")
+	case cfg.OrderWindow < 1:
+		return nil, usagef("-order-window must be at least 1")
 	case retries < 0:
 		return nil, usagef("-retries must not be negative")
 	case maxRedirects < 0:
@@ -324,6 +332,19 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	if appendOut && format != "jsonl" && format != "json" {
 		return nil, usagef("-resume with the same file as the output needs -f jsonl")
 	}
+	if fields != "" {
+		j.fields = strings.Split(fields, ",")
+		for i := range j.fields {
+			j.fields[i] = strings.TrimSpace(j.fields[i])
+		}
+		if appendOut {
+			for _, need := range []string{"line", "url", "outcome"} {
+				if !slices.Contains(j.fields, need) {
+					return nil, usagef("-fields without %s: the output would no longer be a checkpoint for -resume (keep line, url and outcome)", need)
+				}
+			}
+		}
+	}
 	if timeline != "" {
 		tl := openedFile{flag: "-timeline", name: timeline}
 		outFile := openedFile{flag: "-o", name: output}
@@ -376,7 +397,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 // terminal are shown one by one as they come; elsewhere they are written
 // by group commit, as soon as the writer is free (see fetch.GroupWriter),
 // and synced every fsync if that is positive.
-func (j *job) useOutput(out io.Writer, toTerminal bool, format string, fsync time.Duration) error {
+func (j *job) useOutput(out io.Writer, toTerminal bool, format string, fsync time.Duration) (err error) {
 	if !validFormat(format) {
 		return usagef("-f %q: want jsonl, csv or table", format)
 	}
@@ -388,19 +409,38 @@ func (j *job) useOutput(out io.Writer, toTerminal bool, format string, fsync tim
 		w, j.flushOut = flushingWriter{bw}, bw.Flush
 	} else {
 		g := fetch.NewGroupWriter(j.records, fsync)
+		defer func() {
+			if err != nil {
+				g.Close() // the job is not run: stop its writer
+			}
+		}()
 		w, j.flushOut = g, g.Close
 		j.closers = append([]io.Closer{g}, j.closers...) // before the file it writes to
 	}
 	switch format {
 	case "jsonl", "json":
-		j.sink = fetch.NewJSONLWriter(w)
+		jw := fetch.NewJSONLWriter(w)
+		if j.fields != nil {
+			if err := jw.SetFields(j.fields); err != nil {
+				return usagef("-fields: %v", err)
+			}
+		}
+		j.sink = jw
 	case "csv":
 		cw := fetch.NewCSVWriter(w)
+		if j.fields != nil {
+			if err := cw.SetFields(j.fields); err != nil {
+				return usagef("-fields: %v", err)
+			}
+		}
 		if err := cw.WriteHeader(); err != nil {
 			return usagef("cannot write records: %v", err)
 		}
 		j.sink = cw
 	case "table":
+		if j.fields != nil {
+			return usagef("-fields works with -f jsonl and csv; the table has its own columns")
+		}
 		j.sink = fetch.NewTableWriter(w)
 	}
 	return nil
