@@ -1,0 +1,95 @@
+// Package embedded runs a NATS server with JetStream inside the process,
+// listening on 127.0.0.1 only: for the tests of package queue and for
+// fetchall cluster-demo, which need a queue but no network and nothing
+// installed.
+package embedded
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// Options says how to start the server. The zero value is a server on a
+// free port with its storage in a fresh temporary directory.
+type Options struct {
+	// Port is the client port on 127.0.0.1; 0 picks a free one.
+	Port int
+	// Dir is where JetStream keeps its file storage. Empty means a new
+	// temporary directory that Shutdown removes; a directory given here is
+	// kept, so that a server restarted on it finds its streams again.
+	Dir string
+}
+
+// Server is a running embedded NATS server.
+type Server struct {
+	// URL is the client URL, like "nats://127.0.0.1:41235".
+	URL string
+	// Port is the client port, to restart a server at the same URL.
+	Port int
+
+	srv     *server.Server
+	tempDir string
+}
+
+// Start starts a server and returns once it accepts connections.
+func Start(opts Options) (*Server, error) {
+	s := &Server{}
+	dir := opts.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "fetchall-nats-")
+		if err != nil {
+			return nil, fmt.Errorf("embedded nats: %w", err)
+		}
+		dir, s.tempDir = d, d
+	}
+	port := opts.Port
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	srv, err := server.NewServer(&server.Options{
+		ServerName: "fetchall-embedded",
+		Host:       "127.0.0.1",
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   dir,
+		NoLog:      true,
+		NoSigs:     true,
+		// The HTTP monitor, cluster and leaf ports stay closed.
+	})
+	if err != nil {
+		s.cleanup()
+		return nil, fmt.Errorf("embedded nats: %w", err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(20 * time.Second) {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		s.cleanup()
+		return nil, errors.New("embedded nats: the server did not start within 20s")
+	}
+	s.srv = srv
+	s.URL = srv.ClientURL()
+	if a, ok := srv.Addr().(*net.TCPAddr); ok {
+		s.Port = a.Port
+	}
+	return s, nil
+}
+
+// Shutdown stops the server, waits until it has stopped, and removes its
+// storage if Start made it.
+func (s *Server) Shutdown() {
+	s.srv.Shutdown()
+	s.srv.WaitForShutdown()
+	s.cleanup()
+}
+
+func (s *Server) cleanup() {
+	if s.tempDir != "" {
+		os.RemoveAll(s.tempDir)
+	}
+}

@@ -1,0 +1,116 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"strconv"
+
+	"github.com/asyncgo/async/fetch"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// EnqueueResult counts what Enqueue did.
+type EnqueueResult struct {
+	// Lines is the number of inputs read (input lines holding a URL).
+	Lines int64
+	// New were added to the queue; Duplicates were already there (an
+	// earlier enqueue of the same job within the duplicate window), and
+	// were dropped by JetStream.
+	New, Duplicates int64
+	// MaxLine is the number of the last input line read.
+	MaxLine int
+}
+
+// enqueueWindow bounds the publishes awaiting their acknowledgement, and so
+// the memory of an enqueue, whatever the length of the list.
+const enqueueWindow = 4096
+
+// Enqueue publishes every input of src to the job's work queue, one message
+// per input line under the message id job:line, so that running it again
+// after a crash adds nothing twice (within the duplicate window; see
+// [Options.DuplicateWindow]). It reads src lazily and keeps at most a few
+// thousand messages in flight. Once the whole list is in, it records the
+// job's size for collect; an enqueue that ends early records nothing, and
+// can simply be run again.
+func Enqueue(ctx context.Context, job *Job, src iter.Seq2[fetch.Input, error]) (EnqueueResult, error) {
+	var res EnqueueResult
+	type pending struct {
+		msg *nats.Msg
+		ack jetstream.PubAckFuture
+	}
+	acks := make(chan pending, enqueueWindow)
+	ackErr := make(chan error, 1)
+	go func() {
+		var first error
+		for p := range acks {
+			if first != nil {
+				continue
+			}
+			var dup bool
+			select {
+			case a := <-p.ack.Ok():
+				dup = a.Duplicate
+			case err := <-p.ack.Err():
+				// A lost acknowledgement says nothing about the message:
+				// publish it again, which the message id makes safe.
+				a, err2 := job.js.PublishMsg(ctx, p.msg, jetstream.WithMsgID(p.msg.Header.Get(jetstream.MsgIDHeader)))
+				if err2 != nil {
+					first = fmt.Errorf("queue: enqueue line %s: %w (first try: %w)", p.msg.Header.Get(hdrLine), err2, err)
+					continue
+				}
+				dup = a.Duplicate
+			}
+			if dup {
+				res.Duplicates++
+			} else {
+				res.New++
+			}
+		}
+		ackErr <- first
+	}()
+
+	var readErr error
+	for in, err := range src {
+		if err != nil {
+			readErr = fmt.Errorf("%w: %w", fetch.ErrInput, err)
+			break
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		msg := workMessage(job, in)
+		f, err := job.js.PublishMsgAsync(msg, jetstream.WithMsgID(job.msgID(in.Line)))
+		if err != nil {
+			readErr = fmt.Errorf("queue: enqueue line %d: %w", in.Line, err)
+			break
+		}
+		res.Lines++
+		res.MaxLine = max(res.MaxLine, in.Line)
+		acks <- pending{msg, f}
+	}
+	close(acks)
+	err := <-ackErr
+	switch {
+	case readErr != nil:
+		return res, readErr
+	case err != nil:
+		return res, err
+	case ctx.Err() != nil:
+		return res, fmt.Errorf("queue: enqueue interrupted after %d lines: %w", res.Lines, context.Cause(ctx))
+	}
+	return res, job.setInfo(ctx, Info{Total: res.Lines, MaxLine: res.MaxLine})
+}
+
+// workMessage is the message of one input: its URL as the body, its line
+// number in a header, on the subject of its host's partition.
+func workMessage(job *Job, in fetch.Input) *nats.Msg {
+	msg := nats.NewMsg(job.workSubject(partitionOf(in.URL, job.Partitions)))
+	msg.Data = []byte(in.URL)
+	msg.Header.Set(hdrLine, strconv.Itoa(in.Line))
+	if in.Err != nil {
+		msg.Header.Set(hdrError, in.Err.Error())
+	}
+	return msg
+}

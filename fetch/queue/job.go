@@ -1,0 +1,296 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// DefaultJob is the job name used when none is given.
+const DefaultJob = "fetchall"
+
+// Options shape the streams of a job when Open creates them. A job that
+// already exists keeps the shape it was created with; the zero value is
+// usable.
+type Options struct {
+	// Partitions is how many work subjects the URLs are spread over by a
+	// hash of their host (default 64). A partition is served by one worker
+	// at a time, so it also bounds how many workers can share a job.
+	Partitions int
+	// Replicas is how many servers keep each stream (default 1; 3 on a
+	// three-server cluster survives the loss of one).
+	Replicas int
+	// Memory keeps the streams in memory instead of files: faster, but a
+	// server restart loses the job.
+	Memory bool
+	// DuplicateWindow is how long JetStream remembers message ids to drop
+	// a second publish of the same line (default 10m). Past it, a line
+	// enqueued again is fetched again; collect still writes one record
+	// per line.
+	DuplicateWindow time.Duration
+	// AckWait is how long a worker may hold a URL without news before
+	// JetStream gives it to another worker (default 30s). Workers extend
+	// it while a URL is in flight, so it bounds how long a dead worker's
+	// URLs wait, not how long a fetch may take.
+	AckWait time.Duration
+	// LeaseTTL is how long a worker's hold on a partition outlives the
+	// worker (default 10s): a killed worker's hosts are served again after
+	// at most this long.
+	LeaseTTL time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Partitions <= 0 {
+		o.Partitions = 64
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	if o.DuplicateWindow <= 0 {
+		o.DuplicateWindow = 10 * time.Minute
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = 30 * time.Second
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 10 * time.Second
+	}
+	return o
+}
+
+// Job is one URL list being fetched across workers: a work-queue stream of
+// URLs partitioned by host, a stream of records, and a key-value bucket for
+// the job's size and the workers' leases on partitions.
+type Job struct {
+	// Name is the job's name; the streams and buckets are named after it.
+	Name string
+	// Partitions, AckWait and LeaseTTL are as the job was created.
+	Partitions int
+	AckWait    time.Duration
+	LeaseTTL   time.Duration
+
+	js     jetstream.JetStream
+	work   jetstream.Stream
+	meta   jetstream.KeyValue
+	leases jetstream.KeyValue
+}
+
+// Info is what enqueue records about a job once the whole list is in.
+type Info struct {
+	// Total is the number of URLs (input lines that hold one).
+	Total int64 `json:"total"`
+	// MaxLine is the number of the last input line with a URL.
+	MaxLine int `json:"max_line"`
+}
+
+// Errors of Open and of the job's readers.
+var (
+	ErrBadJobName = errors.New("queue: a job name is 1 to 64 letters, digits, '-' or '_'")
+	ErrNoJob      = errors.New("queue: no such job (run enqueue first)")
+)
+
+var jobName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Header names of work messages and records.
+const (
+	hdrLine   = "Fetchall-Line"   // the input line number
+	hdrError  = "Fetchall-Error"  // why a line read cannot be fetched
+	hdrWorker = "Fetchall-Worker" // the worker that published a record
+)
+
+const metaPartitions = "fetchall_partitions"
+
+func (j *Job) workStream() string    { return "FETCHALL_" + j.Name + "_WORK" }
+func (j *Job) resultsStream() string { return "FETCHALL_" + j.Name + "_RESULTS" }
+func (j *Job) workSubject(p int) string {
+	return "fetchall." + j.Name + ".work." + strconv.Itoa(p)
+}
+func (j *Job) resultsSubject() string    { return "fetchall." + j.Name + ".results" }
+func (j *Job) consumerName(p int) string { return "part-" + strconv.Itoa(p) }
+func (j *Job) msgID(line int) string     { return j.Name + ":" + strconv.Itoa(line) }
+
+// Open opens the job called name, creating its streams, consumers and
+// buckets as opts says if they do not exist yet. Enqueue, workers and
+// collect all open the job, in any order. It is safe to call concurrently.
+func Open(ctx context.Context, js jetstream.JetStream, name string, opts Options) (*Job, error) {
+	if !jobName.MatchString(name) {
+		return nil, fmt.Errorf("%w: %q", ErrBadJobName, name)
+	}
+	o := opts.withDefaults()
+	j := &Job{Name: name, js: js, AckWait: o.AckWait, LeaseTTL: o.LeaseTTL}
+	storage := jetstream.FileStorage
+	if o.Memory {
+		storage = jetstream.MemoryStorage
+	}
+	work, err := openStream(ctx, js, jetstream.StreamConfig{
+		Name:        j.workStream(),
+		Description: "fetchall job " + name + ": URLs to fetch, one message per input line",
+		Subjects:    []string{"fetchall." + name + ".work.*"},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     storage,
+		Replicas:    o.Replicas,
+		Duplicates:  o.DuplicateWindow,
+		Metadata:    map[string]string{metaPartitions: strconv.Itoa(o.Partitions)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	j.work = work
+	info := work.CachedInfo()
+	j.Partitions, err = strconv.Atoi(info.Config.Metadata[metaPartitions])
+	if err != nil || j.Partitions <= 0 {
+		return nil, fmt.Errorf("queue: stream %s was not made by fetchall (no partition count)", j.workStream())
+	}
+	if _, err := openStream(ctx, js, jetstream.StreamConfig{
+		Name:        j.resultsStream(),
+		Description: "fetchall job " + name + ": one record per input line",
+		Subjects:    []string{j.resultsSubject()},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     storage,
+		Replicas:    o.Replicas,
+		Duplicates:  info.Config.Duplicates,
+	}); err != nil {
+		return nil, err
+	}
+	// Consumers are created here rather than by whichever worker gets a
+	// partition, so that their ack wait is the job's, whoever comes first.
+	for p := range j.Partitions {
+		_, err := work.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+			Durable:       j.consumerName(p),
+			FilterSubject: j.workSubject(p),
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       o.AckWait,
+			MaxDeliver:    -1,
+			MaxAckPending: 1 << 16,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("queue: consumer for partition %d: %w", p, err)
+		}
+	}
+	if c, err := work.Consumer(ctx, j.consumerName(0)); err == nil {
+		j.AckWait = c.CachedInfo().Config.AckWait
+	}
+	if j.meta, err = openKV(ctx, js, jetstream.KeyValueConfig{
+		Bucket: "fetchall_" + name + "_job", Storage: storage, Replicas: o.Replicas,
+	}); err != nil {
+		return nil, err
+	}
+	if j.leases, err = openKV(ctx, js, jetstream.KeyValueConfig{
+		Bucket: "fetchall_" + name + "_leases", Storage: storage, Replicas: o.Replicas, TTL: o.LeaseTTL,
+	}); err != nil {
+		return nil, err
+	}
+	if st, err := j.leases.Status(ctx); err == nil && st.TTL() > 0 {
+		j.LeaseTTL = st.TTL()
+	}
+	return j, nil
+}
+
+// openStream returns the stream named in cfg, creating it if it is not
+// there; an existing stream is left as it is.
+func openStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	s, err := js.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		s, err = js.CreateStream(ctx, cfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			s, err = js.Stream(ctx, cfg.Name)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: stream %s: %w", cfg.Name, err)
+	}
+	return s, nil
+}
+
+func openKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, cfg.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, cfg)
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.KeyValue(ctx, cfg.Bucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: bucket %s: %w", cfg.Bucket, err)
+	}
+	return kv, nil
+}
+
+const infoKey = "info"
+
+// Info returns what enqueue recorded about the job, and false while no
+// enqueue has finished.
+func (j *Job) Info(ctx context.Context) (Info, bool, error) {
+	e, err := j.meta.Get(ctx, infoKey)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return Info{}, false, nil
+	}
+	if err != nil {
+		return Info{}, false, fmt.Errorf("queue: reading the job's size: %w", err)
+	}
+	var in Info
+	if err := json.Unmarshal(e.Value(), &in); err != nil {
+		return Info{}, false, fmt.Errorf("queue: the job's size is unreadable: %w", err)
+	}
+	return in, true, nil
+}
+
+func (j *Job) setInfo(ctx context.Context, in Info) error {
+	b, _ := json.Marshal(in)
+	if _, err := j.meta.Put(ctx, infoKey, b); err != nil {
+		return fmt.Errorf("queue: recording the job's size: %w", err)
+	}
+	return nil
+}
+
+// Pending returns how many URLs wait in the work queue or are held by
+// workers without an acknowledgement.
+func (j *Job) Pending(ctx context.Context) (uint64, error) {
+	info, err := j.work.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("queue: %w", err)
+	}
+	return info.State.Msgs, nil
+}
+
+// Delete removes the job's streams and buckets.
+func (j *Job) Delete(ctx context.Context) error {
+	var errs []error
+	for _, s := range []string{j.workStream(), j.resultsStream()} {
+		if err := j.js.DeleteStream(ctx, s); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	for _, b := range []string{"fetchall_" + j.Name + "_job", "fetchall_" + j.Name + "_leases"} {
+		if err := j.js.DeleteKeyValue(ctx, b); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Connect connects to the NATS server at url, reconnecting for as long as
+// it takes after a server restart, and returns the connection with its
+// JetStream context. name identifies the client in the server's
+// monitoring.
+func Connect(url, name string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond), nats.RetryOnFailedConnect(false))
+	if err != nil {
+		return nil, nil, fmt.Errorf("queue: connecting to %s: %w", url, err)
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096),
+		jetstream.WithPublishAsyncTimeout(10*time.Second))
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("queue: %w", err)
+	}
+	return nc, js, nil
+}

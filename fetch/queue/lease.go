@@ -1,0 +1,197 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Partitions are shared out by leases in the job's lease bucket, whose
+// entries expire after the job's LeaseTTL unless renewed:
+//
+//	worker.<id>  a live worker's heartbeat
+//	part.<p>     the lease on partition p, held by the worker named in it
+//
+// Every worker computes, from the heartbeats, which partitions are its
+// share (rendezvous hashing) and tries to take their leases; a lease is
+// taken only when free, so a partition is never pulled by two workers at
+// once. A worker that sees a partition is no longer its share stops pulling
+// it, waits until every URL it took from it has its record, and only then
+// frees the lease. A killed worker's leases expire after LeaseTTL.
+
+func leaseKey(p int) string         { return "part." + strconv.Itoa(p) }
+func heartbeatKey(id string) string { return "worker." + id }
+
+// leaseLoop keeps the heartbeat and leases fresh and rebalances, every
+// quarter of the lease TTL, until ctx ends. Its first round only announces
+// the worker, so that workers started together see each other before
+// taking partitions, rather than the first taking all and handing them
+// over again.
+func (r *workerRun) leaseLoop(ctx context.Context) {
+	t := time.NewTicker(r.job.LeaseTTL / 4)
+	defer t.Stop()
+	for round := 0; ; round++ {
+		r.rebalance(ctx, round > 0)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (r *workerRun) rebalance(ctx context.Context, acquire bool) {
+	kv := r.job.leases
+	stopping := r.stopping.Load()
+	if !stopping {
+		if _, err := kv.Put(ctx, heartbeatKey(r.w.ID), []byte(time.Now().UTC().Format(time.RFC3339))); err != nil && ctx.Err() == nil {
+			r.log.Warn("heartbeat failed", "err", err)
+		}
+	}
+	owners := assign(r.job.Partitions, r.liveWorkers(ctx))
+	for p, part := range r.parts {
+		if part.rev == 0 { // lost: wait for the engine to finish, then forget it
+			if part.inflight.Load() == 0 && isClosed(part.pulling) {
+				delete(r.parts, p)
+			}
+			continue
+		}
+		rev, err := kv.Update(ctx, leaseKey(p), []byte(r.w.ID), part.rev)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			// Lost (expired while cut off from the server, most likely):
+			// someone else may pull the partition now, so stop at once.
+			r.log.Warn("lost the lease on a partition; stopped pulling it", "partition", p, "err", err)
+			part.it.Stop()
+			if !part.releasing {
+				part.releasing = true
+				close(part.handoff)
+			}
+			part.rev = 0
+			continue
+		} else {
+			part.rev = rev
+		}
+		if !part.releasing && (stopping || owners[p] != r.w.ID) {
+			r.handOff(part)
+		}
+		if part.releasing && part.inflight.Load() == 0 && isClosed(part.pulling) {
+			r.free(ctx, part)
+			delete(r.parts, p)
+		}
+	}
+	if stopping || !acquire {
+		return
+	}
+	for p := range r.job.Partitions {
+		if _, ok := r.parts[p]; ok || owners[p] != r.w.ID {
+			continue
+		}
+		rev, err := kv.Create(ctx, leaseKey(p), []byte(r.w.ID))
+		if err != nil {
+			if !errors.Is(err, jetstream.ErrKeyExists) && ctx.Err() == nil {
+				r.log.Warn("taking a partition's lease failed", "partition", p, "err", err)
+			}
+			continue // still held by the worker it was the share of, or a dead one
+		}
+		if err := r.startPulling(ctx, p, rev); err != nil {
+			r.log.Warn("pulling a partition failed", "partition", p, "err", err)
+			kv.Delete(ctx, leaseKey(p), jetstream.LastRevision(rev))
+		}
+	}
+}
+
+// handOff stops pulling a partition: the messages pulled but not yet taken
+// by the engine go back to the queue at once, for the partition's next
+// holder; the lease is freed once the engine has finished the rest.
+func (r *workerRun) handOff(part *partition) {
+	part.releasing = true
+	close(part.handoff)
+	part.it.Drain()
+}
+
+func (r *workerRun) startPulling(ctx context.Context, p int, rev uint64) error {
+	cons, err := r.job.work.Consumer(ctx, r.job.consumerName(p))
+	if err != nil {
+		return err
+	}
+	batch := r.w.Batch
+	if batch <= 0 {
+		batch = max(r.w.Config.Concurrency, 32)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(batch), jetstream.PullExpiry(5*time.Second))
+	if err != nil {
+		return err
+	}
+	part := &partition{p: p, rev: rev, it: it, pulling: make(chan struct{}), handoff: make(chan struct{})}
+	r.parts[p] = part
+	r.pullers.Add(1)
+	go r.pull(part)
+	return nil
+}
+
+// liveWorkers returns the ids of the workers whose heartbeat has not
+// expired, this one included.
+func (r *workerRun) liveWorkers(ctx context.Context) []string {
+	live := []string{r.w.ID}
+	keys, err := r.job.leases.ListKeysFiltered(ctx, "worker.*")
+	if err != nil {
+		return live
+	}
+	for k := range keys.Keys() {
+		if id, ok := strings.CutPrefix(k, "worker."); ok && id != r.w.ID {
+			live = append(live, id)
+		}
+	}
+	slices.Sort(live)
+	return live
+}
+
+// free gives up a partition's lease, which its revision proves still ours.
+func (r *workerRun) free(ctx context.Context, part *partition) {
+	if part.rev == 0 {
+		return
+	}
+	if err := r.job.leases.Delete(ctx, leaseKey(part.p), jetstream.LastRevision(part.rev)); err != nil && ctx.Err() == nil {
+		r.log.Debug("freeing a lease", "partition", part.p, "err", err)
+	}
+}
+
+// stopPullers ends every partition's pull; the messages they still had
+// are given back to the queue.
+func (r *workerRun) stopPullers() {
+	for _, part := range r.parts {
+		if !part.releasing {
+			r.handOff(part)
+		}
+	}
+}
+
+// releaseAll frees every lease and the heartbeat once the worker holds no
+// message any more, so that other workers take its partitions at once
+// rather than after the lease TTL.
+func (r *workerRun) releaseAll() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for p, part := range r.parts {
+		r.free(ctx, part)
+		delete(r.parts, p)
+	}
+	r.job.leases.Delete(ctx, heartbeatKey(r.w.ID))
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}

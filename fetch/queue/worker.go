@@ -1,0 +1,452 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asyncgo/async/fetch"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Error kinds of the records a worker makes without fetching.
+const (
+	// KindBadMessage marks the record of a work message that enqueue did
+	// not make: no line number, say. It has line 0 when the line is unknown.
+	KindBadMessage = "bad_message"
+	// KindGaveUp marks a URL delivered [Worker.MaxDeliveries] times without
+	// a record: every worker that took it died or stopped first.
+	KindGaveUp = "gave_up"
+)
+
+// Worker fetches the URLs of a job with the engine and publishes one record
+// per URL. Any number of workers, on any number of machines, can serve one
+// job; see the package documentation for how they share it and keep the
+// per-host limits.
+type Worker struct {
+	// Job is the job to serve, from [Open].
+	Job *Job
+	// Config is the engine's configuration, as for a local run. Its Skip,
+	// Total and KeepRecords are not used.
+	Config fetch.Config
+	// ID names the worker in leases and in records (default: host name,
+	// process id and a random suffix). Two live workers must not share one.
+	ID string
+	// Batch is how many messages a partition's pull asks for at once
+	// (default: Concurrency).
+	Batch int
+	// DrainTimeout bounds how long the URLs in flight may take to finish
+	// once the context ends (default 10s); those still running then are
+	// given back to the queue, for another worker.
+	DrainTimeout time.Duration
+	// MaxDeliveries is how many times one URL may be handed out before a
+	// worker records it as failed (kind gave_up) instead of fetching it
+	// again (default 20).
+	MaxDeliveries int
+	// Logger gets the worker's notices (default slog.Default()).
+	Logger *slog.Logger
+}
+
+var keySafe = regexp.MustCompile(`[^A-Za-z0-9_=-]+`)
+
+func defaultID() string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", keySafe.ReplaceAllString(host, "_"), os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// heldMsg is a work message between its delivery and its acknowledgement.
+type heldMsg struct {
+	msg  jetstream.Msg
+	seq  uint64 // the message's stream sequence
+	part *partition
+	in   fetch.Input
+	got  time.Time
+	bad  *fetch.Record // set for a message turned into a record without fetching
+}
+
+// partition is a partition this worker holds the lease of.
+type partition struct {
+	p         int
+	rev       uint64 // the lease's revision
+	it        jetstream.MessagesContext
+	inflight  atomic.Int64  // messages pulled and not yet acked or given back
+	releasing bool          // no longer pulled; the lease goes once inflight is 0
+	handoff   chan struct{} // closed when released: what the engine has not taken goes back
+	pulling   chan struct{} // closed when the puller has returned
+}
+
+type ackItem struct {
+	fut jetstream.PubAckFuture
+	h   *heldMsg
+}
+
+// workerRun is the state of one Run.
+type workerRun struct {
+	w   *Worker
+	job *Job
+	log *slog.Logger
+
+	mu     sync.Mutex
+	byLine map[int][]*heldMsg    // messages given to the engine, by line
+	all    map[uint64]*heldMsg // every message held, by stream sequence
+
+	inputs   chan *heldMsg
+	stopFeed chan struct{}
+	acks     chan ackItem
+	pubMu    sync.Mutex
+	pullers  sync.WaitGroup
+
+	parts    map[int]*partition // owned by the lease loop
+	stopping atomic.Bool
+
+	published, requeued atomic.Int64
+}
+
+// Run serves the job until ctx ends, then drains: it stops pulling, lets
+// the URLs in flight finish for up to DrainTimeout, gives the rest back to
+// the queue, and releases its partitions so that other workers take them at
+// once. It returns the engine's summary of what this worker fetched.
+func (w *Worker) Run(ctx context.Context) (*fetch.Summary, error) {
+	cfg := w.Config
+	cfg.Skip, cfg.Total, cfg.KeepRecords = nil, 0, false
+	f, err := fetch.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if w.ID == "" {
+		w.ID = defaultID()
+	} else {
+		w.ID = keySafe.ReplaceAllString(w.ID, "_")
+	}
+	r := &workerRun{
+		w: w, job: w.Job, log: w.Logger,
+		byLine: map[int][]*heldMsg{}, all: map[uint64]*heldMsg{},
+		inputs: make(chan *heldMsg), stopFeed: make(chan struct{}),
+		acks:  make(chan ackItem, 4096),
+		parts: map[int]*partition{},
+	}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	r.log = r.log.With("worker", w.ID, "job", w.Job.Name)
+
+	leaseCtx, stopLeases := context.WithCancel(context.WithoutCancel(ctx))
+	leasesDone := make(chan struct{})
+	go func() {
+		defer close(leasesDone)
+		r.leaseLoop(leaseCtx)
+	}()
+	ackDone := make(chan struct{})
+	go func() {
+		defer close(ackDone)
+		r.ackLoop()
+	}()
+	progressDone := make(chan struct{})
+	progressCtx, stopProgress := context.WithCancel(context.Background())
+	go func() {
+		defer close(progressDone)
+		r.progressLoop(progressCtx)
+	}()
+
+	engineCtx, cancelEngine := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelEngine()
+	var sum *fetch.Summary
+	var runErr error
+	engineDone := make(chan struct{})
+	go func() {
+		defer close(engineDone)
+		sum, runErr = f.Run(engineCtx, r.source, fetch.SinkFunc(r.write))
+	}()
+
+	select {
+	case <-ctx.Done():
+	case <-engineDone:
+	}
+	// Drain: stop feeding the engine and pulling, then give the engine
+	// DrainTimeout to finish what it holds.
+	r.stopping.Store(true)
+	close(r.stopFeed)
+	drain := w.DrainTimeout
+	if drain <= 0 {
+		drain = 10 * time.Second
+	}
+	timer := time.NewTimer(drain)
+	select {
+	case <-engineDone:
+	case <-timer.C:
+		r.log.Warn("drain timeout: giving the URLs still in flight back to the queue", "timeout", drain)
+		cancelEngine()
+		<-engineDone
+	}
+	timer.Stop()
+	stopLeases()
+	<-leasesDone
+	r.stopPullers()
+	r.pullers.Wait()
+	close(r.acks)
+	<-ackDone
+	stopProgress()
+	<-progressDone
+	r.releaseAll()
+	if errors.Is(runErr, fetch.ErrInterrupted) {
+		runErr = nil // the engine's context ended by our drain timeout: the URLs went back
+	}
+	return sum, runErr
+}
+
+// source feeds the engine with the messages the pullers deliver, until the
+// worker stops.
+func (r *workerRun) source(yield func(fetch.Input, error) bool) {
+	for {
+		select {
+		case h := <-r.inputs:
+			if !yield(h.in, nil) {
+				r.giveBack(h)
+				return
+			}
+		case <-r.stopFeed:
+			return
+		}
+	}
+}
+
+// take returns the held message whose record the engine just wrote.
+func (r *workerRun) take(line int) *heldMsg {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	hs := r.byLine[line]
+	if len(hs) == 0 {
+		return nil
+	}
+	h := hs[0]
+	if len(hs) == 1 {
+		delete(r.byLine, line)
+	} else {
+		r.byLine[line] = hs[1:]
+	}
+	return h
+}
+
+// unindex removes h from the messages given to the engine.
+func (r *workerRun) unindex(h *heldMsg) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	line := h.in.Line
+	if hs := slices.DeleteFunc(r.byLine[line], func(x *heldMsg) bool { return x == h }); len(hs) > 0 {
+		r.byLine[line] = hs
+	} else {
+		delete(r.byLine, line)
+	}
+}
+
+// write is the engine's sink: it publishes the record, or gives the URL
+// back to the queue when the record only says the worker stopped.
+func (r *workerRun) write(rec *fetch.Record) error {
+	h := r.take(rec.Line)
+	if h == nil {
+		r.log.Error("a record for a line this worker does not hold", "line", rec.Line)
+		return nil
+	}
+	if rec.Outcome == fetch.Cancelled {
+		r.giveBack(h)
+		return nil
+	}
+	r.publish(rec, h)
+	return nil
+}
+
+// publish sends rec to the results stream under the line's message id,
+// and queues the work message's acknowledgement for when the record is
+// stored.
+func (r *workerRun) publish(rec *fetch.Record, h *heldMsg) {
+	data, err := json.Marshal(rec)
+	if err != nil { // cannot happen: the record has no type JSON refuses
+		r.log.Error("encoding a record", "line", rec.Line, "err", err)
+		r.giveBack(h)
+		return
+	}
+	msg := nats.NewMsg(r.job.resultsSubject())
+	msg.Data = data
+	msg.Header.Set(hdrLine, strconv.Itoa(rec.Line))
+	msg.Header.Set(hdrWorker, r.w.ID)
+	id := r.job.msgID(rec.Line)
+	if rec.Line == 0 { // a bad message: one record per message
+		if md, err := h.msg.Metadata(); err == nil {
+			id = r.job.Name + ":bad:" + strconv.FormatUint(md.Sequence.Stream, 10)
+		}
+	}
+	r.pubMu.Lock()
+	fut, err := r.job.js.PublishMsgAsync(msg, jetstream.WithMsgID(id))
+	r.pubMu.Unlock()
+	if err != nil {
+		r.log.Warn("publishing a record failed; the URL goes back to the queue", "line", rec.Line, "err", err)
+		r.giveBack(h)
+		return
+	}
+	r.acks <- ackItem{fut, h}
+}
+
+// ackLoop acknowledges each work message once its record is stored, or
+// gives it back if the record could not be stored. Acks are sent without
+// waiting for a reply; the connection batches them.
+func (r *workerRun) ackLoop() {
+	for a := range r.acks {
+		select {
+		case <-a.fut.Ok():
+			if err := a.h.msg.Ack(); err != nil {
+				r.log.Warn("ack failed; the URL will be fetched again and its duplicate record dropped", "line", a.h.in.Line, "err", err)
+			}
+			r.published.Add(1)
+			r.release(a.h)
+		case err := <-a.fut.Err():
+			r.log.Warn("storing a record failed; the URL goes back to the queue", "line", a.h.in.Line, "err", err)
+			r.giveBack(a.h)
+		}
+	}
+}
+
+// giveBack returns a message to the queue for another delivery at once.
+func (r *workerRun) giveBack(h *heldMsg) {
+	h.msg.Nak()
+	r.requeued.Add(1)
+	r.release(h)
+}
+
+func (r *workerRun) release(h *heldMsg) {
+	r.mu.Lock()
+	if r.all[h.seq] == h {
+		delete(r.all, h.seq)
+	}
+	r.mu.Unlock()
+	h.part.inflight.Add(-1)
+}
+
+// progressLoop tells JetStream that held messages are still being worked
+// on, so that a slow URL, or one waiting for its host, is not handed to
+// another worker when the ack wait runs out.
+func (r *workerRun) progressLoop(ctx context.Context) {
+	every := r.job.AckWait / 3
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			r.mu.Lock()
+			var old []jetstream.Msg
+			for _, h := range r.all {
+				if now.Sub(h.got) >= every {
+					old = append(old, h.msg)
+				}
+			}
+			r.mu.Unlock()
+			for _, m := range old {
+				m.InProgress()
+			}
+		}
+	}
+}
+
+// pull delivers a partition's messages to the engine until its iterator is
+// stopped or drained.
+func (r *workerRun) pull(part *partition) {
+	defer r.pullers.Done()
+	defer close(part.pulling)
+	for {
+		msg, err := part.it.Next()
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			return
+		}
+		if err != nil {
+			r.log.Debug("pull", "partition", part.p, "err", err)
+			continue
+		}
+		h := r.decode(msg, part)
+		r.mu.Lock()
+		if _, dup := r.all[h.seq]; dup && h.seq != 0 {
+			// Delivered again while this worker still holds it: its ack
+			// wait ran out while it sat in the pull's buffer. The copy
+			// held is the one that will be acknowledged.
+			r.mu.Unlock()
+			msg.InProgress()
+			continue
+		}
+		part.inflight.Add(1)
+		if h.seq != 0 {
+			r.all[h.seq] = h
+		}
+		if h.bad == nil {
+			r.byLine[h.in.Line] = append(r.byLine[h.in.Line], h)
+		}
+		r.mu.Unlock()
+		if h.bad != nil {
+			r.publish(h.bad, h)
+			continue
+		}
+		select {
+		case r.inputs <- h:
+		case <-r.stopFeed:
+			r.unindex(h)
+			r.giveBack(h)
+		case <-part.handoff:
+			r.unindex(h)
+			r.giveBack(h)
+		}
+	}
+}
+
+// decode turns a work message into the engine's input, or into a record
+// when the message cannot be fetched: it is malformed, or it has been
+// handed out too often.
+func (r *workerRun) decode(msg jetstream.Msg, part *partition) *heldMsg {
+	h := &heldMsg{msg: msg, part: part, got: time.Now()}
+	md, mdErr := msg.Metadata()
+	if mdErr == nil {
+		h.seq = md.Sequence.Stream
+	}
+	raw := string(msg.Data())
+	lineHdr := msg.Headers().Get(hdrLine)
+	line, err := strconv.Atoi(lineHdr)
+	if err != nil || line < 1 {
+		h.bad = &fetch.Record{URL: shorten(raw), Outcome: fetch.Invalid, ErrorKind: KindBadMessage,
+			Error: fmt.Sprintf("malformed work message on %s: %s header %q is not a line number", msg.Subject(), hdrLine, shorten(lineHdr))}
+		r.log.Error("malformed work message", "subject", msg.Subject(), "line_header", shorten(lineHdr))
+		return h
+	}
+	h.in = fetch.Input{Line: line, URL: raw}
+	if e := msg.Headers().Get(hdrError); e != "" {
+		h.in.Err = errors.New(e)
+	}
+	max := r.w.MaxDeliveries
+	if max <= 0 {
+		max = 20
+	}
+	if mdErr == nil && md.NumDelivered > uint64(max) {
+		h.bad = &fetch.Record{Line: line, URL: raw, Outcome: fetch.Failed, ErrorKind: KindGaveUp,
+			Error: fmt.Sprintf("handed out %d times without a record: every worker that took it stopped first", md.NumDelivered-1)}
+	}
+	return h
+}
+
+func shorten(s string) string {
+	if len(s) > 256 {
+		return s[:256] + "…"
+	}
+	return s
+}
