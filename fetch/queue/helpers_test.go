@@ -70,6 +70,7 @@ type site struct {
 	maxIn  map[string]int
 	starts map[string][]time.Time
 	busy   bool
+	busyAt time.Time // when the 503 was sent
 }
 
 func newSite(t *testing.T, delay time.Duration) *site {
@@ -90,6 +91,9 @@ func newSite(t *testing.T, delay time.Duration) *site {
 			s.mu.Unlock()
 		}()
 		if busy {
+			s.mu.Lock()
+			s.busyAt = time.Now()
+			s.mu.Unlock()
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
