@@ -87,6 +87,19 @@ var commands = []command{
 	{"compact", "FILE", "rewrite a checkpoint with one record per input line, the last, after repeated -resume runs", runCompact},
 }
 
+// The subcommands of a job across machines (fetch/queue). They are added
+// at init because the worker parses its fetch flags with the local run's
+// parser, whose usage lists the commands: in the literal above, that would
+// be an initialization cycle.
+func init() {
+	commands = append(commands,
+		command{"enqueue", "-i FILE [-nats URL] [-job NAME]", "put a list into a job's work queue on NATS JetStream, for workers on any machines", runEnqueue},
+		command{"worker", "[-nats URL] [-job NAME] [fetch flags]", "fetch a job's URLs and publish their records; run as many as you like", runWorker},
+		command{"collect", "[-nats URL] [-job NAME] [-o FILE]", "write a job's records, exactly one per line, and its summary", runCollect},
+		command{"cluster-demo", "[flags]", "a job on an embedded NATS server with in-process workers and the demo server: no network needed", runClusterDemo},
+	)
+}
+
 // lookupCommand returns the subcommand args name, if they name one.
 func lookupCommand(args []string) (command, bool) {
 	if len(args) == 0 {

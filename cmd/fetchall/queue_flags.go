@@ -1,0 +1,62 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/asyncgo/async/fetch/queue"
+)
+
+// queueFlags are the flags every queue subcommand shares: where the NATS
+// server is and which job.
+type queueFlags struct {
+	url string
+	job string
+}
+
+func (q *queueFlags) add(fs *flag.FlagSet) {
+	def := os.Getenv("NATS_URL")
+	if def == "" {
+		def = "nats://127.0.0.1:4222"
+	}
+	fs.StringVar(&q.url, "nats", def, "the NATS server's `URL` (default $NATS_URL, else nats://127.0.0.1:4222); several, comma-separated, for a cluster")
+	fs.StringVar(&q.job, "job", queue.DefaultJob, "the job's `NAME`: one list, its queue and its records")
+}
+
+// jobFlags shape a job's streams when the command creates them.
+type jobFlags struct{ opts queue.Options }
+
+func (j *jobFlags) add(fs *flag.FlagSet) {
+	fs.IntVar(&j.opts.Partitions, "partitions", 64, "spread hosts over `N` partitions, each served by one worker at a time (set when the job is created)")
+	fs.IntVar(&j.opts.Replicas, "replicas", 1, "keep the job's streams on `N` servers of a cluster (3 survives the loss of one)")
+	fs.BoolVar(&j.opts.Memory, "memory", false, "keep the job's streams in memory, not on disk (a server restart loses them)")
+	fs.DurationVar(&j.opts.DuplicateWindow, "dup-window", 10*time.Minute, "how long the server remembers a line, so that enqueueing it again adds nothing (`D`)")
+	fs.DurationVar(&j.opts.AckWait, "ack-wait", 30*time.Second, "give a dead worker's URLs to another after `D` without news")
+	fs.DurationVar(&j.opts.LeaseTTL, "lease-ttl", 10*time.Second, "give a dead worker's hosts to another after `D`")
+}
+
+// splitFlags separates the flags named in own (with whether each takes a
+// value) from the rest, wherever they are, so that a subcommand can take
+// its own flags and hand every other one to the local run's parser.
+func splitFlags(args []string, own map[string]bool) (mine, rest []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return mine, append(rest, args[i:]...)
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		takesValue, ok := own[name]
+		if !strings.HasPrefix(a, "-") || !ok {
+			rest = append(rest, a)
+			continue
+		}
+		mine = append(mine, a)
+		if takesValue && !hasValue && i+1 < len(args) {
+			i++
+			mine = append(mine, args[i])
+		}
+	}
+	return mine, rest
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/asyncgo/async"
+	"github.com/asyncgo/async/fetch"
+	"github.com/asyncgo/async/fetch/queue"
+)
+
+// workerOwnFlags are the worker's flags; every other flag is the local
+// run's and means the same (see workerEngineConfig).
+var workerOwnFlags = map[string]bool{"nats": true, "job": true, "id": true, "batch": true, "drain": true, "q": false, "v": false,
+	"partitions": true, "replicas": true, "memory": false, "dup-window": true, "ack-wait": true, "lease-ttl": true}
+
+// flags of the local run that have no meaning for a worker, whose records
+// go to the job's results stream.
+var workerForeignFlags = []string{"i", "o", "f", "resume", "sorted", "timeline", "max-time", "fsync"}
+
+// runWorker is "fetchall worker": it fetches the URLs of a job's queue with
+// the engine and the options of a local run, and publishes their records,
+// until Ctrl-C or SIGTERM, which drain it.
+func runWorker(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	own, engineArgs := splitFlags(args, workerOwnFlags)
+	fs := flag.NewFlagSet("fetchall worker", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		q       queueFlags
+		jf      jobFlags
+		w       queue.Worker
+		quiet   bool
+		verbose bool
+	)
+	q.add(fs)
+	jf.add(fs)
+	fs.StringVar(&w.ID, "id", "", "name the worker `ID` in leases and records (default: host-pid-random)")
+	fs.IntVar(&w.Batch, "batch", 0, "pull `N` messages at a time per partition (0: -c)")
+	fs.DurationVar(&w.DrainTimeout, "drain", 10*time.Second, "on Ctrl-C or SIGTERM, let URLs in flight finish for up to `D`, then give them back")
+	fs.BoolVar(&quiet, "q", false, "no summary when the worker stops")
+	fs.BoolVar(&verbose, "v", false, "log leases and hand-overs")
+	if isHelp(args) {
+		fmt.Fprint(stderr, "Usage: fetchall worker [-nats URL] [-job NAME] [flags] [fetch flags]\n\n"+
+			"Fetch the URLs of a job's queue and publish one record per URL, until Ctrl-C or\n"+
+			"SIGTERM, which stop pulling, let URLs in flight finish (-drain) and give the rest\n"+
+			"back. Run as many as you like, on any machines: each host is served by one\n"+
+			"worker at a time, so -per-host, -host-rate and a Retry-After hold across them all.\n"+
+			"Every flag of a local run that says how to fetch (-c, -per-host, -rate, -host-rate,\n"+
+			"-timeout, -retries, -H, -X, -d, -max-body, -save, ...) works here and means the same;\n"+
+			"-rate is per worker.\n\nFlags:\n")
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+		return exitOK
+	}
+	if status, ok := parseSubcommand(fs, own, stderr, "", ""); !ok {
+		return status
+	}
+	cfg, err := workerEngineConfig(engineArgs, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "fetchall worker: %v (see fetchall worker -h)\n", err)
+		return exitUsage
+	}
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	w.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	w.Config = cfg
+
+	nc, js, err := queue.Connect(q.url, "fetchall worker")
+	if err != nil {
+		fmt.Fprintf(stderr, "fetchall worker: %v\n", err)
+		return exitFailures
+	}
+	defer nc.Close()
+	job, err := queue.Open(ctx, js, q.job, jf.opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "fetchall worker: %v\n", err)
+		return exitFailures
+	}
+	w.Job = job
+	if !quiet {
+		fmt.Fprintf(stderr, "worker serving job %s at %s, %d at a time; Ctrl-C or SIGTERM drains it\n", q.job, q.url, cfg.Concurrency)
+	}
+	sum, err := w.Run(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "fetchall worker: %v\n", err)
+		return exitFailures
+	}
+	if !quiet && sum != nil {
+		fmt.Fprintf(stderr, "worker %s stopped; what it fetched:\n", w.ID)
+		fmt.Fprint(stderr, sum.Text())
+	}
+	// Stopping is how a worker ends: by a signal, drained.
+	status := exitOK
+	if sig := (*async.SignalError)(nil); errors.As(context.Cause(ctx), &sig) {
+		status = sig.ExitCode()
+	}
+	return status
+}
+
+// workerEngineConfig parses the local run's flags given to a worker into
+// the engine's configuration, with the local run's own parser, so that the
+// two always agree.
+func workerEngineConfig(args []string, stderr io.Writer) (fetch.Config, error) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		for _, f := range workerForeignFlags {
+			if strings.HasPrefix(a, "-") && name == f {
+				return fetch.Config{}, usagef("-%s has no meaning for a worker: its records go to the job (fetchall collect writes them)", f)
+			}
+		}
+	}
+	j, err := parseArgs(append(append([]string{}, args...), "--", "http://worker.invalid/"), strings.NewReader(""), io.Discard, stderr)
+	if err != nil {
+		return fetch.Config{}, err
+	}
+	j.close()
+	if j.cfg.Total != 1 { // the URL given above, and arguments taken for URLs
+		return fetch.Config{}, usagef("unexpected arguments: a worker's URLs come from the job (fetchall enqueue)")
+	}
+	return j.cfg, nil
+}
+
+func isHelp(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" || a == "--h" {
+			return true
+		}
+		if a == "--" {
+			break
+		}
+	}
+	return false
+}
