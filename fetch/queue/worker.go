@@ -101,7 +101,7 @@ type workerRun struct {
 	log *slog.Logger
 
 	mu     sync.Mutex
-	byLine map[int][]*heldMsg    // messages given to the engine, by line
+	byLine map[int][]*heldMsg  // messages given to the engine, by line
 	all    map[uint64]*heldMsg // every message held, by stream sequence
 
 	inputs   chan *heldMsg

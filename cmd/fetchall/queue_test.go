@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/asyncgo/async/fetch"
+	"github.com/asyncgo/async/fetch/queue"
+	"github.com/asyncgo/async/fetch/queue/embedded"
+)
+
+// queueTestFlags make a job react in test time: a killed worker's URLs
+// come back after 2s, its hosts after 1s.
+var queueTestFlags = []string{"-partitions", "8", "-ack-wait", "2s", "-lease-ttl", "1s"}
+
+func startNATS(t *testing.T) *embedded.Server {
+	t.Helper()
+	s, err := embedded.Start(embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Shutdown)
+	return s
+}
+
+// sites starts n web servers (n hosts) answering every path after delay,
+// and returns a list file of per URLs on each, interleaved.
+func sites(t *testing.T, n, per int, delay time.Duration) (file string, urls []string) {
+	t.Helper()
+	var bases []string
+	for range n {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-time.After(delay):
+			case <-r.Context().Done():
+			}
+			fmt.Fprintln(w, r.URL.Path)
+		}))
+		t.Cleanup(ts.Close)
+		bases = append(bases, ts.URL)
+	}
+	for i := range per {
+		for _, b := range bases {
+			urls = append(urls, fmt.Sprintf("%s/p/%d", b, i+1))
+		}
+	}
+	file = filepath.Join(t.TempDir(), "urls.txt")
+	if err := os.WriteFile(file, []byte(strings.Join(urls, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file, urls
+}
+
+// checkOnePerLine fails unless the JSON Lines hold exactly one ok record
+// per URL, under its line number.
+func checkOnePerLine(t *testing.T, jsonl string, urls []string) {
+	t.Helper()
+	recs := records(t, jsonl)
+	seen := map[int]int{}
+	for _, r := range recs {
+		seen[r.Line]++
+		if r.Line < 1 || r.Line > len(urls) || r.URL != urls[r.Line-1] || r.Outcome != fetch.OK {
+			t.Errorf("record %+v does not match line %d", r, r.Line)
+		}
+	}
+	for line, n := range seen {
+		if n != 1 {
+			t.Errorf("line %d has %d records", line, n)
+		}
+	}
+	if len(recs) != len(urls) || len(seen) != len(urls) {
+		t.Errorf("%d records for %d lines (%d distinct); want one per line", len(recs), len(urls), len(seen))
+	}
+}
+
+// The subcommands end to end, in-process: enqueue twice adds nothing the
+// second time; a worker fetches; collect writes one record per line and
+// the summary with the records per worker; -resume of a complete file
+// writes nothing more.
+func TestQueueSubcommands(t *testing.T) {
+	srv := startNATS(t)
+	list, urls := sites(t, 3, 10, time.Millisecond)
+	base := []string{"-nats", srv.URL, "-job", "cli"}
+	ctx := context.Background()
+
+	r := cli(t, ctx, "", append(append([]string{"enqueue", "-i", list}, base...), queueTestFlags...)...)
+	if r.code != exitOK || !strings.Contains(r.stderr, "job cli: 30 URLs read, 30 new, 0 already queued") {
+		t.Fatalf("enqueue: %d %q", r.code, r.stderr)
+	}
+	r = cli(t, ctx, "", append([]string{"enqueue", "-i", list}, base...)...)
+	if r.code != exitOK || !strings.Contains(r.stderr, "30 URLs read, 0 new, 30 already queued") {
+		t.Fatalf("enqueue again: %d %q", r.code, r.stderr)
+	}
+
+	wctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var wr result
+	wg.Go(func() { wr = cli(t, wctx, "", append([]string{"worker", "-id", "solo", "-c", "4"}, base...)...) })
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	r = cli(t, ctx, "", append([]string{"collect", "-o", out}, base...)...)
+	stop()
+	wg.Wait()
+	if r.code != exitOK || !strings.Contains(r.stderr, "job: 30 of 30 lines have their record") || !strings.Contains(r.stderr, "solo") {
+		t.Errorf("collect: %d %q", r.code, r.stderr)
+	}
+	if wr.code != exitOK || !strings.Contains(wr.stderr, "worker solo stopped") {
+		t.Errorf("worker: %d %q", wr.code, wr.stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOnePerLine(t, string(b), urls)
+
+	r = cli(t, ctx, "", append([]string{"collect", "-o", out, "-resume", out}, base...)...)
+	if after, _ := os.ReadFile(out); r.code != exitOK || !bytes.Equal(after, b) || !strings.Contains(r.stderr, "(30 written by an earlier collect)") {
+		t.Errorf("collect -resume of a complete file: %d %q; the file changed: %v", r.code, r.stderr, !bytes.Equal(after, b))
+	}
+}
+
+// A worker is told when a flag of the local run has no meaning for it.
+func TestWorkerRejectsOutputFlags(t *testing.T) {
+	for _, args := range [][]string{{"-o", "x.jsonl"}, {"-c", "4", "-i", "urls.txt"}, {"http://a.example/"}} {
+		r := cli(t, context.Background(), "", append([]string{"worker", "-nats", "nats://127.0.0.1:1"}, args...)...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "fetchall worker:") {
+			t.Errorf("worker %v: %d %q; want a usage error", args, r.code, r.stderr)
+		}
+	}
+}
+
+// A real worker process killed with SIGKILL mid-run loses nothing: its
+// URLs go to the other worker process after the ack wait, and collect
+// writes exactly one record per line. The other worker, stopped by
+// SIGTERM, drains and exits 143.
+func TestWorkerProcessKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds fetchall")
+	}
+	bin := filepath.Join(t.TempDir(), "fetchall")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if raceEnabled { // reuses the packages this test binary was built from
+		build.Args = append(build.Args[:2], append([]string{"-race"}, build.Args[2:]...)...)
+	}
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	srv := startNATS(t)
+	list, urls := sites(t, 4, 40, 20*time.Millisecond)
+	base := []string{"-nats", srv.URL, "-job", "kill"}
+	if r := cli(t, context.Background(), "", append(append([]string{"enqueue", "-i", list}, base...), queueTestFlags...)...); r.code != exitOK {
+		t.Fatalf("enqueue: %d %q", r.code, r.stderr)
+	}
+	start := func(id string) (*exec.Cmd, *bytes.Buffer) {
+		cmd := exec.Command(bin, append([]string{"worker", "-id", id, "-c", "4"}, base...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		return cmd, &stderr
+	}
+	victim, _ := start("victim")
+	survivor, survivorErr := start("survivor")
+
+	nc, js, err := queue.Connect(srv.URL, t.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	job, err := queue.Open(context.Background(), js, "kill", queue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	killed := false
+	c, err := queue.Collect(ctx, job, fetch.NewJSONLWriter(&out), queue.CollectOptions{Progress: func(done, _ int64) {
+		if done >= 40 && !killed {
+			killed = true
+			victim.Process.Signal(syscall.SIGKILL)
+		}
+	}})
+	if err != nil {
+		t.Fatalf("collect: %v", err)
+	}
+	if !killed {
+		t.Fatal("the victim was never killed")
+	}
+	checkOnePerLine(t, out.String(), urls)
+	if c.Workers["victim"] == 0 || c.Workers["survivor"] == 0 {
+		t.Errorf("records per worker %v; want both", c.Workers)
+	}
+	t.Logf("SIGKILLed worker process after 40 of %d records: %d records written, %d lines, %d duplicates dropped; per worker %v",
+		len(urls), strings.Count(out.String(), "\n"), c.Done, c.Duplicates, c.Workers)
+
+	survivor.Process.Signal(syscall.SIGTERM)
+	err = survivor.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 143 || !strings.Contains(survivorErr.String(), "worker survivor stopped") {
+		t.Errorf("the survivor after SIGTERM: %v; want exit 143 and its summary; stderr:\n%s", err, survivorErr.String())
+	}
+}
