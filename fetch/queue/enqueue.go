@@ -2,8 +2,10 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"iter"
+	"net/http"
 	"strconv"
 
 	"github.com/asyncgo/async/fetch"
@@ -103,14 +105,30 @@ func Enqueue(ctx context.Context, job *Job, src iter.Seq2[fetch.Input, error]) (
 	return res, job.setInfo(ctx, Info{Total: res.Lines, MaxLine: res.MaxLine})
 }
 
-// workMessage is the message of one input: its URL as the body, its line
-// number in a header, on the subject of its host's partition.
+// workMessage is the message of one input: its URL as the body (or, for a
+// line with options of its own, a JSON object), its line number in a
+// header, on the subject of its host's partition.
 func workMessage(job *Job, in fetch.Input) *nats.Msg {
 	msg := nats.NewMsg(job.workSubject(partitionOf(in.URL, job.Partitions)))
 	msg.Data = []byte(in.URL)
+	if o := in.Options; o != nil {
+		msg.Data, _ = json.Marshal(lineJSON{URL: in.URL, Method: o.Method, Header: o.Header, Body: o.Body, Out: o.Out})
+		msg.Header.Set(hdrFormat, formatJSON)
+	}
 	msg.Header.Set(hdrLine, strconv.Itoa(in.Line))
 	if in.Err != nil {
 		msg.Header.Set(hdrError, in.Err.Error())
 	}
 	return msg
 }
+
+// lineJSON is the body of a work message for a line with options.
+type lineJSON struct {
+	URL    string      `json:"url"`
+	Method string      `json:"method,omitempty"`
+	Header http.Header `json:"headers,omitempty"`
+	Body   []byte      `json:"body,omitempty"` // base64
+	Out    string      `json:"out,omitempty"`
+}
+
+const formatJSON = "json"

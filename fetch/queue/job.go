@@ -102,6 +102,7 @@ var jobName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 const (
 	hdrLine   = "Fetchall-Line"   // the input line number
 	hdrError  = "Fetchall-Error"  // why a line read cannot be fetched
+	hdrFormat = "Fetchall-Format" // "json" for a line with options of its own
 	hdrWorker = "Fetchall-Worker" // the worker that published a record
 )
 

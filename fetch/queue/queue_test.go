@@ -2,6 +2,12 @@ package queue
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
 	"strings"
 	"testing"
 	"time"
@@ -262,4 +268,34 @@ func TestPolitenessAcrossWorkers(t *testing.T) {
 	}
 	t.Logf("%d requests over %v, at most %d at once, %d during the Retry-After pause; per worker: %s",
 		len(starts), starts[len(starts)-1].Sub(starts[0]), s.maxIn["one.test"], inPause, workerIDs(c))
+}
+
+// A line's own options (a JSON input line: method, headers, body) travel
+// with its work message to the worker's request.
+func TestLineOptionsReachTheWorker(t *testing.T) {
+	srv := startNATS(t, embedded.Options{})
+	job := openJob(t, connect(t, srv.URL), testOptions)
+	var mu sync.Mutex
+	var got []string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, fmt.Sprintf("%s %s %s %s", r.Method, r.URL.Path, r.Header.Get("X-A"), body))
+		mu.Unlock()
+	}))
+	defer ts.Close()
+	list := ts.URL + "/plain\n" + `{"url":"` + ts.URL + `/json","method":"PUT","headers":{"X-A":"1"},"body":"hi"}` + "\n"
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := Enqueue(ctx, job, fetch.Lines(strings.NewReader(list))); err != nil {
+		t.Fatal(err)
+	}
+	ws := newWorkers(t, srv.URL, fetch.Config{Concurrency: 2})
+	ws.start("w1")
+	_, recs := collect(t, job, 20*time.Second, CollectOptions{})
+	ws.stopAll()
+	slices.Sort(got)
+	if want := []string{"GET /plain  ", "PUT /json 1 hi"}; len(recs) != 2 || !slices.Equal(got, want) {
+		t.Errorf("requests %q, %d records; want %q", got, len(recs), want)
+	}
 }

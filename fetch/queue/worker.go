@@ -430,6 +430,16 @@ func (r *workerRun) decode(msg jetstream.Msg, part *partition) *heldMsg {
 		return h
 	}
 	h.in = fetch.Input{Line: line, URL: raw}
+	if msg.Headers().Get(hdrFormat) == formatJSON {
+		var l lineJSON
+		if err := json.Unmarshal(msg.Data(), &l); err != nil {
+			h.bad = &fetch.Record{Line: line, URL: shorten(raw), Outcome: fetch.Invalid, ErrorKind: KindBadMessage,
+				Error: fmt.Sprintf("malformed work message on %s: its JSON body does not parse: %v", msg.Subject(), err)}
+			return h
+		}
+		h.in.URL = l.URL
+		h.in.Options = &fetch.LineOptions{Method: l.Method, Header: l.Header, Body: l.Body, Out: l.Out}
+	}
 	if e := msg.Headers().Get(hdrError); e != "" {
 		h.in.Err = errors.New(e)
 	}
