@@ -139,7 +139,9 @@ func (f TLSFiles) Config() (*tls.Config, error) {
 // curl's --connect-to (and --resolve, which is the case of an IP address
 // for ToHost). The request itself is unchanged: its Host header, TLS server
 // name and certificate check still name the URL's host. An empty Host or
-// Port matches any; an empty ToHost or ToPort keeps the one dialled.
+// Port matches any; an empty ToHost or ToPort keeps the one dialled. The
+// rules apply to the address the transport dials, which is the proxy's
+// when a proxy is used.
 type ConnectTo struct {
 	Host, Port     string
 	ToHost, ToPort string
