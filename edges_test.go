@@ -481,3 +481,48 @@ func TestGroupGoReturnsTask(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Gather, Wait, AsCompleted and WaitFor record what the calling task waits
+// for, as Await does, so the task tree shows it: the first task still
+// pending, and the wait's deadline.
+func TestWaitingFunctionsShowInTree(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		wait func(ctx context.Context, a, b *async.Task[int])
+	}{
+		{"Gather", func(ctx context.Context, a, b *async.Task[int]) { async.Gather(ctx, a, b) }},
+		{"GatherSettled", func(ctx context.Context, a, b *async.Task[int]) { async.GatherSettled(ctx, a, b) }},
+		{"Wait", func(ctx context.Context, a, b *async.Task[int]) { async.Wait(ctx, async.AllCompleted, a, b) }},
+		{"AsCompleted", func(ctx context.Context, a, b *async.Task[int]) {
+			for range async.AsCompleted(ctx, a, b) {
+			}
+		}},
+		{"WaitFor", func(ctx context.Context, a, b *async.Task[int]) { async.WaitFor(ctx, time.Minute, a) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				err := async.Run(t.Context(), func(ctx context.Context) error {
+					scope := async.ScopeOf(ctx)
+					a := async.Spawn(ctx, after(2*time.Second, 1, nil), async.WithName("a"))
+					b := async.Spawn(ctx, after(time.Second, 2, nil), async.WithName("b"))
+					waiter := async.Spawn(ctx, func(ctx context.Context) (int, error) {
+						tc.wait(ctx, a, b)
+						return 0, nil
+					}, async.WithName("waiter"))
+					time.Sleep(time.Second / 2)
+					if w := nodeByName(t, scope.Snapshot(), "waiter"); w.Awaiting == nil || w.Awaiting.Name != "a" {
+						t.Errorf("waiter awaits %+v, want task a", w.Awaiting)
+					}
+					waiter.Await(ctx)
+					if w := nodeByName(t, scope.Snapshot(), "main"); w.Awaiting != nil {
+						t.Errorf("main still awaits %+v", w.Awaiting)
+					}
+					return nil
+				}, async.WithSignals(nil))
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
+}
