@@ -256,7 +256,7 @@ func goTask[T any](g *Group, fn func(context.Context) (T, error), site any, opts
 	g.added++
 	g.changedLocked()
 	if g.limit > 0 && g.running >= g.limit {
-		t.queued = true
+		t.state.Store(stateQueued)
 		g.queue.push(t)
 		g.mu.Unlock()
 		return t
@@ -292,7 +292,7 @@ func (g *Group) taskDone(t *taskCore, state State, slot bool) runner {
 	var next runner
 	if slot {
 		if r := g.queue.pop(); r != nil {
-			r.core().queued = false
+			r.core().state.Store(int32(Pending))
 			next = r
 		} else {
 			g.running--
@@ -315,10 +315,10 @@ func (g *Group) unqueue(t *taskCore) bool {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !t.queued {
+	if t.state.Load() != stateQueued {
 		return false
 	}
-	t.queued = false
+	t.state.Store(int32(Pending))
 	g.queue.markRemoved()
 	return true
 }

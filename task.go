@@ -76,7 +76,6 @@ type taskCore struct {
 
 	wg      sync.WaitGroup // released when the task finishes; lets Await block without a channel
 	started atomic.Int64   // monoNow reading; 0 until the function is entered
-	queued  bool           // waiting in group.queue; guarded by group.mu
 
 	mu          sync.Mutex
 	name        string
@@ -219,10 +218,16 @@ func (t *taskCore) begin() bool {
 	return true
 }
 
-// stateReturned is stored in taskCore.state between the function's return
-// and the final state: the task still reads as Running, but Cancel can no
-// longer take effect.
-const stateReturned = -1
+// Two internal values of taskCore.state, which State reports as the public
+// state they refine, so that a task needs no field of its own for them:
+//   - stateReturned, between the function's return and the final state: the
+//     task reads as Running, but Cancel can no longer take effect;
+//   - stateQueued, while the task waits in its group's queue (set and
+//     cleared under the group's mutex): it reads as Pending.
+const (
+	stateReturned = -1
+	stateQueued   = -2
+)
 
 // finish records the outcome and wakes everyone waiting for it.
 func (t *Task[T]) finish(val T, err error, entered bool) runner {
@@ -532,11 +537,14 @@ func (t *taskCore) Cancelled() bool { return State(t.state.Load()) == Cancelled 
 
 // State returns the task's current state.
 func (t *taskCore) State() State {
-	s := t.state.Load()
-	if s == stateReturned {
+	switch s := t.state.Load(); s {
+	case stateReturned:
 		return Running
+	case stateQueued:
+		return Pending
+	default:
+		return State(s)
 	}
-	return State(s)
 }
 
 // Done returns a channel that is closed when the task has finished.
