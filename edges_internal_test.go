@@ -114,7 +114,7 @@ func TestGroupQueueFollowsLiveQueue(t *testing.T) {
 				g.mu.Lock()
 				c := cap(g.queue.items)
 				g.mu.Unlock()
-				if c > 2*minCompact {
+				if c > maxSpare(2) {
 					t.Fatalf("after %d tasks through a queue of 1, it has room for %d", i+1, c)
 				}
 			}
@@ -144,7 +144,7 @@ func TestCancelledQueuedTasksLeaveQueue(t *testing.T) {
 		live := len(g.queue.items) - g.queue.head - g.queue.removed
 		c := cap(g.queue.items)
 		g.mu.Unlock()
-		if live != 0 || c > 4*minCompact {
+		if live != 0 || c > maxSpare(0) {
 			t.Errorf("queue holds %d live tasks in room for %d after all were cancelled", live, c)
 		}
 		close(release)

@@ -18,6 +18,12 @@ type taskQueue struct {
 // minCompact is the queue length below which compacting is not worth it.
 const minCompact = 64
 
+// maxSpare is the most room the queue keeps for live waiting tasks: more
+// than that is given back at the next compaction. The slack (16× and 1024
+// slots) keeps a queue that drains and refills at the same pace from
+// reallocating at every turn.
+func maxSpare(live int) int { return 16*live + 1024 }
+
 func (q *taskQueue) push(r runner) {
 	q.items = append(q.items, r)
 }
@@ -32,7 +38,11 @@ func (q *taskQueue) pop() runner {
 			q.removed--
 			continue
 		}
-		q.shrink()
+		if q.head == len(q.items) { // empty: start again at the front
+			q.items, q.head, q.removed = q.items[:0], 0, 0
+		} else {
+			q.shrink()
+		}
 		return r
 	}
 	q.items, q.head, q.removed = q.items[:0], 0, 0
@@ -55,8 +65,8 @@ func (q *taskQueue) shrink() {
 	}
 	live := n - q.head - q.removed
 	items := q.items
-	if cap(items) > 4*live+minCompact {
-		items = make([]runner, 0, 2*live+minCompact/2)
+	if cap(items) > maxSpare(live) {
+		items = make([]runner, 0, max(4*live, minCompact))
 	} else {
 		items = items[:0]
 	}
