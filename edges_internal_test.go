@@ -199,3 +199,18 @@ func TestFinishedTaskDropsFunction(t *testing.T) {
 		t.Fatal("a finished task still holds its function or its parent context")
 	}
 }
+
+// A task that passes on another task's cancellation is cancelled, so it is
+// never reported as a failure nobody retrieved.
+func TestPassedOnCancellationIsNotReported(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := Spawn(t.Context(), func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() })
+		task := Spawn(t.Context(), func(ctx context.Context) (int, error) { return f.Await(ctx) })
+		synctest.Wait()
+		f.Cancel(nil)
+		synctest.Wait()
+		if task.report != nil {
+			t.Fatalf("task %v with %v is armed for the unretrieved-error report", task.State(), task.err)
+		}
+	})
+}
