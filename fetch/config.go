@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"time"
 )
 
@@ -122,6 +123,11 @@ type Config struct {
 	// out of order.
 	Ordered     bool
 	OrderWindow int
+	// Protected are files no body is ever saved to (compared as files,
+	// with os.SameFile): the caller's URL list and records. An input whose
+	// save path (-save, out=) is one of them gets an invalid record
+	// instead of a request.
+	Protected []os.FileInfo
 	// KeepRecords keeps every record in the summary, for the listing sorted
 	// by duration and for the timeline. Memory then grows with the list.
 	KeepRecords bool

@@ -80,8 +80,8 @@ func TestResumeEndsATornLastLineBeforeAppending(t *testing.T) {
 	data, _ := os.ReadFile(out)
 	torn := data[:len(data)-20]
 	os.WriteFile(out, torn, 0o644)
-	r := cli(t, context.Background(), "", "-q", "-i", in, "-o", out, "-resume", out)
-	if r.code != exitOK {
+	r := cli(t, context.Background(), "", "-i", in, "-o", out, "-resume", out)
+	if r.code != exitOK || !strings.Contains(r.stderr, "the checkpoint had 1 torn record") {
 		t.Fatalf("resume: %d %s", r.code, r.stderr)
 	}
 	after, _ := os.ReadFile(out)
@@ -137,5 +137,29 @@ func TestFlagsAfterURLsAreFlags(t *testing.T) {
 	r = cli(t, context.Background(), "", "-q", "--", "-max-body")
 	if recs := records(t, r.stdout); r.code != exitFailures || len(recs) != 1 || recs[0].Outcome != fetch.Invalid {
 		t.Errorf("after --: exit %d %s", r.code, r.stdout)
+	}
+}
+
+func TestNoBodyIsSavedOverTheRecordsOrTheList(t *testing.T) {
+	s := demo(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	list := fmt.Sprintf("%s/item?a out=out.jsonl\n%s/item?b out=list.txt\n%s/item?c out=c.bin\n", s.URL, s.URL, s.URL)
+	os.WriteFile("list.txt", []byte(list), 0o644)
+	r := cli(t, context.Background(), "", "-q", "-i", "list.txt", "-o", "out.jsonl", "-resume", "out.jsonl")
+	if got, _ := os.ReadFile("list.txt"); string(got) != list {
+		t.Fatalf("the URL list was overwritten: %q", got)
+	}
+	recs := fileRecords(t, "out.jsonl")
+	if r.code != exitFailures || len(recs) != 3 {
+		t.Fatalf("exit %d, %d records: %s", r.code, len(recs), r.stderr)
+	}
+	for _, rec := range recs {
+		if rec.Line < 3 && (rec.Outcome != fetch.Invalid || !strings.Contains(rec.Error, "would overwrite")) {
+			t.Errorf("line %d: %s %q; want refused", rec.Line, rec.Outcome, rec.Error)
+		}
+		if rec.Line == 3 && rec.Outcome != fetch.OK {
+			t.Errorf("line 3: %s", rec.Outcome)
+		}
 	}
 }

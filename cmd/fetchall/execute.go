@@ -110,6 +110,10 @@ func (j *job) execute(ctx context.Context) int {
 		if sum.Interrupted && !errors.Is(err, errMaxTime) && !errors.Is(err, fetch.ErrFailFast) {
 			fmt.Fprintf(j.report, "  interrupted: %s\n", j.stopNote(sum))
 		}
+		if j.tornLines > 0 {
+			fmt.Fprintf(j.report, "  resumed    the checkpoint had %s (cut short by a crash): their URLs were fetched again\n",
+				fetch.Plural(int64(j.tornLines), "torn record"))
+		}
 	}
 	return status
 }

@@ -345,6 +345,12 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 			}
 		}
 	}
+	// No body is saved over the URL list or the records (out= names).
+	for _, o := range []openedFile{inFile, resumeFile, statOut(out)} {
+		if o.info != nil && o.info.Mode().IsRegular() {
+			cfg.Protected = append(cfg.Protected, o.info)
+		}
+	}
 	if timeline != "" {
 		tl := openedFile{flag: "-timeline", name: timeline}
 		outFile := openedFile{flag: "-o", name: output}
@@ -492,6 +498,14 @@ func unwrapPath(err error) error {
 		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
 	}
 	return err
+}
+
+// statOut returns what the records' writer is, when it is a file.
+func statOut(w io.Writer) openedFile {
+	if f, ok := w.(*os.File); ok {
+		return statFile("-o", f.Name(), f)
+	}
+	return openedFile{}
 }
 
 // parseStatuses parses a -retry-on list: status codes and classes (5xx).
