@@ -25,7 +25,11 @@
 // million lines needs no more memory than one of a thousand. The backlog
 // lets URLs of other hosts go past a host that is being waited for (its
 // per-host slot, its rate, or a Retry-After pause), without reading ahead
-// without bound. Records are written as they complete and not kept, and the
+// without bound. With PerHost, URLs waiting for their busy host leave their
+// backlog place to the URLs behind them (up to HostBacklog), so a long run
+// of one host does not starve the others. Records are written as they
+// complete (in input order with Ordered, through a bounded reorder window)
+// and not kept, and the
 // latency percentiles come from a fixed-size histogram; only
 // [Config.KeepRecords] (for a sorted listing or a timeline) keeps them.
 //
@@ -33,11 +37,15 @@
 //
 // Concurrency caps requests in flight; PerHost caps them per host; Rate and
 // HostRate cap attempts per second overall and per host. Network errors,
-// timeouts, 429 and 5xx are retried with exponential backoff and jitter. A
-// Retry-After (seconds or HTTP date) is honoured exactly and pauses the
-// whole host, since it speaks for the server, not for one URL; one longer
-// than MaxRetryAfter ends the URL instead of being cut short. Time spent
-// waiting is recorded apart (Queued, Retried) from the request's Duration.
+// timeouts and the statuses of RetryOn (by default 408, 429 and most 5xx)
+// are retried with exponential backoff and jitter; a POST or PATCH only when
+// it cannot have been sent, unless RetryAllMethods. A Retry-After (seconds
+// or HTTP date) is honoured exactly and pauses the whole host, since it
+// speaks for the server, not for one URL: no request reaches the host until
+// it ends, even when the URL that got it is not retried. One longer than
+// MaxRetryAfter ends the URL instead of being cut short. Time spent waiting
+// is recorded apart (Queued, Retried) from the request's Duration, each
+// interval once. FailFast stops a run at its first failure.
 //
 // # Records
 //
@@ -45,10 +53,12 @@
 // outcome (ok, http_error, error, invalid, cancelled), status, bytes read,
 // attempts, an error kind and message, and the timing of the last attempt
 // from net/http/httptrace: DNS, connect, TLS and time to first byte.
-// [JSONLWriter], [CSVWriter] and [TableWriter] write them; a JSON Lines
-// file is also a checkpoint: [LoadSucceeded] reads it back for
-// [Config.Skip], so an interrupted run resumes without fetching anything
-// twice. [WriteTimeline] draws a run as an HTML page.
+// [JSONLWriter], [CSVWriter] and [TableWriter] write them (the first two
+// with a chosen set of fields, SetFields), through a [GroupWriter] for group
+// commit; a JSON Lines file is also a checkpoint: [LoadSucceeded] reads it
+// back for [Config.Skip], so an interrupted run resumes without fetching
+// anything twice, and [Compact] keeps the last record of each line after
+// repeated resumes. [WriteTimeline] draws a run as an HTML page.
 //
 // Package fetch/demoserver is a local server with every kind of endpoint
 // the engine must handle, for tests, examples and fetchall demo.
