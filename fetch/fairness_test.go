@@ -26,6 +26,7 @@ func TestALongRunOfOneHostDoesNotStarveTheNext(t *testing.T) {
 				lastB = max(lastB, r.Start+r.Queued+r.Duration)
 			}
 		}
+		t.Logf("host B done at %v", lastB)
 		if lastB > time.Second {
 			t.Errorf("host B's 5 URLs done after %v; want them served early, not after host A's run", lastB)
 		}
