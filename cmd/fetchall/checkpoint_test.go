@@ -69,6 +69,14 @@ func TestOutputThatIsTheInputIsRefused(t *testing.T) {
 	}
 }
 
+func TestOutputThatIsTheTimelineIsRefusedBeforeTruncating(t *testing.T) {
+	name := writeFile(t, "earlier.jsonl", "{\"line\":1,\"url\":\"http://a.test/\",\"outcome\":\"ok\"}\n")
+	r := cli(t, context.Background(), "", "-q", "-o", name, "-timeline", name, "http://127.0.0.1:1/")
+	if data, _ := os.ReadFile(name); r.code != exitUsage || len(data) == 0 {
+		t.Errorf("exit %d %q; the file now has %d bytes", r.code, r.stderr, len(data))
+	}
+}
+
 func TestResumeEndsATornLastLineBeforeAppending(t *testing.T) {
 	s := demo(t)
 	in := writeFile(t, "list.txt", fmt.Sprintf("%s/item?a\n%s/item?b\n%s/item?c\n", s.URL, s.URL, s.URL))

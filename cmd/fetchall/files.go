@@ -22,14 +22,15 @@ func (o openedFile) same(p openedFile) bool {
 
 // openRecords opens the -o file. It is opened without truncation, then
 // compared with the files the run reads:
-//   - the URL list (-i): refused, the run would overwrite its own input;
+//   - the URL list (-i), or another output (-timeline): refused, before
+//     anything is truncated;
 //   - the -resume checkpoint: appended to, never truncated, after its torn
 //     last line, if any, is ended;
 //   - anything else: truncated, as the user asked to replace it.
 //
 // So the decision to truncate is taken on the file actually open, and a
 // checkpoint cannot be truncated whatever name it is given under.
-func openRecords(name string, input, resume openedFile) (f *os.File, appending bool, err error) {
+func openRecords(name string, input, resume openedFile, others ...openedFile) (f *os.File, appending bool, err error) {
 	f, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, false, usagef("cannot write records: %v", unwrapPath(err))
@@ -42,6 +43,12 @@ func openRecords(name string, input, resume openedFile) (f *os.File, appending b
 	if out.same(input) {
 		f.Close()
 		return nil, false, usagef("-o %s is the URL list (%s %s): refusing to overwrite it", name, input.flag, input.name)
+	}
+	for _, o := range others {
+		if out.same(o) {
+			f.Close()
+			return nil, false, usagef("-o %s is the same file as %s %s", name, o.flag, o.name)
+		}
 	}
 	if resume.name != "" && resume.info == nil {
 		// The first run of a resumable command line: the checkpoint did not

@@ -307,7 +307,13 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	var out io.Writer = stdout
 	appendOut := false
 	if output != "" {
-		f, appending, err := openRecords(output, inFile, resumeFile)
+		var others []openedFile
+		if timeline != "" {
+			if st, err := os.Stat(timeline); err == nil {
+				others = append(others, openedFile{flag: "-timeline", name: timeline, info: st})
+			}
+		}
+		f, appending, err := openRecords(output, inFile, resumeFile, others...)
 		if err != nil {
 			return nil, err
 		}
