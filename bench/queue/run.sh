@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Queue benchmark: fetchall across worker processes on a local NATS
+# JetStream server, against the local single-process run on the same list.
+#
+#   bench/queue/run.sh
+#
+# The list: N URLs (20,000), no delay, 1 kB bodies, spread over HOSTS (8)
+# demo servers (fetchall demo -serve), each its own host:port, so that the
+# hosts, and with them the partitions, spread over the workers.
+#
+# The local run is "fetchall -q -c C -i list -o out". A queue run starts W
+# worker processes ("fetchall worker -q -c C") on a fresh job, waits until
+# they hold their partitions, then times from the start of "fetchall
+# enqueue" to the end of "fetchall collect -o out", which ends when every
+# line has its record; enqueue, workers and collect run at once, as they
+# would on a cluster. Each run is checked: one ok record per line.
+# Runs are interleaved, REPEATS (3) times; the table shows the best wall.
+#
+# Environment: N (20000), HOSTS (8), C (64, per process), REPEATS (3),
+# WORKERS ("1 2 4").
+set -euo pipefail
+
+N=${N:-20000}
+HOSTS=${HOSTS:-8}
+C=${C:-64}
+REPEATS=${REPEATS:-3}
+WORKERS=${WORKERS:-"1 2 4"}
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$(dirname "$here")")
+work=$(mktemp -d /tmp/queuebench.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+log() { printf '%s\n' "$*" >&2; }
+
+log "building fetchall"
+(cd "$root" && go build -o "$work/fetchall" ./cmd/fetchall)
+fa=$work/fetchall
+nats_server=$(command -v nats-server || true)
+if [[ -z $nats_server ]]; then
+	log "installing nats-server v2.15.2 (go install)"
+	GOBIN=$work go install github.com/nats-io/nats-server/v2@v2.15.2
+	nats_server=$work/nats-server
+fi
+
+port=$((20000 + RANDOM % 20000))
+"$nats_server" -a 127.0.0.1 -p "$port" -js -sd "$work/js" >"$work/nats.log" 2>&1 &
+pids+=($!)
+nats=nats://127.0.0.1:$port
+for _ in $(seq 100); do grep -q "Server is ready" "$work/nats.log" && break; sleep 0.1; done
+grep -q "Server is ready" "$work/nats.log" || { log "nats-server did not start: $(tail -5 "$work/nats.log")"; exit 1; }
+
+bases=()
+for i in $(seq "$HOSTS"); do
+	"$fa" demo -serve >"$work/site$i" 2>/dev/null &
+	pids+=($!)
+	for _ in $(seq 50); do [[ -s $work/site$i ]] && break; sleep 0.1; done
+	bases+=("$(head -n1 "$work/site$i")")
+done
+printf '%s\n' "${bases[@]}" | awk -v n="$N" '{ b[NR - 1] = $0 } END {
+	for (i = 0; i < n; i++) printf "%s/item?size=1000&i=%d\n", b[i % NR], i
+}' >"$work/list.txt"
+log "nats-server at $nats, $HOSTS demo sites, $N URLs, -c $C"
+
+now() { date +%s%N; }
+secs() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.3f", (e - s) / 1e9 }'; }
+check() { # check FILE: every line has one ok record
+	local ok lines
+	ok=$(grep -c '"outcome":"ok"' "$1" || true)
+	lines=$(grep -o '"line":[0-9]*' "$1" | sort -u | wc -l)
+	if [[ $ok != "$N" || $lines != "$N" ]]; then log "  check failed: $ok ok records, $lines distinct lines, want $N"; return 1; fi
+}
+
+: >"$work/results"
+run_local() {
+	local t0 t1
+	t0=$(now)
+	"$fa" -q -c "$C" -i "$work/list.txt" -o "$work/out.jsonl"
+	t1=$(now)
+	check "$work/out.jsonl"
+	echo "local 1 $(secs "$t0" "$t1")" >>"$work/results"
+}
+job_n=0
+run_queue() {
+	local w=$1 job t0 t1 i
+	job_n=$((job_n + 1))
+	job=bench$job_n
+	local -a wp=()
+	for i in $(seq "$w"); do
+		"$fa" worker -q -nats "$nats" -job "$job" -lease-ttl 2s -id "w$i" -c "$C" 2>>"$work/workers.log" &
+		wp+=($!)
+	done
+	sleep 1.5 # the workers announce themselves, then take their partitions
+	t0=$(now)
+	"$fa" enqueue -nats "$nats" -job "$job" -i "$work/list.txt" 2>>"$work/enqueue.log" &
+	local ep=$!
+	"$fa" collect -q -nats "$nats" -job "$job" -o "$work/out.jsonl"
+	t1=$(now)
+	wait "$ep"
+	kill -TERM "${wp[@]}"
+	wait "${wp[@]}" || true
+	check "$work/out.jsonl"
+	echo "queue $w $(secs "$t0" "$t1")" >>"$work/results"
+}
+
+load_start=$(cut -d' ' -f1 /proc/loadavg)
+"$fa" -q -c "$C" -i "$work/list.txt" -o /dev/null # warm-up
+for r in $(seq "$REPEATS"); do
+	log "round $r/$REPEATS"
+	run_local
+	for w in $WORKERS; do run_queue "$w"; done
+done
+load_end=$(cut -d' ' -f1 /proc/loadavg)
+
+best() { awk -v k="$1" -v w="$2" '$1 == k && $2 == w { if (!n || $3 < b) b = $3; n++ } END { print b }' "$work/results"; }
+local_wall=$(best local 1)
+{
+	echo "| run | processes | best wall (s) | requests/s | vs local | overhead per URL |"
+	echo "|---|--:|--:|--:|--:|--:|"
+	awk -v n="$N" -v w="$local_wall" 'BEGIN { printf "| local: fetchall -c %d | 1 | %.2f | %d | 1.00× | |\n", '"$C"', w, n / w }'
+	for w in $WORKERS; do
+		q=$(best queue "$w")
+		awk -v n="$N" -v q="$q" -v l="$local_wall" -v w="$w" 'BEGIN {
+			printf "| queue: enqueue + %d worker%s + collect | %d | %.2f | %d | %.2f× | %+.0f µs |\n",
+				w, (w > 1 ? "s" : ""), w + 3, q, n / q, l / q, (q - l) / n * 1e6 }'
+	done
+	echo
+	echo "$N URLs of 1 kB over $HOSTS demo sites, -c $C per process, best of $REPEATS; load average $load_start → $load_end; $(nproc) cores."
+	echo "Queue processes: nats-server, enqueue, collect and the workers. Overhead per URL: (queue wall − local wall) / URLs."
+} | tee "$work/table.md"
