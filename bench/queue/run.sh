@@ -69,6 +69,9 @@ printf '%s\n' "${bases[@]}" | awk -v n="$N" '{ b[NR - 1] = $0 } END {
 log "nats-server at $nats, $HOSTS demo sites, $N URLs, -c $C"
 
 now() { date +%s%N; }
+# cpu PID: user+system seconds a running process has used so far.
+cpu() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"; }
+nats_pid=${pids[0]}
 secs() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.3f", (e - s) / 1e9 }'; }
 check() { # check FILE: every line has one ok record
 	local ok lines
@@ -81,10 +84,10 @@ check() { # check FILE: every line has one ok record
 run_local() {
 	local t0 t1
 	t0=$(now)
-	"$fa" -q -c "$C" -i "$work/list.txt" -o "$work/out.jsonl"
+	/usr/bin/time -f "%U %S" -o "$work/cpu" "$fa" -q -c "$C" -i "$work/list.txt" -o "$work/out.jsonl"
 	t1=$(now)
 	check "$work/out.jsonl"
-	echo "local 1 $(secs "$t0" "$t1")" >>"$work/results"
+	echo "local 1 $(secs "$t0" "$t1") $(awk '{ print $1 + $2 }' "$work/cpu")" >>"$work/results"
 }
 job_n=0
 run_queue() {
@@ -97,16 +100,26 @@ run_queue() {
 		wp+=($!)
 	done
 	sleep 1.5 # the workers announce themselves, then take their partitions
+	local n0 n1
+	n0=$(cpu "$nats_pid")
 	t0=$(now)
-	"$fa" enqueue -nats "$nats" -job "$job" -i "$work/list.txt" 2>>"$work/enqueue.log" &
+	/usr/bin/time -f "%U %S" -o "$work/cpu.e" "$fa" enqueue -nats "$nats" -job "$job" -i "$work/list.txt" 2>>"$work/enqueue.log" &
 	local ep=$!
-	"$fa" collect -q -nats "$nats" -job "$job" -o "$work/out.jsonl"
+	/usr/bin/time -f "%U %S" -o "$work/cpu.c" "$fa" collect -q -nats "$nats" -job "$job" -o "$work/out.jsonl"
 	t1=$(now)
+	n1=$(cpu "$nats_pid")
 	wait "$ep"
+	local cw=0 p
+	for p in "${wp[@]}"; do cw=$(awk -v a="$cw" -v b="$(cpu "$p")" 'BEGIN { print a + b }'); done
 	kill -TERM "${wp[@]}"
 	wait "${wp[@]}" || true
 	check "$work/out.jsonl"
-	echo "queue $w $(secs "$t0" "$t1")" >>"$work/results"
+	# CPU: workers (their idle start included), enqueue, collect, and
+	# nats-server over the timed part.
+	local ce cc
+	ce=$(awk '{ print $1 + $2 }' "$work/cpu.e")
+	cc=$(awk '{ print $1 + $2 }' "$work/cpu.c")
+	echo "queue $w $(secs "$t0" "$t1") $(awk -v a="$cw" -v b="$ce" -v c="$cc" -v s="$n0" -v e="$n1" 'BEGIN { print a + b + c + e - s }') $cw $(awk -v s="$n0" -v e="$n1" 'BEGIN { print e - s }')" >>"$work/results"
 }
 
 load_start=$(cut -d' ' -f1 /proc/loadavg)
@@ -118,17 +131,18 @@ for r in $(seq "$REPEATS"); do
 done
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 
-best() { awk -v k="$1" -v w="$2" '$1 == k && $2 == w { if (!n || $3 < b) b = $3; n++ } END { print b }' "$work/results"; }
-local_wall=$(best local 1)
+# best KIND W: the fields of the run with the best wall.
+best() { awk -v k="$1" -v w="$2" '$1 == k && $2 == w { if (!n || $3 < b) { b = $3; line = $0 }; n++ } END { print line }' "$work/results"; }
+read -r _ _ local_wall local_cpu <<<"$(best local 1)"
 {
-	echo "| run | processes | best wall (s) | requests/s | vs local | overhead per URL |"
-	echo "|---|--:|--:|--:|--:|--:|"
-	awk -v n="$N" -v w="$local_wall" 'BEGIN { printf "| local: fetchall -c %d | 1 | %.2f | %d | 1.00× | |\n", '"$C"', w, n / w }'
+	echo "| run | processes | best wall (s) | requests/s | vs local | wall per URL over local | CPU per URL (all processes) | of which workers · nats-server |"
+	echo "|---|--:|--:|--:|--:|--:|--:|--:|"
+	awk -v n="$N" -v w="$local_wall" -v c="$local_cpu" 'BEGIN { printf "| local: fetchall -c %d | 1 | %.2f | %d | 1.00× | | %.0f µs | |\n", '"$C"', w, n / w, c / n * 1e6 }'
 	for w in $WORKERS; do
-		q=$(best queue "$w")
-		awk -v n="$N" -v q="$q" -v l="$local_wall" -v w="$w" 'BEGIN {
-			printf "| queue: enqueue + %d worker%s + collect | %d | %.2f | %d | %.2f× | %+.0f µs |\n",
-				w, (w > 1 ? "s" : ""), w + 3, q, n / q, l / q, (q - l) / n * 1e6 }'
+		read -r _ _ q qc qw qn <<<"$(best queue "$w")"
+		awk -v n="$N" -v q="$q" -v l="$local_wall" -v w="$w" -v qc="$qc" -v qw="$qw" -v qn="$qn" 'BEGIN {
+			printf "| queue: enqueue + %d worker%s + collect | %d | %.2f | %d | %.2f× | %+.0f µs | %.0f µs | %.0f · %.0f µs |\n",
+				w, (w > 1 ? "s" : ""), w + 3, q, n / q, l / q, (q - l) / n * 1e6, qc / n * 1e6, qw / n * 1e6, qn / n * 1e6 }'
 	done
 	echo
 	echo "$N URLs of 1 kB over $HOSTS demo sites, -c $C per process, best of $REPEATS; load average $load_start → $load_end; $(nproc) cores."

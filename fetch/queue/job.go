@@ -163,13 +163,19 @@ func Open(ctx context.Context, js jetstream.JetStream, name string, opts Options
 	// Consumers are created here rather than by whichever worker gets a
 	// partition, so that their ack wait is the job's, whoever comes first.
 	for p := range j.Partitions {
-		_, err := work.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-			Durable:       j.consumerName(p),
-			FilterSubject: j.workSubject(p),
-			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       o.AckWait,
-			MaxDeliver:    -1,
-			MaxAckPending: 1 << 16,
+		if _, err := work.Consumer(ctx, j.consumerName(p)); err == nil {
+			continue // made by whoever opened the job first
+		}
+		err := retry(ctx, func(ctx context.Context) error {
+			_, err := work.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+				Durable:       j.consumerName(p),
+				FilterSubject: j.workSubject(p),
+				AckPolicy:     jetstream.AckExplicitPolicy,
+				AckWait:       o.AckWait,
+				MaxDeliver:    -1,
+				MaxAckPending: 1 << 16,
+			})
+			return err
 		})
 		if err != nil {
 			return nil, fmt.Errorf("queue: consumer for partition %d: %w", p, err)
@@ -197,13 +203,18 @@ func Open(ctx context.Context, js jetstream.JetStream, name string, opts Options
 // openStream returns the stream named in cfg, creating it if it is not
 // there; an existing stream is left as it is.
 func openStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
-	s, err := js.Stream(ctx, cfg.Name)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		s, err = js.CreateStream(ctx, cfg)
-		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			s, err = js.Stream(ctx, cfg.Name)
+	var s jetstream.Stream
+	err := retry(ctx, func(ctx context.Context) error {
+		var err error
+		s, err = js.Stream(ctx, cfg.Name)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			s, err = js.CreateStream(ctx, cfg)
+			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+				s, err = js.Stream(ctx, cfg.Name)
+			}
 		}
-	}
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("queue: stream %s: %w", cfg.Name, err)
 	}
@@ -211,13 +222,18 @@ func openStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Strea
 }
 
 func openKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-	kv, err := js.KeyValue(ctx, cfg.Bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = js.CreateKeyValue(ctx, cfg)
-		if errors.Is(err, jetstream.ErrBucketExists) {
-			kv, err = js.KeyValue(ctx, cfg.Bucket)
+	var kv jetstream.KeyValue
+	err := retry(ctx, func(ctx context.Context) error {
+		var err error
+		kv, err = js.KeyValue(ctx, cfg.Bucket)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			kv, err = js.CreateKeyValue(ctx, cfg)
+			if errors.Is(err, jetstream.ErrBucketExists) {
+				kv, err = js.KeyValue(ctx, cfg.Bucket)
+			}
 		}
-	}
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("queue: bucket %s: %w", cfg.Bucket, err)
 	}
@@ -294,4 +310,38 @@ func Connect(url, name string) (*nats.Conn, jetstream.JetStream, error) {
 		return nil, nil, fmt.Errorf("queue: %w", err)
 	}
 	return nc, js, nil
+}
+
+// openTimeout bounds how long Open waits for a cluster that is electing
+// leaders (after the loss of a server, say) or a server that is starting.
+const openTimeout = 30 * time.Second
+
+// retry calls fn until it succeeds, fails for good, ctx ends or openTimeout
+// passes: a JetStream API call that timed out, or found no JetStream to
+// answer it, is tried again after a pause.
+func retry(ctx context.Context, fn func(ctx context.Context) error) error {
+	deadline := time.Now().Add(openTimeout)
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := fn(callCtx)
+		cancel()
+		transient := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+			errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
+			errors.Is(err, jetstream.ErrNoStreamResponse) || unavailable(err)
+		if err == nil || !transient || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// unavailable reports a JetStream API error 503: the cluster has no leader
+// for the asset yet.
+func unavailable(err error) bool {
+	var api *jetstream.APIError
+	return errors.As(err, &api) && api.Code == 503
 }

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -107,7 +108,9 @@ type workerRun struct {
 	inputs   chan *heldMsg
 	stopFeed chan struct{}
 	acks     chan ackItem
-	pubMu    sync.Mutex
+	pubMu    sync.Mutex // serialises publish: the engine's sink and bad messages
+	encoded  bytes.Buffer
+	enc      *fetch.JSONLWriter
 	pullers  sync.WaitGroup
 
 	parts    map[int]*partition // owned by the lease loop
@@ -140,6 +143,7 @@ func (w *Worker) Run(ctx context.Context) (*fetch.Summary, error) {
 		acks:  make(chan ackItem, 4096),
 		parts: map[int]*partition{},
 	}
+	r.enc = fetch.NewJSONLWriter(&r.encoded)
 	if r.log == nil {
 		r.log = slog.Default()
 	}
@@ -274,14 +278,17 @@ func (r *workerRun) write(rec *fetch.Record) error {
 // and queues the work message's acknowledgement for when the record is
 // stored.
 func (r *workerRun) publish(rec *fetch.Record, h *heldMsg) {
-	data, err := json.Marshal(rec)
-	if err != nil { // cannot happen: the record has no type JSON refuses
+	r.pubMu.Lock()
+	defer r.pubMu.Unlock()
+	// The record as a line of fetchall's JSON Lines output, encoded once.
+	r.encoded.Reset()
+	if err := r.enc.Write(rec); err != nil { // cannot happen: no field JSON refuses
 		r.log.Error("encoding a record", "line", rec.Line, "err", err)
 		r.giveBack(h)
 		return
 	}
 	msg := nats.NewMsg(r.job.resultsSubject())
-	msg.Data = data
+	msg.Data = bytes.Clone(bytes.TrimSuffix(r.encoded.Bytes(), []byte("\n")))
 	msg.Header.Set(hdrLine, strconv.Itoa(rec.Line))
 	msg.Header.Set(hdrWorker, r.w.ID)
 	id := r.job.msgID(rec.Line)
@@ -290,9 +297,7 @@ func (r *workerRun) publish(rec *fetch.Record, h *heldMsg) {
 			id = r.job.Name + ":bad:" + strconv.FormatUint(md.Sequence.Stream, 10)
 		}
 	}
-	r.pubMu.Lock()
 	fut, err := r.job.js.PublishMsgAsync(msg, jetstream.WithMsgID(id))
-	r.pubMu.Unlock()
 	if err != nil {
 		r.log.Warn("publishing a record failed; the URL goes back to the queue", "line", rec.Line, "err", err)
 		r.giveBack(h)
