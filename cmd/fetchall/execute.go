@@ -123,7 +123,13 @@ func writeTimeline(name string, sum *fetch.Summary) error {
 	if err != nil {
 		return err
 	}
-	if err := fetch.WriteTimeline(f, "fetchall timeline", sum.Records(), sum.Wall); err != nil {
+	// The title gives the summary's count: skipped URLs have no record
+	// here, their requests being in an earlier run.
+	title := "fetchall timeline: " + fetch.Plural(sum.Inputs, "URL")
+	if n := sum.Outcomes[fetch.Skipped]; n > 0 {
+		title += fmt.Sprintf(" (%d skipped: fetched by an earlier run)", n)
+	}
+	if err := fetch.WriteTimeline(f, title, sum.Records(), sum.Wall); err != nil {
 		f.Close()
 		return err
 	}

@@ -79,7 +79,7 @@ func TestOneCountEverywhereInvalidLinesIncluded(t *testing.T) {
 	r := cli(t, context.Background(), list.String(), "-i", "-", "-sorted", "-timeline", tl, "-o", filepath.Join(dir, "o.jsonl"))
 	page, _ := os.ReadFile(tl)
 	if !strings.Contains(r.stderr, "37 URLs in") || !strings.Contains(r.stderr, "37 URLs from fastest to slowest") ||
-		!strings.Contains(string(page), "37 records") {
+		!strings.Contains(string(page), "37 records") || !strings.Contains(string(page), "fetchall timeline: 37 URLs") {
 		t.Errorf("counts disagree: stderr\n%s\ntimeline has 37 records: %v", r.stderr, strings.Contains(string(page), "37 records"))
 	}
 }
