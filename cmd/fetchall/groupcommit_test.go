@@ -23,7 +23,7 @@ import (
 func TestKill9LeavesWholeRecordsAndResumeCompletes(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
 	defer ts.Close()
-	const n = 5000
+	const n = 2000
 	var list strings.Builder
 	for i := range n {
 		fmt.Fprintf(&list, "%s/u/%d\n", ts.URL, i)
@@ -33,13 +33,13 @@ func TestKill9LeavesWholeRecordsAndResumeCompletes(t *testing.T) {
 	cmd, _, _ := startCommand(t, nil, "-q", "-c", "16", "-i", in, "-o", out, "-resume", out)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if data, _ := os.ReadFile(out); bytes.Count(data, []byte("\n")) >= 300 {
+		if data, _ := os.ReadFile(out); bytes.Count(data, []byte("\n")) >= 200 {
 			break
 		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			cmd.Wait()
-			t.Fatal("no 300 records within 20s")
+			t.Fatal("no 200 records within 20s")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
