@@ -299,3 +299,34 @@ func TestLineOptionsReachTheWorker(t *testing.T) {
 		t.Errorf("requests %q, %d records; want %q", got, len(recs), want)
 	}
 }
+
+// A worker stopped mid-run (Ctrl-C, SIGTERM) drains: the URLs it had in
+// flight get their records, those it had not started go back at once, and
+// it frees its partitions for the other worker, which finishes the list.
+func TestWorkerStoppedMidRunDrains(t *testing.T) {
+	srv := startNATS(t, embedded.Options{})
+	job := openJob(t, connect(t, srv.URL), testOptions)
+	s := newSite(t, 20*time.Millisecond)
+	ids := []string{"leaver", "stayer"}
+	hosts := append(hostsOwnedBy("leaver", ids, job.Partitions, 2), hostsOwnedBy("stayer", ids, job.Partitions, 2)...)
+	urls := s.list(40, hosts...)
+	enqueue(t, job, urls)
+	ws := newWorkers(t, srv.URL, s.config(4))
+	leaver := ws.start("leaver")
+	ws.start("stayer")
+	var stoppedIn time.Duration
+	c, recs := collect(t, job, 40*time.Second, after(40, func() {
+		start := time.Now()
+		leaver.cancel()
+		<-leaver.done
+		stoppedIn = time.Since(start)
+	}))
+	checkExactlyOnce(t, urls, recs)
+	if stoppedIn == 0 || stoppedIn > 5*time.Second {
+		t.Errorf("the leaver took %v to stop; want it drained within its 5s drain timeout", stoppedIn)
+	}
+	if c.Workers["leaver"] == 0 || c.Workers["stayer"] == 0 {
+		t.Errorf("records per worker: %s; want both", workerIDs(c))
+	}
+	t.Logf("stopped one of 2 workers after 40 of %d records, drained in %v; per worker: %s", len(urls), stoppedIn.Round(time.Millisecond), workerIDs(c))
+}
