@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,5 +170,30 @@ func TestNoBodyIsSavedOverTheRecordsOrTheList(t *testing.T) {
 		if rec.Line == 3 && rec.Outcome != fetch.OK {
 			t.Errorf("line 3: %s", rec.Outcome)
 		}
+	}
+}
+
+func TestResumedCheckpointIsAppendedToNotOverwritten(t *testing.T) {
+	s := demo(t)
+	in := writeFile(t, "list.txt", s.URL+"/item?a\n"+s.URL+"/item?b\n")
+	out := filepath.Join(filepath.Dir(in), "out.jsonl")
+	os.WriteFile(out, nil, 0o644)
+	j, err := parseArgs([]string{"-q", "-i", in, "-o", out, "-resume", out}, nil, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another writer appends to the checkpoint after it was opened: the
+	// run's records go after it, not over it.
+	other := `{"line":9,"url":"http://other.test/","outcome":"ok"}` + "\n"
+	f, _ := os.OpenFile(out, os.O_WRONLY|os.O_APPEND, 0)
+	f.WriteString(other)
+	f.Close()
+	if code := j.execute(context.Background()); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	j.close()
+	data, _ := os.ReadFile(out)
+	if !strings.HasPrefix(string(data), other) || len(fileRecords(t, out)) != 3 {
+		t.Errorf("checkpoint:\n%s", data)
 	}
 }

@@ -58,6 +58,16 @@ func openRecords(name string, input, resume openedFile, others ...openedFile) (f
 		}
 	}
 	if out.same(resume) {
+		f.Close()
+		// Appending, so that every write lands at the end whatever else
+		// appends to the file: records are never written over records.
+		if f, err = os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0); err != nil {
+			return nil, false, usagef("cannot write records: %v", unwrapPath(err))
+		}
+		if st, err := f.Stat(); err != nil || !os.SameFile(st, out.info) {
+			f.Close()
+			return nil, false, usagef("the checkpoint %s changed while it was opened", name)
+		}
 		if err := endTornLine(f, out.info.Size()); err != nil {
 			f.Close()
 			return nil, false, usagef("cannot repair the checkpoint %s: %v", name, unwrapPath(err))
