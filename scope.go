@@ -258,11 +258,13 @@ func (s *Scope) untrackGroup(g *Group) {
 }
 
 // waitRecord is what a tracked task is blocked on: a task (in Await or
-// WaitFor) or a group (at the end of WithGroup), and the deadline of the
-// wait, if it has one.
+// WaitFor), a group (at the end of WithGroup) or a named sleep (SleepNamed,
+// with a nil target), and the deadline of the wait, if it has one: for a
+// sleep, when it ends.
 type waitRecord struct {
 	target   node
-	deadline int64 // Unix nanoseconds; 0 for none
+	sleep    string // the name of the sleep, when target is nil
+	deadline int64  // Unix nanoseconds; 0 for none
 }
 
 // trackedCurrent returns the task running with ctx if a scope tracks it.

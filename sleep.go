@@ -22,3 +22,20 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// SleepNamed is [Sleep] that says, for the task tree, what the task sleeps
+// for: while it sleeps, the snapshot of the task running with ctx shows an
+// [Awaiting] with Sleep set, name and the time it wakes, which
+// debug/tasktree prints as `awaiting sleep "Retry-After example.com:443"
+// (wakes in 800ms)`. A pause that a program imposes on itself (a rate limit,
+// a server's Retry-After, a backoff) is then visible where the task is.
+// Outside a [Run], it is Sleep.
+func SleepNamed(ctx context.Context, d time.Duration, name string) error {
+	if d > 0 {
+		if w := trackedCurrent(ctx); w != nil {
+			rec := waitRecord{sleep: name, deadline: time.Now().Add(d).UnixNano()}
+			defer w.restoreAwaiting(rec, w.setAwaiting(rec))
+		}
+	}
+	return Sleep(ctx, d)
+}

@@ -77,15 +77,20 @@ func refOf(n node) Ref {
 }
 
 // Awaiting is what a task is blocked on: a task it awaits (Await, WaitFor,
-// Shield), or a group whose tasks it waits for at the end of WithGroup.
+// Shield), a group whose tasks it waits for at the end of WithGroup, or a
+// sleep it named ([SleepNamed]).
 type Awaiting struct {
-	Target   Ref       `json:"target"`
+	Target   Ref       `json:"target,omitzero"` // the zero Ref for a sleep
 	Name     string    `json:"name"`
-	Deadline time.Time `json:"deadline,omitzero"` // when the wait times out (WaitFor, Timeout), if it does
+	Deadline time.Time `json:"deadline,omitzero"` // when the wait times out (WaitFor, Timeout), or the sleep ends
+	Sleep    bool      `json:"sleep,omitempty"`   // the task sleeps in SleepNamed; Name is the sleep's
 }
 
-// String returns e.g. `task 4 "fetch"`.
+// String returns e.g. `task 4 "fetch"`, or `sleep "backoff"`.
 func (a *Awaiting) String() string {
+	if a.Sleep {
+		return fmt.Sprintf("sleep %q", a.Name)
+	}
 	return fmt.Sprintf("%s %q", a.Target, a.Name)
 }
 
@@ -101,7 +106,7 @@ type TaskInfo struct {
 	// taken; 0 while pending.
 	Age      time.Duration `json:"-"`
 	Progress *Progress     `json:"-"`                  // the latest report; nil if none
-	Awaiting *Awaiting     `json:"awaiting,omitempty"` // nil unless blocked in Await, WaitFor or WithGroup
+	Awaiting *Awaiting     `json:"awaiting,omitempty"` // nil unless blocked in Await, WaitFor, WithGroup or SleepNamed
 	// Origin is the function the task runs, with its file and line: for a
 	// function literal, where it was written. Empty for groups.
 	Origin string `json:"origin,omitempty"`
@@ -259,6 +264,8 @@ func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]strin
 			a.Deadline = time.Unix(0, wait.deadline)
 		}
 		info.Awaiting = a
+	} else if wait.deadline != 0 {
+		info.Awaiting = &Awaiting{Name: wait.sleep, Deadline: time.Unix(0, wait.deadline), Sleep: true}
 	}
 	if e.fn != 0 {
 		o, ok := origins[e.fn]

@@ -202,7 +202,8 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 			// alike, and an attempt's deadline registered under the task's
 			// context would give each URL a context children map of its
 			// own (about 500 B, 5% of the bytes a URL allocates).
-			t := async.Go(g, func(context.Context) (Record, error) {
+			t := async.Go(g, func(self context.Context) (Record, error) {
+				tk.self = self
 				return f.do(gctx, in, u, start, active, tk), nil
 			}, async.WithName(in.URL))
 			t.AddDoneCallback(func(t *async.Task[Record]) {
@@ -249,6 +250,10 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 type ticket struct {
 	slots, parked chan struct{}
 	isParked      atomic.Bool
+	// self is the context of the task fetching the input, which the fetch
+	// does not run under (see Run): its sleeps are recorded there, so that
+	// the task tree shows what the task waits for.
+	self context.Context
 }
 
 // park trades the ticket's backlog place for a parked one, waiting for one

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/asyncgo/async"
 	"golang.org/x/time/rate"
 )
 
@@ -106,8 +107,10 @@ func (t *hostTable) paused(h *host, now time.Time) bool {
 }
 
 // waitTurn waits until the host may be sent another attempt: its pause is
-// over and its rate limiter has a token.
-func (t *hostTable) waitTurn(ctx context.Context, h *host) error {
+// over and its rate limiter has a token. The pause is slept with self, the
+// context of the task fetching (which ends with ctx), so that the task tree
+// shows the task awaiting the host's Retry-After.
+func (t *hostTable) waitTurn(ctx, self context.Context, h *host) error {
 	for {
 		t.mu.Lock()
 		until := h.until
@@ -116,7 +119,7 @@ func (t *hostTable) waitTurn(ctx context.Context, h *host) error {
 		if d <= 0 {
 			break
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := async.SleepNamed(self, d, "Retry-After "+h.key); err != nil {
 			return err
 		}
 	}
@@ -124,19 +127,4 @@ func (t *hostTable) waitTurn(ctx context.Context, h *host) error {
 		return h.lim.Wait(ctx)
 	}
 	return nil
-}
-
-// sleep waits d or until ctx ends, whichever is first.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
 }

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/asyncgo/async"
 )
 
 // Do fetches one URL with retries, as Run does for each input, and returns
@@ -37,6 +39,10 @@ func (f *Fetcher) Do(ctx context.Context, in Input) Record {
 // host and sleeps between retries leave the slot to other requests.
 func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Time, active chan struct{}, tk *ticket) Record {
 	rec := Record{Line: in.Line, URL: in.URL, Start: time.Since(runStart)}
+	self := ctx // where the sleeps are shown in the task tree
+	if tk != nil && tk.self != nil {
+		self = tk.self
+	}
 	h := f.hosts.acquire(hostKey(u))
 	defer f.hosts.release(h)
 
@@ -67,7 +73,7 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 	var tries attemptLog
 	for attempt := 1; ; attempt++ {
 		waitStart := time.Now()
-		if err := f.waitTurn(ctx, h, active); err != nil {
+		if err := f.waitTurn(ctx, self, h, active); err != nil {
 			return f.cancelled(rec, attempt-1, ctx)
 		}
 		now := time.Now()
@@ -106,7 +112,11 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 		wait, retry := f.nextWait(&rec, res, attempt, f.method(in))
 		if retry && wait > 0 {
 			slept := time.Now()
-			err := sleep(ctx, wait)
+			why := "backoff before retry"
+			if paused > 0 {
+				why = "Retry-After " + h.key
+			}
+			err := async.SleepNamed(self, wait, why)
 			rec.Retried += time.Since(slept)
 			tries.backoff(&rec, time.Since(slept))
 			if err != nil {
@@ -133,9 +143,9 @@ func (f *Fetcher) cancelled(rec Record, attempts int, ctx context.Context) Recor
 // A Retry-After may pause the host while a request waits for a slot or
 // the rate, so the pause is checked again once nothing is left to wait
 // for: no request reaches a paused host.
-func (f *Fetcher) waitTurn(ctx context.Context, h *host, active chan struct{}) error {
+func (f *Fetcher) waitTurn(ctx, self context.Context, h *host, active chan struct{}) error {
 	for {
-		if err := f.hosts.waitTurn(ctx, h); err != nil {
+		if err := f.hosts.waitTurn(ctx, self, h); err != nil {
 			return err
 		}
 		if active != nil {

@@ -137,7 +137,11 @@ func describe(s *async.Snapshot, t *async.TaskInfo) string {
 
 func awaiting(s *async.Snapshot, a *async.Awaiting) string {
 	out := a.String()
-	if !a.Deadline.IsZero() {
+	switch {
+	case a.Deadline.IsZero():
+	case a.Sleep:
+		out += " (wakes in " + FormatAge(a.Deadline.Sub(s.Taken)) + ")"
+	default:
 		out += " (times out in " + FormatAge(a.Deadline.Sub(s.Taken)) + ")"
 	}
 	return out
