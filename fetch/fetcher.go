@@ -162,7 +162,12 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 		srcErr    error
 		exhausted bool // src ended by itself
 	)
+	// The run's group holds a task per host, whose group holds the URL
+	// tasks of the host (see hostGroups). It has no limit of its own: the
+	// slots and parked places bound the URL tasks, and with them the hosts.
 	groupErr := async.WithGroup(runCtx, func(gctx context.Context, g *async.Group) error {
+		hosts := newHostGroups(g)
+		defer hosts.closeAll()
 		var seq int64 = -1
 		for in, err := range src {
 			if err != nil {
@@ -193,16 +198,23 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 				emit(seq, cancelledRecord(in, start, 0, context.Cause(gctx)))
 				return nil
 			}
+			key := hostKey(u)
+			hg, err := hosts.get(gctx, key)
+			if err != nil {
+				<-slots
+				emit(seq, cancelledRecord(in, start, 0, err))
+				return nil
+			}
 			// The record is emitted when the task is done, not by its
 			// function: a task whose group is cancelled before it starts
 			// never enters its function, and its input still needs a record.
-			tk := &ticket{slots: slots, parked: parked}
+			tk := &ticket{slots: slots, parked: parked, host: key}
 			// The fetch runs under the group's context, not the task's own:
 			// nothing cancels a fetch task but its group, so the two end
 			// alike, and an attempt's deadline registered under the task's
 			// context would give each URL a context children map of its
 			// own (about 500 B, 5% of the bytes a URL allocates).
-			t := async.Go(g, func(self context.Context) (Record, error) {
+			t := async.Go(hg.g, func(self context.Context) (Record, error) {
 				tk.self = self
 				return f.do(gctx, in, u, start, active, tk), nil
 			}, async.WithName(in.URL))
@@ -217,12 +229,13 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 					rec = *cancelledRecord(in, start, 0, context.Cause(gctx))
 				}
 				emit(seq, &rec)
+				hosts.done(hg)
 				tk.release()
 			})
 		}
 		exhausted = true
 		return nil
-	}, async.WithLimit(f.cfg.Concurrency+f.cfg.Backlog+f.cfg.HostBacklog), async.WithName("fetch.Run"))
+	}, async.WithName("fetch.Run"))
 
 	sum.finish(time.Now())
 	sum.AllRead = exhausted
@@ -254,6 +267,7 @@ type ticket struct {
 	// does not run under (see Run): its sleeps are recorded there, so that
 	// the task tree shows what the task waits for.
 	self context.Context
+	host string // the input's hostKey
 }
 
 // park trades the ticket's backlog place for a parked one, waiting for one

@@ -39,11 +39,17 @@ func (f *Fetcher) Do(ctx context.Context, in Input) Record {
 // host and sleeps between retries leave the slot to other requests.
 func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Time, active chan struct{}, tk *ticket) Record {
 	rec := Record{Line: in.Line, URL: in.URL, Start: time.Since(runStart)}
-	self := ctx // where the sleeps are shown in the task tree
+	self, key := ctx, "" // where the sleeps are shown in the task tree, the host
 	if tk != nil && tk.self != nil {
 		self = tk.self
 	}
-	h := f.hosts.acquire(hostKey(u))
+	if tk != nil {
+		key = tk.host
+	}
+	if key == "" {
+		key = hostKey(u)
+	}
+	h := f.hosts.acquire(key)
 	defer f.hosts.release(h)
 
 	queued := time.Now()

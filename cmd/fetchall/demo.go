@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,8 +23,9 @@ import (
 // runDemo is "fetchall demo": it starts the built-in server on 127.0.0.1,
 // fetches a generated list from it and writes as a normal run does: records
 // on stdout (or -o), progress and summary on stderr. It then shows the task
-// tree of its own run, as async.Run saw it halfway through, and names what
-// to try and read next. It needs no network and ends by itself in a few
+// tree of its own run, as async.Run saw it while a server's Retry-After held
+// a host (or halfway through, if none did), and names what to try and read
+// next. It needs no network and ends by itself in a few
 // seconds: the hanging URL is cut by the per-request timeout.
 func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fetchall demo", flag.ContinueOnError)
@@ -107,16 +109,24 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	j.src = fetch.Slice(srv.List(n))
 	j.emptyHint = "the demo list"
 
-	// Halfway through, a snapshot of the run's task tree: the library at
-	// work inside the tool.
+	// A snapshot of the run's task tree, the library at work inside the
+	// tool: the first one, taken as records arrive, that shows a task held
+	// by a Retry-After, else the one taken halfway. Snapshots of a few
+	// hundred tasks cost little next to the requests.
 	var (
-		snap *async.Snapshot
-		done int
+		snap   *async.Snapshot
+		paused bool
+		done   int
 	)
 	scope := async.ScopeOf(ctx)
 	j.observe = func(*fetch.Record) {
-		if done++; done == n/2 && scope != nil {
-			snap = scope.Snapshot()
+		done++
+		if scope == nil || paused {
+			return
+		}
+		s := scope.Snapshot()
+		if paused = heldByRetryAfter(s); paused || done == n/2 {
+			snap = s
 		}
 	}
 	j.showBar = !j.quiet && isTerminal(stderr)
@@ -133,7 +143,11 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	}
 	self := selfCommand()
 	if snap != nil {
-		fmt.Fprintf(stderr, "\nThe task tree halfway through the run: async.Run's main, the engine's task group, one task per URL in flight\n(%s -debug-addr :6060 serves it live at http://localhost:6060/debug/tasks):\n", self)
+		when := "halfway through the run"
+		if paused {
+			when = "while a Retry-After paused the host"
+		}
+		fmt.Fprintf(stderr, "\nThe task tree %s: async.Run's main, the engine's group, a task and a group per host,\na task per URL in flight, those held by the pause awaiting its end\n(%s -debug-addr :6060 serves it live at http://localhost:6060/debug/tasks):\n", when, self)
 		writeTreeHead(stderr, snap, 12)
 	}
 	fmt.Fprintf(stderr, "\nnext: %s demo -sorted · -timeline demo.html · -o demo.jsonl; %s -h for your own lists\n", self, self)
@@ -141,19 +155,42 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	return status
 }
 
+// heldByRetryAfter reports whether a task of the snapshot sleeps for a
+// host's Retry-After (fetch names the sleep "Retry-After host:port").
+func heldByRetryAfter(s *async.Snapshot) bool {
+	for i := range s.Nodes {
+		if a := s.Nodes[i].Awaiting; a != nil && a.Sleep && strings.HasPrefix(a.Name, "Retry-After ") {
+			return true
+		}
+	}
+	return false
+}
+
 // writeTreeHead writes the first lines of the snapshot's tree and says how
-// many it left out.
+// many it left out. If none of those shows a task held by a Retry-After,
+// the last of them gives way to the first that does: the pause is what the
+// demo shows.
 func writeTreeHead(w io.Writer, snap *async.Snapshot, lines int) {
 	var b bytes.Buffer
 	_ = tasktree.WriteTree(&b, snap)
 	all := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	for i, line := range all {
-		if i == lines {
-			fmt.Fprintf(w, "   … and %d more\n", len(all)-lines)
-			break
+	if len(all) <= lines {
+		for _, line := range all {
+			fmt.Fprintln(w, line)
 		}
+		return
+	}
+	head := slices.Clone(all[:lines])
+	asleep := func(line string) bool { return strings.Contains(line, `awaiting sleep "Retry-After `) }
+	if !slices.ContainsFunc(head, asleep) {
+		if i := slices.IndexFunc(all[lines:], asleep); i >= 0 {
+			head[lines-1] = all[lines+i]
+		}
+	}
+	for _, line := range head {
 		fmt.Fprintln(w, line)
 	}
+	fmt.Fprintf(w, "   … and %d more\n", len(all)-lines)
 }
 
 // plural returns "1 retry", "2 retries", "3 URLs".

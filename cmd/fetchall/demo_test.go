@@ -19,8 +19,11 @@ import (
 
 // TestDemoWritesLikeARunAndShowsTheTaskTree runs the demo as main does,
 // under async.Run: records go to stdout and everything else to stderr, as
-// in a normal run; the task tree of the run is shown (main awaiting the
-// engine's group of URL tasks); the hints end with the example to read.
+// in a normal run; the task tree of the run is shown: main awaiting the
+// engine's group, which holds a task and a group for the demo server's
+// host, whose group holds the URL tasks; the list's flaky URLs answer with
+// Retry-After, and the tree shows URL tasks awaiting the host's pause. The
+// hints end with the example to read.
 func TestDemoWritesLikeARunAndShowsTheTaskTree(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := runMain(context.Background(), []string{"demo", "-n", "40", "-q", "-timeout", "300ms"}, nil, &out, &errb, async.WithSignals(nil))
@@ -34,10 +37,13 @@ func TestDemoWritesLikeARunAndShowsTheTaskTree(t *testing.T) {
 	for _, want := range []string{
 		`fetching 40 URLs, 32 at a time, 300ms timeout, 1 retry\n`,
 		`\n40 URLs in`,
-		`The task tree halfway through the run`,
-		`scope "fetchall": \d+ tasks, 1 group\n`,
+		`The task tree while a Retry-After paused the host`,
+		`scope "fetchall": \d+ tasks, 2 groups\n`,
 		`└─ task \d+ "main" running .*, awaiting group \d+ "fetch.Run"\n`,
-		`   └─ group \d+ "fetch.Run" \d+ tasks \[\d+/\d+ \d+%\]\n`,
+		`   └─ group \d+ "fetch.Run" 1 task \[0/1 0%\]\n`,
+		`      └─ task \d+ "host (127.0.0.1:\d+)" running .*, awaiting group \d+ "127.0.0.1:\d+"\n`,
+		`         └─ group \d+ "127.0.0.1:\d+" \d+ tasks \[\d+/40 \d+%\]\n`,
+		`            [├└]─ task \d+ "http://127.0.0.1:\d+/\S+" running .*, awaiting sleep "Retry-After 127.0.0.1:\d+" \(wakes in [^)]+\)\n`,
 		`-debug-addr :6060`,
 		`read: go run ./examples/readme`,
 	} {
@@ -85,7 +91,8 @@ func (s *syncBuffer) String() string {
 
 // TestDebugAddrServesTheRunsTaskTree starts a run with -debug-addr and
 // reads /debug/tasks at the printed URL while requests hang: the tree holds
-// main, the engine's group and a task per URL in flight.
+// main, the engine's group, the host's task and group and a task per URL in
+// flight.
 func TestDebugAddrServesTheRunsTaskTree(t *testing.T) {
 	base, hanging := hangCounter(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -112,7 +119,7 @@ func TestDebugAddrServesTheRunsTaskTree(t *testing.T) {
 	if code := <-done; code != exitInterrupted {
 		t.Errorf("exit %d after the cancellation, want %d", code, exitInterrupted)
 	}
-	for _, want := range []string{`scope "fetchall": 3 tasks, 1 group\n`, `"main" running .*, awaiting group \d+ "fetch.Run"\n`, `group \d+ "fetch.Run" 2 tasks \[0/2 0%\]\n`, `/hang\?a" running`, `/hang\?b" running`} {
+	for _, want := range []string{`scope "fetchall": 4 tasks, 2 groups\n`, `"main" running .*, awaiting group \d+ "fetch.Run"\n`, `group \d+ "fetch.Run" 1 task \[0/1 0%\]\n`, `group \d+ "127.0.0.1:\d+" 2 tasks \[0/2 0%\]\n`, `/hang\?a" running`, `/hang\?b" running`} {
 		if !regexp.MustCompile(want).Match(body) {
 			t.Errorf("/debug/tasks lacks %q:\n%s", want, body)
 		}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/asyncgo/async"
 	"github.com/asyncgo/async/debug/taskhttp"
@@ -286,5 +287,36 @@ func TestPageAtTenThousandTasks(t *testing.T) {
 	}
 	if !strings.Contains(none, `Nothing matches &#34;no such task&#34;`) {
 		t.Errorf("filter matching nothing:\n%s", none)
+	}
+}
+
+// TestHTMLShowsANamedSleep serves the page of a task in async.SleepNamed:
+// it shows the sleep by its name, not as a link to a node (a sleep has
+// none to link to).
+func TestHTMLShowsANamedSleep(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	scopes := make(chan *async.Scope)
+	done := make(chan error, 1)
+	go func() {
+		done <- async.Run(ctx, func(ctx context.Context) error {
+			scopes <- async.ScopeOf(ctx)
+			return async.SleepNamed(ctx, time.Hour, "Retry-After a.test:80")
+		}, async.WithSignals(nil))
+	}()
+	s := <-scopes
+	defer func() { cancel(); <-done }()
+	h := taskhttp.HandlerFor(s)
+	var body string
+	for range 1000 { // until main is asleep: it records the sleep as it starts
+		if _, body = get(t, h, "/debug/tasks", "text/html"); strings.Contains(body, "awaiting sleep") {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if want := `<span class="awaiting">⟶ awaiting sleep &#34;Retry-After a.test:80&#34;</span>`; !strings.Contains(body, want) {
+		t.Errorf("page lacks %s:\n%s", want, body)
+	}
+	if strings.Contains(body, `href="#scope-`) {
+		t.Error("the page links a sleep to the scope")
 	}
 }

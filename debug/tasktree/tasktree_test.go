@@ -198,3 +198,27 @@ func TestFormatAge(t *testing.T) {
 		}
 	}
 }
+
+// TestNamedSleep renders a task in async.SleepNamed: awaiting the sleep by
+// its name, with when it wakes rather than a timeout, in the tree and the
+// table.
+func TestNamedSleep(t *testing.T) {
+	taken := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	snap := &async.Snapshot{Scope: "s", Taken: taken, Nodes: []async.TaskInfo{{
+		Kind: async.KindTask, ID: 1, Name: "fetch", State: async.Running,
+		Awaiting: &async.Awaiting{Name: "Retry-After a.test:80", Deadline: taken.Add(800 * time.Millisecond), Sleep: true},
+	}}}
+	var tree, table bytes.Buffer
+	if err := tasktree.WriteTree(&tree, snap); err != nil {
+		t.Fatal(err)
+	}
+	if want := "└─ task 1 \"fetch\" running, awaiting sleep \"Retry-After a.test:80\" (wakes in 800ms)\n"; !strings.HasSuffix(tree.String(), want) {
+		t.Errorf("tree:\n%s\nwant it to end with:\n%s", tree.String(), want)
+	}
+	if err := tasktree.WriteTable(&table, snap); err != nil {
+		t.Fatal(err)
+	}
+	if want := `sleep "Retry-After a.test:80" (wakes in 800ms)`; !strings.Contains(table.String(), want) {
+		t.Errorf("table:\n%s\nlacks %s", table.String(), want)
+	}
+}
