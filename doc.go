@@ -85,5 +85,23 @@
 // A task's error reaches every awaiter unchanged. A [Group] keeps every real
 // failure in a [*GroupError] of [*TaskError]s (errors.Is and errors.As see
 // through both), but not the cancellation errors of siblings it cancelled
-// itself, which are consequences rather than causes.
+// itself, which are consequences rather than causes. A join policy
+// ([WithJoin]) changes that rule for one group: [CollectAll] cancels
+// nothing, [FirstSuccess] stops at the first success.
+//
+// # Backpressure
+//
+// [Go] never blocks: behind a group's [WithLimit] the queue is unbounded.
+// [Submit] waits while the limit runs and a [WithBacklog] of tasks waits,
+// and [TryGo] reports false instead; adds from the group's own tasks never
+// wait, since that could deadlock. [Stream] holds at most limit + backlog
+// items however long its input.
+//
+// # Options
+//
+// Each kind of call takes its own kind of option ([TaskOption],
+// [GroupOption], [FanOutOption], [StreamOption], [TimeoutOption],
+// [RunOption]), and an option is only of the kinds that honour it, so
+// the compiler rejects async.Spawn(ctx, fn, async.WithLimit(2)). [WithName]
+// names anything.
 package async
