@@ -325,9 +325,15 @@ func (r *workerRun) ackLoop() {
 	}
 }
 
-// giveBack returns a message to the queue for another delivery at once.
+// giveBack returns a message to the queue for another delivery soon.
+//
+// Not at once, though: the pull requests this worker already sent stay open
+// on the server for a while after it stops pulling, and a message given
+// back at once lands in them again, to be given back again, in a loop that
+// ends only when they expire (and counts every turn as a delivery). After
+// half a lease TTL the partition's next holder is pulling.
 func (r *workerRun) giveBack(h *heldMsg) {
-	h.msg.Nak()
+	h.msg.NakWithDelay(min(max(r.job.LeaseTTL/2, 500*time.Millisecond), r.job.AckWait))
 	r.requeued.Add(1)
 	r.release(h)
 }
