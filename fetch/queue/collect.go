@@ -24,6 +24,9 @@ type CollectOptions struct {
 	// Progress, when set, is called after each record with the lines done
 	// and the job's total (0 while enqueue has not finished).
 	Progress func(done, total int64)
+	// OnRecord, when set, is called with each record written and the id
+	// of the worker that published it.
+	OnRecord func(rec *fetch.Record, worker string)
 	// BadMessage, when set, is called with the record of each work message
 	// that had no line number: such a record belongs to no input line, so
 	// it is not written to the sink.
@@ -149,7 +152,11 @@ func Collect(ctx context.Context, job *Job, sink fetch.Sink, opts CollectOptions
 				return c, fmt.Errorf("%w: %w", fetch.ErrOutput, err)
 			}
 			sum.Add(&rec)
-			c.Workers[msg.Headers().Get(hdrWorker)]++
+			worker := msg.Headers().Get(hdrWorker)
+			c.Workers[worker]++
+			if opts.OnRecord != nil {
+				opts.OnRecord(&rec, worker)
+			}
 		}
 		if opts.Progress != nil {
 			opts.Progress(c.Done, c.Total)

@@ -43,6 +43,8 @@ func TestFourWorkersExactlyOnce(t *testing.T) {
 	}
 	// Fetching is at least once, records exactly once: a partition handed
 	// over between workers may see a URL requested again, rarely.
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for url, n := range s.hits {
 		if n != 1 {
 			t.Logf("%s requested %d times, by %v", url, n, s.by[url])
