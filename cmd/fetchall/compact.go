@@ -56,6 +56,11 @@ func compactFile(name string) (st fetch.CompactStats, err error) {
 	if !info.Mode().IsRegular() {
 		return st, fmt.Errorf("%s is not a regular file", name)
 	}
+	// Held until the rename: a run appending to the file meanwhile would
+	// append to the old file, and its records would be lost.
+	if err := lockFile(in); err != nil {
+		return st, fmt.Errorf("%s: %w", name, err)
+	}
 	// Resolve a symbolic link, so that the link stays and its target is
 	// compacted.
 	target, err := filepath.EvalSymlinks(name)

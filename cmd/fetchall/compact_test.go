@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,4 +76,29 @@ func fileRecordsLenient(t *testing.T, name string) []string {
 		}
 	}
 	return out
+}
+
+func TestAFileBeingWrittenIsNeitherCompactedNorWrittenByASecondRun(t *testing.T) {
+	s := demo(t)
+	in := writeFile(t, "list.txt", s.URL+"/item?a\n")
+	out := filepath.Join(filepath.Dir(in), "out.jsonl")
+	os.WriteFile(out, []byte(`{"line":1,"url":"http://a.test/","outcome":"ok"}`+"\n"), 0o644)
+	j, err := parseArgs([]string{"-q", "-i", in, "-o", out, "-resume", out}, nil, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close() // the run holds the checkpoint until then
+	before, _ := os.ReadFile(out)
+	if r := cli(t, context.Background(), "", "compact", out); r.code != exitUsage || !strings.Contains(r.stderr, "another fetchall is writing it") {
+		t.Errorf("compact during a run: exit %d %q", r.code, r.stderr)
+	}
+	for _, args := range [][]string{{"-o", out, "-resume", out}, {"-o", out}} {
+		r := cli(t, context.Background(), "", append([]string{"-q", "-i", in}, args...)...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "another fetchall is writing it") {
+			t.Errorf("%q during a run: exit %d %q", args, r.code, r.stderr)
+		}
+	}
+	if after, _ := os.ReadFile(out); string(after) != string(before) {
+		t.Errorf("the checkpoint changed: %q", after)
+	}
 }

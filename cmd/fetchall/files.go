@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"os"
 )
+
+// errLocked reports a file that another fetchall is writing.
+var errLocked = errors.New("another fetchall is writing it (the file is locked)")
 
 // Files are compared by identity (device and inode, through os.SameFile),
 // never by name: ./out.jsonl, out.jsonl, a symbolic link and a hard link to
@@ -68,6 +72,10 @@ func openRecords(name string, input, resume openedFile, others ...openedFile) (f
 			f.Close()
 			return nil, false, usagef("the checkpoint %s changed while it was opened", name)
 		}
+		if err := lockFile(f); err != nil {
+			f.Close()
+			return nil, false, usagef("cannot write records to %s: %v", name, err)
+		}
 		if err := endTornLine(f, out.info.Size()); err != nil {
 			f.Close()
 			return nil, false, usagef("cannot repair the checkpoint %s: %v", name, unwrapPath(err))
@@ -79,6 +87,10 @@ func openRecords(name string, input, resume openedFile, others ...openedFile) (f
 		return nil, false, usagef("cannot read -resume file: %s: no such file or directory", resume.name)
 	}
 	if out.info.Mode().IsRegular() {
+		if err := lockFile(f); err != nil {
+			f.Close()
+			return nil, false, usagef("cannot write records to %s: %v", name, err)
+		}
 		if err := f.Truncate(0); err != nil {
 			f.Close()
 			return nil, false, usagef("cannot write records: %v", unwrapPath(err))
