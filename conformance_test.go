@@ -851,6 +851,55 @@ func TestCPython_test_taskgroups_test_taskgroup_task_name(t *testing.T) {
 	})
 }
 
+// The three cases below are in newer versions of test_taskgroups.py than the
+// one the cases above follow.
+
+// asyncio raises RuntimeError for create_task on a TaskGroup never entered.
+// A Group exists only inside WithGroup; the zero Group panics with a message
+// naming the misuse.
+func TestCPython_test_taskgroups_test_taskgroup_not_entered(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil {
+			t.Fatal("Go on a Group made outside WithGroup did not panic")
+		}
+	}()
+	var g async.Group
+	g.Go(func(context.Context) error { return nil })
+}
+
+// asyncio raises RuntimeError for create_task on a finished TaskGroup. A
+// task added to a closed group never runs and ends cancelled with cause
+// ErrGroupClosed, so that code adding tasks from elsewhere needs no check.
+func TestCPython_test_taskgroups_test_taskgroup_finished(t *testing.T) {
+	var group *async.Group
+	async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error { group = g; return nil })
+	late := async.Go(group, func(context.Context) (int, error) { t.Error("ran"); return 0, nil })
+	if !late.Cancelled() || !errors.Is(late.Err(), async.ErrGroupClosed) {
+		t.Fatalf("late task %v with %v", late.State(), late.Err())
+	}
+}
+
+// The group cancelling its children because one failed does not leak out:
+// the task running the group is not cancelled by it.
+func TestCPython_test_taskgroups_test_cancellation_does_not_leak_out_of_tg(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		outer := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
+			err := async.WithGroup(ctx, func(ctx context.Context, g *async.Group) error {
+				async.Go(g, after(time.Millisecond, 0, errZeroDivision))
+				async.Go(g, blocked)
+				return nil
+			})
+			if !errors.Is(err, errZeroDivision) || ctx.Err() != nil {
+				t.Errorf("group: %v, outer context: %v", err, ctx.Err())
+			}
+			return 1, nil
+		})
+		if v, err := outer.Await(t.Context()); v != 1 || err != nil || outer.Cancelled() {
+			t.Fatalf("outer = %v, %v (%v)", v, err, outer.State())
+		}
+	})
+}
+
 // ---- test_timeouts.py -----------------------------------------------------
 //
 // `async with asyncio.timeout(d) as cm: body` is
