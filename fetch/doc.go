@@ -10,9 +10,12 @@
 //
 // # Built on the async package
 //
-// Every URL is a task in an [async.Group]; its record is written when the
-// task is done, so even a task that never started (its group was cancelled
-// first) or that panicked yields a record. Each attempt runs under an
+// Every URL is a task in an [async.Group], one group per host (host:port),
+// each run by a task of the run's group "fetch.Run": under [async.Run] the
+// task tree shows a run's URLs by host, and a task held by a host's
+// Retry-After awaiting its end ([async.SleepNamed]). A URL's record is
+// written when its task is done, so even a task that never started (its
+// group was cancelled first) or that panicked yields a record. Each attempt runs under an
 // [async.Timeout]. Run reports its progress with [async.Report], so a caller
 // that runs it as a task follows it with WatchProgress (fetchall's bar does).
 // Cancelling the context stops dispatch and cancels the requests in flight;
