@@ -92,6 +92,11 @@ func TestStreamStopEarly(t *testing.T) {
 			running.Add(1)
 			defer running.Add(-1)
 			if i == 0 {
+				// Virtual time moves only once every other goroutine is
+				// blocked, so by the end of this sleep the calls after
+				// item 0 are running; without it the loop could stop
+				// before any of them had started.
+				time.Sleep(time.Second)
 				return 0, nil
 			}
 			<-ctx.Done()
