@@ -171,8 +171,11 @@ func TestWorkerProcessKilled(t *testing.T) {
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		return cmd, &stderr
 	}
+	// The survivor starts only once the victim has written a record: a
+	// survivor that came up first on a loaded machine could take every
+	// partition before the victim connected, and the victim would hold
+	// nothing to lose when it is killed.
 	victim, _ := start("victim")
-	survivor, survivorErr := start("survivor")
 
 	nc, js, err := queue.Connect(srv.URL, t.Name())
 	if err != nil {
@@ -189,16 +192,36 @@ func TestWorkerProcessKilled(t *testing.T) {
 	// Killed once it has published a few records, so that it is known to
 	// be serving partitions, and holds more URLs unacknowledged.
 	killed, victimRecords, done := false, 0, 0
-	c, err := queue.Collect(ctx, job, fetch.NewJSONLWriter(&out), queue.CollectOptions{OnRecord: func(_ *fetch.Record, worker string) {
-		done++
-		if worker == "victim" {
-			victimRecords++
-		}
-		if victimRecords >= 5 && done >= 40 && !killed {
-			killed = true
-			victim.Process.Signal(syscall.SIGKILL)
-		}
-	}})
+	victimWrote := make(chan struct{})
+	type collected struct {
+		c   *queue.Collected
+		err error
+	}
+	result := make(chan collected, 1)
+	go func() {
+		c, err := queue.Collect(ctx, job, fetch.NewJSONLWriter(&out), queue.CollectOptions{OnRecord: func(_ *fetch.Record, worker string) {
+			done++
+			if worker == "victim" {
+				victimRecords++
+				if victimRecords == 1 {
+					close(victimWrote)
+				}
+			}
+			if victimRecords >= 5 && done >= 40 && !killed {
+				killed = true
+				victim.Process.Signal(syscall.SIGKILL)
+			}
+		}})
+		result <- collected{c, err}
+	}()
+	select {
+	case <-victimWrote:
+	case r := <-result:
+		t.Fatalf("collect ended before the victim wrote a record: %v", r.err)
+	}
+	survivor, survivorErr := start("survivor")
+	r := <-result
+	c, err := r.c, r.err
 	if err != nil {
 		t.Fatalf("collect: %v", err)
 	}
