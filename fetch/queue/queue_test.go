@@ -22,7 +22,7 @@ import (
 func TestFourWorkersExactlyOnce(t *testing.T) {
 	srv := startNATS(t, embedded.Options{})
 	job := openJob(t, connect(t, srv.URL), testOptions)
-	s := newSite(t, 5*time.Millisecond)
+	s := newSite(t, 30*time.Millisecond) // long enough that one worker cannot finish alone before the others have joined
 	ids := []string{"w1", "w2", "w3", "w4"}
 	var hosts []string
 	for _, id := range ids {
