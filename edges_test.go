@@ -526,3 +526,66 @@ func TestWaitingFunctionsShowInTree(t *testing.T) {
 		})
 	}
 }
+
+// A block under Timeout shows on the task running it, with its name and
+// when it expires; a wait inside the block replaces it while it lasts, and
+// nothing is left once the block has returned.
+func TestTimeoutShowsInTree(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		err := async.Run(t.Context(), func(ctx context.Context) error {
+			scope := async.ScopeOf(ctx)
+			start := time.Now()
+			inner := async.Spawn(ctx, after(3*time.Second, 1, nil), async.WithName("inner"))
+			runner := async.Spawn(ctx, func(ctx context.Context) (int, error) {
+				return async.Timeout(ctx, 10*time.Second, func(ctx context.Context) (int, error) {
+					if err := async.Sleep(ctx, 2*time.Second); err != nil {
+						return 0, err
+					}
+					return inner.Await(ctx)
+				}, async.WithName("load config"))
+			}, async.WithName("runner"))
+			time.Sleep(time.Second)
+			w := nodeByName(t, scope.Snapshot(), "runner")
+			if a := w.Awaiting; a == nil || !a.Timeout || a.Name != "load config" || !a.Deadline.Equal(start.Add(10*time.Second)) {
+				t.Errorf("in the block, runner awaits %+v; want timeout \"load config\" expiring at start+10s", a)
+			} else if got := a.String(); got != `timeout "load config"` {
+				t.Errorf("Awaiting.String() = %q", got)
+			}
+			time.Sleep(3 * time.Second / 2) // 2.5s: inside the block, in inner.Await
+			if a := nodeByName(t, scope.Snapshot(), "runner").Awaiting; a == nil || a.Timeout || a.Name != "inner" {
+				t.Errorf("awaiting inner inside the block, runner shows %+v", a)
+			}
+			if _, err := runner.Await(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return nil
+		}, async.WithSignals(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// Outside a block, nothing is recorded; a block that returns takes its record
+// with it.
+func TestTimeoutRecordEndsWithTheBlock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		err := async.Run(t.Context(), func(ctx context.Context) error {
+			scope := async.ScopeOf(ctx)
+			runner := async.Spawn(ctx, func(ctx context.Context) (int, error) {
+				async.Timeout(ctx, time.Second, func(ctx context.Context) (int, error) { return 0, nil })
+				time.Sleep(time.Minute)
+				return 0, nil
+			}, async.WithName("runner"))
+			time.Sleep(time.Second)
+			if a := nodeByName(t, scope.Snapshot(), "runner").Awaiting; a != nil {
+				t.Errorf("after the block, runner still awaits %+v", a)
+			}
+			runner.Await(ctx)
+			return nil
+		}, async.WithSignals(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

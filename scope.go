@@ -258,12 +258,14 @@ func (s *Scope) untrackGroup(g *Group) {
 }
 
 // waitRecord is what a tracked task is blocked on: a task (in Await or
-// WaitFor), a group (at the end of WithGroup) or a named sleep (SleepNamed,
-// with a nil target), and the deadline of the wait, if it has one: for a
-// sleep, when it ends.
+// WaitFor), a group (at the end of WithGroup), a named sleep (SleepNamed,
+// with a nil target) or a block of code under Timeout (timeout set, nil
+// target), and the deadline of the wait, if it has one: for a sleep, when it
+// ends; for a Timeout, when it expires.
 type waitRecord struct {
 	target   node
-	sleep    string // the name of the sleep, when target is nil
+	sleep    string // the name of the sleep or the Timeout, when target is nil
+	timeout  bool   // the task runs a block under Timeout
 	deadline int64  // Unix nanoseconds; 0 for none
 }
 

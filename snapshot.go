@@ -77,19 +77,25 @@ func refOf(n node) Ref {
 }
 
 // Awaiting is what a task is blocked on: a task it awaits (Await, WaitFor,
-// Shield), a group whose tasks it waits for at the end of WithGroup, or a
-// sleep it named ([SleepNamed]).
+// Shield, Gather, Wait, AsCompleted), a group whose tasks it waits for at the
+// end of WithGroup, a sleep it named ([SleepNamed]), or the deadline of a
+// block of code it runs under [Timeout].
 type Awaiting struct {
-	Target   Ref       `json:"target,omitzero"` // the zero Ref for a sleep
+	Target   Ref       `json:"target,omitzero"` // the zero Ref for a sleep or a Timeout
 	Name     string    `json:"name"`
 	Deadline time.Time `json:"deadline,omitzero"` // when the wait times out (WaitFor, Timeout), or the sleep ends
 	Sleep    bool      `json:"sleep,omitempty"`   // the task sleeps in SleepNamed; Name is the sleep's
+	Timeout  bool      `json:"timeout,omitempty"` // the task runs a block under Timeout; Name is the block's ("operation" if unnamed)
 }
 
-// String returns e.g. `task 4 "fetch"`, or `sleep "backoff"`.
+// String returns e.g. `task 4 "fetch"`, `sleep "backoff"` or
+// `timeout "load config"`.
 func (a *Awaiting) String() string {
 	if a.Sleep {
 		return fmt.Sprintf("sleep %q", a.Name)
+	}
+	if a.Timeout {
+		return fmt.Sprintf("timeout %q", a.Name)
 	}
 	return fmt.Sprintf("%s %q", a.Target, a.Name)
 }
@@ -264,6 +270,12 @@ func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]strin
 			a.Deadline = time.Unix(0, wait.deadline)
 		}
 		info.Awaiting = a
+	} else if wait.timeout {
+		name := wait.sleep
+		if name == "" {
+			name = "operation"
+		}
+		info.Awaiting = &Awaiting{Name: name, Deadline: time.Unix(0, wait.deadline), Timeout: true}
 	} else if wait.deadline != 0 {
 		info.Awaiting = &Awaiting{Name: wait.sleep, Deadline: time.Unix(0, wait.deadline), Sleep: true}
 	}

@@ -58,7 +58,8 @@ func WaitFor[T any](ctx context.Context, d time.Duration, t *Task[T]) (T, error)
 // by default) instead of fn's context error, so a timeout is told apart from a
 // cancellation by the caller. Anything else fn returns is returned as is.
 // d == [NoTimeout] runs fn with ctx itself. For a deadline that fn can read
-// and move, use [NewTimeout].
+// and move, use [NewTimeout]. Inside a [Run], the task tree shows the task
+// running the block as awaiting `timeout "name"` and when it expires.
 //
 // Options: [WithName].
 func Timeout[T any](ctx context.Context, d time.Duration, fn func(context.Context) (T, error), opts ...TimeoutOption) (T, error) {
@@ -73,6 +74,12 @@ func Timeout[T any](ctx context.Context, d time.Duration, fn func(context.Contex
 	timeout := &TimeoutError{Name: name, After: d}
 	tctx, cancel := context.WithTimeoutCause(ctx, d, timeout)
 	defer cancel()
+	if w := trackedCurrent(ctx); w != nil {
+		// The tree shows the block's deadline on the task running it; a
+		// wait inside fn (Await, Gather, ...) replaces it while it lasts.
+		rec := waitRecord{sleep: name, timeout: true, deadline: deadlineOf(tctx)}
+		defer w.restoreAwaiting(rec, w.setAwaiting(rec))
+	}
 	v, err := fn(tctx)
 	if err = timeoutOutcome(context.Cause(tctx), timeout, err); err == timeout {
 		var zero T

@@ -339,7 +339,7 @@ li.group > details[open] > summary::before { content: "▾"; }
 {{define "row"}}<span class="age" title="age">{{if gt .Age 0}}{{age .Age}}{{else}}–{{end}}</span>
 <span class="id">{{.Kind}} {{.ID}}</span> <span class="name">{{.Name}}</span>
 {{with .Progress}}{{if ge .Fraction 0.0}}<span class="bar" role="progressbar" aria-valuenow="{{.Done}}" aria-valuemax="{{.Total}}"><span class="fill" style="width: {{percent .}}%"></span></span> {{end}}<span class="message">{{progress .}}</span>{{end}}
-{{with .Awaiting}}{{if .Sleep}}<span class="awaiting">⟶ awaiting sleep {{printf "%q" .Name}}</span>{{else}}<a class="awaiting" href="#{{.Target.Kind}}-{{.Target.ID}}">⟶ awaiting {{.Target}} {{printf "%q" .Name}}</a>{{if not .Deadline.IsZero}} <span class="deadline">with a deadline</span>{{end}}{{end}}{{end}}
+{{with .Awaiting}}{{if .Sleep}}<span class="awaiting">⟶ awaiting sleep {{printf "%q" .Name}}</span>{{else if .Timeout}}<span class="awaiting">⟶ under timeout {{printf "%q" .Name}}</span> <span class="deadline">with a deadline</span>{{else}}<a class="awaiting" href="#{{.Target.Kind}}-{{.Target.ID}}">⟶ awaiting {{.Target}} {{printf "%q" .Name}}</a>{{if not .Deadline.IsZero}} <span class="deadline">with a deadline</span>{{end}}{{end}}{{end}}
 {{if .Orphan}}<span class="orphan">(parent {{.Parent}} has finished)</span>{{end}}{{end}}
 {{define "node"}}{{if eq .Kind.String "group"}}<li class="node group" id="group-{{.ID}}" data-id="group-{{.ID}}">
 <details{{if .Open}} open{{end}}><summary class="row"><span class="kind">group</span> {{template "row" .}}

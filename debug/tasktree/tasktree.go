@@ -141,6 +141,8 @@ func awaiting(s *async.Snapshot, a *async.Awaiting) string {
 	case a.Deadline.IsZero():
 	case a.Sleep:
 		out += " (wakes in " + FormatAge(a.Deadline.Sub(s.Taken)) + ")"
+	case a.Timeout:
+		out += " (expires in " + FormatAge(a.Deadline.Sub(s.Taken)) + ")"
 	default:
 		out += " (times out in " + FormatAge(a.Deadline.Sub(s.Taken)) + ")"
 	}

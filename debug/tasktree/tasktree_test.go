@@ -222,3 +222,20 @@ func TestNamedSleep(t *testing.T) {
 		t.Errorf("table:\n%s\nlacks %s", table.String(), want)
 	}
 }
+
+// TestTimeoutBlock renders a task running a block under async.Timeout: the
+// block's name and when it expires.
+func TestTimeoutBlock(t *testing.T) {
+	taken := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	snap := &async.Snapshot{Scope: "s", Taken: taken, Nodes: []async.TaskInfo{{
+		Kind: async.KindTask, ID: 1, Name: "load", State: async.Running,
+		Awaiting: &async.Awaiting{Name: "load config", Deadline: taken.Add(2 * time.Second), Timeout: true},
+	}}}
+	var tree bytes.Buffer
+	if err := tasktree.WriteTree(&tree, snap); err != nil {
+		t.Fatal(err)
+	}
+	if want := "└─ task 1 \"load\" running, awaiting timeout \"load config\" (expires in 2s)\n"; !strings.HasSuffix(tree.String(), want) {
+		t.Errorf("tree:\n%s\nwant it to end with:\n%s", tree.String(), want)
+	}
+}
