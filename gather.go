@@ -109,7 +109,7 @@ func GatherSettled[T any](ctx context.Context, tasks ...*Task[T]) []Result[T] {
 func GatherFunc[T any](ctx context.Context, fns []func(context.Context) (T, error), opts ...FanOutOption) ([]T, error) {
 	return fanOut(ctx, "function", len(fns), func(ctx context.Context, i int) (T, error) {
 		return fns[i](ctx)
-	}, fanOutConfig(opts))
+	}, configOf(opts, FanOutOption.applyFanOut))
 }
 
 // Map calls fn for every item concurrently, at most [WithLimit] at a time,
@@ -127,7 +127,7 @@ func GatherFunc[T any](ctx context.Context, fns []func(context.Context) (T, erro
 func Map[In, Out any](ctx context.Context, items []In, fn func(context.Context, In) (Out, error), opts ...FanOutOption) ([]Out, error) {
 	return fanOut(ctx, "item", len(items), func(ctx context.Context, i int) (Out, error) {
 		return fn(ctx, items[i])
-	}, fanOutConfig(opts))
+	}, configOf(opts, FanOutOption.applyFanOut))
 }
 
 func fanOut[T any](ctx context.Context, what string, n int, call func(context.Context, int) (T, error), cfg config) ([]T, error) {

@@ -75,7 +75,7 @@ type Group struct {
 //
 // Options: [WithName], [WithLimit], [WithBacklog], [WithJoin].
 func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) error, opts ...GroupOption) error {
-	return withGroup(ctx, body, groupConfig(opts))
+	return withGroup(ctx, body, configOf(opts, GroupOption.applyGroup))
 }
 
 func withGroup(ctx context.Context, body func(ctx context.Context, g *Group) error, cfg config) error {

@@ -107,56 +107,28 @@ type runOptionFunc func(*runConfig)
 
 func (f runOptionFunc) applyRun(c *runConfig) { f(c) }
 
-// taskName returns the name that opts give a task, or "". WithName is the
-// only task option; a type assertion rather than a method call lets the
-// option stay on the caller's stack: naming a task costs no allocation.
-func taskName(opts []TaskOption) string {
+// nameOf returns the name that opts give (the last WithName), or "". It is
+// how tasks and timeouts, whose only option is WithName, read their options:
+// a type assertion rather than a method call lets the option stay on the
+// caller's stack, so naming a task costs no allocation.
+func nameOf[O any](opts []O) string {
 	name := ""
 	for _, o := range opts {
-		if n, ok := o.(NameOption); ok {
+		if n, ok := any(o).(NameOption); ok {
 			name = n.name
 		}
 	}
 	return name
 }
 
-func groupConfig(opts []GroupOption) config {
+// configOf applies opts, skipping nil ones, with apply: one of the family
+// methods (GroupOption.applyGroup, FanOutOption.applyFanOut, ...).
+func configOf[O any](opts []O, apply func(O, *config)) config {
 	var c config
 	for _, o := range opts {
-		if o != nil {
-			o.applyGroup(&c)
+		if any(o) != nil {
+			apply(o, &c)
 		}
 	}
 	return c
-}
-
-func fanOutConfig(opts []FanOutOption) config {
-	var c config
-	for _, o := range opts {
-		if o != nil {
-			o.applyFanOut(&c)
-		}
-	}
-	return c
-}
-
-func streamConfig(opts []StreamOption) config {
-	var c config
-	for _, o := range opts {
-		if o != nil {
-			o.applyStream(&c)
-		}
-	}
-	return c
-}
-
-// timeoutName is taskName for timeouts, called for every Timeout.
-func timeoutName(opts []TimeoutOption) string {
-	name := ""
-	for _, o := range opts {
-		if n, ok := o.(NameOption); ok {
-			name = n.name
-		}
-	}
-	return name
 }

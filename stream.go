@@ -40,7 +40,7 @@ var ErrStreamStopped = errors.New("async: stream consumer stopped")
 // Options: [WithLimit], [WithBacklog], [WithName] (names the group the
 // calls run in).
 func Stream[In, Out any](ctx context.Context, items iter.Seq[In], fn func(context.Context, In) (Out, error), opts ...StreamOption) iter.Seq2[int, Result[Out]] {
-	cfg := streamConfig(opts)
+	cfg := configOf(opts, StreamOption.applyStream)
 	limit := cfg.limit
 	if limit <= 0 {
 		limit = runtime.GOMAXPROCS(0)

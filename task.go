@@ -136,7 +136,7 @@ func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), si
 	t := &Task[T]{fn: fn}
 	t.id = lastTaskID.Add(1)
 	if len(opts) > 0 {
-		t.name = taskName(opts)
+		t.name = nameOf(opts)
 	}
 	t.parent = ctx
 	if up := parentNode(ctx); up != nil {

@@ -68,7 +68,7 @@ func Timeout[T any](ctx context.Context, d time.Duration, fn func(context.Contex
 	}
 	var name string
 	if len(opts) > 0 {
-		name = timeoutName(opts)
+		name = nameOf(opts)
 	}
 	// No formatting here: the message is made only if the error is read.
 	timeout := &TimeoutError{Name: name, After: d}

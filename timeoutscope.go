@@ -90,7 +90,7 @@ func NewTimeoutAt(ctx context.Context, when time.Time, opts ...TimeoutOption) (c
 func newTimeoutScope(ctx context.Context, now, when time.Time, opts []TimeoutOption) (context.Context, *TimeoutScope) {
 	s := &TimeoutScope{parent: ctx, start: now, err: &TimeoutError{}}
 	if len(opts) > 0 {
-		s.err.Name = timeoutName(opts)
+		s.err.Name = nameOf(opts)
 	}
 	cctx, cancel := context.WithCancelCause(ctx)
 	s.ctx = timeoutContext{Context: cctx, s: s}
