@@ -106,10 +106,11 @@ func (g *Group) inside(ctx context.Context) bool {
 	for n := parentNode(ctx); n != nil; {
 		switch v := n.(type) {
 		case *taskCore:
-			if v.up == node(g) {
+			up := parentNode(v.parent)
+			if up == node(g) {
 				return true
 			}
-			n = v.up
+			n = up
 		case *Group:
 			n = v.parent
 		default:

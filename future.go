@@ -39,7 +39,7 @@ func NewFuture[T any](ctx context.Context, opts ...TaskOption) *Future[T] {
 	f := &Future[T]{Task: newTask[T](ctx, nil, NewFuture[T], opts)}
 	// The task's context is cancelled by ctx's end and by Task.Cancel
 	// (which Gather, WaitFor and groups use); either settles the future.
-	f.stop = context.AfterFunc(&f.Task.ctx, func() { f.settleCancelled() })
+	f.stop = context.AfterFunc(f.Task.context(), func() { f.settleCancelled() })
 	return f
 }
 

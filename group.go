@@ -251,7 +251,7 @@ func goTask[T any](g *Group, fn func(context.Context) (T, error), site any, opts
 		t.finishUnstarted(ErrGroupClosed, false)
 		return t
 	}
-	t.group = g
+	t.inGroup = true
 	g.active++
 	g.added++
 	g.changedLocked()

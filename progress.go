@@ -44,7 +44,7 @@ func Report(ctx context.Context, done, total int64, message string) {
 	}
 	now := time.Now()
 	t.mu.Lock()
-	ps := &t.extraLocked().progress
+	ps := t.extraLocked().progressLocked()
 	ps.latest = Progress{Done: done, Total: total, Message: message, Updated: now}
 	ps.version++
 	if ps.changed != nil {
@@ -59,10 +59,11 @@ func Report(ctx context.Context, done, total int64, message string) {
 func (t *taskCore) Progress() Progress {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.extra == nil {
+	x := t.extra.Load()
+	if x == nil || x.progress == nil {
 		return Progress{}
 	}
-	return t.extra.progress.latest
+	return x.progress.latest
 }
 
 // WatchProgress returns a sequence of the task's progress reports, from the
@@ -74,7 +75,7 @@ func (t *taskCore) WatchProgress(ctx context.Context) iter.Seq[Progress] {
 		var seen uint64
 		for {
 			t.mu.Lock()
-			ps := &t.extraLocked().progress
+			ps := t.extraLocked().progressLocked()
 			p, v := ps.latest, ps.version
 			var changed chan struct{}
 			if v == seen {
@@ -108,4 +109,13 @@ func (t *taskCore) WatchProgress(ctx context.Context) iter.Seq[Progress] {
 			}
 		}
 	}
+}
+
+// progressLocked returns the task's progress state, making it if needed.
+// The task's mutex must be held.
+func (x *taskExtra) progressLocked() *progressState {
+	if x.progress == nil {
+		x.progress = new(progressState)
+	}
+	return x.progress
 }

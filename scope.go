@@ -60,7 +60,7 @@ func (sh *trackShard) compact() {
 	slots := make([]trackEntry, 0, 2*sh.live)
 	for _, e := range sh.slots {
 		if e.task != nil {
-			e.task.slot.index = uint32(len(slots))
+			e.task.extra.Load().slot.index = uint32(len(slots))
 			slots = append(slots, e)
 		}
 	}
@@ -220,14 +220,15 @@ func (s *Scope) track(t *taskCore, fn any) {
 		sh.slots = append(sh.slots, e)
 	}
 	sh.live++
-	t.slot = trackSlot{shard: shard, index: i}
+	t.extra.Load().slot = trackSlot{shard: shard, index: i}
 	sh.mu.Unlock()
 }
 
 func (s *Scope) untrack(t *taskCore) {
-	sh := &s.shards[t.slot.shard]
+	x := t.extra.Load()
+	sh := &s.shards[x.slot.shard]
 	sh.mu.Lock()
-	i := t.slot.index // under the lock: compaction moves tasks
+	i := x.slot.index // under the lock: compaction moves tasks
 	sh.slots[i] = trackEntry{}
 	sh.live--
 	switch {
@@ -271,7 +272,7 @@ type waitRecord struct {
 
 // trackedCurrent returns the task running with ctx if a scope tracks it.
 func trackedCurrent(ctx context.Context) *taskCore {
-	if t, ok := Current(ctx).(*taskCore); ok && t.track != nil {
+	if t, ok := Current(ctx).(*taskCore); ok && t.tracker() != nil {
 		return t
 	}
 	return nil
@@ -282,8 +283,11 @@ func trackedCurrent(ctx context.Context) *taskCore {
 func (t *taskCore) setAwaiting(w waitRecord) waitRecord {
 	t.mu.Lock()
 	x := t.extraLocked()
-	prev := x.awaiting
-	x.awaiting = w
+	if x.awaiting == nil {
+		x.awaiting = new(waitRecord)
+	}
+	prev := *x.awaiting
+	*x.awaiting = w
 	t.mu.Unlock()
 	return prev
 }
@@ -295,8 +299,8 @@ func (t *taskCore) setAwaiting(w waitRecord) waitRecord {
 // wait, not a stack of them.
 func (t *taskCore) restoreAwaiting(mine, prev waitRecord) {
 	t.mu.Lock()
-	if x := t.extra; x.awaiting == mine {
-		x.awaiting = prev
+	if x := t.extra.Load(); *x.awaiting == mine {
+		*x.awaiting = prev
 	}
 	t.mu.Unlock()
 }

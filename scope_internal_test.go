@@ -16,6 +16,7 @@ func BenchmarkTrackUntrack(b *testing.B) {
 	tasks := make([]taskCore, batch)
 	for i := range tasks {
 		tasks[i].id = lastTaskID.Add(1)
+		tasks[i].extra.Store(&taskExtra{track: s})
 	}
 	fn := func(context.Context) (int, error) { return 0, nil }
 	b.ReportAllocs()
@@ -41,6 +42,7 @@ func TestRegistryShrinks(t *testing.T) {
 	fn := func(context.Context) (int, error) { return 0, nil }
 	for i := range tasks {
 		tasks[i].id = uint64(i + 1)
+		tasks[i].extra.Store(&taskExtra{track: s})
 		s.track(&tasks[i], fn)
 	}
 	slots := func() (n int) {

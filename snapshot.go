@@ -225,15 +225,18 @@ func (s *Scope) Snapshot() *Snapshot {
 func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]string) (TaskInfo, bool) {
 	t := e.task
 	t.mu.Lock()
-	name := t.name
+	var name string
 	var progress *Progress
 	var wait waitRecord
-	if x := t.extra; x != nil {
-		if x.progress.version > 0 {
-			p := x.progress.latest
+	if x := t.extra.Load(); x != nil {
+		name = x.name
+		if ps := x.progress; ps != nil && ps.version > 0 {
+			p := ps.latest
 			progress = &p
 		}
-		wait = x.awaiting
+		if x.awaiting != nil {
+			wait = *x.awaiting
+		}
 	}
 	t.mu.Unlock()
 	state := t.State()
@@ -241,17 +244,14 @@ func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]strin
 		return TaskInfo{}, false
 	}
 	if name == "" {
-		// The default name, made with one allocation rather than two:
-		// it counts when there are a million of them.
-		var buf [32]byte
-		name = string(strconv.AppendUint(append(buf[:0], "Task-"...), t.id, 10))
+		name = defaultName(t.id)
 	}
 	info := TaskInfo{
 		Kind:     KindTask,
 		ID:       t.id,
 		Name:     name,
 		State:    state,
-		Parent:   refOf(t.up),
+		Parent:   refOf(parentNode(t.parent)),
 		Progress: progress,
 	}
 	if m := t.started.Load(); m != 0 {

@@ -64,45 +64,84 @@ type Task[T any] struct {
 
 // taskCore is everything about a task that does not depend on T. It is the
 // tree's view of a task and the [Handle] that [Current] returns.
+//
+// It is kept small on purpose (96 bytes on 64-bit platforms, so that a
+// Task[int] fills a 112-byte size class): a task costs what its goroutine
+// costs plus little more. What only some tasks need lives in extra, and the
+// task's own context is made only when something needs it (see
+// taskContext).
 type taskCore struct {
-	id     uint64
-	state  atomic.Int32
-	parent context.Context // the context the task was started with
-	ctx    nodeContext     // what the function receives, made when it starts
-	up     node            // parent in the task tree
-	group  *Group          // the group that owns the task, if any
-	track  tracker         // records the task for the tree, if anything does
-	slot   trackSlot       // where track recorded the task; owned by the tracker
+	id          uint64
+	state       atomic.Int32
+	inGroup     bool // the task belongs to the group whose context is parent
+	cancelAsked bool // Cancel took effect; guarded by mu
 
-	wg      sync.WaitGroup // released when the task finishes; lets Await block without a channel
-	started atomic.Int64   // monoNow reading; 0 until the function is entered
+	parent context.Context             // the context the task was started with
+	live   atomic.Pointer[liveContext] // the task's own context, once made
+	done   chan struct{}               // closed when the task finishes; made on demand, guarded by mu
 
-	mu          sync.Mutex
-	name        string
-	cancel      context.CancelCauseFunc
-	cancelCause error // set by Cancel; non-nil means cancellation was requested
-	err         error
-	ended       int64        // monoNow reading; 0 until the task finishes
-	extra       *taskExtra   // what only some tasks need, made on first use
-	report      *unretrieved // armed when the task fails
+	mu      sync.Mutex
+	err     error
+	started atomic.Int64 // monoNow reading; 0 until the function is entered
+	ended   int64        // monoNow reading; 0 until the task finishes; guarded by mu
+
+	extra atomic.Pointer[taskExtra] // what only some tasks need; written under mu
 }
 
 // taskExtra holds what most tasks never use, so that a plain task stays small.
-// It is guarded by the task's mutex.
+// A tracked or named task gets it in the same allocation as the task; others
+// make it on first use. track is set before the task is shared and never
+// changes; the rest is guarded by the task's mutex, slot by the tracker.
+//
+// What fewer tasks still need is behind pointers, so that a tracked task
+// (a Task[int] and this, 208 bytes) stays close to an untracked one.
 type taskExtra struct {
-	done      chan struct{} // made on demand by Done
+	name      string
+	track     tracker      // records the task for the tree, if anything does
+	slot      trackSlot    // where track recorded the task
+	report    *unretrieved // armed when the task fails outside a group
 	callbacks []doneCallback
-	progress  progressState
-	awaiting  waitRecord  // what the task is blocked on; kept only for tracked tasks
-	trace     *trace.Task // the execution-tracer task, when a scope traces
+	progress  *progressState // made by the first report or watch
+	awaiting  *waitRecord    // what the task is blocked on; kept only for tracked tasks
+	tracing   *taskTrace     // set before the task is shared, when a scope traces
+}
+
+// taskTrace is a task's execution-tracer task.
+type taskTrace struct {
+	ctx  context.Context // carries task; the task's own context derives from it
+	task *trace.Task     // nil once ended
+}
+
+// withExtra is a task and its extra part in one allocation.
+type withExtra[T any] struct {
+	task  Task[T]
+	extra taskExtra
 }
 
 // extraLocked returns the task's extra part, making it if needed. t.mu must be held.
 func (t *taskCore) extraLocked() *taskExtra {
-	if t.extra == nil {
-		t.extra = new(taskExtra)
+	x := t.extra.Load()
+	if x == nil {
+		x = new(taskExtra)
+		t.extra.Store(x)
 	}
-	return t.extra
+	return x
+}
+
+// tracker returns what records the task for the tree, or nil.
+func (t *taskCore) tracker() tracker {
+	if x := t.extra.Load(); x != nil {
+		return x.track
+	}
+	return nil
+}
+
+// group returns the group the task belongs to, or nil.
+func (t *taskCore) group() *Group {
+	if !t.inGroup {
+		return nil
+	}
+	return t.parent.(*nodeContext).owner.(*Group)
 }
 
 // runner is a task that can be run by a goroutine. A group hands the next
@@ -133,27 +172,30 @@ func Spawn[T any](ctx context.Context, fn func(context.Context) (T, error), opts
 // newTask makes a task running fn. site is the function the caller was given
 // (fn, or what fn wraps), which the task tree shows as the task's origin.
 func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), site any, opts []TaskOption) *Task[T] {
-	t := &Task[T]{fn: fn}
-	t.id = lastTaskID.Add(1)
+	var name string
 	if len(opts) > 0 {
-		t.name = nameOf(opts)
+		name = nameOf(opts)
 	}
-	t.parent = ctx
+	var track tracker
 	if up := parentNode(ctx); up != nil {
-		t.up = up
-		t.track = up.nodeTracker()
-		if t.track != nil {
-			ctx = t.track.prepare(&t.taskCore, ctx)
-		}
+		track = up.nodeTracker()
 	}
-	// The context is made here, not when the task starts, so that Cancel
-	// always has something to cancel and begin needs no lock.
-	fnCtx, cancel := context.WithCancelCause(ctx)
-	t.ctx = nodeContext{Context: fnCtx, owner: &t.taskCore}
-	t.cancel = cancel
-	t.wg.Add(1)
-	if t.track != nil {
-		t.track.track(&t.taskCore, site)
+	var t *Task[T]
+	if track == nil && name == "" {
+		t = &Task[T]{fn: fn}
+	} else {
+		w := &withExtra[T]{}
+		w.extra.name = name
+		w.extra.track = track
+		t = &w.task
+		t.fn = fn
+		t.extra.Store(&w.extra)
+	}
+	t.id = lastTaskID.Add(1)
+	t.parent = ctx
+	if track != nil {
+		track.prepare(&t.taskCore, ctx)
+		track.track(&t.taskCore, site)
 	}
 	return t
 }
@@ -191,7 +233,7 @@ func (t *Task[T]) runOnce() (next runner) {
 			next = nil
 		}
 	}()
-	val, err := t.fn(&t.ctx)
+	val, err := t.fn(t.context())
 	returned = true
 	// From here on Cancel reports false: the function can no longer see it.
 	t.state.Store(stateReturned)
@@ -210,7 +252,7 @@ func (t *taskCore) begin() bool {
 	// The parent is checked too: a cancellation reaches the parent before it
 	// reaches the parent's children, one by one, and a task must not start
 	// in between.
-	if t.ctx.Err() != nil || t.parent.Err() != nil {
+	if l := t.live.Load(); (l != nil && l.Err() != nil) || t.parent.Err() != nil {
 		return false
 	}
 	t.started.Store(monoNow())
@@ -232,9 +274,16 @@ const (
 // finish records the outcome and wakes everyone waiting for it.
 func (t *Task[T]) finish(val T, err error, entered bool) runner {
 	t.fn = nil // a finished task keeps nothing its function referred to
+	// The function's context as it was when the function returned: until
+	// complete ends it, the task's own context, or, if none was made, the
+	// one it would have derived from, which answers Err and Cause alike.
+	fnCtx := t.base()
+	if l := t.live.Load(); l != nil {
+		fnCtx = l
+	}
 	switch {
 	case !entered:
-		cause := context.Cause(&t.ctx)
+		cause := context.Cause(fnCtx)
 		if cause == nil { // the parent is cancelled, but that has not reached ctx yet
 			cause = context.Cause(t.parent)
 		}
@@ -242,13 +291,13 @@ func (t *Task[T]) finish(val T, err error, entered bool) runner {
 	case err == nil:
 		t.val = val // a failed task has no result, as in asyncio
 		return t.complete(t, Done, nil, true)
-	case isCancellation(err, &t.ctx):
+	case isCancellation(err, fnCtx):
 		// The cause: why this task's context was cancelled or, when
 		// nothing cancelled it, the cancellation it passed on (a task it
 		// awaited was cancelled, say), so the chain stays visible.
 		cause := err
-		if t.ctx.Err() != nil {
-			cause = context.Cause(&t.ctx)
+		if fnCtx.Err() != nil {
+			cause = context.Cause(fnCtx)
 		}
 		return t.complete(t, Cancelled, &CancelledError{Task: t.Name(), Cause: cause}, true)
 	}
@@ -300,36 +349,36 @@ func isCancellation(err error, ctx context.Context) bool {
 // self is the task as its user holds it (the *Task[T]), for a group's join
 // policy; the core itself where that is not at hand.
 func (t *taskCore) complete(self Handle, state State, err error, slot bool) runner {
-	t.cancel(ErrTaskReturned)
-	t.parent = nil
-	if t.track != nil {
+	t.endContext()
+	if tr := t.tracker(); tr != nil {
 		// Before anyone can see the task finished, so that a finished task
 		// is never still listed among the scope's live ones.
-		t.track.untrack(t)
+		tr.untrack(t)
 	}
-	g := t.group
+	g := t.group()
 	if g != nil {
 		g.taskEnded(self, t, state, err) // the group has retrieved the error
 	}
 	t.mu.Lock()
 	t.err = err
 	t.ended = monoNow()
+	var report *unretrieved
 	if state == Done && err != nil && g == nil {
-		t.report = &unretrieved{name: t.nameLocked(), err: err}
+		report = &unretrieved{name: t.nameLocked(), err: err}
+		t.extraLocked().report = report
 	}
 	t.state.Store(int32(state))
+	if t.done != nil {
+		close(t.done)
+	}
 	var callbacks []doneCallback
-	if x := t.extra; x != nil {
-		if x.done != nil {
-			close(x.done)
-		}
+	if x := t.extra.Load(); x != nil {
 		callbacks, x.callbacks = x.callbacks, nil
 	}
 	t.mu.Unlock()
-	t.wg.Done()
 
-	if t.report != nil {
-		runtime.AddCleanup(t, reportUnretrieved, t.report)
+	if report != nil {
+		runtime.AddCleanup(t, reportUnretrieved, report)
 	}
 	for _, cb := range callbacks {
 		cb.run(t)
@@ -383,8 +432,8 @@ func reportUnretrieved(u *unretrieved) {
 }
 
 func (t *taskCore) markRetrieved() {
-	if t.report != nil {
-		t.report.retrieved.Store(true)
+	if x := t.extra.Load(); x != nil && x.report != nil {
+		x.report.retrieved.Store(true)
 	}
 }
 
@@ -417,7 +466,7 @@ func (t *taskCore) wait(ctx context.Context) error {
 	}
 	stop := ctx.Done()
 	if stop == nil {
-		t.wg.Wait()
+		<-t.Done()
 		return nil
 	}
 	select {
@@ -486,7 +535,7 @@ func (t *taskCore) addCallback(cb doneCallback) bool {
 func (t *taskCore) removeCallbacks(c *completions) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	x := t.extra
+	x := t.extra.Load()
 	if x == nil {
 		return
 	}
@@ -516,14 +565,14 @@ func (t *taskCore) Cancel(cause error) bool {
 		cause = context.Canceled
 	}
 	t.mu.Lock()
-	if t.state.Load() == stateReturned || t.finished() || t.cancelCause != nil {
+	if t.state.Load() == stateReturned || t.finished() || t.cancelAsked {
 		t.mu.Unlock()
 		return false
 	}
-	t.cancelCause = cause
-	t.cancel(cause)
+	t.cancelAsked = true
+	t.liveContext().cancel(cause)
 	t.mu.Unlock()
-	if g := t.group; g != nil && g.unqueue(t) {
+	if g := t.group(); g != nil && g.unqueue(t) {
 		// Waiting behind the group's limit: it ends now, not when a
 		// slot frees up, and never runs.
 		t.finishUnstarted(cause, false)
@@ -557,11 +606,10 @@ func (t *taskCore) Done() <-chan struct{} {
 	if t.finished() {
 		return closedChan
 	}
-	x := t.extraLocked()
-	if x.done == nil {
-		x.done = make(chan struct{})
+	if t.done == nil {
+		t.done = make(chan struct{})
 	}
-	return x.done
+	return t.done
 }
 
 // ID returns the task's number, unique in the process, in creation order.
@@ -576,16 +624,23 @@ func (t *taskCore) Name() string {
 }
 
 func (t *taskCore) nameLocked() string {
-	if t.name == "" {
-		return "Task-" + strconv.FormatUint(t.id, 10)
+	if x := t.extra.Load(); x != nil && x.name != "" {
+		return x.name
 	}
-	return t.name
+	return defaultName(t.id)
+}
+
+// defaultName returns "Task-N", made with one allocation rather than two:
+// a cancelled group of ten thousand tasks names each in its error.
+func defaultName(id uint64) string {
+	var buf [32]byte
+	return string(strconv.AppendUint(append(buf[:0], "Task-"...), id, 10))
 }
 
 // SetName renames the task. Errors already returned keep the old name.
 func (t *taskCore) SetName(name string) {
 	t.mu.Lock()
-	t.name = name
+	t.extraLocked().name = name
 	t.mu.Unlock()
 }
 
@@ -621,7 +676,7 @@ func monoTime(m int64) time.Time {
 	return time.Now().Add(time.Duration(m - monoNow()))
 }
 
-func (t *taskCore) nodeTracker() tracker { return t.track }
+func (t *taskCore) nodeTracker() tracker { return t.tracker() }
 
 func (t *taskCore) String() string {
 	return fmt.Sprintf("<Task %s %s>", t.Name(), t.State())

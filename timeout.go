@@ -39,7 +39,7 @@ func WaitFor[T any](ctx context.Context, d time.Duration, t *Task[T]) (T, error)
 		rec := waitRecord{target: &t.taskCore}
 		defer w.restoreAwaiting(rec, w.setAwaiting(rec))
 	}
-	t.wg.Wait()
+	<-t.Done()
 	v, err := t.Result()
 	if !t.Cancelled() {
 		return v, err

@@ -16,21 +16,21 @@ import (
 // execution tracer is on. The task's context derives from the trace
 // context, so regions and logs inside the task, and its child tasks, are
 // attributed to it.
-func (s *Scope) prepare(t *taskCore, ctx context.Context) context.Context {
+func (s *Scope) prepare(t *taskCore, ctx context.Context) {
 	if !s.tracing || !trace.IsEnabled() {
-		return ctx
+		return
 	}
+	x := t.extra.Load() // a tracked task has its extra part from the start
 	tctx, tt := trace.NewTask(ctx, t.nameLocked())
-	t.extra = &taskExtra{trace: tt}
-	return tctx
+	x.tracing = &taskTrace{ctx: tctx, task: tt}
 }
 
 // endTrace ends t's trace task, if it has one.
 func endTrace(t *taskCore) {
 	t.mu.Lock()
 	var tt *trace.Task
-	if t.extra != nil {
-		tt, t.extra.trace = t.extra.trace, nil
+	if x := t.extra.Load(); x != nil && x.tracing != nil {
+		tt, x.tracing.task = x.tracing.task, nil
 	}
 	t.mu.Unlock()
 	if tt != nil {
