@@ -18,6 +18,12 @@
 #
 # Environment: N (20000), HOSTS (8), C (64, per process), REPEATS (3),
 # WORKERS ("1 2 4").
+#
+# PROFILE=DIR writes CPU profiles to DIR instead of measuring fetchall as
+# built: every fetchall process (local run, enqueue, workers, collect) runs
+# as the test binary of cmd/fetchall (TestProfileRun, -test.cpuprofile),
+# and nats-server's profile over each queue run is fetched from its
+# --profile port. Read them with go tool pprof -top DIR/FILE.
 set -euo pipefail
 
 N=${N:-20000}
@@ -25,6 +31,7 @@ HOSTS=${HOSTS:-8}
 C=${C:-64}
 REPEATS=${REPEATS:-3}
 WORKERS=${WORKERS:-"1 2 4"}
+PROFILE=${PROFILE:-}
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$(dirname "$here")")
@@ -42,6 +49,20 @@ log() { printf '%s\n' "$*" >&2; }
 log "building fetchall"
 (cd "$root" && go build -o "$work/fetchall" ./cmd/fetchall)
 fa=$work/fetchall
+if [[ -n $PROFILE ]]; then
+	mkdir -p "$PROFILE"
+	PROFILE=$(cd "$PROFILE" && pwd)
+	(cd "$root" && go test -c -o "$work/fetchall.test" ./cmd/fetchall)
+fi
+# $farun NAME ARGS...: fetchall ARGS, profiled into $PROFILE/NAME.prof with
+# PROFILE; a script that execs, so that /usr/bin/time and kill see fetchall.
+farun=$work/farun
+if [[ -z $PROFILE ]]; then
+	printf '#!/bin/sh\nshift\nexec "%s" "$@"\n' "$fa" >"$farun"
+else
+	printf '#!/bin/sh\nname=$1\nshift\nFETCHALL_PROFILE_ARGS="$*" exec "%s" -test.run "^TestProfileRun$" -test.cpuprofile "%s/$name.prof" >/dev/null\n' "$work/fetchall.test" "$PROFILE" >"$farun"
+fi
+chmod +x "$farun"
 nats_server=$(command -v nats-server || true)
 if [[ -z $nats_server ]]; then
 	log "installing nats-server v2.15.2 (go install)"
@@ -50,7 +71,9 @@ if [[ -z $nats_server ]]; then
 fi
 
 port=$((20000 + RANDOM % 20000))
-"$nats_server" -a 127.0.0.1 -p "$port" -js -sd "$work/js" >"$work/nats.log" 2>&1 &
+profiling=()
+if [[ -n $PROFILE ]]; then profiling=(--profile $((port + 1))); fi
+"$nats_server" -a 127.0.0.1 -p "$port" "${profiling[@]}" -js -sd "$work/js" >"$work/nats.log" 2>&1 &
 pids+=($!)
 nats=nats://127.0.0.1:$port
 for _ in $(seq 100); do grep -q "Server is ready" "$work/nats.log" && break; sleep 0.1; done
@@ -84,7 +107,7 @@ check() { # check FILE: every line has one ok record
 run_local() {
 	local t0 t1
 	t0=$(now)
-	/usr/bin/time -f "%U %S" -o "$work/cpu" "$fa" -q -c "$C" -i "$work/list.txt" -o "$work/out.jsonl"
+	/usr/bin/time -f "%U %S" -o "$work/cpu" "$farun" "local-$r" -q -c "$C" -i "$work/list.txt" -o "$work/out.jsonl"
 	t1=$(now)
 	check "$work/out.jsonl"
 	echo "local 1 $(secs "$t0" "$t1") $(awk '{ print $1 + $2 }' "$work/cpu")" >>"$work/results"
@@ -96,19 +119,25 @@ run_queue() {
 	job=bench$job_n
 	local -a wp=()
 	for i in $(seq "$w"); do
-		"$fa" worker -q -nats "$nats" -job "$job" -lease-ttl 2s -id "w$i" -c "$C" 2>>"$work/workers.log" &
+		"$farun" "$job-worker$i" worker -q -nats "$nats" -job "$job" -lease-ttl 2s -id "w$i" -c "$C" 2>>"$work/workers.log" &
 		wp+=($!)
 	done
 	sleep 1.5 # the workers announce themselves, then take their partitions
 	local n0 n1
 	n0=$(cpu "$nats_pid")
+	local pp=
+	if [[ -n $PROFILE ]]; then
+		curl -s -o "$PROFILE/$job-nats-server.prof" "http://127.0.0.1:$((port + 1))/debug/pprof/profile?seconds=${PROFILE_SECONDS:-4}" &
+		pp=$!
+	fi
 	t0=$(now)
-	/usr/bin/time -f "%U %S" -o "$work/cpu.e" "$fa" enqueue -nats "$nats" -job "$job" -i "$work/list.txt" 2>>"$work/enqueue.log" &
+	/usr/bin/time -f "%U %S" -o "$work/cpu.e" "$farun" "$job-enqueue" enqueue -nats "$nats" -job "$job" -i "$work/list.txt" 2>>"$work/enqueue.log" &
 	local ep=$!
-	/usr/bin/time -f "%U %S" -o "$work/cpu.c" "$fa" collect -q -nats "$nats" -job "$job" -o "$work/out.jsonl"
+	/usr/bin/time -f "%U %S" -o "$work/cpu.c" "$farun" "$job-collect" collect -q -nats "$nats" -job "$job" -o "$work/out.jsonl"
 	t1=$(now)
 	n1=$(cpu "$nats_pid")
 	wait "$ep"
+	[[ -z $pp ]] || wait "$pp"
 	local cw=0 p
 	for p in "${wp[@]}"; do cw=$(awk -v a="$cw" -v b="$(cpu "$p")" 'BEGIN { print a + b }'); done
 	kill -TERM "${wp[@]}"
