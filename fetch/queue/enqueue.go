@@ -3,10 +3,12 @@ package queue
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/asyncgo/async/fetch"
 	"github.com/nats-io/nats.go"
@@ -26,8 +28,11 @@ type EnqueueResult struct {
 }
 
 // enqueueWindow bounds the publishes awaiting their acknowledgement, and so
-// the memory of an enqueue, whatever the length of the list.
-const enqueueWindow = 4096
+// the memory of an enqueue, whatever the length of the list. It stays well
+// below the JetStream context's own bound (4096 from Connect, 4000 by
+// default), so that a server slow to acknowledge makes enqueue wait for a
+// slot here rather than fail in PublishMsgAsync.
+const enqueueWindow = 1024
 
 // Enqueue publishes every input of src to the job's work queue, one message
 // per input line under the message id job:line, so that running it again
@@ -83,7 +88,7 @@ func Enqueue(ctx context.Context, job *Job, src iter.Seq2[fetch.Input, error]) (
 			break
 		}
 		msg := workMessage(job, in)
-		f, err := job.js.PublishMsgAsync(msg, jetstream.WithMsgID(job.msgID(in.Line)))
+		f, err := publishAsync(ctx, job.js, msg, job.msgID(in.Line))
 		if err != nil {
 			readErr = fmt.Errorf("queue: enqueue line %d: %w", in.Line, err)
 			break
@@ -103,6 +108,26 @@ func Enqueue(ctx context.Context, job *Job, src iter.Seq2[fetch.Input, error]) (
 		return res, fmt.Errorf("queue: enqueue interrupted after %d lines: %w", res.Lines, context.Cause(ctx))
 	}
 	return res, job.setInfo(ctx, Info{Total: res.Lines, MaxLine: res.MaxLine})
+}
+
+// stallWait is how long one PublishMsgAsync may wait for a free slot in the
+// JetStream context's publishes awaiting acknowledgement before
+// publishAsync tries again.
+const stallWait = time.Second
+
+// publishAsync is PublishMsgAsync under the message id id, except that it
+// waits, rather than fails, while the JetStream context has too many
+// publishes awaiting their acknowledgement: a server that pauses (a busy
+// disk, a leader election) slows a publisher down, it does not stop it.
+// It gives up when ctx ends. Every publish awaiting acknowledgement ends,
+// by its acknowledgement or by the context's ack timeout, so the wait does.
+func publishAsync(ctx context.Context, js jetstream.JetStream, msg *nats.Msg, id string) (jetstream.PubAckFuture, error) {
+	for {
+		f, err := js.PublishMsgAsync(msg, jetstream.WithMsgID(id), jetstream.WithStallWait(stallWait))
+		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) || ctx.Err() != nil {
+			return f, err
+		}
+	}
 }
 
 // workMessage is the message of one input: its URL as the body (or, for a

@@ -90,6 +90,13 @@ type partition struct {
 	pulling   chan struct{} // closed when the puller has returned
 }
 
+// publishWindow bounds the records published and not yet acknowledged by
+// the server. Past it the engine's sink waits, which slows the fetching:
+// below the JetStream context's own bound, so that a server slow to
+// acknowledge makes the worker wait rather than give URLs back to fetch
+// them again.
+const publishWindow = 1024
+
 type ackItem struct {
 	fut jetstream.PubAckFuture
 	h   *heldMsg
@@ -100,6 +107,7 @@ type workerRun struct {
 	w   *Worker
 	job *Job
 	log *slog.Logger
+	ctx context.Context // the engine's: a publish waiting for the server gives up when it ends
 
 	mu     sync.Mutex
 	byLine map[int][]*heldMsg  // messages given to the engine, by line
@@ -140,7 +148,7 @@ func (w *Worker) Run(ctx context.Context) (*fetch.Summary, error) {
 		w: w, job: w.Job, log: w.Logger,
 		byLine: map[int][]*heldMsg{}, all: map[uint64]*heldMsg{},
 		inputs: make(chan *heldMsg), stopFeed: make(chan struct{}),
-		acks:  make(chan ackItem, 4096),
+		acks:  make(chan ackItem, publishWindow),
 		parts: map[int]*partition{},
 	}
 	r.enc = fetch.NewJSONLWriter(&r.encoded)
@@ -148,6 +156,9 @@ func (w *Worker) Run(ctx context.Context) (*fetch.Summary, error) {
 		r.log = slog.Default()
 	}
 	r.log = r.log.With("worker", w.ID, "job", w.Job.Name)
+	engineCtx, cancelEngine := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelEngine()
+	r.ctx = engineCtx
 
 	leaseCtx, stopLeases := context.WithCancel(context.WithoutCancel(ctx))
 	leasesDone := make(chan struct{})
@@ -167,8 +178,6 @@ func (w *Worker) Run(ctx context.Context) (*fetch.Summary, error) {
 		r.progressLoop(progressCtx)
 	}()
 
-	engineCtx, cancelEngine := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelEngine()
 	var sum *fetch.Summary
 	var runErr error
 	engineDone := make(chan struct{})
@@ -297,7 +306,7 @@ func (r *workerRun) publish(rec *fetch.Record, h *heldMsg) {
 			id = r.job.Name + ":bad:" + strconv.FormatUint(md.Sequence.Stream, 10)
 		}
 	}
-	fut, err := r.job.js.PublishMsgAsync(msg, jetstream.WithMsgID(id))
+	fut, err := publishAsync(r.ctx, r.job.js, msg, id)
 	if err != nil {
 		r.log.Warn("publishing a record failed; the URL goes back to the queue", "line", rec.Line, "err", err)
 		r.giveBack(h)
