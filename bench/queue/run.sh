@@ -17,7 +17,7 @@
 # Runs are interleaved, REPEATS (3) times; the table shows the best wall.
 #
 # Environment: N (20000), HOSTS (8), C (64, per process), REPEATS (3),
-# WORKERS ("1 2 4").
+# WORKERS ("1 2 4"), PARTITIONS (64, the job's -partitions).
 #
 # PROFILE=DIR writes CPU profiles to DIR instead of measuring fetchall as
 # built: every fetchall process (local run, enqueue, workers, collect) runs
@@ -32,6 +32,7 @@ C=${C:-64}
 REPEATS=${REPEATS:-3}
 WORKERS=${WORKERS:-"1 2 4"}
 PROFILE=${PROFILE:-}
+PARTITIONS=${PARTITIONS:-64}
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$(dirname "$here")")
@@ -80,9 +81,11 @@ for _ in $(seq 100); do grep -q "Server is ready" "$work/nats.log" && break; sle
 grep -q "Server is ready" "$work/nats.log" || { log "nats-server did not start: $(tail -5 "$work/nats.log")"; exit 1; }
 
 bases=()
+site_pids=()
 for i in $(seq "$HOSTS"); do
 	"$fa" demo -serve >"$work/site$i" 2>/dev/null &
 	pids+=($!)
+	site_pids+=($!)
 	for _ in $(seq 50); do [[ -s $work/site$i ]] && break; sleep 0.1; done
 	bases+=("$(head -n1 "$work/site$i")")
 done
@@ -95,6 +98,13 @@ now() { date +%s%N; }
 # cpu PID: user+system seconds a running process has used so far.
 cpu() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"; }
 nats_pid=${pids[0]}
+# sites_cpu: the CPU seconds the demo sites have used so far.
+sites_cpu() {
+	local t=0 p
+	for p in "${site_pids[@]}"; do t=$(awk -v a="$t" -v b="$(cpu "$p")" 'BEGIN { print a + b }'); done
+	echo "$t"
+}
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { print a - b }'; }
 secs() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.3f", (e - s) / 1e9 }'; }
 check() { # check FILE: every line has one ok record
 	local ok lines
@@ -105,12 +115,15 @@ check() { # check FILE: every line has one ok record
 
 : >"$work/results"
 run_local() {
-	local t0 t1
+	local t0 t1 s0 s1 c
+	s0=$(sites_cpu)
 	t0=$(now)
 	/usr/bin/time -f "%U %S" -o "$work/cpu" "$farun" "local-$r" -q -c "$C" -i "$work/list.txt" -o "$work/out.jsonl"
 	t1=$(now)
+	s1=$(sites_cpu)
 	check "$work/out.jsonl"
-	echo "local 1 $(secs "$t0" "$t1") $(awk '{ print $1 + $2 }' "$work/cpu")" >>"$work/results"
+	c=$(awk '{ print $1 + $2 }' "$work/cpu")
+	echo "local 1 $(secs "$t0" "$t1") $c $c 0 0 $(sub "$s1" "$s0")" >>"$work/results"
 }
 job_n=0
 run_queue() {
@@ -119,12 +132,13 @@ run_queue() {
 	job=bench$job_n
 	local -a wp=()
 	for i in $(seq "$w"); do
-		"$farun" "$job-worker$i" worker -q -nats "$nats" -job "$job" -lease-ttl 2s -id "w$i" -c "$C" 2>>"$work/workers.log" &
+		"$farun" "$job-worker$i" worker -q -nats "$nats" -job "$job" -partitions "$PARTITIONS" -lease-ttl 2s -id "w$i" -c "$C" 2>>"$work/workers.log" &
 		wp+=($!)
 	done
 	sleep 1.5 # the workers announce themselves, then take their partitions
-	local n0 n1
+	local n0 n1 s0 s1
 	n0=$(cpu "$nats_pid")
+	s0=$(sites_cpu)
 	local pp=
 	if [[ -n $PROFILE ]]; then
 		curl -s -o "$PROFILE/$job-nats-server.prof" "http://127.0.0.1:$((port + 1))/debug/pprof/profile?seconds=${PROFILE_SECONDS:-4}" &
@@ -136,6 +150,7 @@ run_queue() {
 	/usr/bin/time -f "%U %S" -o "$work/cpu.c" "$farun" "$job-collect" collect -q -nats "$nats" -job "$job" -o "$work/out.jsonl"
 	t1=$(now)
 	n1=$(cpu "$nats_pid")
+	s1=$(sites_cpu)
 	wait "$ep"
 	[[ -z $pp ]] || wait "$pp"
 	local cw=0 p
@@ -148,7 +163,9 @@ run_queue() {
 	local ce cc
 	ce=$(awk '{ print $1 + $2 }' "$work/cpu.e")
 	cc=$(awk '{ print $1 + $2 }' "$work/cpu.c")
-	echo "queue $w $(secs "$t0" "$t1") $(awk -v a="$cw" -v b="$ce" -v c="$cc" -v s="$n0" -v e="$n1" 'BEGIN { print a + b + c + e - s }') $cw $(awk -v s="$n0" -v e="$n1" 'BEGIN { print e - s }')" >>"$work/results"
+	local cn
+	cn=$(sub "$n1" "$n0")
+	echo "queue $w $(secs "$t0" "$t1") $(awk -v a="$cw" -v b="$ce" -v c="$cc" -v n="$cn" 'BEGIN { print a + b + c + n }') $cw $cn $(awk -v b="$ce" -v c="$cc" 'BEGIN { print b + c }') $(sub "$s1" "$s0")" >>"$work/results"
 }
 
 load_start=$(cut -d' ' -f1 /proc/loadavg)
@@ -162,18 +179,19 @@ load_end=$(cut -d' ' -f1 /proc/loadavg)
 
 # best KIND W: the fields of the run with the best wall.
 best() { awk -v k="$1" -v w="$2" '$1 == k && $2 == w { if (!n || $3 < b) { b = $3; line = $0 }; n++ } END { print line }' "$work/results"; }
-read -r _ _ local_wall local_cpu <<<"$(best local 1)"
+read -r _ _ local_wall local_cpu _ _ _ local_sites <<<"$(best local 1)"
 {
-	echo "| run | processes | best wall (s) | requests/s | vs local | wall per URL over local | CPU per URL (all processes) | of which workers · nats-server |"
-	echo "|---|--:|--:|--:|--:|--:|--:|--:|"
-	awk -v n="$N" -v w="$local_wall" -v c="$local_cpu" 'BEGIN { printf "| local: fetchall -c %d | 1 | %.2f | %d | 1.00× | | %.0f µs | |\n", '"$C"', w, n / w, c / n * 1e6 }'
+	echo "| run | processes | best wall (s) | requests/s | vs local | wall per URL over local | CPU per URL: fetchall + nats-server | of which workers · nats-server · enqueue + collect | demo sites' CPU per URL |"
+	echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|"
+	awk -v n="$N" -v w="$local_wall" -v c="$local_cpu" -v st="$local_sites" 'BEGIN { printf "| local: fetchall -c %d | 1 | %.2f | %d | 1.00× | | %.0f µs | | %.0f µs |\n", '"$C"', w, n / w, c / n * 1e6, st / n * 1e6 }'
 	for w in $WORKERS; do
-		read -r _ _ q qc qw qn <<<"$(best queue "$w")"
-		awk -v n="$N" -v q="$q" -v l="$local_wall" -v w="$w" -v qc="$qc" -v qw="$qw" -v qn="$qn" 'BEGIN {
-			printf "| queue: enqueue + %d worker%s + collect | %d | %.2f | %d | %.2f× | %+.0f µs | %.0f µs | %.0f · %.0f µs |\n",
-				w, (w > 1 ? "s" : ""), w + 3, q, n / q, l / q, (q - l) / n * 1e6, qc / n * 1e6, qw / n * 1e6, qn / n * 1e6 }'
+		read -r _ _ q qc qw qn qe qs <<<"$(best queue "$w")"
+		awk -v n="$N" -v q="$q" -v l="$local_wall" -v w="$w" -v qc="$qc" -v qw="$qw" -v qn="$qn" -v qe="$qe" -v qs="$qs" 'BEGIN {
+			printf "| queue: enqueue + %d worker%s + collect | %d | %.2f | %d | %.2f× | %+.0f µs | %.0f µs | %.0f · %.0f · %.0f µs | %.0f µs |\n",
+				w, (w > 1 ? "s" : ""), w + 3, q, n / q, l / q, (q - l) / n * 1e6, qc / n * 1e6, qw / n * 1e6, qn / n * 1e6, qe / n * 1e6, qs / n * 1e6 }'
 	done
 	echo
-	echo "$N URLs of 1 kB over $HOSTS demo sites, -c $C per process, best of $REPEATS; load average $load_start → $load_end; $(nproc) cores."
+	echo "$N URLs of 1 kB over $HOSTS demo sites, -c $C per process, $PARTITIONS partitions, best of $REPEATS; load average $load_start → $load_end; $(nproc) cores."
 	echo "Queue processes: nats-server, enqueue, collect and the workers. Overhead per URL: (queue wall − local wall) / URLs."
+	echo "The demo sites serve the requests on the same cores; their CPU is not in the fetchall + nats-server column."
 } | tee "$work/table.md"

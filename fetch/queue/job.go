@@ -33,7 +33,10 @@ type Options struct {
 	// DuplicateWindow is how long JetStream remembers message ids to drop
 	// a second publish of the same line (default 10m). Past it, a line
 	// enqueued again is fetched again; collect still writes one record
-	// per line.
+	// per line. The results stream remembers record ids for at most
+	// resultsWindow: a second record comes from a worker that died
+	// between publishing and acknowledging, an ack wait later, and collect
+	// drops any that comes later still.
 	DuplicateWindow time.Duration
 	// AckWait is how long a worker may hold a URL without news before
 	// JetStream gives it to another worker (default 30s). Workers extend
@@ -64,6 +67,15 @@ func (o Options) withDefaults() Options {
 	}
 	return o
 }
+
+// resultsWindow bounds the duplicate window of a job's results stream. The
+// server keeps every id of the window in memory (a 10-million-line enqueue,
+// whose ids all fall in the work stream's window, took nats-server to
+// 2.4 GB), and for records that buys little: only the storage of the rare
+// second record, since collect writes the first of each line anyway. Two
+// minutes covers the usual second record, from a worker that died between
+// publishing and acknowledging, which comes one ack wait (30s) later.
+const resultsWindow = 2 * time.Minute
 
 // Job is one URL list being fetched across workers: a work-queue stream of
 // URLs partitioned by host, a stream of records, and a key-value bucket for
@@ -156,7 +168,7 @@ func Open(ctx context.Context, js jetstream.JetStream, name string, opts Options
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     storage,
 		Replicas:    o.Replicas,
-		Duplicates:  info.Config.Duplicates,
+		Duplicates:  min(info.Config.Duplicates, resultsWindow),
 	}); err != nil {
 		return nil, err
 	}
