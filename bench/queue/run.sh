@@ -17,7 +17,7 @@
 # Runs are interleaved, REPEATS (3) times; the table shows the best wall.
 #
 # Environment: N (20000), HOSTS (8), C (64, per process), REPEATS (3),
-# WORKERS ("1 2 4"), PARTITIONS (64, the job's -partitions).
+# WORKERS ("1 2 4"), PARTITIONS (16, the job's -partitions).
 #
 # PROFILE=DIR writes CPU profiles to DIR instead of measuring fetchall as
 # built: every fetchall process (local run, enqueue, workers, collect) runs
@@ -32,7 +32,7 @@ C=${C:-64}
 REPEATS=${REPEATS:-3}
 WORKERS=${WORKERS:-"1 2 4"}
 PROFILE=${PROFILE:-}
-PARTITIONS=${PARTITIONS:-64}
+PARTITIONS=${PARTITIONS:-16}
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$(dirname "$here")")

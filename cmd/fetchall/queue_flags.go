@@ -29,7 +29,7 @@ func (q *queueFlags) add(fs *flag.FlagSet) {
 type jobFlags struct{ opts queue.Options }
 
 func (j *jobFlags) add(fs *flag.FlagSet) {
-	fs.IntVar(&j.opts.Partitions, "partitions", 64, "spread hosts over `N` partitions, each served by one worker at a time (set when the job is created)")
+	fs.IntVar(&j.opts.Partitions, "partitions", 16, "spread hosts over `N` partitions, each served by one worker at a time, so at most N workers share a job; more cost the server more per URL (set when the job is created)")
 	fs.IntVar(&j.opts.Replicas, "replicas", 1, "keep the job's streams on `N` servers of a cluster (3 survives the loss of one)")
 	fs.BoolVar(&j.opts.Memory, "memory", false, "keep the job's streams in memory, not on disk (a server restart loses them)")
 	fs.DurationVar(&j.opts.DuplicateWindow, "dup-window", 10*time.Minute, "how long the server remembers a line, so that enqueueing it again adds nothing (`D`)")
