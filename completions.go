@@ -85,7 +85,7 @@ func failed(h Handle, t *taskCore) bool {
 func retrieve(h Handle, t *taskCore) error {
 	if t != nil {
 		t.markRetrieved()
-		return t.err
+		return t.error()
 	}
 	return h.Err()
 }

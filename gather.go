@@ -39,9 +39,9 @@ func Gather[T any](ctx context.Context, tasks ...*Task[T]) ([]T, error) {
 		select {
 		case i := <-c.ch:
 			t := tasks[i]
-			if t.err != nil {
-				settle(c, tasks, received, &TaskError{Task: t.Name(), Err: t.err})
-				return nil, t.err
+			if err := t.error(); err != nil {
+				settle(c, tasks, received, &TaskError{Task: t.Name(), Err: err})
+				return nil, err
 			}
 		case <-ctx.Done():
 			cause := context.Cause(ctx)
@@ -92,7 +92,7 @@ func GatherSettled[T any](ctx context.Context, tasks ...*Task[T]) []Result[T] {
 	out := make([]Result[T], len(tasks))
 	for i, t := range tasks {
 		t.markRetrieved()
-		out[i] = Result[T]{Value: t.val, Err: t.err}
+		out[i] = Result[T]{Value: t.val, Err: t.error()}
 	}
 	return out
 }

@@ -75,6 +75,7 @@ type taskCore struct {
 	state       atomic.Int32
 	inGroup     bool // the task belongs to the group whose context is parent
 	cancelAsked bool // Cancel took effect; guarded by mu
+	errMade     bool // err is the final error, not yet the cause of a cancellation; guarded by mu
 
 	parent context.Context             // the context the task was started with
 	live   atomic.Pointer[liveContext] // the task's own context, once made
@@ -299,7 +300,7 @@ func (t *Task[T]) finish(val T, err error, entered bool) runner {
 		if fnCtx.Err() != nil {
 			cause = context.Cause(fnCtx)
 		}
-		return t.complete(t, Cancelled, &CancelledError{Task: t.Name(), Cause: cause}, true)
+		return t.complete(t, Cancelled, cause, true)
 	}
 	return t.complete(t, Done, err, true)
 }
@@ -309,7 +310,7 @@ func (t *Task[T]) finish(val T, err error, entered bool) runner {
 // slots (it was started, or taken from the queue, and found cancelled) or
 // not (it was taken out of the queue by Cancel, or added to a closed group).
 func (t *taskCore) finishUnstarted(cause error, slot bool) runner {
-	return t.complete(t, Cancelled, &CancelledError{Task: t.Name(), Cause: cause}, slot)
+	return t.complete(t, Cancelled, cause, slot)
 }
 
 // isCancellation is the one rule that tells a cancellation from a failure,
@@ -347,20 +348,27 @@ func isCancellation(err error, ctx context.Context) bool {
 // cancelled, and the group's errors keep the order the failures happened in.
 //
 // self is the task as its user holds it (the *Task[T]), for a group's join
-// policy; the core itself where that is not at hand.
+// policy; the core itself where that is not at hand. For a cancelled task,
+// err is the cause: its CancelledError is made only if someone reads it
+// (see error), since the siblings a failure cancels are seldom asked why.
 func (t *taskCore) complete(self Handle, state State, err error, slot bool) runner {
 	t.endContext()
+	made := state != Cancelled
+	g := t.group()
+	if !made && g != nil && g.join != nil {
+		err = &CancelledError{Task: t.Name(), Cause: err} // the policy is told
+		made = true
+	}
 	if tr := t.tracker(); tr != nil {
 		// Before anyone can see the task finished, so that a finished task
 		// is never still listed among the scope's live ones.
 		tr.untrack(t)
 	}
-	g := t.group()
 	if g != nil {
 		g.taskEnded(self, t, state, err) // the group has retrieved the error
 	}
 	t.mu.Lock()
-	t.err = err
+	t.err, t.errMade = err, made
 	t.ended = monoNow()
 	var report *unretrieved
 	if state == Done && err != nil && g == nil {
@@ -454,7 +462,7 @@ func (t *Task[T]) Await(ctx context.Context) (T, error) {
 		}
 	}
 	t.markRetrieved()
-	return t.val, t.err
+	return t.val, t.error()
 }
 
 // wait blocks until t has finished or ctx ends. A tracked task doing the
@@ -487,7 +495,7 @@ func (t *Task[T]) Result() (T, error) {
 		return zero, t.invalidState()
 	}
 	t.markRetrieved()
-	return t.val, t.err
+	return t.val, t.error()
 }
 
 // Err returns the task's error without waiting: nil if it succeeded, a
@@ -498,6 +506,20 @@ func (t *taskCore) Err() error {
 		return t.invalidState()
 	}
 	t.markRetrieved()
+	return t.error()
+}
+
+// error returns the error of a finished task, making the CancelledError of
+// a cancelled one on first use. Later calls return the same error.
+func (t *taskCore) error() error {
+	if State(t.state.Load()) != Cancelled {
+		return t.err // never changed once the task is seen finished
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.errMade {
+		t.err, t.errMade = &CancelledError{Task: t.nameLocked(), Cause: t.err}, true
+	}
 	return t.err
 }
 

@@ -475,3 +475,29 @@ func TestUnretrievedErrorIsReported(t *testing.T) {
 		}
 	}
 }
+
+// A cancelled task's CancelledError is made when first read, but it is one
+// error: every read returns the same value, named as the task was then.
+func TestCancelledErrorIsOneValue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cause := errors.New("enough")
+		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
+			<-ctx.Done()
+			return 0, ctx.Err()
+		}, async.WithName("worker"))
+		synctest.Wait()
+		task.Cancel(cause)
+		_, first := task.Await(t.Context())
+		task.SetName("renamed")
+		var ce *async.CancelledError
+		if !errors.As(first, &ce) || ce.Task != "worker" || !errors.Is(first, cause) {
+			t.Fatalf("Await: %v, want a CancelledError of worker with the cause", first)
+		}
+		if second := task.Err(); second != first {
+			t.Errorf("Err returned %p (%v), Await %p: want the same error", second, second, first)
+		}
+		if _, third := task.Result(); third != first {
+			t.Errorf("Result returned another error: %v", third)
+		}
+	})
+}
