@@ -28,18 +28,22 @@ type Group struct {
 	track   tracker
 	started time.Time
 
-	mu        sync.Mutex
-	active    int       // tasks added and not yet finished
-	running   int       // goroutines running the group's tasks (at most limit)
-	queue     taskQueue // tasks waiting for a goroutine
-	errs      []error
-	failed    bool // a real failure has cancelled the group
-	cancelled bool // a task ended cancelled
-	closed    bool
-	idle      chan struct{} // closed when active drops to 0, if someone waits
-	added     int           // tasks ever added: the group's progress is added-active of added
-	backlog   int           // queued tasks beyond which Submit waits; -1 for no bound
-	changed   chan struct{} // closed when a task is added or finishes, if someone waits for that
+	// Counted without the mutex, so that a task of a group without a limit
+	// finishes without taking it unless someone waits for the count.
+	active    atomic.Int64 // tasks added and not yet finished
+	cancelled atomic.Bool  // a task ended cancelled
+	watched   atomic.Bool  // someone has waited for the group to change
+
+	mu      sync.Mutex
+	running int       // goroutines running the group's tasks (at most limit)
+	queue   taskQueue // tasks waiting for a goroutine
+	errs    []error
+	failed  bool // a real failure has cancelled the group
+	closed  bool
+	idle    chan struct{} // closed when active drops to 0, if someone waits
+	added   int           // tasks ever added: the group's progress is added-active of added
+	backlog int           // queued tasks beyond which Submit waits; -1 for no bound
+	changed chan struct{} // closed when a task is added or finishes, if someone waits for that
 
 	join   JoinPolicy // nil for the default, FailFast, which the group does itself
 	joinMu sync.Mutex // one Join call at a time
@@ -143,7 +147,7 @@ func (g *Group) close(ctx context.Context) (errs []error, cancelled bool) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for g.active > 0 {
+	for g.active.Load() > 0 {
 		idle := make(chan struct{})
 		g.idle = idle
 		g.mu.Unlock()
@@ -153,7 +157,7 @@ func (g *Group) close(ctx context.Context) (errs []error, cancelled bool) {
 	g.closed = true
 	g.changedLocked()        // progress watchers see the end
 	g.cancel(ErrGroupClosed) // a no-op if the group was cancelled before
-	return g.errs, g.cancelled
+	return g.errs, g.cancelled.Load()
 }
 
 // groupTracker is a tracker that also records groups as nodes of the tree.
@@ -252,7 +256,7 @@ func goTask[T any](g *Group, fn func(context.Context) (T, error), site any, opts
 		return t
 	}
 	t.inGroup = true
-	g.active++
+	g.active.Add(1)
 	g.added++
 	g.changedLocked()
 	if g.limit > 0 && g.running >= g.limit {
@@ -284,11 +288,28 @@ func (g *Group) taskFailed(t *taskCore, err error) {
 // the finishing goroutine to run, if any. slot says whether the task held a
 // running slot (see finishUnstarted).
 func (g *Group) taskDone(t *taskCore, state State, slot bool) runner {
-	g.mu.Lock()
 	if state == Cancelled {
-		g.cancelled = true
+		g.cancelled.Store(true)
 	}
-	g.active--
+	if g.limit <= 0 {
+		// No queue, no running count: only close, waiting for the group
+		// to be idle, and progress watchers need to hear of it. Both
+		// look at active under the mutex after making themselves known
+		// (close by its loop, watchers by watched), so whichever comes
+		// second sees the other.
+		if g.active.Add(-1) == 0 || g.watched.Load() {
+			g.mu.Lock()
+			g.changedLocked()
+			if g.active.Load() == 0 && g.idle != nil {
+				close(g.idle)
+				g.idle = nil
+			}
+			g.mu.Unlock()
+		}
+		return nil
+	}
+	g.mu.Lock()
+	g.active.Add(-1)
 	var next runner
 	if slot {
 		if r := g.queue.pop(); r != nil {
@@ -299,7 +320,7 @@ func (g *Group) taskDone(t *taskCore, state State, slot bool) runner {
 		}
 	}
 	g.changedLocked()
-	if g.active == 0 && g.idle != nil {
+	if g.active.Load() == 0 && g.idle != nil {
 		close(g.idle)
 		g.idle = nil
 	}
@@ -346,10 +367,6 @@ func (g *Group) ID() uint64 { return g.id }
 
 // Len returns how many of the group's tasks have not finished, queued ones
 // included.
-func (g *Group) Len() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.active
-}
+func (g *Group) Len() int { return int(g.active.Load()) }
 
 func (g *Group) nodeTracker() tracker { return g.track }

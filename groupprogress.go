@@ -22,7 +22,7 @@ func (g *Group) Progress() Progress {
 }
 
 func (g *Group) progressLocked() Progress {
-	return Progress{Done: int64(g.added - g.active), Total: int64(g.added)}
+	return Progress{Done: int64(g.added) - g.active.Load(), Total: int64(g.added)}
 }
 
 // WatchProgress returns a sequence of the group's progress (see
@@ -31,6 +31,9 @@ func (g *Group) progressLocked() Progress {
 // latest count, not every step.
 func (g *Group) WatchProgress(ctx context.Context) iter.Seq[Progress] {
 	return func(yield func(Progress) bool) {
+		// Before the first look at the count: from now on every task
+		// that finishes tells the watchers (see taskDone).
+		g.watched.Store(true)
 		var last Progress
 		first := true
 		for {

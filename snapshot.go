@@ -205,7 +205,7 @@ func (s *Scope) Snapshot() *Snapshot {
 
 	for _, g := range groups {
 		g.mu.Lock()
-		progress, active := g.progressLocked(), g.active
+		progress, active := g.progressLocked(), int(g.active.Load())
 		g.mu.Unlock()
 		snap.Nodes = append(snap.Nodes, TaskInfo{
 			Kind:     KindGroup,
