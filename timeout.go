@@ -24,15 +24,20 @@ import (
 //
 // A task that ignores its cancellation keeps WaitFor waiting.
 func WaitFor[T any](ctx context.Context, d time.Duration, t *Task[T]) (T, error) {
-	timeout := &TimeoutError{What: "task", Name: t.Name(), After: d}
-	tctx, cancel := context.WithTimeoutCause(ctx, d, timeout)
+	// The timeout is named only once it has happened: on the path where
+	// the task finishes in time, WaitFor formats nothing.
+	tctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	if t.wait(tctx) == nil {
 		return t.Result()
 	}
-	cause := error(timeout)
+	var timeout *TimeoutError
+	var cause error
 	if ctx.Err() != nil {
 		cause = context.Cause(ctx)
+	} else {
+		timeout = &TimeoutError{What: "task", Name: t.Name(), After: d}
+		cause = timeout
 	}
 	t.Cancel(cause)
 	if w := trackedCurrent(ctx); w != nil {
@@ -45,7 +50,7 @@ func WaitFor[T any](ctx context.Context, d time.Duration, t *Task[T]) (T, error)
 		return v, err
 	}
 	var zero T
-	if cause == timeout {
+	if timeout != nil {
 		return zero, timeout
 	}
 	return zero, fmt.Errorf("async: wait for task %q: %w", t.Name(), cause)

@@ -115,3 +115,25 @@ func TestShield(t *testing.T) {
 		}
 	})
 }
+
+// On the path where the task finishes in time, WaitFor costs its timer and
+// nothing more: the timeout is named only once it has happened.
+func TestWaitForInTimeFormatsNothing(t *testing.T) {
+	ctx := context.Background()
+	task := async.Spawn(ctx, func(context.Context) (int, error) { return 1, nil })
+	task.Await(ctx)
+	timer := testing.AllocsPerRun(100, func() {
+		tctx, cancel := context.WithTimeout(ctx, time.Hour)
+		<-task.Done()
+		_ = tctx.Done() // WaitFor waits on it
+		cancel()
+	})
+	waitFor := testing.AllocsPerRun(100, func() {
+		if v, err := async.WaitFor(ctx, time.Hour, task); v != 1 || err != nil {
+			t.Fatalf("WaitFor: %v %v", v, err)
+		}
+	})
+	if waitFor > timer {
+		t.Errorf("WaitFor allocates %v times, its timer %v", waitFor, timer)
+	}
+}
