@@ -292,14 +292,8 @@ func (t *Task[T]) finish(val T, err error, entered bool) runner {
 	case err == nil:
 		t.val = val // a failed task has no result, as in asyncio
 		return t.complete(t, Done, nil, true)
-	case isCancellation(err, fnCtx):
-		// The cause: why this task's context was cancelled or, when
-		// nothing cancelled it, the cancellation it passed on (a task it
-		// awaited was cancelled, say), so the chain stays visible.
-		cause := err
-		if fnCtx.Err() != nil {
-			cause = context.Cause(fnCtx)
-		}
+	}
+	if cancelled, cause := cancellation(err, fnCtx); cancelled {
 		return t.complete(t, Cancelled, cause, true)
 	}
 	return t.complete(t, Done, err, true)
@@ -323,23 +317,30 @@ func (t *taskCore) finishUnstarted(cause error, slot bool) runner {
 // deadline that is not ctx's own (an inner timeout is a failure, as
 // TimeoutError is in asyncio).
 func isCancellation(err error, ctx context.Context) bool {
+	cancelled, _ := cancellation(err, ctx)
+	return cancelled
+}
+
+// cancellation applies the rule of isCancellation and, for a cancellation,
+// also returns its cause: why ctx was cancelled or, when nothing cancelled
+// it, the cancellation err passes on (a task it awaited was cancelled,
+// say), so that the chain stays visible. It asks ctx for its error and its
+// cause once each, since after a cancellation each costs a lock.
+func cancellation(err error, ctx context.Context) (bool, error) {
 	if err == nil {
-		return false
+		return false, nil
 	}
 	if _, ok := errors.AsType[*PanicError](err); ok {
-		return false
-	}
-	if errors.Is(err, context.Canceled) {
-		return true
+		return false, nil
 	}
 	if ctx.Err() == nil {
-		return false
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
+		return errors.Is(err, context.Canceled), err
 	}
 	cause := context.Cause(ctx)
-	return cause != nil && errors.Is(err, cause)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || (cause != nil && errors.Is(err, cause)) {
+		return true, cause
+	}
+	return false, nil
 }
 
 // complete publishes the task's end: its state, Done, the awaiters, the
