@@ -84,48 +84,49 @@ func BenchmarkParent(b *testing.B) {
 	})
 }
 
-// BenchmarkTrackingCPU is what a scope's tracking costs, paired in one
+// BenchmarkTracking is what a scope's tracking costs, paired in one
 // process: every op runs a batch of spawn + await under main's context
 // inside Run (tracked) and a batch under a plain cancellable context
 // (untracked), in ABBA order, and charges each batch the CPU time the
 // process spent on it. It reports both per task and the overhead in percent.
-func BenchmarkTrackingCPU(b *testing.B) {
+func BenchmarkTracking(b *testing.B) {
 	warmUp()
-	untracked, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	tasks := make([]*async.Task[int], parentTasks)
-	out := make([]int, parentTasks)
-	var on, off int64
-	batch := func(ctx context.Context, total *int64) {
-		cpu0, _ := processCPU()
-		spawnAwait(b, ctx, tasks, out)
-		cpu1, ok := processCPU()
-		if !ok {
-			b.Skip("no CPU time on this platform")
-		}
-		*total += int64(cpu1 - cpu0)
-	}
-	b.ReportAllocs()
-	err := async.Run(context.Background(), func(tracked context.Context) error {
-		i := 0
-		for b.Loop() {
-			if i%2 == 0 {
-				batch(untracked, &off)
-				batch(tracked, &on)
-			} else {
-				batch(tracked, &on)
-				batch(untracked, &off)
+	run(b, "paired", func(b *testing.B) {
+		untracked, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		tasks := make([]*async.Task[int], parentTasks)
+		out := make([]int, parentTasks)
+		var on, off int64
+		batch := func(ctx context.Context, total *int64) {
+			cpu0, _ := processCPU()
+			spawnAwait(b, ctx, tasks, out)
+			cpu1, ok := processCPU()
+			if !ok {
+				b.Skip("no CPU time on this platform")
 			}
-			i++
+			*total += int64(cpu1 - cpu0)
 		}
-		return nil
-	}, async.WithSignals(nil))
-	if err != nil {
-		b.Fatal(err)
-	}
-	checkResults(b, out)
-	tasksRun := float64(b.N * parentTasks)
-	b.ReportMetric(float64(off)/tasksRun, "untracked-cpu-ns/task")
-	b.ReportMetric(float64(on)/tasksRun, "tracked-cpu-ns/task")
-	b.ReportMetric(100*(float64(on)/float64(off)-1), "overhead-%")
+		err := async.Run(context.Background(), func(tracked context.Context) error {
+			i := 0
+			for b.Loop() {
+				if i%2 == 0 {
+					batch(untracked, &off)
+					batch(tracked, &on)
+				} else {
+					batch(tracked, &on)
+					batch(untracked, &off)
+				}
+				i++
+			}
+			return nil
+		}, async.WithSignals(nil))
+		if err != nil {
+			b.Fatal(err)
+		}
+		checkResults(b, out)
+		tasksRun := float64(b.N * parentTasks)
+		b.ReportMetric(float64(off)/tasksRun, "untracked-cpu-ns/task")
+		b.ReportMetric(float64(on)/tasksRun, "tracked-cpu-ns/task")
+		b.ReportMetric(100*(float64(on)/float64(off)-1), "overhead-%")
+	})
 }

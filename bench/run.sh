@@ -85,7 +85,7 @@ for round in $(seq "$ROUNDS"); do
 	log "Go round $round/$ROUNDS"
 	# One round runs every implementation once, so that a burst of load
 	# from elsewhere hits one sample of each rather than every sample of one.
-	"$work/bench.test" -test.run '^$' -test.bench '^Benchmark(Spawn|Limit|Cancel)$' \
+	"$work/bench.test" -test.run '^$' -test.bench '^Benchmark(Spawn|Limit|Cancel|Parent|Tracking)$' \
 		-test.benchtime "$BENCHTIME" -test.benchmem >>"$out/go.txt"
 	# Workload (c) once per process: a process that has run 100,000
 	# goroutines keeps their descriptors, and a second round would reuse
