@@ -17,7 +17,8 @@
 # Runs are interleaved, REPEATS (3) times; the table shows the best wall.
 #
 # Environment: N (20000), HOSTS (8), C (64, per process), REPEATS (3),
-# WORKERS ("1 2 4"), PARTITIONS (16, the job's -partitions).
+# WORKERS ("1 2 4"), PARTITIONS (16, the job's -partitions), JOBFLAGS (more
+# flags of the workers, which create the job: -memory, say).
 #
 # PROFILE=DIR writes CPU profiles to DIR instead of measuring fetchall as
 # built: every fetchall process (local run, enqueue, workers, collect) runs
@@ -33,6 +34,7 @@ REPEATS=${REPEATS:-3}
 WORKERS=${WORKERS:-"1 2 4"}
 PROFILE=${PROFILE:-}
 PARTITIONS=${PARTITIONS:-16}
+JOBFLAGS=${JOBFLAGS:-}
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$(dirname "$here")")
@@ -132,7 +134,7 @@ run_queue() {
 	job=bench$job_n
 	local -a wp=()
 	for i in $(seq "$w"); do
-		"$farun" "$job-worker$i" worker -q -nats "$nats" -job "$job" -partitions "$PARTITIONS" -lease-ttl 2s -id "w$i" -c "$C" 2>>"$work/workers.log" &
+		"$farun" "$job-worker$i" worker -q -nats "$nats" -job "$job" -partitions "$PARTITIONS" $JOBFLAGS -lease-ttl 2s -id "w$i" -c "$C" 2>>"$work/workers.log" &
 		wp+=($!)
 	done
 	sleep 1.5 # the workers announce themselves, then take their partitions
@@ -187,7 +189,7 @@ read -r _ _ local_wall local_cpu _ _ _ local_sites <<<"$(best local 1)"
 	for w in $WORKERS; do
 		read -r _ _ q qc qw qn qe qs <<<"$(best queue "$w")"
 		awk -v n="$N" -v q="$q" -v l="$local_wall" -v w="$w" -v qc="$qc" -v qw="$qw" -v qn="$qn" -v qe="$qe" -v qs="$qs" 'BEGIN {
-			printf "| queue: enqueue + %d worker%s + collect | %d | %.2f | %d | %.2f× | %+.0f µs | %.0f µs | %.0f · %.0f · %.0f µs | %.0f µs |\n",
+			printf "| queue'"${JOBFLAGS:+ $JOBFLAGS}"': enqueue + %d worker%s + collect | %d | %.2f | %d | %.2f× | %+.0f µs | %.0f µs | %.0f · %.0f · %.0f µs | %.0f µs |\n",
 				w, (w > 1 ? "s" : ""), w + 3, q, n / q, l / q, (q - l) / n * 1e6, qc / n * 1e6, qw / n * 1e6, qn / n * 1e6, qe / n * 1e6, qs / n * 1e6 }'
 	done
 	echo
