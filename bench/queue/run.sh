@@ -17,8 +17,9 @@
 # Runs are interleaved, REPEATS (3) times; the table shows the best wall.
 #
 # Environment: N (20000), HOSTS (8), C (64, per process), REPEATS (3),
-# WORKERS ("1 2 4"), PARTITIONS (16, the job's -partitions), JOBFLAGS (more
-# flags of the workers, which create the job: -memory, say).
+# WORKERS ("1 2 4"), PARTITIONS (16, the job's -partitions; several, like
+# "16 64", interleave runs of each), JOBFLAGS (more flags of the workers,
+# which create the job: -memory, say).
 #
 # PROFILE=DIR writes CPU profiles to DIR instead of measuring fetchall as
 # built: every fetchall process (local run, enqueue, workers, collect) runs
@@ -129,12 +130,12 @@ run_local() {
 }
 job_n=0
 run_queue() {
-	local w=$1 job t0 t1 i
+	local w=$1 parts=$2 job t0 t1 i
 	job_n=$((job_n + 1))
 	job=bench$job_n
 	local -a wp=()
 	for i in $(seq "$w"); do
-		"$farun" "$job-worker$i" worker -q -nats "$nats" -job "$job" -partitions "$PARTITIONS" $JOBFLAGS -lease-ttl 2s -id "w$i" -c "$C" 2>>"$work/workers.log" &
+		"$farun" "$job-worker$i" worker -q -nats "$nats" -job "$job" -partitions "$parts" $JOBFLAGS -lease-ttl 2s -id "w$i" -c "$C" 2>>"$work/workers.log" &
 		wp+=($!)
 	done
 	sleep 1.5 # the workers announce themselves, then take their partitions
@@ -167,7 +168,7 @@ run_queue() {
 	cc=$(awk '{ print $1 + $2 }' "$work/cpu.c")
 	local cn
 	cn=$(sub "$n1" "$n0")
-	echo "queue $w $(secs "$t0" "$t1") $(awk -v a="$cw" -v b="$ce" -v c="$cc" -v n="$cn" 'BEGIN { print a + b + c + n }') $cw $cn $(awk -v b="$ce" -v c="$cc" 'BEGIN { print b + c }') $(sub "$s1" "$s0")" >>"$work/results"
+	echo "queue/$parts $w $(secs "$t0" "$t1") $(awk -v a="$cw" -v b="$ce" -v c="$cc" -v n="$cn" 'BEGIN { print a + b + c + n }') $cw $cn $(awk -v b="$ce" -v c="$cc" 'BEGIN { print b + c }') $(sub "$s1" "$s0")" >>"$work/results"
 }
 
 load_start=$(cut -d' ' -f1 /proc/loadavg)
@@ -175,7 +176,7 @@ load_start=$(cut -d' ' -f1 /proc/loadavg)
 for r in $(seq "$REPEATS"); do
 	log "round $r/$REPEATS"
 	run_local
-	for w in $WORKERS; do run_queue "$w"; done
+	for p in $PARTITIONS; do for w in $WORKERS; do run_queue "$w" "$p"; done; done
 done
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 
@@ -186,14 +187,14 @@ read -r _ _ local_wall local_cpu _ _ _ local_sites <<<"$(best local 1)"
 	echo "| run | processes | best wall (s) | requests/s | vs local | wall per URL over local | CPU per URL: fetchall + nats-server | of which workers · nats-server · enqueue + collect | demo sites' CPU per URL |"
 	echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|"
 	awk -v n="$N" -v w="$local_wall" -v c="$local_cpu" -v st="$local_sites" 'BEGIN { printf "| local: fetchall -c %d | 1 | %.2f | %d | 1.00× | | %.0f µs | | %.0f µs |\n", '"$C"', w, n / w, c / n * 1e6, st / n * 1e6 }'
-	for w in $WORKERS; do
-		read -r _ _ q qc qw qn qe qs <<<"$(best queue "$w")"
-		awk -v n="$N" -v q="$q" -v l="$local_wall" -v w="$w" -v qc="$qc" -v qw="$qw" -v qn="$qn" -v qe="$qe" -v qs="$qs" 'BEGIN {
-			printf "| queue'"${JOBFLAGS:+ $JOBFLAGS}"': enqueue + %d worker%s + collect | %d | %.2f | %d | %.2f× | %+.0f µs | %.0f µs | %.0f · %.0f · %.0f µs | %.0f µs |\n",
-				w, (w > 1 ? "s" : ""), w + 3, q, n / q, l / q, (q - l) / n * 1e6, qc / n * 1e6, qw / n * 1e6, qn / n * 1e6, qe / n * 1e6, qs / n * 1e6 }'
-	done
+	for p in $PARTITIONS; do for w in $WORKERS; do
+		read -r _ _ q qc qw qn qe qs <<<"$(best "queue/$p" "$w")"
+		awk -v p="$p" -v n="$N" -v q="$q" -v l="$local_wall" -v w="$w" -v qc="$qc" -v qw="$qw" -v qn="$qn" -v qe="$qe" -v qs="$qs" 'BEGIN {
+			printf "| queue'"${JOBFLAGS:+ $JOBFLAGS}"', %d partitions: enqueue + %d worker%s + collect | %d | %.2f | %d | %.2f× | %+.0f µs | %.0f µs | %.0f · %.0f · %.0f µs | %.0f µs |\n",
+				p, w, (w > 1 ? "s" : ""), w + 3, q, n / q, l / q, (q - l) / n * 1e6, qc / n * 1e6, qw / n * 1e6, qn / n * 1e6, qe / n * 1e6, qs / n * 1e6 }'
+	done; done
 	echo
-	echo "$N URLs of 1 kB over $HOSTS demo sites, -c $C per process, $PARTITIONS partitions, best of $REPEATS; load average $load_start → $load_end; $(nproc) cores."
+	echo "$N URLs of 1 kB over $HOSTS demo sites, -c $C per process, best of $REPEATS; load average $load_start → $load_end; $(nproc) cores."
 	echo "Queue processes: nats-server, enqueue, collect and the workers. Overhead per URL: (queue wall − local wall) / URLs."
 	echo "The demo sites serve the requests on the same cores; their CPU is not in the fetchall + nats-server column."
 } | tee "$work/table.md"
