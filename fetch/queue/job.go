@@ -76,7 +76,7 @@ func (o Options) withDefaults() Options {
 // resultsWindow bounds the duplicate window of a job's results stream. The
 // server keeps every id of the window in memory (a 10-million-line enqueue,
 // whose ids all fall in the work stream's window, took nats-server to
-// 2.4 GB), and for records that buys little: only the storage of the rare
+// 2.3 GiB), and for records that buys little: only the storage of the rare
 // second record, since collect writes the first of each line anyway. Two
 // minutes covers the usual second record, from a worker that died between
 // publishing and acknowledging, which comes one ack wait (30s) later.
