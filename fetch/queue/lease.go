@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -54,6 +55,7 @@ func (r *workerRun) rebalance(ctx context.Context, acquire bool) {
 		}
 	}
 	owners := assign(r.job.Partitions, r.liveWorkers(ctx))
+	var held []*partition
 	for p, part := range r.parts {
 		if part.rev == 0 { // lost: wait for the engine to finish, then forget it
 			if part.inflight.Load() == 0 && isClosed(part.pulling) {
@@ -61,8 +63,16 @@ func (r *workerRun) rebalance(ctx context.Context, acquire bool) {
 			}
 			continue
 		}
-		rev, err := kv.Update(ctx, leaseKey(p), []byte(r.w.ID), part.rev)
-		if err != nil {
+		held = append(held, part)
+	}
+	revs := make([]uint64, len(held))
+	errs := make([]error, len(held))
+	concurrently(len(held), func(i int) {
+		revs[i], errs[i] = kv.Update(ctx, leaseKey(held[i].p), []byte(r.w.ID), held[i].rev)
+	})
+	for i, part := range held {
+		p := part.p
+		if err := errs[i]; err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -76,9 +86,8 @@ func (r *workerRun) rebalance(ctx context.Context, acquire bool) {
 			}
 			part.rev = 0
 			continue
-		} else {
-			part.rev = rev
 		}
+		part.rev = revs[i]
 		if !part.releasing && (stopping || owners[p] != r.w.ID) {
 			r.handOff(part)
 		}
@@ -90,22 +99,62 @@ func (r *workerRun) rebalance(ctx context.Context, acquire bool) {
 	if stopping || !acquire {
 		return
 	}
+	var free []int
 	for p := range r.job.Partitions {
-		if _, ok := r.parts[p]; ok || owners[p] != r.w.ID {
-			continue
-		}
-		rev, err := kv.Create(ctx, leaseKey(p), []byte(r.w.ID))
-		if err != nil {
-			if !errors.Is(err, jetstream.ErrKeyExists) && ctx.Err() == nil {
-				r.log.Warn("taking a partition's lease failed", "partition", p, "err", err)
-			}
-			continue // still held by the worker it was the share of, or a dead one
-		}
-		if err := r.startPulling(ctx, p, rev); err != nil {
-			r.log.Warn("pulling a partition failed", "partition", p, "err", err)
-			kv.Delete(ctx, leaseKey(p), jetstream.LastRevision(rev))
+		if _, ok := r.parts[p]; !ok && owners[p] == r.w.ID {
+			free = append(free, p)
 		}
 	}
+	taken := make([]*partition, len(free))
+	concurrently(len(free), func(i int) {
+		taken[i] = r.takeLease(ctx, free[i])
+	})
+	for _, part := range taken {
+		if part != nil {
+			r.parts[part.p] = part
+			r.pullers.Add(1)
+			go r.pull(part)
+		}
+	}
+}
+
+// takeLease takes partition p's lease, if it is free, and starts pulling its
+// messages; it returns nil if the lease is held or pulling failed.
+func (r *workerRun) takeLease(ctx context.Context, p int) *partition {
+	rev, err := r.job.leases.Create(ctx, leaseKey(p), []byte(r.w.ID))
+	if err != nil {
+		if !errors.Is(err, jetstream.ErrKeyExists) && ctx.Err() == nil {
+			r.log.Warn("taking a partition's lease failed", "partition", p, "err", err)
+		}
+		return nil // still held by the worker it was the share of, or a dead one
+	}
+	part, err := r.startPulling(ctx, p, rev)
+	if err != nil {
+		r.log.Warn("pulling a partition failed", "partition", p, "err", err)
+		r.job.leases.Delete(ctx, leaseKey(p), jetstream.LastRevision(rev))
+		return nil
+	}
+	return part
+}
+
+// leaseCalls bounds the lease bucket calls a worker makes at once. Made
+// one after another, the renewals of many partitions can outlast the lease
+// TTL (64 at 25ms each outlast a 1s TTL), and the worker loses them.
+const leaseCalls = 32
+
+// concurrently calls fn(i) for every i below n, leaseCalls at a time, and
+// returns when all calls have returned.
+func concurrently(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, leaseCalls)
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			fn(i)
+		})
+	}
+	wg.Wait()
 }
 
 // handOff stops pulling a partition: the messages pulled but not yet taken
@@ -117,10 +166,12 @@ func (r *workerRun) handOff(part *partition) {
 	part.it.Drain()
 }
 
-func (r *workerRun) startPulling(ctx context.Context, p int, rev uint64) error {
+// startPulling starts pulling partition p, whose lease this worker holds
+// at revision rev.
+func (r *workerRun) startPulling(ctx context.Context, p int, rev uint64) (*partition, error) {
 	cons, err := r.job.work.Consumer(ctx, r.job.consumerName(p))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	batch := r.w.Batch
 	if batch <= 0 {
@@ -128,13 +179,9 @@ func (r *workerRun) startPulling(ctx context.Context, p int, rev uint64) error {
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(batch), jetstream.PullExpiry(5*time.Second))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	part := &partition{p: p, rev: rev, it: it, pulling: make(chan struct{}), handoff: make(chan struct{})}
-	r.parts[p] = part
-	r.pullers.Add(1)
-	go r.pull(part)
-	return nil
+	return &partition{p: p, rev: rev, it: it, pulling: make(chan struct{}), handoff: make(chan struct{})}, nil
 }
 
 // liveWorkers returns the ids of the workers whose heartbeat has not
