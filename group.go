@@ -245,15 +245,24 @@ func goTask[T any](g *Group, fn func(context.Context) (T, error), site any, opts
 		panic(errZeroGroup)
 	}
 	t := newTask(&g.ctx, fn, site, opts)
+	g.add(t)
+	return t
+}
+
+// add puts r, a task just made with the group's context, in the group: it
+// starts now, or waits in the queue behind the limit, or, if the group has
+// finished, ends cancelled without running.
+func (g *Group) add(r runner) {
+	t := r.core()
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
 		// The cause is ErrGroupClosed even though the task's context,
 		// derived from the group's, may carry the failure or the parent's
 		// cancellation that ended the group earlier.
-		t.fn = nil
+		r.dropFunc()
 		t.finishUnstarted(ErrGroupClosed, false)
-		return t
+		return
 	}
 	t.inGroup = true
 	g.active.Add(1)
@@ -261,21 +270,25 @@ func goTask[T any](g *Group, fn func(context.Context) (T, error), site any, opts
 	g.changedLocked()
 	if g.limit > 0 && g.running >= g.limit {
 		t.state.Store(stateQueued)
-		g.queue.push(t)
+		g.queue.push(r)
 		g.mu.Unlock()
-		return t
+		return
 	}
 	g.running++
 	g.mu.Unlock()
-	go t.goroutine()
-	return t
+	r.start()
 }
 
 // Go adds a task that returns only an error, like errgroup's Go; see [Go].
 // The task it returns offers all that a [Task] does (done callbacks,
 // SetName, progress); its result is the empty struct.
 func (g *Group) Go(fn func(ctx context.Context) error, opts ...TaskOption) *Task[struct{}] {
-	return goTask(g, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }, fn, opts)
+	if g.cancel == nil {
+		panic(errZeroGroup)
+	}
+	e := newErrTask(&g.ctx, fn, opts)
+	g.add(e)
+	return &e.Task
 }
 
 // taskFailed records the failure of one of the group's tasks and, if it is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -312,3 +313,25 @@ func TestGroupTaskCancelledAloneIsNotAFailure(t *testing.T) {
 		}
 	})
 }
+
+// Group.Go keeps the function as it is given, so a task that ignores its
+// context costs its Task and its goroutine's closure, as one from Spawn.
+func TestGroupGoAllocatesTwice(t *testing.T) {
+	err := async.WithGroup(context.Background(), func(ctx context.Context, g *async.Group) error {
+		allocs := testing.AllocsPerRun(1000, func() {
+			task := g.Go(ignoreContext)
+			for task.State() != async.Done {
+				runtime.Gosched()
+			}
+		})
+		if allocs > 2 {
+			t.Errorf("%v allocations per task, want at most 2", allocs)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ignoreContext(context.Context) error { return nil }

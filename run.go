@@ -168,7 +168,7 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...RunO
 	}
 
 	root := newTask(&s.ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, main(ctx) }, main, []TaskOption{WithName("main")})
-	go root.goroutine()
+	root.start()
 	for !root.finished() {
 		select {
 		case <-root.Done():

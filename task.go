@@ -150,6 +150,8 @@ func (t *taskCore) group() *Group {
 type runner interface {
 	runOnce() runner
 	core() *taskCore
+	start()    // runs the task in a goroutine of its own
+	dropFunc() // lets go of the function of a task that will never run it
 }
 
 func (t *taskCore) core() *taskCore { return t }
@@ -166,13 +168,29 @@ func (t *taskCore) core() *taskCore { return t }
 // Options: [WithName].
 func Spawn[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...TaskOption) *Task[T] {
 	t := newTask(ctx, fn, fn, opts)
-	go t.goroutine()
+	t.start()
 	return t
 }
 
 // newTask makes a task running fn. site is the function the caller was given
 // (fn, or what fn wraps), which the task tree shows as the task's origin.
 func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), site any, opts []TaskOption) *Task[T] {
+	var t *Task[T]
+	if x, ok := extraFor(ctx, opts); !ok {
+		t = &Task[T]{fn: fn}
+	} else {
+		w := &withExtra[T]{task: Task[T]{fn: fn}, extra: x}
+		t = &w.task
+		t.extra.Store(&w.extra)
+	}
+	t.init(ctx, site)
+	return t
+}
+
+// extraFor returns what a task started with ctx and opts needs in its extra
+// part from the start — its name, the tracker that records it — and whether
+// it needs anything there.
+func extraFor(ctx context.Context, opts []TaskOption) (taskExtra, bool) {
 	var name string
 	if len(opts) > 0 {
 		name = nameOf(opts)
@@ -181,33 +199,71 @@ func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), si
 	if up := parentNode(ctx); up != nil {
 		track = up.nodeTracker()
 	}
-	var t *Task[T]
-	if track == nil && name == "" {
-		t = &Task[T]{fn: fn}
-	} else {
-		w := &withExtra[T]{}
-		w.extra.name = name
-		w.extra.track = track
-		t = &w.task
-		t.fn = fn
-		t.extra.Store(&w.extra)
-	}
+	return taskExtra{name: name, track: track}, name != "" || track != nil
+}
+
+// init gives a task just made its number and parent, and records it in the
+// tree if something tracks it. The task is not yet shared.
+func (t *taskCore) init(ctx context.Context, site any) {
 	t.id = lastTaskID.Add(1)
 	t.parent = ctx
-	if track != nil {
-		track.prepare(&t.taskCore, ctx)
-		track.track(&t.taskCore, site)
+	if track := t.tracker(); track != nil {
+		track.prepare(t, ctx)
+		track.track(t, site)
 	}
-	return t
 }
 
 // goroutine runs the task and then, in a group with a limit, the tasks
 // queued behind it.
 func (t *Task[T]) goroutine() { goroutineFor(t) }
 
+func (t *Task[T]) start()    { go t.goroutine() }
+func (t *Task[T]) dropFunc() { t.fn = nil }
+
 // runOnce runs the task's function and finishes the task. It returns the
 // next task this goroutine should run, if any.
-func (t *Task[T]) runOnce() (next runner) {
+func (t *Task[T]) runOnce() runner { return t.run(t.fn) }
+
+// errTask is a task made by [Group.Go], whose function returns only an
+// error. It keeps that function as it is: wrapping it in a function that
+// also returns a result, to make a Task[struct{}] of it, would cost an
+// allocation per task. It is as big as a Task[struct{}] (one size class).
+type errTask struct {
+	Task[struct{}]
+	f func(context.Context) error
+}
+
+// newErrTask makes a task running f; see newTask.
+func newErrTask(ctx context.Context, f func(context.Context) error, opts []TaskOption) *errTask {
+	var e *errTask
+	if x, ok := extraFor(ctx, opts); !ok {
+		e = &errTask{f: f}
+	} else {
+		w := &struct {
+			task  errTask
+			extra taskExtra
+		}{task: errTask{f: f}, extra: x}
+		e = &w.task
+		e.extra.Store(&w.extra)
+	}
+	e.init(ctx, f)
+	return e
+}
+
+func (e *errTask) goroutine()      { goroutineFor(e) }
+func (e *errTask) start()          { go e.goroutine() }
+func (e *errTask) dropFunc()       { e.f = nil }
+func (e *errTask) runOnce() runner { return e.run(e.call) }
+
+func (e *errTask) call(ctx context.Context) (struct{}, error) {
+	f := e.f
+	e.f = nil // a finished task keeps nothing its function referred to
+	return struct{}{}, f(ctx)
+}
+
+// run runs call as the task's function and finishes the task. It returns
+// the next task this goroutine should run, if any.
+func (t *Task[T]) run(call func(context.Context) (T, error)) (next runner) {
 	if !t.begin() {
 		var zero T
 		return t.finish(zero, nil, false)
@@ -234,7 +290,7 @@ func (t *Task[T]) runOnce() (next runner) {
 			next = nil
 		}
 	}()
-	val, err := t.fn(t.context())
+	val, err := call(t.context())
 	returned = true
 	// From here on Cancel reports false: the function can no longer see it.
 	t.state.Store(stateReturned)
