@@ -112,8 +112,10 @@ func (t *taskCore) context() context.Context { return (*taskContext)(t) }
 
 // base returns the context the task's own context derives from.
 func (t *taskCore) base() context.Context {
-	if x := t.extra.Load(); x != nil && x.tracing != nil {
-		return x.tracing.ctx
+	if x := t.extra.Load(); x != nil {
+		if m := x.more.Load(); m != nil && m.trace.ctx != nil {
+			return m.trace.ctx
+		}
 	}
 	return t.parent
 }

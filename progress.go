@@ -44,7 +44,7 @@ func Report(ctx context.Context, done, total int64, message string) {
 	}
 	now := time.Now()
 	t.mu.Lock()
-	ps := t.extraLocked().progressLocked()
+	ps := &t.extraLocked().moreLocked().progress
 	ps.latest = Progress{Done: done, Total: total, Message: message, Updated: now}
 	ps.version++
 	if ps.changed != nil {
@@ -59,11 +59,12 @@ func Report(ctx context.Context, done, total int64, message string) {
 func (t *taskCore) Progress() Progress {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	x := t.extra.Load()
-	if x == nil || x.progress == nil {
-		return Progress{}
+	if x := t.extra.Load(); x != nil {
+		if m := x.more.Load(); m != nil {
+			return m.progress.latest
+		}
 	}
-	return x.progress.latest
+	return Progress{}
 }
 
 // WatchProgress returns a sequence of the task's progress reports, from the
@@ -75,7 +76,7 @@ func (t *taskCore) WatchProgress(ctx context.Context) iter.Seq[Progress] {
 		var seen uint64
 		for {
 			t.mu.Lock()
-			ps := t.extraLocked().progressLocked()
+			ps := &t.extraLocked().moreLocked().progress
 			p, v := ps.latest, ps.version
 			var changed chan struct{}
 			if v == seen {
@@ -109,13 +110,4 @@ func (t *taskCore) WatchProgress(ctx context.Context) iter.Seq[Progress] {
 			}
 		}
 	}
-}
-
-// progressLocked returns the task's progress state, making it if needed.
-// The task's mutex must be held.
-func (x *taskExtra) progressLocked() *progressState {
-	if x.progress == nil {
-		x.progress = new(progressState)
-	}
-	return x.progress
 }

@@ -282,12 +282,9 @@ func trackedCurrent(ctx context.Context) *taskCore {
 // for restoreAwaiting.
 func (t *taskCore) setAwaiting(w waitRecord) waitRecord {
 	t.mu.Lock()
-	x := t.extraLocked()
-	if x.awaiting == nil {
-		x.awaiting = new(waitRecord)
-	}
-	prev := *x.awaiting
-	*x.awaiting = w
+	m := t.extraLocked().moreLocked()
+	prev := m.awaiting
+	m.awaiting = w
 	t.mu.Unlock()
 	return prev
 }
@@ -299,8 +296,8 @@ func (t *taskCore) setAwaiting(w waitRecord) waitRecord {
 // wait, not a stack of them.
 func (t *taskCore) restoreAwaiting(mine, prev waitRecord) {
 	t.mu.Lock()
-	if x := t.extra.Load(); *x.awaiting == mine {
-		*x.awaiting = prev
+	if m := t.extra.Load().more.Load(); m.awaiting == mine {
+		m.awaiting = prev
 	}
 	t.mu.Unlock()
 }

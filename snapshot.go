@@ -230,12 +230,12 @@ func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]strin
 	var wait waitRecord
 	if x := t.extra.Load(); x != nil {
 		name = x.name
-		if ps := x.progress; ps != nil && ps.version > 0 {
-			p := ps.latest
-			progress = &p
-		}
-		if x.awaiting != nil {
-			wait = *x.awaiting
+		if m := x.more.Load(); m != nil {
+			if m.progress.version > 0 {
+				p := m.progress.latest
+				progress = &p
+			}
+			wait = m.awaiting
 		}
 	}
 	t.mu.Unlock()

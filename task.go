@@ -94,23 +94,43 @@ type taskCore struct {
 // make it on first use. track is set before the task is shared and never
 // changes; the rest is guarded by the task's mutex, slot by the tracker.
 //
-// What fewer tasks still need is behind pointers, so that a tracked task
-// (a Task[int] and this, 208 bytes) stays close to an untracked one.
+// What fewer tasks still need is in a part of its own, so that this stays
+// small: a tracked task (a Task[int] and this) is 192 bytes, and a task
+// that Gather or Wait watches while it runs makes this (80 bytes) and its
+// callback.
 type taskExtra struct {
 	name      string
 	track     tracker      // records the task for the tree, if anything does
 	slot      trackSlot    // where track recorded the task
 	report    *unretrieved // armed when the task fails outside a group
 	callbacks []doneCallback
-	progress  *progressState // made by the first report or watch
-	awaiting  *waitRecord    // what the task is blocked on; kept only for tracked tasks
-	tracing   *taskTrace     // set before the task is shared, when a scope traces
+	more      atomic.Pointer[taskMore] // written under the task's mutex
+}
+
+// taskMore is what only a task that reports progress, is watched, waits
+// while tracked or is traced needs. Its fields are guarded by the task's
+// mutex, except trace's context, set before the task is shared.
+type taskMore struct {
+	progress progressState
+	awaiting waitRecord // what the task is blocked on; kept only for tracked tasks
+	trace    taskTrace  // the execution-tracer task, when a scope traces
 }
 
 // taskTrace is a task's execution-tracer task.
 type taskTrace struct {
 	ctx  context.Context // carries task; the task's own context derives from it
 	task *trace.Task     // nil once ended
+}
+
+// moreLocked returns the task's rarely needed part, making it if needed.
+// The task's mutex must be held.
+func (x *taskExtra) moreLocked() *taskMore {
+	m := x.more.Load()
+	if m == nil {
+		m = new(taskMore)
+		x.more.Store(m)
+	}
+	return m
 }
 
 // withExtra is a task and its extra part in one allocation.
@@ -176,10 +196,10 @@ func Spawn[T any](ctx context.Context, fn func(context.Context) (T, error), opts
 // (fn, or what fn wraps), which the task tree shows as the task's origin.
 func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), site any, opts []TaskOption) *Task[T] {
 	var t *Task[T]
-	if x, ok := extraFor(ctx, opts); !ok {
+	if name, track := extraFor(ctx, opts); name == "" && track == nil {
 		t = &Task[T]{fn: fn}
 	} else {
-		w := &withExtra[T]{task: Task[T]{fn: fn}, extra: x}
+		w := &withExtra[T]{task: Task[T]{fn: fn}, extra: taskExtra{name: name, track: track}}
 		t = &w.task
 		t.extra.Store(&w.extra)
 	}
@@ -188,18 +208,15 @@ func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), si
 }
 
 // extraFor returns what a task started with ctx and opts needs in its extra
-// part from the start — its name, the tracker that records it — and whether
-// it needs anything there.
-func extraFor(ctx context.Context, opts []TaskOption) (taskExtra, bool) {
-	var name string
+// part from the start: its name and the tracker that records it.
+func extraFor(ctx context.Context, opts []TaskOption) (name string, track tracker) {
 	if len(opts) > 0 {
 		name = nameOf(opts)
 	}
-	var track tracker
 	if up := parentNode(ctx); up != nil {
 		track = up.nodeTracker()
 	}
-	return taskExtra{name: name, track: track}, name != "" || track != nil
+	return name, track
 }
 
 // init gives a task just made its number and parent, and records it in the
@@ -236,13 +253,13 @@ type errTask struct {
 // newErrTask makes a task running f; see newTask.
 func newErrTask(ctx context.Context, f func(context.Context) error, opts []TaskOption) *errTask {
 	var e *errTask
-	if x, ok := extraFor(ctx, opts); !ok {
+	if name, track := extraFor(ctx, opts); name == "" && track == nil {
 		e = &errTask{f: f}
 	} else {
 		w := &struct {
 			task  errTask
 			extra taskExtra
-		}{task: errTask{f: f}, extra: x}
+		}{task: errTask{f: f}, extra: taskExtra{name: name, track: track}}
 		e = &w.task
 		e.extra.Store(&w.extra)
 	}

@@ -22,15 +22,17 @@ func (s *Scope) prepare(t *taskCore, ctx context.Context) {
 	}
 	x := t.extra.Load() // a tracked task has its extra part from the start
 	tctx, tt := trace.NewTask(ctx, t.nameLocked())
-	x.tracing = &taskTrace{ctx: tctx, task: tt}
+	x.more.Store(&taskMore{trace: taskTrace{ctx: tctx, task: tt}})
 }
 
 // endTrace ends t's trace task, if it has one.
 func endTrace(t *taskCore) {
 	t.mu.Lock()
 	var tt *trace.Task
-	if x := t.extra.Load(); x != nil && x.tracing != nil {
-		tt, x.tracing.task = x.tracing.task, nil
+	if x := t.extra.Load(); x != nil {
+		if m := x.more.Load(); m != nil {
+			tt, m.trace.task = m.trace.task, nil
+		}
 	}
 	t.mu.Unlock()
 	if tt != nil {
