@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -74,6 +73,9 @@ func Collect(ctx context.Context, job *Job, sink fetch.Sink, opts CollectOptions
 		return nil, fmt.Errorf("queue: reading records: %w", err)
 	}
 	defer it.Stop()
+	// Once the job's size is known, Next waits without a deadline, one timer
+	// fewer per record; it is ctx ending that stops it then.
+	defer context.AfterFunc(ctx, it.Stop)()
 
 	c := &Collected{Workers: map[string]int64{}}
 	sum := fetch.NewSummary(time.Now(), opts.KeepRecords)
@@ -106,18 +108,28 @@ func Collect(ctx context.Context, job *Job, sink fetch.Sink, opts CollectOptions
 			finish()
 			return c, fmt.Errorf("%w with %d of %d lines: %w", ErrCollectInterrupted, c.Done, c.Total, context.Cause(ctx))
 		}
-		waitCtx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
-		msg, err := it.Next(jetstream.NextContext(waitCtx))
-		cancel()
+		var msg jetstream.Msg
+		if known {
+			// Waits as long as it takes; ctx ending stops the iterator.
+			msg, err = it.Next()
+		} else {
+			// Wakes up now and then to see whether enqueue has finished.
+			waitCtx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
+			msg, err = it.Next(jetstream.NextContext(waitCtx))
+			cancel()
+		}
 		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, jetstream.ErrNoHeartbeat) {
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+				errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, jetstream.ErrMsgIteratorClosed) && ctx.Err() != nil {
 				continue
 			}
 			finish()
 			return c, fmt.Errorf("queue: reading records: %w", err)
 		}
+		// UnmarshalJSON itself, not json.Unmarshal, which would check the
+		// whole record once more before handing it over.
 		var rec fetch.Record
-		if err := json.Unmarshal(msg.Data(), &rec); err != nil {
+		if err := rec.UnmarshalJSON(msg.Data()); err != nil {
 			line, _ := strconv.Atoi(msg.Headers().Get(hdrLine))
 			rec = fetch.Record{Line: line, Outcome: fetch.Failed, ErrorKind: KindBadMessage,
 				Error: fmt.Sprintf("unreadable record in the results stream: %v", err)}
