@@ -136,3 +136,68 @@ func TestTaskThatIgnoresItsContextAllocatesTwice(t *testing.T) {
 		}
 	}
 }
+
+// The task's own context may be made by any of several goroutines at once,
+// while the task is cancelled and ends: whoever makes it, everyone sees one
+// context, cancelled with the first cause, and ended with the task.
+func TestTaskContextMadeConcurrently(t *testing.T) {
+	for round := range 200 {
+		cause := errors.New("stop")
+		ready := make(chan context.Context)
+		release := make(chan struct{})
+		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
+			ready <- ctx
+			<-release
+			return 0, ctx.Err()
+		})
+		ctx := <-ready
+		dones := make(chan (<-chan struct{}), 4)
+		for range 4 {
+			go func() { dones <- ctx.Done() }()
+		}
+		cancelled := make(chan bool)
+		go func() { cancelled <- task.Cancel(cause) }()
+		if !<-cancelled {
+			t.Fatalf("round %d: Cancel of a running task reported false", round)
+		}
+		close(release)
+		first := <-dones
+		for range 3 {
+			if d := <-dones; d != first {
+				t.Fatalf("round %d: two Done channels for one context", round)
+			}
+		}
+		<-first
+		task.Await(t.Context())
+		if c := context.Cause(ctx); !errors.Is(c, cause) {
+			t.Fatalf("round %d: cause %v, want %v", round, c, cause)
+		}
+		if !task.Cancelled() {
+			t.Fatalf("round %d: task %v, want cancelled", round, task.State())
+		}
+	}
+}
+
+// A context first looked at after its task ended is made ended, once, by
+// whichever of several goroutines gets there first.
+func TestTaskContextMadeAfterEndConcurrently(t *testing.T) {
+	for round := range 200 {
+		var kept context.Context
+		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) { kept = ctx; return 0, nil })
+		task.Await(t.Context())
+		dones := make(chan (<-chan struct{}), 4)
+		for range 4 {
+			go func() { dones <- kept.Done() }()
+		}
+		first := <-dones
+		for range 3 {
+			if d := <-dones; d != first {
+				t.Fatalf("round %d: two Done channels for one context", round)
+			}
+		}
+		<-first
+		if c := context.Cause(kept); !errors.Is(c, async.ErrTaskReturned) {
+			t.Fatalf("round %d: cause %v, want ErrTaskReturned", round, c)
+		}
+	}
+}
