@@ -11,7 +11,7 @@ import (
 // BenchmarkTrackingCPU.
 const parentTasks = 1000
 
-// spawnAwait starts parentTasks trivial tasks with ctx and awaits each,
+// spawnAwait starts len(tasks) trivial tasks with ctx and awaits each,
 // collecting the results in out.
 func spawnAwait(b *testing.B, ctx context.Context, tasks []*async.Task[int], out []int) {
 	for i := range tasks {

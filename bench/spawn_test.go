@@ -69,16 +69,7 @@ func BenchmarkSpawn(b *testing.B) {
 				tasks := make([]*async.Task[int], n)
 				out := make([]int, n)
 				for b.Loop() {
-					for i := range n {
-						tasks[i] = async.Spawn(ctx, func(context.Context) (int, error) { return trivial(i), nil })
-					}
-					for i, t := range tasks {
-						v, err := t.Await(ctx)
-						if err != nil {
-							b.Fatal(err)
-						}
-						out[i] = v
-					}
+					spawnAwait(b, ctx, tasks, out)
 				}
 				checkResults(b, out)
 				perTask(b, n)
