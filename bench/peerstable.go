@@ -493,8 +493,9 @@ func writeClosingNote(b *strings.Builder, s samples) {
 	p(`- **(d) first-error cancellation.** errgroup's tasks share one context: cancelling it closes one channel. Each async
   task that waits on ctx.Done() makes its own context: a cancelCtx, its cancel func, the pair's holder and the Done
   channel (4 allocations), registered in the group context's children map, so the group's cancellation is 10,000
-  context cancellations. The CancelledError of each cancelled sibling is no longer made unless read (issue 11), and
-  a group without a limit no longer takes its mutex when a task ends. What would close the rest: a task context of
+  context cancellations. The CancelledError of each cancelled sibling is no longer made unless read (issue 11),
+  Group.Go no longer wraps the function it is given, and a group without a limit no longer takes its mutex when a
+  task ends. What would close the rest: a task context of
   the library's own (a Done channel registered with its group without a map, a stdlib context made only for
   context.Cause and derived contexts); sketched, not taken, because the exact context semantics (Cause, AfterFunc,
   DeadlineExceeded from a parent's deadline) would then rest on the library rather than on package context.
