@@ -23,6 +23,7 @@ type Fetcher struct {
 	client  *http.Client
 	limiter *rate.Limiter // nil when there is no global rate
 	hosts   *hostTable
+	onPause func(host string, until time.Time) // set by NotifyPause
 }
 
 // New returns a Fetcher for cfg, or an error if cfg holds impossible values.

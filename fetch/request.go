@@ -102,7 +102,11 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 			// host waits as long as is allowed). The pause is set before
 			// the slot is given up, so that no request takes the slot and
 			// goes to the host first.
-			f.hosts.pause(h, time.Now().Add(paused))
+			until := time.Now().Add(paused)
+			f.hosts.pause(h, until)
+			if f.onPause != nil {
+				f.onPause(h.key, until)
+			}
 		}
 		tries.add(&rec, res.attemptTime(waited, now.Sub(runStart), time.Since(runStart), paused))
 		if active != nil {
