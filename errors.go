@@ -29,6 +29,38 @@ var ErrGroupClosed = errors.New("async: group is closed")
 // recognises them.
 var ErrTimeout = errors.New("async: timeout")
 
+// ErrNilFailure is the error of a [Future] failed with a nil error: the
+// future still settles, so that no awaiter waits forever, and the mistake
+// shows where the result is read.
+var ErrNilFailure = errors.New("async: Future.Fail called with a nil error")
+
+// ErrFirstSuccess is the cause with which [FirstSuccess] cancels the tasks
+// still running once one has succeeded.
+var ErrFirstSuccess = errors.New("async: another task succeeded first")
+
+// ErrNoSuccess is what a group under [FirstSuccess] returns when none of its
+// tasks succeeded and none failed either: there were none, or every one was
+// cancelled.
+var ErrNoSuccess = errors.New("async: no task succeeded")
+
+// ErrMainReturned is the cause with which [Run] cancels the tasks still
+// running when main has returned that main's own context did not already
+// cancel: those started with the scope's context, or detached from main's
+// with context.WithoutCancel. Tasks started with main's context see
+// [ErrTaskReturned], since a task's context ends with its function.
+var ErrMainReturned = errors.New("async: main returned")
+
+// ErrStreamStopped is the cause with which [Stream] cancels the calls still
+// running when its consumer stops early (breaks out of the loop, returns or
+// panics).
+var ErrStreamStopped = errors.New("async: stream consumer stopped")
+
+// ErrTaskReturned is the cause with which a task's context is cancelled when
+// its function returns. Goroutines and tasks started with that context see it
+// in context.Cause: like a context whose cancel function was deferred, a
+// task's context does not outlive the task.
+var ErrTaskReturned = errors.New("async: the task that owns this context has returned")
+
 // CancelledError is the error of a task that ended because it was cancelled
 // (asyncio's CancelledError). errors.Is(err, context.Canceled) is true for it,
 // and errors.Is/As also see its Cause: the error given to [Task.Cancel], the

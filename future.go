@@ -2,7 +2,6 @@ package async
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 )
 
@@ -22,11 +21,6 @@ type Future[T any] struct {
 	settled atomic.Bool // the first of Set, Fail, Cancel or ctx's end wins
 	stop    func() bool // unregisters the cancellation watch
 }
-
-// ErrNilFailure is the error of a [Future] failed with a nil error: the
-// future still settles, so that no awaiter waits forever, and the mistake
-// shows where the result is read.
-var ErrNilFailure = errors.New("async: Future.Fail called with a nil error")
 
 // NewFuture returns an unsettled future. ctx places it in the task tree, as
 // it does a task, and cancels it: when ctx ends before the future is

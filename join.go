@@ -85,15 +85,6 @@ func (c *Collector) Errors() []error {
 	return append([]error(nil), c.errs...)
 }
 
-// ErrFirstSuccess is the cause with which [FirstSuccess] cancels the tasks
-// still running once one has succeeded.
-var ErrFirstSuccess = errors.New("async: another task succeeded first")
-
-// ErrNoSuccess is what a group under [FirstSuccess] returns when none of its
-// tasks succeeded and none failed either: there were none, or every one was
-// cancelled.
-var ErrNoSuccess = errors.New("async: no task succeeded")
-
 // FirstSuccess returns a policy under which the first task to succeed wins
 // and the others are cancelled, with cause [ErrFirstSuccess]: hedged
 // requests, racing mirrors, Java's anySuccessfulOrThrow. WithGroup returns

@@ -15,13 +15,6 @@ import (
 // tasks it cancels to finish before it reports them as leaks.
 const DefaultGracePeriod = 5 * time.Second
 
-// ErrMainReturned is the cause with which [Run] cancels the tasks still
-// running when main has returned that main's own context did not already
-// cancel: those started with the scope's context, or detached from main's
-// with context.WithoutCancel. Tasks started with main's context see
-// [ErrTaskReturned], since a task's context ends with its function.
-var ErrMainReturned = errors.New("async: main returned")
-
 type runConfig struct {
 	name    string
 	grace   time.Duration

@@ -2,16 +2,10 @@ package async
 
 import (
 	"context"
-	"errors"
 	"iter"
 	"runtime"
 	"runtime/debug"
 )
-
-// ErrStreamStopped is the cause with which [Stream] cancels the calls still
-// running when its consumer stops early (breaks out of the loop, returns or
-// panics).
-var ErrStreamStopped = errors.New("async: stream consumer stopped")
 
 // Stream calls fn for every item of items, at most [WithLimit] calls at a
 // time, and yields each call's result with the item's index, in the order of

@@ -41,12 +41,6 @@ var (
 
 func init() { close(closedChan) }
 
-// ErrTaskReturned is the cause with which a task's context is cancelled when
-// its function returns. Goroutines and tasks started with that context see it
-// in context.Cause: like a context whose cancel function was deferred, a
-// task's context does not outlive the task.
-var ErrTaskReturned = errors.New("async: the task that owns this context has returned")
-
 // Task is a running function with a typed result: asyncio's Task, created by
 // [Spawn] or [Go]. Every method is safe for concurrent use, and a Task may be
 // awaited any number of times, from any number of goroutines.
