@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/asyncgo/async/internal/words"
 )
 
 // Summary describes a run: counts, timing, throughput and latency. Its
@@ -299,13 +301,9 @@ func attemptsNote(r *Record) string {
 	return fmt.Sprintf(", %d attempts", r.Attempts)
 }
 
-// Plural returns n and the noun, with an s unless n is 1: "1 URL", "2 URLs".
-func Plural(n int64, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.FormatInt(n, 10) + " " + noun + "s"
-}
+// Plural returns n and the noun, in the plural unless n is 1: "1 URL",
+// "2 URLs", "3 retries".
+func Plural(n int64, noun string) string { return words.Count(n, noun) }
 
 // FormatDuration writes a duration the one way fetchall shows durations to
 // people: milliseconds below a second (0.25ms, 12.5ms, 850ms), seconds

@@ -194,16 +194,7 @@ func writeTreeHead(w io.Writer, snap *async.Snapshot, lines int) {
 }
 
 // plural returns "1 retry", "2 retries", "3 URLs".
-func plural(n int, word string) string {
-	switch {
-	case n == 1:
-	case strings.HasSuffix(word, "y"):
-		word = strings.TrimSuffix(word, "y") + "ies"
-	default:
-		word += "s"
-	}
-	return fmt.Sprintf("%d %s", n, word)
-}
+func plural(n int, word string) string { return fetch.Plural(int64(n), word) }
 
 // selfCommand is how the user ran this program, for hints they can paste.
 func selfCommand() string {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/asyncgo/async"
 	"github.com/asyncgo/async/debug/tasktree"
+	"github.com/asyncgo/async/internal/words"
 )
 
 // page is what the HTML templates render.
@@ -190,10 +191,7 @@ func escape(s string) string { return template.HTMLEscapeString(s) }
 
 // plural returns "1 task", "2 tasks", with thousands separated: "10,000 tasks".
 func plural(n int, word string) string {
-	if n != 1 {
-		word += "s"
-	}
-	return thousands(n) + " " + word
+	return thousands(n) + " " + words.Noun(int64(n), word)
 }
 
 func thousands(n int) string {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/asyncgo/async"
+	"github.com/asyncgo/async/internal/words"
 )
 
 // ErrNoScope is returned by [Dump] for a context that is not inside
@@ -91,7 +92,7 @@ func Counts(s *async.Snapshot) (tasks, groups int) {
 func WriteTree(w io.Writer, s *async.Snapshot) error {
 	bw := &errWriter{w: w}
 	tasks, groups := Counts(s)
-	fmt.Fprintf(bw, "scope %q: %s, %s\n", s.Scope, plural(tasks, "task"), plural(groups, "group"))
+	fmt.Fprintf(bw, "scope %q: %s, %s\n", s.Scope, words.Count(int64(tasks), "task"), words.Count(int64(groups), "group"))
 	var walk func(n *Node, prefix string, last bool)
 	walk = func(n *Node, prefix string, last bool) {
 		branch, indent := "├─ ", "│  "
@@ -119,7 +120,7 @@ func describe(s *async.Snapshot, t *async.TaskInfo) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %d %q ", t.Kind, t.ID, t.Name)
 	if t.Kind == async.KindGroup {
-		b.WriteString(plural(t.Tasks, "task"))
+		b.WriteString(words.Count(int64(t.Tasks), "task"))
 	} else {
 		b.WriteString(t.State.String())
 		if t.Age > 0 {
@@ -212,13 +213,6 @@ func FormatProgress(p async.Progress) string {
 		out += " " + p.Message
 	}
 	return out
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
 }
 
 // errWriter keeps the first write error, so that a renderer can write
