@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -112,6 +113,14 @@ func (e *PanicError) Error() string {
 func (e *PanicError) Unwrap() error {
 	err, _ := e.Value.(error)
 	return err
+}
+
+// recovered returns the PanicError for the value r that recover returned in
+// the goroutine of the code named task, with that goroutine's stack. recover
+// itself must be called by the deferred function, so each place that
+// recovers calls it and hands the value here.
+func recovered(task string, r any) *PanicError {
+	return &PanicError{Task: task, Value: r, Stack: debug.Stack()}
 }
 
 // TaskError attributes an error to the task that returned it. The errors a

@@ -3,7 +3,6 @@ package async
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -149,7 +148,7 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 		defer cancel(ErrTaskReturned)
 		defer func() {
 			if r := recover(); r != nil {
-				err = &PanicError{Task: fmt.Sprintf("%s %d", what, i), Value: r, Stack: debug.Stack()}
+				err = recovered(fmt.Sprintf("%s %d", what, i), r)
 			}
 			if err == nil {
 				return

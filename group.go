@@ -3,7 +3,6 @@ package async
 import (
 	"context"
 	"errors"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -179,7 +178,7 @@ func (g *Group) runBody(ctx context.Context, body func(context.Context, *Group) 
 	defer func() {
 		var err error
 		if r := recover(); r != nil {
-			err = &PanicError{Task: g.name, Value: r, Stack: debug.Stack()}
+			err = recovered(g.name, r)
 		} else if !returned {
 			g.fail(&TaskError{Task: g.name + " body", Err: ErrGoexit})
 			g.close(ctx)

@@ -3,7 +3,6 @@ package async
 import (
 	"context"
 	"errors"
-	"runtime/debug"
 	"slices"
 	"sync"
 )
@@ -161,7 +160,7 @@ func (g *Group) callJoin(f func() error) (res error) {
 	defer g.joinMu.Unlock()
 	defer func() {
 		if r := recover(); r != nil {
-			g.fail(&TaskError{Task: g.name + " join policy", Err: &PanicError{Task: g.name + " join policy", Value: r, Stack: debug.Stack()}})
+			g.fail(&TaskError{Task: g.name + " join policy", Err: recovered(g.name+" join policy", r)})
 			res = nil
 		}
 	}()

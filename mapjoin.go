@@ -3,7 +3,6 @@ package async
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -62,7 +61,7 @@ func fanOutJoin[T any](ctx context.Context, what string, n int, call func(contex
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
-					err = &PanicError{Task: what + " " + strconv.Itoa(i), Value: r, Stack: debug.Stack()}
+					err = recovered(what+" "+strconv.Itoa(i), r)
 				}
 			}()
 			v, err = call(ctx, i)

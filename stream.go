@@ -4,7 +4,6 @@ import (
 	"context"
 	"iter"
 	"runtime"
-	"runtime/debug"
 )
 
 // Stream calls fn for every item of items, at most [WithLimit] calls at a
@@ -99,7 +98,7 @@ func Stream[In, Out any](ctx context.Context, items iter.Seq[In], fn func(contex
 func produce[In, Out any](ctx context.Context, g *Group, items iter.Seq[In], fn func(context.Context, In) (Out, error), slots chan struct{}, tasks chan<- *Task[Result[Out]]) (p *PanicError) {
 	defer func() {
 		if r := recover(); r != nil {
-			p = &PanicError{Task: g.Name() + " items", Value: r, Stack: debug.Stack()}
+			p = recovered(g.Name()+" items", r)
 			g.Cancel(p)
 		}
 	}()

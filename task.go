@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"runtime/trace"
 	"strconv"
 	"sync"
@@ -288,7 +287,7 @@ func (t *Task[T]) run(call func(context.Context) (T, error)) (next runner) {
 		r := recover()
 		var err error
 		if r != nil {
-			err = &PanicError{Task: t.Name(), Value: r, Stack: debug.Stack()}
+			err = recovered(t.Name(), r)
 		} else {
 			err = ErrGoexit
 		}
@@ -487,7 +486,7 @@ func (cb doneCallback) run(t *taskCore) {
 func runCallback(t *taskCore, f func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			(*unretrievedHandler.Load())(t.Name(), &PanicError{Task: t.Name(), Value: r, Stack: debug.Stack()})
+			(*unretrievedHandler.Load())(t.Name(), recovered(t.Name(), r))
 		}
 	}()
 	f()
