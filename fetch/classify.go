@@ -15,7 +15,7 @@ import (
 // Errors of the client's redirect check.
 var (
 	errTooManyRedirects = errors.New("too many redirects")
-	errBadRedirect      = errors.New("redirect to a URL that is not http or https")
+	errBadRedirect      = errors.New("bad redirect")
 )
 
 // classify returns the error kind of a failed attempt and whether another

@@ -83,6 +83,26 @@ type Config struct {
 	// MaxRedirects is how many redirects are followed (default 10); a
 	// negative value means none: the 3xx response is the result.
 	MaxRedirects int
+	// LocationTrusted sends the credentials of the request — an
+	// Authorization or Cookie header, the password of the URL — to every
+	// URL a redirect leads to (curl's --location-trusted). Without it they
+	// go only to the origin of the input URL: a redirect to another
+	// scheme, host or port drops them, as curl does. Cookies of Jar follow
+	// their own rules (domain, path, Secure), whatever this says.
+	LocationTrusted bool
+	// KeepPost lists the redirect statuses among 301, 302 and 303 after
+	// which a POST stays a POST with its body (curl's --post301, --post302
+	// and --post303). Otherwise, as RFC 9110 allows and curl does, a POST
+	// becomes a GET without a body on 301 and 302; every other method keeps
+	// its method and body there, as on 307 and 308; and a 303 makes
+	// anything but HEAD a GET without a body.
+	KeepPost []int
+	// AutoReferer sends a Referer on each redirect, following the
+	// strict-origin-when-cross-origin policy of browsers: the URL that
+	// redirected (without fragment or password) to the same origin, only
+	// its origin to another, and none from https to http. Without it no
+	// Referer is added, as curl does unless --referer ';auto'.
+	AutoReferer bool
 	// MaxBody caps the bytes read from each body; 0 means no cap. A longer
 	// body is cut there and its record marked Truncated, which is not a
 	// failure.

@@ -20,8 +20,8 @@ import (
 // runs share its connection pool and rate limits.
 type Fetcher struct {
 	cfg     Config
-	client  *http.Client
-	limiter *rate.Limiter // nil when there is no global rate
+	rt      http.RoundTripper // the transport: redirects and cookies are the engine's (see roundTrip)
+	limiter *rate.Limiter     // nil when there is no global rate
 	hosts   *hostTable
 	onPause func(host string, until time.Time) // set by NotifyPause
 }
@@ -40,28 +40,19 @@ func New(cfg Config) (*Fetcher, error) {
 	if tr == nil {
 		tr = newTransport(cfg)
 	}
-	f.client = &http.Client{Transport: tr, CheckRedirect: f.checkRedirect, Jar: cfg.Jar}
+	f.rt = tr
 	return f, nil
 }
 
 // Config returns the fetcher's configuration with defaults filled in.
 func (f *Fetcher) Config() Config { return f.cfg }
 
-func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
-	if f.cfg.MaxRedirects < 0 {
-		return http.ErrUseLastResponse
-	}
-	if len(via) > f.cfg.MaxRedirects {
-		return fmt.Errorf("%w: stopped after %d", errTooManyRedirects, f.cfg.MaxRedirects)
-	}
-	if s := req.URL.Scheme; s != "http" && s != "https" {
-		return fmt.Errorf("%w to %q", errBadRedirect, req.URL.Redacted())
-	}
-	return nil
-}
-
 // Close closes the idle connections of the fetcher's own transport.
-func (f *Fetcher) Close() { f.client.CloseIdleConnections() }
+func (f *Fetcher) Close() {
+	if c, ok := f.rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
 
 // Sink receives the records of a run, one call at a time, in completion
 // order (input order with [Config.Ordered]). It must not keep the pointer after Write returns. An error from

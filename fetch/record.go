@@ -64,6 +64,12 @@ type Record struct {
 	SHA256    string  `json:"sha256,omitempty"`
 	SavedAs   string  `json:"saved_as,omitempty"`
 	Reused    bool    `json:"reused,omitempty"` // the last attempt reused a kept-alive connection
+	// Redirects is how many redirects the last attempt followed.
+	Redirects int `json:"-"`
+	// RedirectURL is where a 3xx that was not followed pointed, made
+	// absolute (curl's %{redirect_url}): with no redirects allowed, or
+	// when the chain stopped there.
+	RedirectURL string `json:"-"`
 	// ResumedFrom is how many bytes of the saved file were already on disk
 	// from an earlier attempt or run, and were not fetched again (see
 	// [Config.Continue]); Bytes counts the whole file.

@@ -1,7 +1,6 @@
 package fetch
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -14,7 +13,6 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -227,8 +225,10 @@ type attemptResult struct {
 	err           error
 	retryAfter    time.Duration
 	hasRetryAfter bool
-	resumedFrom   int64 // bytes of a partial file the body continued
-	complete      bool  // a 416 saying the partial file is already whole
+	resumedFrom   int64  // bytes of a partial file the body continued
+	redirects     int    // redirects followed
+	redirectURL   string // where a 3xx not followed pointed
+	complete      bool   // a 416 saying the partial file is already whole
 	timings
 	tracer tracer // the attempt's own, in the same allocation
 }
@@ -249,6 +249,7 @@ func (r *attemptResult) attemptTime(queued, start, end, paused time.Duration) At
 func (r *attemptResult) fill(rec *Record) {
 	rec.Status, rec.FinalURL, rec.Bytes, rec.Truncated = r.status, r.finalURL, r.bytes, r.truncated
 	rec.SHA256, rec.SavedAs, rec.ResumedFrom = r.sha, r.saved, r.resumedFrom
+	rec.Redirects, rec.RedirectURL = r.redirects, r.redirectURL
 	rec.DNS, rec.Connect, rec.TLS, rec.TTFB, rec.Reused = r.dns, r.connect, r.tls, r.ttfb, r.reused
 }
 
@@ -291,7 +292,7 @@ func (f *Fetcher) send(ctx context.Context, in *Input, u *url.URL, res *attemptR
 
 	path := f.savePath(*in)
 	offset := f.partialSize(path)
-	resp, err := f.roundTrip(ctx, in, u, offset)
+	resp, err := f.roundTrip(ctx, in, u, offset, res)
 	if err == nil && offset > 0 {
 		switch judgeRange(resp, offset) {
 		case rangeWhole:
@@ -301,10 +302,10 @@ func (f *Fetcher) send(ctx context.Context, in *Input, u *url.URL, res *attemptR
 		case rangeRetry:
 			resp.Body.Close()
 			offset = 0
-			resp, err = f.roundTrip(ctx, in, u, 0)
+			resp, err = f.roundTrip(ctx, in, u, 0, res)
 		case rangeComplete:
 			resp.Body.Close()
-			res.status, res.finalURL, res.complete = resp.StatusCode, resp.Request.URL.String(), true
+			res.status, res.complete = resp.StatusCode, true
 			return f.finishWhole(path, offset, res)
 		}
 	}
@@ -316,7 +317,6 @@ func (f *Fetcher) send(ctx context.Context, in *Input, u *url.URL, res *attemptR
 	}
 	defer resp.Body.Close()
 	res.status = resp.StatusCode
-	res.finalURL = resp.Request.URL.String()
 	if f.retryableStatus(resp.StatusCode) {
 		res.retryAfter, res.hasRetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
@@ -329,46 +329,6 @@ func (f *Fetcher) method(in Input) string {
 		return in.Options.Method
 	}
 	return f.cfg.Method
-}
-
-// roundTrip sends the request for in, asking for the bytes from offset on
-// when offset > 0.
-func (f *Fetcher) roundTrip(ctx context.Context, in *Input, u *url.URL, offset int64) (*http.Response, error) {
-	method, body := f.method(*in), f.cfg.Body
-	opts := in.Options
-	if opts != nil {
-		if opts.Body != nil {
-			body = opts.Body
-		}
-	}
-	var r io.Reader
-	if body != nil {
-		r = bytes.NewReader(body)
-	}
-	// A request of our own on the parsed URL: NewRequest would parse it again.
-	req, err := http.NewRequestWithContext(ctx, method, "/", r)
-	if err != nil {
-		return nil, err
-	}
-	req.URL, req.Host = u, u.Host
-	for k, vs := range f.cfg.Header {
-		req.Header[k] = vs
-	}
-	if opts != nil {
-		for k, vs := range opts.Header {
-			req.Header[k] = vs
-		}
-	}
-	if req.Header.Get("User-Agent") == "" {
-		req.Header.Set("User-Agent", f.cfg.UserAgent)
-	}
-	if host := req.Header.Get("Host"); host != "" {
-		req.Host = host
-	}
-	if offset > 0 {
-		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
-	}
-	return f.client.Do(req)
 }
 
 // finishWhole records a saved file that the server says is already whole.

@@ -23,6 +23,9 @@ type transportFlags struct {
 	cookies        string
 	connectTimeout time.Duration
 	resume         bool
+	trusted        bool
+	post           [3]bool // -post301, -post302, -post303
+	referer        string
 }
 
 // addTransportFlags registers the flags on fs; apply puts what they say
@@ -52,6 +55,11 @@ func addTransportFlags(fs *flag.FlagSet) *transportFlags {
 	fs.StringVar(&t.user, "u", "", "send `USER:PASSWORD` by HTTP basic authentication")
 	fs.StringVar(&t.cookies, "b", "", "send cookies from `FILE` in the Netscape format curl -c writes (or \"NAME=VALUE; ...\" as given) and keep those set")
 	fs.DurationVar(&t.connectTimeout, "connect-timeout", 0, "give up connecting (TLS handshake included) after `D` (0: the smaller of -timeout and 10s)")
+	fs.BoolVar(&t.trusted, "location-trusted", false, "send -u, an Authorization or Cookie header and a URL's password on redirects to other hosts too (curl --location-trusted); without it they go only to the scheme, host and port of the URL given")
+	for i, code := range []string{"301", "302", "303"} {
+		fs.BoolVar(&t.post[i], "post"+code, false, "keep a POST a POST, with its body, after a "+code+" (curl --post"+code+"); by default it becomes a GET, as RFC 9110 allows (other methods keep theirs on 301 and 302)")
+	}
+	fs.StringVar(&t.referer, "e", "", "send `URL` as the Referer (curl -e); URL;auto or ;auto also sends one on each redirect: the previous URL to the same origin, only its origin to another, none from https to http (default: no Referer)")
 	fs.BoolVar(&t.resume, "continue", false, "with -save or out=, continue a partial file with a Range request (aria2 -c); a server that cannot is fetched whole")
 	return t
 }
@@ -77,6 +85,18 @@ func (t *transportFlags) apply(cfg *fetch.Config) error {
 	}
 	cfg.ConnectTimeout = t.connectTimeout
 	cfg.Continue = t.resume
+	cfg.LocationTrusted = t.trusted
+	for i, code := range []int{301, 302, 303} {
+		if t.post[i] {
+			cfg.KeepPost = append(cfg.KeepPost, code)
+		}
+	}
+	if ref, auto := strings.CutSuffix(t.referer, ";auto"); ref != "" || auto {
+		cfg.AutoReferer = auto
+		if ref != "" {
+			setHeader(cfg, "Referer", ref)
+		}
+	}
 	if t.user != "" {
 		if !strings.Contains(t.user, ":") {
 			return usagef("-u %q: want USER:PASSWORD", t.user)

@@ -260,3 +260,50 @@ func TestFlagsUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagsRedirects: -u and -b NAME=VALUE stay with the origin of the
+// URL given unless -location-trusted; -post301 keeps a POST; -e ;auto
+// sends a Referer on redirects, and none is sent without it.
+func TestFlagsRedirects(t *testing.T) {
+	var mu sync.Mutex
+	var seen []*http.Request
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r)
+		mu.Unlock()
+	}))
+	defer target.Close()
+	from := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/landed", http.StatusMovedPermanently)
+	}))
+	defer from.Close()
+	last := func() *http.Request {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen[len(seen)-1]
+	}
+	run := func(flags ...string) *http.Request {
+		t.Helper()
+		r := cli(t, context.Background(), "", append(append([]string{"-q", "-retries", "0"}, flags...), from.URL+"/start?secret=1")...)
+		if r.code != 0 {
+			t.Fatalf("fetchall %v: exit %d\n%s", flags, r.code, r.stderr)
+		}
+		return last()
+	}
+	creds := []string{"-u", "alice:pw", "-b", "session=s3cret"}
+	if r := run(creds...); r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != "" {
+		t.Errorf("credentials went to another port: %q %q", r.Header.Get("Authorization"), r.Header.Get("Cookie"))
+	}
+	if r := run(append(creds, "-location-trusted")...); r.Header.Get("Authorization") == "" || r.Header.Get("Cookie") != "session=s3cret" {
+		t.Errorf("-location-trusted: %q %q", r.Header.Get("Authorization"), r.Header.Get("Cookie"))
+	}
+	if r := run("-d", "x"); r.Method != "GET" || r.Header.Get("Referer") != "" {
+		t.Errorf("POST after 301: %s, Referer %q", r.Method, r.Header.Get("Referer"))
+	}
+	if r := run("-d", "x", "-post301"); r.Method != "POST" {
+		t.Errorf("-post301: %s", r.Method)
+	}
+	if r := run("-e", ";auto"); r.Header.Get("Referer") != from.URL+"/" {
+		t.Errorf("-e ;auto across origins: Referer %q, want %q", r.Header.Get("Referer"), from.URL+"/")
+	}
+}
