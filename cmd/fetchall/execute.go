@@ -58,6 +58,9 @@ func (j *job) execute(ctx context.Context) int {
 		if j.recordsOnTerm && j.records != nil {
 			j.records.w = bar.p
 		}
+		if j.aboveBar != nil {
+			j.aboveBar.w = bar.p
+		}
 	}
 	sum, err := f.Run(ctx, j.src, j.sink)
 	if bar != nil {

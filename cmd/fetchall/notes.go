@@ -25,10 +25,14 @@ func (j *job) stopNote(sum *fetch.Summary) string {
 		}
 	}
 	switch {
+	case j.demo:
+		b.WriteString("; the demo starts over when run again (-resume is for lists of your own)")
 	case j.resumeFrom != "":
 		fmt.Fprintf(&b, "; run the same command again to fetch the rest (-resume %s)", j.resumeFrom)
 	case j.output != "" && j.jsonl:
 		fmt.Fprintf(&b, "; run it again with -resume %s (and the same -o) to fetch the rest", j.output)
+	case j.output != "":
+		b.WriteString("; write records as JSON Lines (-f jsonl) to be able to -resume")
 	default:
 		b.WriteString("; write records with -o FILE to be able to -resume")
 	}

@@ -19,7 +19,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 // progressBar is the live bar on stderr: done/total, rate, errors and ETA
-// when the total is known; a spinner with the count and rate when not.
+// (labelled) when the total is known; a spinner with the count and rate when not.
 type progressBar struct {
 	p   *mpb.Progress
 	bar *mpb.Bar
@@ -42,7 +42,8 @@ func newProgressBar(w io.Writer, total int64, failed *atomic.Int64, opts ...mpb.
 		bar = p.New(total, mpb.BarStyle(),
 			mpb.PrependDecorators(decor.CountersNoUnit("%d / %d")),
 			mpb.AppendDecorators(decor.Percentage(decor.WC{W: 5}), speed, errs,
-				decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WC{W: 8}), "")))
+				decor.OnComplete(decor.Name("  ETA "), ""),
+				decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WC{W: 6, C: decor.DindentRight}), "")))
 	} else {
 		bar = p.New(0, mpb.SpinnerStyle(),
 			mpb.PrependDecorators(decor.CurrentNoUnit("%d done")),

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vbauerster/mpb/v8"
 )
@@ -34,5 +36,28 @@ func TestProgressSpinnerWhenTheTotalIsUnknown(t *testing.T) {
 	bar.finish(true)
 	if text := out.String(); !strings.Contains(text, "7 done") || strings.Contains(text, "failed") {
 		t.Errorf("spinner output %q", text)
+	}
+}
+
+// TestProgressBarLabelsItsETA: while the bar runs, its last column says
+// what it is ("ETA 3s"), not a bare duration.
+func TestProgressBarLabelsItsETA(t *testing.T) {
+	var out syncBuffer
+	var failed atomic.Int64
+	refresh := make(chan interface{})
+	bar := newProgressBar(&out, 40, &failed, mpb.WithAutoRefresh(), mpb.WithManualRefresh(refresh))
+	for range 20 {
+		bar.increment()
+	}
+	waitFor(t, "the bar at 20 / 40", func() bool {
+		select {
+		case refresh <- time.Now():
+		default:
+		}
+		return strings.Contains(out.String(), "20 / 40")
+	})
+	bar.finish(false)
+	if !regexp.MustCompile(`20 / 40 .*  ETA +\d`).MatchString(out.String()) {
+		t.Errorf("bar output %q", out.String())
 	}
 }

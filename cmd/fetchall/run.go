@@ -81,6 +81,8 @@ type job struct {
 	resumeFrom    string              // the -resume file, when the output appends to it
 	observe       func(*fetch.Record) // also called with every record, when set
 	fields        []string            // -fields, or nil for every field
+	aboveBar      *switchWriter       // lines to show above the bar, when set (the demo's live view)
+	demo          bool                // the demo, which has no -resume
 }
 
 func (j *job) close() {

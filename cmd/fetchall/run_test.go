@@ -283,7 +283,7 @@ func TestInterruptedRunWritesARecordPerURLReadAndExits130(t *testing.T) {
 
 func TestDemoCommand(t *testing.T) {
 	dir := t.TempDir()
-	r := cli(t, context.Background(), "", "demo", "-n", "60", "-q", "-timeout", "300ms", "-sorted", "-o", filepath.Join(dir, "d.jsonl"), "-timeline", filepath.Join(dir, "d.html"))
+	r := cli(t, context.Background(), "", "demo", "-n", "60", "-timeout", "300ms", "-sorted", "-o", filepath.Join(dir, "d.jsonl"), "-timeline", filepath.Join(dir, "d.html"))
 	if r.code != exitOK || r.stdout != "" || !strings.Contains(r.stderr, "\n60 URLs in") || !strings.Contains(r.stderr, "60 URLs from fastest to slowest") || !strings.Contains(r.stderr, "on purpose") {
 		t.Fatalf("demo: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
