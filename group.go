@@ -29,7 +29,8 @@ type Group struct {
 
 	// Counted without the mutex, so that a task of a group without a limit
 	// finishes without taking it unless someone waits for the count.
-	active    atomic.Int64 // tasks added and not yet finished
+	active    atomic.Int64 // tasks added and not yet finished (Len)
+	alive     atomic.Int64 // tasks added whose goroutine has not yet let go of them
 	cancelled atomic.Bool  // a task ended cancelled
 	watched   atomic.Bool  // someone has waited for the group to change
 
@@ -39,7 +40,7 @@ type Group struct {
 	errs    []error
 	failed  bool // a real failure has cancelled the group
 	closed  bool
-	idle    chan struct{} // closed when active drops to 0, if someone waits
+	idle    chan struct{} // closed when alive drops to 0, if someone waits
 	added   int           // tasks ever added: the group's progress is added-active of added
 	backlog int           // queued tasks beyond which Submit waits; -1 for no bound
 	changed chan struct{} // closed when a task is added or finishes, if someone waits for that
@@ -146,7 +147,10 @@ func (g *Group) close(ctx context.Context) (errs []error, cancelled bool) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for g.active.Load() > 0 {
+	// alive, not active: a task counts as finished before its end is
+	// published, but the group waits until its goroutine is done with it
+	// (done callbacks included), so that nothing outlives WithGroup.
+	for g.alive.Load() > 0 {
 		idle := make(chan struct{})
 		g.idle = idle
 		g.mu.Unlock()
@@ -265,6 +269,7 @@ func (g *Group) add(r runner) {
 	}
 	t.inGroup = true
 	g.active.Add(1)
+	g.alive.Add(1)
 	g.added++
 	g.changedLocked()
 	if g.limit > 0 && g.running >= g.limit {
@@ -296,26 +301,24 @@ func (g *Group) taskFailed(t *taskCore, err error) {
 	g.fail(&TaskError{Task: t.Name(), Err: err})
 }
 
-// taskDone accounts for a finished task and returns the next queued task for
-// the finishing goroutine to run, if any. slot says whether the task held a
-// running slot (see finishUnstarted).
-func (g *Group) taskDone(t *taskCore, state State, slot bool) runner {
+// release accounts for a finished task before its end is published, so
+// that whoever sees the task finished also sees its slot free and the count
+// down (a TryGo right after <-Done() finds room; Len and Progress count the
+// task as finished once Await has returned it). It returns the next queued
+// task for the finishing goroutine to run, if any. slot says whether the
+// task held a running slot (see finishUnstarted).
+func (g *Group) release(state State, slot bool) runner {
 	if state == Cancelled {
 		g.cancelled.Store(true)
 	}
 	if g.limit <= 0 {
-		// No queue, no running count: only close, waiting for the group
-		// to be idle, and progress watchers need to hear of it. Both
-		// look at active under the mutex after making themselves known
-		// (close by its loop, watchers by watched), so whichever comes
-		// second sees the other.
-		if g.active.Add(-1) == 0 || g.watched.Load() {
+		// No queue, no running count: only progress watchers need to
+		// hear of it. They look at active under the mutex after making
+		// themselves known by watched, so one of the two sees the other.
+		g.active.Add(-1)
+		if g.watched.Load() {
 			g.mu.Lock()
 			g.changedLocked()
-			if g.active.Load() == 0 && g.idle != nil {
-				close(g.idle)
-				g.idle = nil
-			}
 			g.mu.Unlock()
 		}
 		return nil
@@ -332,12 +335,24 @@ func (g *Group) taskDone(t *taskCore, state State, slot bool) runner {
 		}
 	}
 	g.changedLocked()
-	if g.active.Load() == 0 && g.idle != nil {
+	g.mu.Unlock()
+	return next
+}
+
+// exited is called once a finished task's goroutine is done with it, its
+// end published and its callbacks run: close, waiting for the group to be
+// idle, hears of it. close looks at alive under the mutex before waiting, so
+// whichever of the two comes second sees the other.
+func (g *Group) exited() {
+	if g.alive.Add(-1) != 0 {
+		return
+	}
+	g.mu.Lock()
+	if g.alive.Load() == 0 && g.idle != nil {
 		close(g.idle)
 		g.idle = nil
 	}
 	g.mu.Unlock()
-	return next
 }
 
 // unqueue takes t out of the group's queue if it is waiting there, and

@@ -32,7 +32,7 @@ func (g *Group) progressLocked() Progress {
 func (g *Group) WatchProgress(ctx context.Context) iter.Seq[Progress] {
 	return func(yield func(Progress) bool) {
 		// Before the first look at the count: from now on every task
-		// that finishes tells the watchers (see taskDone).
+		// that finishes tells the watchers (see Group.release).
 		g.watched.Store(true)
 		var last Progress
 		first := true

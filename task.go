@@ -412,7 +412,9 @@ func cancellation(err error, ctx context.Context) (bool, error) {
 // complete publishes the task's end: its state, Done, the awaiters, the
 // callbacks. In a group, a failure is recorded and the group cancelled
 // before that, so that whoever sees the task fail also sees its siblings
-// cancelled, and the group's errors keep the order the failures happened in.
+// cancelled, and the group's errors keep the order the failures happened in;
+// the task's running slot and its place in the group's count are given back
+// before that too (see Group.release).
 //
 // self is the task as its user holds it (the *Task[T]), for a group's join
 // policy; the core itself where that is not at hand. For a cancelled task,
@@ -431,8 +433,10 @@ func (t *taskCore) complete(self Handle, state State, err error, slot bool) runn
 		// is never still listed among the scope's live ones.
 		tr.untrack(t)
 	}
+	var next runner
 	if g != nil {
 		g.taskEnded(self, t, state, err) // the group has retrieved the error
+		next = g.release(state, slot)
 	}
 	t.mu.Lock()
 	t.err, t.errMade = err, made
@@ -459,9 +463,9 @@ func (t *taskCore) complete(self Handle, state State, err error, slot bool) runn
 		cb.run(t)
 	}
 	if g != nil {
-		return g.taskDone(t, state, slot)
+		g.exited()
 	}
-	return nil
+	return next
 }
 
 // doneCallback is something to do when a task finishes: call f, or tell a
