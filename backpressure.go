@@ -23,17 +23,26 @@ import (
 // ([WithBacklog]) queued. It returns ctx's error, and adds nothing, if ctx
 // ends while it waits, so the caller still holds the work it did not hand
 // over. Without a limit, or without a backlog, the group is never full and
-// Submit does not wait.
+// Submit does not wait. The check for room and the add are one step: any
+// number of producers calling Submit at once never make the group hold
+// more than limit + backlog tasks.
 //
-// From one of g's own tasks (ctx is its context, or derives from it)
-// Submit never waits: see the rule above.
+// Submit never waits when ctx is the context of one of g's tasks, or
+// derives from one (a task started by one of them, a timeout inside one):
+// see the rule above. Every other context waits, the context WithGroup's
+// body receives included.
+//
+// On a group that has finished (WithGroup has returned) Submit adds
+// nothing and returns an error matching [ErrGroupClosed].
 //
 // Options: [WithName].
 func Submit[T any](ctx context.Context, g *Group, fn func(context.Context) (T, error), opts ...TaskOption) (*Task[T], error) {
 	if err := g.waitForRoom(ctx); err != nil {
 		return nil, err
 	}
-	return goTask(g, fn, fn, opts), nil
+	t := newTask(&g.ctx, true, fn, fn, opts)
+	g.add(t, true)
+	return t, nil
 }
 
 // Submit adds a task that returns only an error; see [Submit].
@@ -41,61 +50,97 @@ func (g *Group) Submit(ctx context.Context, fn func(ctx context.Context) error, 
 	if err := g.waitForRoom(ctx); err != nil {
 		return nil, err
 	}
-	return g.Go(fn, opts...), nil
+	e := newErrTask(&g.ctx, true, fn, opts)
+	g.add(e, true)
+	return &e.Task, nil
 }
 
 // TryGo adds a task running fn to g if the group is not full (see
 // [Submit]) and reports whether it did; errgroup's TryGo. It never blocks.
+// The check and the add are one step: of any number of calls at once, only
+// as many as there is room for succeed. On a group that has finished
+// (WithGroup has returned) it adds nothing and reports false.
 //
 // Options: [WithName].
 func TryGo[T any](g *Group, fn func(context.Context) (T, error), opts ...TaskOption) (*Task[T], bool) {
-	g.mu.Lock()
-	full := g.fullLocked()
-	g.mu.Unlock()
-	if full {
+	if !g.tryReserve() {
 		return nil, false
 	}
-	return goTask(g, fn, fn, opts), true
+	t := newTask(&g.ctx, true, fn, fn, opts)
+	g.add(t, true)
+	return t, true
 }
 
 // TryGo adds a task that returns only an error if the group is not full;
 // see [TryGo].
 func (g *Group) TryGo(fn func(ctx context.Context) error, opts ...TaskOption) (*Task[struct{}], bool) {
-	g.mu.Lock()
-	full := g.fullLocked()
-	g.mu.Unlock()
-	if full {
+	if !g.tryReserve() {
 		return nil, false
 	}
-	return g.Go(fn, opts...), true
+	e := newErrTask(&g.ctx, true, fn, opts)
+	g.add(e, true)
+	return &e.Task, true
 }
 
-// fullLocked reports whether an add that respects the backlog must wait.
-// g.mu must be held.
+// fullLocked reports whether an add that respects the backlog must wait:
+// the tasks running, queued and reserved fill limit + backlog. (A task
+// waits in the queue only while limit tasks run, so this is "limit running
+// and backlog queued".) g.mu must be held.
 func (g *Group) fullLocked() bool {
-	return g.backlog >= 0 && g.limit > 0 && !g.closed &&
-		g.running >= g.limit && g.queuedLocked() >= g.backlog
+	return g.backlog >= 0 && g.limit > 0 &&
+		g.running+g.queuedLocked()+g.reserved >= g.limit+g.backlog
+}
+
+// reserveLocked reserves a place for a task the caller is about to make
+// and add with add(r, true). The place counts as room taken, and as a
+// task alive, so that the group neither lets another producer take it nor
+// closes before the task is added. g.mu must be held, and the group open.
+func (g *Group) reserveLocked() {
+	g.reserved++
+	g.alive.Add(1)
+}
+
+// tryReserve reserves a place (see reserveLocked) if the group is open and
+// not full, and reports whether it did.
+func (g *Group) tryReserve() bool {
+	if g.cancel == nil {
+		panic(errZeroGroup)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed || g.fullLocked() {
+		return false
+	}
+	g.reserveLocked()
+	return true
 }
 
 // waitForRoom blocks while the group is full, unless ctx is inside the
-// group. Room is made by a task finishing, which takes a queued task off
-// the queue or frees a running slot.
+// group, and then reserves a place (see reserveLocked). Room is made by a
+// task finishing, which takes a queued task off the queue or frees a
+// running slot.
 func (g *Group) waitForRoom(ctx context.Context) error {
-	if g.backlog < 0 || g.limit <= 0 || g.inside(ctx) {
-		return nil
+	if g.cancel == nil {
+		panic(errZeroGroup)
 	}
+	bounded := g.backlog >= 0 && g.limit > 0 && !g.inside(ctx)
 	g.mu.Lock()
-	for g.fullLocked() {
+	defer g.mu.Unlock()
+	for bounded && !g.closed && g.fullLocked() {
 		changed := g.changedChanLocked()
 		g.mu.Unlock()
 		select {
 		case <-changed:
 		case <-ctx.Done():
+			g.mu.Lock()
 			return fmt.Errorf("async: waiting for room in group %q: %w", g.name, context.Cause(ctx))
 		}
 		g.mu.Lock()
 	}
-	g.mu.Unlock()
+	if g.closed {
+		return fmt.Errorf("async: submitting to group %q: %w", g.name, ErrGroupClosed)
+	}
+	g.reserveLocked()
 	return nil
 }
 

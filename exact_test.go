@@ -3,6 +3,9 @@ package async_test
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/asyncgo/async"
@@ -59,5 +62,136 @@ func TestFinishedTaskLeavesTheCountBeforeDone(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// errgroup's TryGo is exact: of 16 goroutines calling TryGo at once on an
+// empty group with WithLimit(1) and WithBacklog(0), exactly one is
+// accepted.
+func TestTryGoConcurrentProducersExact(t *testing.T) {
+	const producers = 16
+	for i := range exactRounds / 4 {
+		var accepted atomic.Int32
+		release := make(chan struct{})
+		err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
+			var start, wg sync.WaitGroup
+			start.Add(1)
+			for range producers {
+				wg.Go(func() {
+					start.Wait()
+					if _, ok := g.TryGo(func(context.Context) error { <-release; return nil }); ok {
+						accepted.Add(1)
+					}
+				})
+			}
+			start.Done()
+			wg.Wait()
+			close(release)
+			return nil
+		}, async.WithLimit(1), async.WithBacklog(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := accepted.Load(); n != 1 {
+			t.Fatalf("round %d: %d of %d concurrent TryGo calls accepted; want exactly 1", i, n, producers)
+		}
+	}
+}
+
+// 16 producers waiting in Submit at once never let the group hold more than
+// limit + backlog tasks: Len, sampled by the producers and by every task,
+// stays within the bound.
+func TestSubmitConcurrentProducersNeverExceedBound(t *testing.T) {
+	const producers, perProducer = 16, 4
+	for _, shape := range []struct{ limit, backlog int }{{1, 0}, {2, 1}} {
+		bound := shape.limit + shape.backlog
+		t.Run(fmt.Sprintf("limit=%d,backlog=%d", shape.limit, shape.backlog), func(t *testing.T) {
+			for i := range exactRounds / 8 {
+				var seen atomic.Int64
+				note := func(n int) {
+					for {
+						m := seen.Load()
+						if int64(n) <= m || seen.CompareAndSwap(m, int64(n)) {
+							return
+						}
+					}
+				}
+				err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
+					var wg sync.WaitGroup
+					for range producers {
+						wg.Go(func() {
+							for range perProducer {
+								_, err := g.Submit(ctx, func(context.Context) error {
+									note(g.Len())
+									return nil
+								})
+								if err != nil {
+									t.Error(err)
+									return
+								}
+								note(g.Len())
+							}
+						})
+					}
+					wg.Wait()
+					return nil
+				}, async.WithLimit(shape.limit), async.WithBacklog(shape.backlog))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m := seen.Load(); m > int64(bound) {
+					t.Fatalf("round %d: Len reached %d; the bound is %d", i, m, bound)
+				}
+			}
+		})
+	}
+}
+
+// A task found through AllTasks and cancelled while Group.Go is still
+// adding it ends at once: it is neither left queued behind the limit nor
+// run. Under -race this also guards the task's group membership, which
+// Cancel reads, against being written while the task is already listed.
+func TestCancelFromAllTasksWhileAdding(t *testing.T) {
+	err := async.Run(t.Context(), func(ctx context.Context) error {
+		for i := range exactRounds / 2 {
+			name := fmt.Sprintf("victim-%d", i)
+			release := make(chan struct{})
+			err := async.WithGroup(ctx, func(ctx context.Context, g *async.Group) error {
+				g.Go(func(context.Context) error { <-release; return nil }) // holds the only slot
+				var cancelled sync.WaitGroup
+				cancelled.Go(func() {
+					for {
+						for _, h := range async.AllTasks(ctx) {
+							if h.Name() == name {
+								h.Cancel(nil)
+								return
+							}
+						}
+						runtime.Gosched()
+					}
+				})
+				var ran atomic.Bool
+				victim := g.Go(func(context.Context) error { ran.Store(true); return nil }, async.WithName(name))
+				cancelled.Wait()
+				// Go and Cancel have both returned: the victim has ended,
+				// though the slot it would need is still held.
+				if s := victim.State(); s != async.Cancelled {
+					close(release)
+					return fmt.Errorf("round %d: the victim is %s after Go and Cancel returned; want Cancelled", i, s)
+				}
+				close(release)
+				if ran.Load() {
+					return fmt.Errorf("round %d: the cancelled victim ran", i)
+				}
+				return nil
+			}, async.WithLimit(1))
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}, async.WithSignals(nil))
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -30,7 +30,7 @@ type Future[T any] struct {
 func NewFuture[T any](ctx context.Context, opts ...TaskOption) *Future[T] {
 	// The tree shows NewFuture as the origin: nothing runs, and that is
 	// what tells a future from a task there.
-	f := &Future[T]{Task: newTask[T](ctx, nil, NewFuture[T], opts)}
+	f := &Future[T]{Task: newTask[T](ctx, false, nil, NewFuture[T], opts)}
 	// The task's context is cancelled by ctx's end and by Task.Cancel
 	// (which Gather, WaitFor and groups use); either settles the future.
 	f.stop = context.AfterFunc(f.Task.context(), func() { f.settleCancelled() })

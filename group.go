@@ -34,16 +34,17 @@ type Group struct {
 	cancelled atomic.Bool  // a task ended cancelled
 	watched   atomic.Bool  // someone has waited for the group to change
 
-	mu      sync.Mutex
-	running int       // goroutines running the group's tasks (at most limit)
-	queue   taskQueue // tasks waiting for a goroutine
-	errs    []error
-	failed  bool // a real failure has cancelled the group
-	closed  bool
-	idle    chan struct{} // closed when alive drops to 0, if someone waits
-	added   int           // tasks ever added: the group's progress is added-active of added
-	backlog int           // queued tasks beyond which Submit waits; -1 for no bound
-	changed chan struct{} // closed when a task is added or finishes, if someone waits for that
+	mu       sync.Mutex
+	running  int       // goroutines running the group's tasks (at most limit)
+	queue    taskQueue // tasks waiting for a goroutine
+	errs     []error
+	failed   bool // a real failure has cancelled the group
+	closed   bool
+	idle     chan struct{} // closed when alive drops to 0, if someone waits
+	added    int           // tasks ever added: the group's progress is added-active of added
+	reserved int           // places reserved by TryGo and Submit for tasks they are making (counted in alive)
+	backlog  int           // queued tasks beyond which Submit waits; -1 for no bound
+	changed  chan struct{} // closed when a task is added or finishes, if someone waits for that
 
 	join   JoinPolicy // nil for the default, FailFast, which the group does itself
 	joinMu sync.Mutex // one Join call at a time
@@ -247,32 +248,46 @@ func goTask[T any](g *Group, fn func(context.Context) (T, error), site any, opts
 	if g.cancel == nil {
 		panic(errZeroGroup)
 	}
-	t := newTask(&g.ctx, fn, site, opts)
-	g.add(t)
+	t := newTask(&g.ctx, true, fn, site, opts)
+	g.add(t, false)
 	return t
 }
 
-// add puts r, a task just made with the group's context, in the group: it
-// starts now, or waits in the queue behind the limit, or, if the group has
-// finished, ends cancelled without running.
-func (g *Group) add(r runner) {
+// add puts r, a task just made for the group, in the group: it starts now,
+// or waits in the queue behind the limit, or, if the group has finished,
+// ends cancelled without running. reserved says that the caller reserved
+// its place with reserve, so the group cannot have closed.
+func (g *Group) add(r runner, reserved bool) {
 	t := r.core()
 	g.mu.Lock()
-	if g.closed {
-		g.mu.Unlock()
-		// The cause is ErrGroupClosed even though the task's context,
-		// derived from the group's, may carry the failure or the parent's
-		// cancellation that ended the group earlier.
-		r.dropFunc()
-		t.finishUnstarted(ErrGroupClosed, false)
-		return
+	if reserved {
+		g.reserved--
+	} else {
+		if g.closed {
+			g.mu.Unlock()
+			// The cause is ErrGroupClosed even though the task's context,
+			// derived from the group's, may carry the failure or the parent's
+			// cancellation that ended the group earlier.
+			r.dropFunc()
+			t.finishUnstarted(ErrGroupClosed, notAdded)
+			return
+		}
+		g.alive.Add(1)
 	}
-	t.inGroup = true
 	g.active.Add(1)
-	g.alive.Add(1)
 	g.added++
 	g.changedLocked()
 	if g.limit > 0 && g.running >= g.limit {
+		if l := t.live.Load(); l != nil && l.Err() != nil {
+			// Cancelled while being added (found through AllTasks, as
+			// Run's shutdown finds every task): Cancel could not take it
+			// out of the queue yet, so it ends here rather than wait
+			// behind the limit.
+			g.mu.Unlock()
+			r.dropFunc()
+			t.finishUnstarted(context.Cause(l), noSlot)
+			return
+		}
 		t.state.Store(stateQueued)
 		g.queue.push(r)
 		g.mu.Unlock()
@@ -290,8 +305,8 @@ func (g *Group) Go(fn func(ctx context.Context) error, opts ...TaskOption) *Task
 	if g.cancel == nil {
 		panic(errZeroGroup)
 	}
-	e := newErrTask(&g.ctx, fn, opts)
-	g.add(e)
+	e := newErrTask(&g.ctx, true, fn, opts)
+	g.add(e, false)
 	return &e.Task
 }
 

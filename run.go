@@ -160,7 +160,7 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...RunO
 		}
 	}
 
-	root := newTask(&s.ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, main(ctx) }, main, []TaskOption{WithName("main")})
+	root := newTask(&s.ctx, false, func(ctx context.Context) (struct{}, error) { return struct{}{}, main(ctx) }, main, []TaskOption{WithName("main")})
 	root.start()
 	for !root.finished() {
 		select {

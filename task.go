@@ -66,7 +66,7 @@ type Task[T any] struct {
 type taskCore struct {
 	id          uint64
 	state       atomic.Int32
-	inGroup     bool // the task belongs to the group whose context is parent
+	inGroup     bool // the task belongs to the group whose context is parent; set before the task is shared
 	cancelAsked bool // Cancel took effect; guarded by mu
 	errMade     bool // err is the final error, not yet the cause of a cancellation; guarded by mu
 
@@ -180,14 +180,16 @@ func (t *taskCore) core() *taskCore { return t }
 //
 // Options: [WithName].
 func Spawn[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...TaskOption) *Task[T] {
-	t := newTask(ctx, fn, fn, opts)
+	t := newTask(ctx, false, fn, fn, opts)
 	t.start()
 	return t
 }
 
 // newTask makes a task running fn. site is the function the caller was given
 // (fn, or what fn wraps), which the task tree shows as the task's origin.
-func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), site any, opts []TaskOption) *Task[T] {
+// inGroup says that the task is being added to the group whose context ctx
+// is.
+func newTask[T any](ctx context.Context, inGroup bool, fn func(context.Context) (T, error), site any, opts []TaskOption) *Task[T] {
 	var t *Task[T]
 	if name, track := extraFor(ctx, opts); name == "" && track == nil {
 		t = &Task[T]{fn: fn}
@@ -196,7 +198,7 @@ func newTask[T any](ctx context.Context, fn func(context.Context) (T, error), si
 		t = &w.task
 		t.extra.Store(&w.extra)
 	}
-	t.init(ctx, site)
+	t.init(ctx, inGroup, site)
 	return t
 }
 
@@ -212,11 +214,14 @@ func extraFor(ctx context.Context, opts []TaskOption) (name string, track tracke
 	return name, track
 }
 
-// init gives a task just made its number and parent, and records it in the
-// tree if something tracks it. The task is not yet shared.
-func (t *taskCore) init(ctx context.Context, site any) {
+// init gives a task just made its number, parent and group, and records it
+// in the tree if something tracks it. The task is not yet shared: once it is
+// tracked, AllTasks can hand it to anyone, who may Cancel it while the group
+// is still adding it, so its group is set before.
+func (t *taskCore) init(ctx context.Context, inGroup bool, site any) {
 	t.id = lastTaskID.Add(1)
 	t.parent = ctx
+	t.inGroup = inGroup
 	if track := t.tracker(); track != nil {
 		track.prepare(t, ctx)
 		track.track(t, site)
@@ -244,7 +249,7 @@ type errTask struct {
 }
 
 // newErrTask makes a task running f; see newTask.
-func newErrTask(ctx context.Context, f func(context.Context) error, opts []TaskOption) *errTask {
+func newErrTask(ctx context.Context, inGroup bool, f func(context.Context) error, opts []TaskOption) *errTask {
 	var e *errTask
 	if name, track := extraFor(ctx, opts); name == "" && track == nil {
 		e = &errTask{f: f}
@@ -256,7 +261,7 @@ func newErrTask(ctx context.Context, f func(context.Context) error, opts []TaskO
 		e = &w.task
 		e.extra.Store(&w.extra)
 	}
-	e.init(ctx, f)
+	e.init(ctx, inGroup, f)
 	return e
 }
 
@@ -354,24 +359,38 @@ func (t *Task[T]) finish(val T, err error, entered bool) runner {
 		if cause == nil { // the parent is cancelled, but that has not reached ctx yet
 			cause = context.Cause(t.parent)
 		}
-		return t.finishUnstarted(cause, true)
+		return t.finishUnstarted(cause, heldSlot)
 	case err == nil:
 		t.val = val // a failed task has no result, as in asyncio
-		return t.complete(t, Done, nil, true)
+		return t.complete(t, Done, nil, heldSlot)
 	}
 	if cancelled, cause := cancellation(err, fnCtx); cancelled {
-		return t.complete(t, Cancelled, cause, true)
+		return t.complete(t, Cancelled, cause, heldSlot)
 	}
-	return t.complete(t, Done, err, true)
+	return t.complete(t, Done, err, heldSlot)
 }
 
 // finishUnstarted ends a task whose function was never entered as Cancelled
-// with cause. slot says whether the task holds one of its group's running
-// slots (it was started, or taken from the queue, and found cancelled) or
-// not (it was taken out of the queue by Cancel, or added to a closed group).
-func (t *taskCore) finishUnstarted(cause error, slot bool) runner {
-	return t.complete(t, Cancelled, cause, slot)
+// with cause; how says what it holds of its group (see slotHeld).
+func (t *taskCore) finishUnstarted(cause error, how slotHeld) runner {
+	return t.complete(t, Cancelled, cause, how)
 }
+
+// slotHeld says what a finishing task holds of its group.
+type slotHeld uint8
+
+const (
+	// heldSlot: one of the group's running slots (the task was started,
+	// or taken from the queue and found cancelled). A task outside any
+	// group finishes this way too.
+	heldSlot slotHeld = iota
+	// noSlot: a place in the group's count but no running slot (the task
+	// was taken out of the queue by Cancel, or cancelled while added).
+	noSlot
+	// notAdded: nothing; the group had closed, and the task was never
+	// added to it.
+	notAdded
+)
 
 // isCancellation is the one rule that tells a cancellation from a failure,
 // used for tasks, group bodies and fan-out calls alike. An error is a
@@ -420,10 +439,13 @@ func cancellation(err error, ctx context.Context) (bool, error) {
 // policy; the core itself where that is not at hand. For a cancelled task,
 // err is the cause: its CancelledError is made only if someone reads it
 // (see error), since the siblings a failure cancels are seldom asked why.
-func (t *taskCore) complete(self Handle, state State, err error, slot bool) runner {
+func (t *taskCore) complete(self Handle, state State, err error, how slotHeld) runner {
 	t.endContext()
 	made := state != Cancelled
 	g := t.group()
+	if how == notAdded {
+		g = nil
+	}
 	if !made && g != nil && g.join != nil {
 		err = &CancelledError{Task: t.Name(), Cause: err} // the policy is told
 		made = true
@@ -436,7 +458,7 @@ func (t *taskCore) complete(self Handle, state State, err error, slot bool) runn
 	var next runner
 	if g != nil {
 		g.taskEnded(self, t, state, err) // the group has retrieved the error
-		next = g.release(state, slot)
+		next = g.release(state, how == heldSlot)
 	}
 	t.mu.Lock()
 	t.err, t.errMade = err, made
@@ -668,7 +690,7 @@ func (t *taskCore) Cancel(cause error) bool {
 	if g := t.group(); g != nil && g.unqueue(t) {
 		// Waiting behind the group's limit: it ends now, not when a
 		// slot frees up, and never runs.
-		t.finishUnstarted(cause, false)
+		t.finishUnstarted(cause, noSlot)
 	}
 	return true
 }
