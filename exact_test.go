@@ -2,11 +2,14 @@ package async_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/asyncgo/async"
 )
@@ -194,4 +197,72 @@ func TestCancelFromAllTasksWhileAdding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TryGo on a group that has finished reports false and Submit an error
+// matching ErrGroupClosed: neither hands back a task that never runs.
+func TestAddsToClosedGroupAreRefused(t *testing.T) {
+	var g *async.Group
+	if err := async.WithGroup(t.Context(), func(ctx context.Context, gg *async.Group) error {
+		g = gg
+		return nil
+	}, async.WithLimit(1), async.WithBacklog(0)); err != nil {
+		t.Fatal(err)
+	}
+	var ran atomic.Bool
+	f := func(context.Context) error { ran.Store(true); return nil }
+	if h, ok := g.TryGo(f); ok || h != nil {
+		t.Errorf("Group.TryGo on a closed group = %v, %v; want nil, false", h, ok)
+	}
+	if h, ok := async.TryGo(g, func(context.Context) (int, error) { ran.Store(true); return 1, nil }); ok || h != nil {
+		t.Errorf("TryGo on a closed group = %v, %v; want nil, false", h, ok)
+	}
+	if h, err := g.Submit(t.Context(), f); h != nil || !errors.Is(err, async.ErrGroupClosed) {
+		t.Errorf("Group.Submit on a closed group = %v, %v; want nil and ErrGroupClosed", h, err)
+	}
+	if h, err := async.Submit(t.Context(), g, func(context.Context) (int, error) { ran.Store(true); return 1, nil }); h != nil || !errors.Is(err, async.ErrGroupClosed) {
+		t.Errorf("Submit on a closed group = %v, %v; want nil and ErrGroupClosed", h, err)
+	}
+	if ran.Load() {
+		t.Error("a refused function ran")
+	}
+	if g.Len() != 0 || g.Progress().Total != 0 {
+		t.Errorf("the closed group counts %d tasks, %d added; want 0", g.Len(), g.Progress().Total)
+	}
+}
+
+// Submit's doc: the body's context waits for room, like any producer
+// outside the group; a context derived from one of the group's tasks (a
+// timeout inside it) never waits.
+func TestSubmitWhichContextsWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
+			g.Go(func(ctx context.Context) error {
+				tctx, cancel := context.WithTimeout(ctx, time.Hour)
+				defer cancel()
+				// The group is full (this task holds the only slot).
+				if _, err := g.Submit(tctx, func(context.Context) error { return nil }); err != nil {
+					return err
+				}
+				if d := time.Since(start); d != 0 {
+					t.Errorf("Submit with a context derived from a task's waited %v", d)
+				}
+				return async.Sleep(ctx, time.Second)
+			})
+			synctest.Wait()
+			// From the body: full until the first task and the one it
+			// added over the backlog have ended.
+			if _, err := g.Submit(ctx, func(context.Context) error { return nil }); err != nil {
+				return err
+			}
+			if d := time.Since(start); d != time.Second {
+				t.Errorf("Submit from the body returned after %v; want it to wait 1s for room", d)
+			}
+			return nil
+		}, async.WithLimit(1), async.WithBacklog(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 }
