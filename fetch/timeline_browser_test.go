@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -258,4 +260,213 @@ func (l slowAccept) Accept() (net.Conn, error) {
 		time.Sleep(l.delay)
 	}
 	return c, err
+}
+
+// scaleScript measures what makes a large timeline readable, in the page
+// as Chromium lays it out: bars, attempts and labels by their boxes, the
+// queue's drawing against its legend entry, pause labels, the aggregate's
+// areas, the element count and the time to this point.
+const scaleScript = `<script>
+const out = {bars: [], queue: [], pauses: [], areas: [], cols: 0};
+for (const g of document.querySelectorAll('.b')) {
+  const bar = {line: g.dataset.line, left: 1e9, right: -1e9, top: 0, attempts: {}, labels: []};
+  for (const r of g.querySelectorAll('rect')) {
+    const b = r.getBoundingClientRect();
+    bar.left = Math.min(bar.left, b.left); bar.right = Math.max(bar.right, b.right); bar.top = b.top;
+    const a = r.dataset.attempt;
+    if (!a || r.getAttribute('class') === 'failed') continue;
+    bar.attempts[a] = bar.attempts[a] || {left: b.left, right: b.right};
+    bar.attempts[a].left = Math.min(bar.attempts[a].left, b.left);
+    bar.attempts[a].right = Math.max(bar.attempts[a].right, b.right);
+  }
+  for (const t of g.querySelectorAll('text.lbl')) {
+    const b = t.getBoundingClientRect();
+    bar.labels.push({text: t.textContent, left: b.left, right: b.right});
+  }
+  out.bars.push(bar);
+}
+for (const q of document.querySelectorAll('.p-queue, .l-queue')) {
+  const s = getComputedStyle(q);
+  out.queue.push(q.tagName + ' ' + s.stroke);
+}
+const sw = [...document.querySelectorAll('.legend span')].find(s => s.textContent === 'queue').querySelector('i');
+const ss = getComputedStyle(sw);
+out.swatch = {height: sw.getBoundingClientRect().height, border: ss.borderTopStyle + ' ' + ss.borderTopColor};
+for (const p of document.querySelectorAll('.pause')) {
+  const t = p.querySelector('text'), b = p.querySelector('rect').getBoundingClientRect();
+  out.pauses.push({label: t ? t.textContent : '', labelWidth: t ? t.getBoundingClientRect().width : 0, width: b.width, title: p.querySelector('title').textContent});
+}
+for (const a of document.querySelectorAll('.agg path[class^="a-"]')) {
+  const b = a.getBoundingClientRect();
+  out.areas.push({phase: a.getAttribute('class'), top: b.top, bottom: b.bottom});
+}
+out.cols = document.querySelectorAll('.agg .col').length;
+out.elements = document.getElementsByTagName('*').length;
+out.ms = performance.now();
+const pre = document.createElement('pre');
+pre.id = 'measured';
+pre.textContent = JSON.stringify(out);
+document.body.appendChild(pre);
+</script>`
+
+type scaleMeasured struct {
+	Bars []struct {
+		Line             string
+		Left, Right, Top float64
+		Attempts         map[string]struct{ Left, Right float64 }
+		Labels           []struct {
+			Text        string
+			Left, Right float64
+		}
+	}
+	Queue  []string
+	Swatch struct {
+		Height float64
+		Border string
+	}
+	Pauses []struct {
+		Label             string
+		LabelWidth, Width float64
+		Title             string
+	}
+	Areas []struct {
+		Phase       string
+		Top, Bottom float64
+	}
+	Cols     int
+	Elements int
+	MS       float64
+}
+
+// runChromium loads html in headless Chromium and returns the text of the
+// <pre id="measured"> its script added.
+func runChromium(t *testing.T, html string) []byte {
+	t.Helper()
+	chromium := browser(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "timeline.html")
+	if err := os.WriteFile(file, []byte(html), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, chromium,
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-dev-shm-usage", "--user-data-dir="+filepath.Join(dir, "profile"),
+		"--window-size=1300,900", "--dump-dom", "file://"+file).Output()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%.2000s", err, out)
+	}
+	m := regexp.MustCompile(`(?s)<pre id="measured">(.*?)</pre>`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("the measuring script did not run:\n%.2000s", out)
+	}
+	return []byte(strings.NewReplacer("&quot;", `"`, "&amp;", "&", "&lt;", "<", "&gt;", ">").Replace(string(m[1])))
+}
+
+// TestTimelineInChromiumAtScale draws runs of 2,000 and 20,000 URLs and
+// checks, in what Chromium lays out, that they read: the page stays small
+// (an aggregate of every request, a bar for the notable ones only) and
+// quick to render; the aggregate's areas are tall enough to read; no
+// attempt is a hairline (the instant 503s are blocks of 3 px or more); a
+// bar's label stays inside its bar; pause labels are whole words of the
+// pause's description and fit their box; queued time is drawn one way,
+// as lines of the colour of its legend entry, itself a line.
+func TestTimelineInChromiumAtScale(t *testing.T) {
+	browser(t)
+	for _, n := range []int{2000, 20000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			recs, wall := syntheticRun(n, 64)
+			var page bytes.Buffer
+			if err := WriteTimeline(&page, "test", recs, wall); err != nil {
+				t.Fatal(err)
+			}
+			if page.Len() > 600<<10 {
+				t.Errorf("the page of %d URLs is %d bytes, want at most 600 KiB", n, page.Len())
+			}
+			var m scaleMeasured
+			text := runChromium(t, strings.Replace(page.String(), "</body>", scaleScript+"</body>", 1))
+			if err := json.Unmarshal(text, &m); err != nil {
+				t.Fatalf("measurements %s: %v", text, err)
+			}
+			t.Logf("%d URLs: %d bytes, %d elements, script ran %.0f ms after navigation started", n, page.Len(), m.Elements, m.MS)
+			if m.Elements > 5000 {
+				t.Errorf("%d elements in the page, want at most 5,000", m.Elements)
+			}
+
+			// Every request is in the aggregate: 64 in flight, drawn
+			// most of the chart's 150 px high; a column each to hover.
+			if m.Cols < 250 || len(m.Areas) < 2 {
+				t.Errorf("aggregate: %d columns, areas %+v", m.Cols, m.Areas)
+			}
+			top, bottom := 1e9, 0.0
+			for _, a := range m.Areas {
+				top, bottom = min(top, a.Top), max(bottom, a.Bottom)
+			}
+			if bottom-top < 80 {
+				t.Errorf("the requests in flight stand %.0f px high, want 80 or more", bottom-top)
+			}
+
+			failedOrRetried := 0
+			for _, r := range recs {
+				if r.Failed() || r.Attempts > 1 {
+					failedOrRetried++
+				}
+			}
+			if len(m.Bars) > timelineNotable || len(m.Bars) < failedOrRetried {
+				t.Errorf("%d bars; want the %d failed or retried and at most %d", len(m.Bars), failedOrRetried, timelineNotable)
+			}
+			lanes := map[float64][]int{}
+			for i, b := range m.Bars {
+				for a, at := range b.Attempts {
+					if at.Right-at.Left < minAttemptPx-0.01 {
+						t.Errorf("line %s attempt %s is %.2f px wide", b.Line, a, at.Right-at.Left)
+					}
+				}
+				for _, l := range b.Labels {
+					if l.Left < b.Left || l.Right > b.Right+0.5 {
+						t.Errorf("line %s: label %q spans %.1f–%.1f, its bar %.1f–%.1f", b.Line, l.Text, l.Left, l.Right, b.Left, b.Right)
+					}
+				}
+				lanes[b.Top] = append(lanes[b.Top], i)
+			}
+			for _, bars := range lanes { // no two bars of a lane overlap
+				for k := 1; k < len(bars); k++ {
+					if p, q := m.Bars[bars[k-1]], m.Bars[bars[k]]; q.Left < p.Right-0.5 && len(q.Labels)+len(p.Labels) > 0 {
+						t.Errorf("lines %s and %s overlap in their lane", p.Line, q.Line)
+					}
+				}
+			}
+
+			if len(m.Pauses) == 0 {
+				t.Error("no host pause drawn")
+			}
+			for _, p := range m.Pauses {
+				if p.LabelWidth > p.Width {
+					t.Errorf("pause label %q is %.1f px in a box of %.1f", p.Label, p.LabelWidth, p.Width)
+				}
+				words := strings.Fields(p.Title)
+				for _, w := range strings.Fields(p.Label) {
+					if !slices.Contains(words, w) {
+						t.Errorf("pause label %q: %q is not a word of %q", p.Label, w, p.Title)
+					}
+				}
+			}
+
+			kinds := map[string]int{}
+			for _, q := range m.Queue {
+				kinds[q]++
+			}
+			want := "rgb(163, 171, 181)" // #a3abb5
+			for k := range kinds {
+				if k != "line "+want && k != "path "+want {
+					t.Errorf("queued time drawn as %q; want lines of %s: %v", k, want, kinds)
+				}
+			}
+			if m.Swatch.Height > 3 || m.Swatch.Border != "solid "+want {
+				t.Errorf("the queue's legend entry is %+v, want a solid line of %s", m.Swatch, want)
+			}
+		})
+	}
 }
