@@ -135,7 +135,7 @@ run_queue() {
 	job=bench$job_n
 	local -a wp=()
 	for i in $(seq "$w"); do
-		"$farun" "$job-worker$i" worker -q -nats "$nats" -job "$job" -partitions "$parts" $JOBFLAGS -lease-ttl 2s -id "w$i" -c "$C" 2>>"$work/workers.log" &
+		"$farun" "$job-worker$i" worker -q -nats "$nats" -job "$job" -create -partitions "$parts" $JOBFLAGS -lease-ttl 2s -id "w$i" -c "$C" 2>>"$work/workers.log" &
 		wp+=($!)
 	done
 	sleep 1.5 # the workers announce themselves, then take their partitions

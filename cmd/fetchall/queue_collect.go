@@ -35,6 +35,7 @@ func runCollect(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	)
 	q.add(fs)
 	jf.add(fs)
+	jf.addCreate(fs)
 	fs.StringVar(&output, "o", "", "write records to `FILE` instead of stdout")
 	fs.StringVar(&format, "f", "jsonl", "record `format`: jsonl, csv or table")
 	fs.StringVar(&resume, "resume", "", "continue the JSON Lines `FILE` of an interrupted collect: its lines are not written again (with -o FILE, appended to)")
@@ -89,17 +90,11 @@ func runCollect(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	defer j.close()
 
-	nc, js, err := queue.Connect(q.url, "fetchall collect")
-	if err != nil {
-		fmt.Fprintf(stderr, "fetchall collect: %v\n", err)
-		return exitFailures
+	nc, qj, status, ok := q.open(ctx, "collect", stderr, jf.create, &jf)
+	if !ok {
+		return status
 	}
 	defer nc.Close()
-	qj, err := queue.Open(ctx, js, q.job, jf.opts)
-	if err != nil {
-		fmt.Fprintf(stderr, "fetchall collect: %v\n", err)
-		return exitFailures
-	}
 	c, err := collectJob(ctx, qj, j, done)
 	return reportCollected(c, err, j, stderr)
 }

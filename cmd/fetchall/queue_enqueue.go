@@ -62,17 +62,11 @@ func runEnqueue(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		src = skipDone(src, done)
 	}
-	nc, js, err := queue.Connect(q.url, "fetchall enqueue")
-	if err != nil {
-		fmt.Fprintf(stderr, "fetchall enqueue: %v\n", err)
-		return exitFailures
+	nc, job, status, ok := q.open(ctx, "enqueue", stderr, true, &jf)
+	if !ok {
+		return status
 	}
 	defer nc.Close()
-	job, err := queue.Open(ctx, js, q.job, jf.opts)
-	if err != nil {
-		fmt.Fprintf(stderr, "fetchall enqueue: %v\n", err)
-		return exitFailures
-	}
 	res, err := queue.Enqueue(ctx, job, src)
 	fmt.Fprintf(stderr, "job %s: %s read, %d new, %d already queued\n", q.job, plural(int(res.Lines), "URL"), res.New, res.Duplicates)
 	switch {

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/asyncgo/async/fetch/queue"
+	"github.com/nats-io/nats.go"
 )
 
 // queueFlags are the flags every queue subcommand shares: where the NATS
@@ -25,8 +29,41 @@ func (q *queueFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&q.job, "job", queue.DefaultJob, "the job's `NAME`: one list, its queue and its records")
 }
 
+// open connects to the NATS server and opens the job, printing any error
+// as "fetchall CMD: ..." on stderr; with create (enqueue), a job that does
+// not exist is created as jf says, otherwise it is an error naming the jobs
+// there are. The caller closes the connection; on failure ok is false and
+// status is the exit status.
+func (q *queueFlags) open(ctx context.Context, cmd string, stderr io.Writer, create bool, jf *jobFlags) (nc *nats.Conn, job *queue.Job, status int, ok bool) {
+	nc, js, err := queue.Connect(q.url, "fetchall "+cmd)
+	if err != nil {
+		fmt.Fprintf(stderr, "fetchall %s: %v\n", cmd, err)
+		return nil, nil, exitFailures, false
+	}
+	if create {
+		job, err = queue.Open(ctx, js, q.job, jf.opts)
+	} else {
+		job, err = queue.OpenExisting(ctx, js, q.job)
+	}
+	if err != nil {
+		nc.Close()
+		fmt.Fprintf(stderr, "fetchall %s: %v\n", cmd, err)
+		return nil, nil, exitFailures, false
+	}
+	return nc, job, exitOK, true
+}
+
 // jobFlags shape a job's streams when the command creates them.
-type jobFlags struct{ opts queue.Options }
+type jobFlags struct {
+	opts   queue.Options
+	create bool // for a worker or collect: create the job if it is not there
+}
+
+// addCreate adds -create, for the commands that only open a job that
+// enqueue made unless told otherwise.
+func (j *jobFlags) addCreate(fs *flag.FlagSet) {
+	fs.BoolVar(&j.create, "create", false, "create the job, as the job flags say, if it does not exist yet (by default a job that does not exist is an error naming those that do)")
+}
 
 func (j *jobFlags) add(fs *flag.FlagSet) {
 	fs.IntVar(&j.opts.Partitions, "partitions", 16, "spread hosts over `N` partitions, each served by one worker at a time, so at most N workers share a job; more cost the server more per URL (set when the job is created)")

@@ -18,7 +18,7 @@ import (
 // workerOwnFlags are the worker's flags; every other flag is the local
 // run's and means the same (see workerEngineConfig).
 var workerOwnFlags = map[string]bool{"nats": true, "job": true, "id": true, "batch": true, "drain": true, "q": false, "v": false,
-	"partitions": true, "replicas": true, "memory": false, "dup-window": true, "ack-wait": true, "lease-ttl": true}
+	"partitions": true, "replicas": true, "memory": false, "dup-window": true, "ack-wait": true, "lease-ttl": true, "create": false}
 
 // flags of the local run that have no meaning for a worker, whose records
 // go to the job's results stream.
@@ -40,6 +40,7 @@ func runWorker(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	)
 	q.add(fs)
 	jf.add(fs)
+	jf.addCreate(fs)
 	fs.StringVar(&w.ID, "id", "", "name the worker `ID` in leases and records (default: host-pid-random)")
 	fs.IntVar(&w.Batch, "batch", 0, "pull `N` messages at a time per partition (0: -c)")
 	fs.DurationVar(&w.DrainTimeout, "drain", 10*time.Second, "on Ctrl-C or SIGTERM, let URLs in flight finish for up to `D`, then give them back")
@@ -73,20 +74,14 @@ func runWorker(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	w.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	w.Config = cfg
 
-	nc, js, err := queue.Connect(q.url, "fetchall worker")
-	if err != nil {
-		fmt.Fprintf(stderr, "fetchall worker: %v\n", err)
-		return exitFailures
+	nc, job, status, ok := q.open(ctx, "worker", stderr, jf.create, &jf)
+	if !ok {
+		return status
 	}
 	defer nc.Close()
-	job, err := queue.Open(ctx, js, q.job, jf.opts)
-	if err != nil {
-		fmt.Fprintf(stderr, "fetchall worker: %v\n", err)
-		return exitFailures
-	}
 	w.Job = job
 	if !quiet {
-		fmt.Fprintf(stderr, "worker serving job %s at %s, %d at a time; Ctrl-C or SIGTERM drains it\n", q.job, q.url, cfg.Concurrency)
+		fmt.Fprintf(stderr, "worker serving job %s at %s, %d at a time; Ctrl-C or SIGTERM drains it\n", q.job, queue.RedactURL(q.url), cfg.Concurrency)
 	}
 	sum, err := w.Run(ctx)
 	if err != nil {
@@ -98,7 +93,7 @@ func runWorker(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprint(stderr, sum.Text())
 	}
 	// Stopping is how a worker ends: by a signal, drained.
-	status := exitOK
+	status = exitOK
 	if sig := (*async.SignalError)(nil); errors.As(context.Cause(ctx), &sig) {
 		status = sig.ExitCode()
 	}

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -138,6 +141,53 @@ func (j *Job) msgID(line int) string     { return j.Name + ":" + strconv.Itoa(li
 // buckets as opts says if they do not exist yet. Enqueue, workers and
 // collect all open the job, in any order. It is safe to call concurrently.
 func Open(ctx context.Context, js jetstream.JetStream, name string, opts Options) (*Job, error) {
+	return open(ctx, js, name, opts, true)
+}
+
+// OpenExisting opens the job called name, which enqueue (or an earlier
+// Open) must have created: a job that does not exist is an error wrapping
+// [ErrNoJob] that names the jobs there are, and nothing is created. Workers
+// and collect use it, so that a mistyped name fails at once rather than
+// waiting on a job of its own.
+func OpenExisting(ctx context.Context, js jetstream.JetStream, name string) (*Job, error) {
+	return open(ctx, js, name, Options{}, false)
+}
+
+// noJob is the error for a job that does not exist, naming those that do.
+func noJob(ctx context.Context, js jetstream.JetStream, name string) error {
+	jobs, err := Jobs(ctx, js)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: %q (listing the jobs there are: %v)", ErrNoJob, name, err)
+	case len(jobs) == 0:
+		return fmt.Errorf("%w: %q; the server has no job", ErrNoJob, name)
+	}
+	return fmt.Errorf("%w: %q; the jobs there are: %s", ErrNoJob, name, strings.Join(jobs, ", "))
+}
+
+// Jobs returns the names of the jobs on the server, sorted.
+func Jobs(ctx context.Context, js jetstream.JetStream) ([]string, error) {
+	var names []string
+	err := retry(ctx, func(ctx context.Context) error {
+		names = names[:0]
+		l := js.StreamNames(ctx)
+		for s := range l.Name() {
+			if n, ok := strings.CutPrefix(s, "FETCHALL_"); ok {
+				if n, ok := strings.CutSuffix(n, "_WORK"); ok && jobName.MatchString(n) {
+					names = append(names, n)
+				}
+			}
+		}
+		return l.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: listing jobs: %w", err)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+func open(ctx context.Context, js jetstream.JetStream, name string, opts Options, create bool) (*Job, error) {
 	if !jobName.MatchString(name) {
 		return nil, fmt.Errorf("%w: %q", ErrBadJobName, name)
 	}
@@ -146,6 +196,15 @@ func Open(ctx context.Context, js jetstream.JetStream, name string, opts Options
 	storage := jetstream.FileStorage
 	if o.Memory {
 		storage = jetstream.MemoryStorage
+	}
+	if !create {
+		err := retry(ctx, func(ctx context.Context) error {
+			_, err := js.Stream(ctx, j.workStream())
+			return err
+		})
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil, noJob(ctx, js, name)
+		}
 	}
 	work, err := openStream(ctx, js, jetstream.StreamConfig{
 		Name:        j.workStream(),
@@ -318,7 +377,7 @@ func Connect(url, name string) (*nats.Conn, jetstream.JetStream, error) {
 	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond), nats.RetryOnFailedConnect(false))
 	if err != nil {
-		return nil, nil, fmt.Errorf("queue: connecting to %s: %w", url, err)
+		return nil, nil, fmt.Errorf("queue: connecting to %s: %w", RedactURL(url), err)
 	}
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096),
 		jetstream.WithPublishAsyncTimeout(10*time.Second))
@@ -361,4 +420,35 @@ func retry(ctx context.Context, fn func(ctx context.Context) error) error {
 func unavailable(err error) bool {
 	var api *jetstream.APIError
 	return errors.As(err, &api) && api.Code == 503
+}
+
+// RedactURL returns the NATS server URL (or comma-separated URLs) u with
+// any credential in it hidden, for printing and logging: a password
+// becomes "xxxxx", and so does a user name that stands alone, which NATS
+// reads as a token. A part that does not parse as a URL is hidden whole
+// if it holds an '@'.
+func RedactURL(u string) string {
+	parts := strings.Split(u, ",")
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if !strings.Contains(p, "@") {
+			parts[i] = p
+			continue
+		}
+		pu, err := neturl.Parse(p)
+		switch {
+		case err != nil || pu.Host == "":
+			parts[i] = "xxxxx@" + p[strings.LastIndex(p, "@")+1:]
+		case pu.User == nil:
+			parts[i] = p
+		default:
+			if _, hasPassword := pu.User.Password(); hasPassword {
+				pu.User = neturl.UserPassword(pu.User.Username(), "xxxxx")
+			} else {
+				pu.User = neturl.User("xxxxx")
+			}
+			parts[i] = pu.String()
+		}
+	}
+	return strings.Join(parts, ",")
 }

@@ -89,6 +89,11 @@ func (r *workerRun) rebalance(ctx context.Context, acquire bool) {
 		}
 		part.rev = revs[i]
 		if !part.releasing && (stopping || owners[p] != r.w.ID) {
+			if stopping {
+				r.log.Info("handing a partition over: the worker is stopping", "partition", p)
+			} else {
+				r.log.Info("handing a partition over to its new owner", "partition", p, "to", owners[p])
+			}
 			r.handOff(part)
 		}
 		if part.releasing && part.inflight.Load() == 0 && isClosed(part.pulling) {
@@ -111,6 +116,7 @@ func (r *workerRun) rebalance(ctx context.Context, acquire bool) {
 	})
 	for _, part := range taken {
 		if part != nil {
+			r.log.Info("took the lease on a partition", "partition", part.p)
 			r.parts[part.p] = part
 			r.pullers.Add(1)
 			go r.pull(part)
@@ -206,9 +212,13 @@ func (r *workerRun) free(ctx context.Context, part *partition) {
 	if part.rev == 0 {
 		return
 	}
-	if err := r.job.leases.Delete(ctx, leaseKey(part.p), jetstream.LastRevision(part.rev)); err != nil && ctx.Err() == nil {
-		r.log.Debug("freeing a lease", "partition", part.p, "err", err)
+	if err := r.job.leases.Delete(ctx, leaseKey(part.p), jetstream.LastRevision(part.rev)); err != nil {
+		if ctx.Err() == nil {
+			r.log.Warn("freeing a lease failed; it expires after the lease TTL", "partition", part.p, "err", err)
+		}
+		return
 	}
+	r.log.Info("freed the lease on a partition: every URL taken from it has its record", "partition", part.p)
 }
 
 // stopPullers ends every partition's pull; the messages they still had
@@ -216,6 +226,7 @@ func (r *workerRun) free(ctx context.Context, part *partition) {
 func (r *workerRun) stopPullers() {
 	for _, part := range r.parts {
 		if !part.releasing {
+			r.log.Info("handing a partition over: the worker is stopping", "partition", part.p)
 			r.handOff(part)
 		}
 	}

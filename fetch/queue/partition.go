@@ -3,10 +3,8 @@ package queue
 import (
 	"cmp"
 	"hash/fnv"
-	"net"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/asyncgo/async/fetch"
 )
@@ -22,21 +20,14 @@ func partitionOf(rawURL string, partitions int) int {
 }
 
 // hostKey returns the key under which the engine applies its per-host
-// limits: the lower-case host name and the port, the scheme's default if
-// none is written. It is "" for a URL the engine will not fetch.
+// limits ([fetch.HostKey]), or "" for a URL the engine will not fetch.
+// Cluster politeness depends on the two being the same key: one function.
 func hostKey(raw string) string {
 	u, err := fetch.ParseURL(raw)
 	if err != nil {
 		return ""
 	}
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if strings.EqualFold(u.Scheme, "https") {
-			port = "443"
-		}
-	}
-	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+	return fetch.HostKey(u)
 }
 
 // assign returns the owner of each partition among the live workers: each
