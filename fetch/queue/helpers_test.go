@@ -158,12 +158,13 @@ func enqueue(t *testing.T, job *Job, urls []string) EnqueueResult {
 
 // workerSet runs in-process workers, each on its own connection.
 type workerSet struct {
-	t   *testing.T
-	url string
-	cfg fetch.Config
-	wg  sync.WaitGroup
-	mu  sync.Mutex
-	all []*testWorker
+	t     *testing.T
+	url   string
+	cfg   fetch.Config
+	drain time.Duration // the workers' DrainTimeout (default 5s)
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	all   []*testWorker
 }
 
 type testWorker struct {
@@ -200,7 +201,11 @@ func (ws *workerSet) start(id string) *testWorker {
 	tw := &testWorker{id: id, nc: nc, cancel: cancel, done: make(chan struct{})}
 	cfg := ws.cfg
 	cfg.UserAgent = id
-	w := &Worker{Job: job, Config: cfg, ID: id, DrainTimeout: 5 * time.Second,
+	drain := ws.drain
+	if drain == 0 {
+		drain = 5 * time.Second
+	}
+	w := &Worker{Job: job, Config: cfg, ID: id, DrainTimeout: drain,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	ws.wg.Add(1)
 	go func() {

@@ -110,9 +110,13 @@ func (r *workerRun) rebalance(ctx context.Context, acquire bool) {
 			free = append(free, p)
 		}
 	}
+	var paused map[int]bool
+	if len(free) > 0 {
+		paused = r.pausedPartitions(ctx)
+	}
 	taken := make([]*partition, len(free))
 	concurrently(len(free), func(i int) {
-		taken[i] = r.takeLease(ctx, free[i])
+		taken[i] = r.takeLease(ctx, free[i], paused[free[i]])
 	})
 	for _, part := range taken {
 		if part != nil {
@@ -125,14 +129,18 @@ func (r *workerRun) rebalance(ctx context.Context, acquire bool) {
 }
 
 // takeLease takes partition p's lease, if it is free, and starts pulling its
-// messages; it returns nil if the lease is held or pulling failed.
-func (r *workerRun) takeLease(ctx context.Context, p int) *partition {
+// messages, having first paused the hosts its earlier holders recorded as
+// paused; it returns nil if the lease is held or pulling failed.
+func (r *workerRun) takeLease(ctx context.Context, p int, paused bool) *partition {
 	rev, err := r.job.leases.Create(ctx, leaseKey(p), []byte(r.w.ID))
 	if err != nil {
 		if !errors.Is(err, jetstream.ErrKeyExists) && ctx.Err() == nil {
 			r.log.Warn("taking a partition's lease failed", "partition", p, "err", err)
 		}
 		return nil // still held by the worker it was the share of, or a dead one
+	}
+	if paused {
+		r.inheritPauses(ctx, r.f, p)
 	}
 	part, err := r.startPulling(ctx, p, rev)
 	if err != nil {

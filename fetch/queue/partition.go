@@ -14,8 +14,13 @@ import (
 // one host lands in the same partition. A URL without a recognisable host
 // still gets a partition; the worker turns it into an invalid record.
 func partitionOf(rawURL string, partitions int) int {
+	return partitionOfHost(hostKey(rawURL), partitions)
+}
+
+// partitionOfHost returns the partition of the host whose key is host.
+func partitionOfHost(host string, partitions int) int {
 	h := fnv.New32a()
-	h.Write([]byte(hostKey(rawURL)))
+	h.Write([]byte(host))
 	return int(h.Sum32() % uint32(partitions))
 }
 

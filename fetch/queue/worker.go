@@ -121,6 +121,8 @@ type workerRun struct {
 	enc      *fetch.JSONLWriter
 	pullers  sync.WaitGroup
 
+	f        *fetch.Fetcher
+	pauses   pauses
 	parts    map[int]*partition // owned by the lease loop
 	stopping atomic.Bool
 
@@ -150,7 +152,10 @@ func (w *Worker) Run(ctx context.Context) (*fetch.Summary, error) {
 		inputs: make(chan *heldMsg), stopFeed: make(chan struct{}),
 		acks:  make(chan ackItem, publishWindow),
 		parts: map[int]*partition{},
+		f:     f,
 	}
+	r.pauses.m = map[int]map[string]time.Time{}
+	f.NotifyPause(r.onPause)
 	r.enc = fetch.NewJSONLWriter(&r.encoded)
 	if r.log == nil {
 		r.log = slog.Default()
