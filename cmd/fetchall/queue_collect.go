@@ -182,6 +182,9 @@ func reportCollected(c *queue.Collected, err error, j *job, stderr io.Writer) in
 	if c.BadMessages > 0 {
 		fmt.Fprintf(j.report, "; %d malformed work messages", c.BadMessages)
 	}
+	if c.Rejected > 0 {
+		fmt.Fprintf(j.report, "; %d records rejected (not of the job's lines, reported above)", c.Rejected)
+	}
 	fmt.Fprintln(j.report)
 	if len(c.Workers) > 0 {
 		fmt.Fprintf(j.report, "  records per worker:\n")

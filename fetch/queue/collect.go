@@ -27,8 +27,9 @@ type CollectOptions struct {
 	// of the worker that published it.
 	OnRecord func(rec *fetch.Record, worker string)
 	// BadMessage, when set, is called with the record of each work message
-	// that had no line number: such a record belongs to no input line, so
-	// it is not written to the sink.
+	// that had no line number (such a record belongs to no input line) and
+	// with each record rejected, its Error saying why; neither is written
+	// to the sink.
 	BadMessage func(rec *fetch.Record)
 }
 
@@ -49,6 +50,10 @@ type Collected struct {
 	Resumed int64
 	// BadMessages counts records of malformed work messages.
 	BadMessages int64
+	// Rejected counts records that are not of the job's lines: they do
+	// not parse, their line is not one of the job's, or their URL is not
+	// the line's.
+	Rejected int64
 }
 
 // ErrCollectInterrupted is returned, wrapping the context's cause, when the
@@ -57,88 +62,112 @@ var ErrCollectInterrupted = errors.New("queue: collect interrupted")
 
 // Collect reads the job's records from the beginning of its results stream
 // and writes to sink exactly one record per input line, the first stored,
-// in the order they were stored. It returns when every line of the job has
-// its record, which needs the enqueue to have finished, or when ctx ends.
-// It keeps one bit per line, so a list of ten million lines costs it about
-// a megabyte.
+// in the order they were stored. It starts once enqueue has finished
+// (it needs the job's table of lines), and returns when every line of the
+// job has its record, or when ctx ends.
+//
+// A record is taken for a line only if the line is one of the job's and
+// the URL the worker fetched is the line's: a record that does not parse,
+// or is of a line the job does not have, or of another URL (a forged work
+// message, a stray publish on the results subject) is counted in
+// Collected.Rejected and given to CollectOptions.BadMessage with the
+// reason, never written, and never takes a real record's place. The job's
+// own count of lines decides when collect is done.
+//
+// It keeps one bit per line and the table of lines (4 bytes per line), so a
+// list of ten million lines costs it about 41 MB.
 func Collect(ctx context.Context, job *Job, sink fetch.Sink, opts CollectOptions) (*Collected, error) {
+	c := &Collected{Workers: map[string]int64{}}
+	sum := fetch.NewSummary(time.Now(), opts.KeepRecords)
+	c.Summary = sum
+	info, err := waitInfo(ctx, job)
+	if err != nil {
+		return c, err
+	}
+	c.Total = info.Total
+	if opts.Progress != nil {
+		opts.Progress(0, c.Total)
+	}
+	table, err := job.loadLines(ctx, info.MaxLine)
+	if err != nil {
+		return c, err
+	}
+	if c.Total == 0 {
+		return c, nil
+	}
 	cons, err := job.js.OrderedConsumer(ctx, job.resultsStream(), jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("queue: reading records: %w", err)
+		return c, fmt.Errorf("queue: reading records: %w", err)
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
 	if err != nil {
-		return nil, fmt.Errorf("queue: reading records: %w", err)
+		return c, fmt.Errorf("queue: reading records: %w", err)
 	}
 	defer it.Stop()
-	// Once the job's size is known, Next waits without a deadline, one timer
-	// fewer per record; it is ctx ending that stops it then.
+	// Next waits without a deadline, one timer fewer per record; it is ctx
+	// ending that stops it.
 	defer context.AfterFunc(ctx, it.Stop)()
 
-	c := &Collected{Workers: map[string]int64{}}
-	sum := fetch.NewSummary(time.Now(), opts.KeepRecords)
-	c.Summary = sum
 	var (
 		seen        bitset
-		info        Info
-		known       bool
 		first, last time.Time
-		lastCheck   time.Time
 	)
 	finish := func() {
 		if !first.IsZero() {
 			sum.Wall = last.Sub(first)
 		}
 	}
-	for {
-		if !known && time.Since(lastCheck) > 200*time.Millisecond {
-			lastCheck = time.Now()
-			if info, known, err = job.Info(ctx); err != nil && ctx.Err() == nil {
-				return c, err
-			}
-			c.Total = info.Total
+	reject := func(rec *fetch.Record) {
+		c.Rejected++
+		if opts.BadMessage != nil {
+			opts.BadMessage(rec)
 		}
-		if known && c.Done >= info.Total {
-			finish()
-			return c, nil
-		}
+	}
+	for c.Done < c.Total {
 		if ctx.Err() != nil {
 			finish()
 			return c, fmt.Errorf("%w with %d of %d lines: %w", ErrCollectInterrupted, c.Done, c.Total, context.Cause(ctx))
 		}
-		var msg jetstream.Msg
-		if known {
-			// Waits as long as it takes; ctx ending stops the iterator.
-			msg, err = it.Next()
-		} else {
-			// Wakes up now and then to see whether enqueue has finished.
-			waitCtx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
-			msg, err = it.Next(jetstream.NextContext(waitCtx))
-			cancel()
-		}
+		msg, err := it.Next()
 		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
-				errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, jetstream.ErrMsgIteratorClosed) && ctx.Err() != nil {
+			if errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, jetstream.ErrMsgIteratorClosed) && ctx.Err() != nil {
 				continue
 			}
 			finish()
 			return c, fmt.Errorf("queue: reading records: %w", err)
 		}
+		worker := msg.Headers().Get(hdrWorker)
 		// UnmarshalJSON itself, not json.Unmarshal, which would check the
 		// whole record once more before handing it over.
 		var rec fetch.Record
 		if err := rec.UnmarshalJSON(msg.Data()); err != nil {
 			line, _ := strconv.Atoi(msg.Headers().Get(hdrLine))
-			rec = fetch.Record{Line: line, Outcome: fetch.Failed, ErrorKind: KindBadMessage,
-				Error: fmt.Sprintf("unreadable record in the results stream: %v", err)}
+			reject(&fetch.Record{Line: line, Outcome: fetch.Failed, ErrorKind: KindBadMessage,
+				Error: fmt.Sprintf("rejected a record for line %d from %q: it does not parse: %v", line, shorten(worker), err)})
+			continue
 		}
 		if rec.Line <= 0 {
+			// The record of a work message with no line number, made by a
+			// worker: it belongs to no line.
 			c.BadMessages++
 			if opts.BadMessage != nil {
 				opts.BadMessage(&rec)
 			}
+			continue
+		}
+		h := urlHash(rec.URL)
+		if v := msg.Headers().Get(hdrURLHash); v != "" {
+			if n, err := strconv.ParseUint(v, 16, 32); err == nil {
+				h = uint32(n)
+			} else {
+				h = 0
+			}
+		}
+		if why := table.check(rec.Line, h); why != "" {
+			reject(&fetch.Record{Line: rec.Line, URL: rec.URL, Outcome: fetch.Failed, ErrorKind: KindBadMessage,
+				Error: fmt.Sprintf("rejected a record for line %d from %q: %s", rec.Line, shorten(worker), why)})
 			continue
 		}
 		if seen.has(rec.Line) {
@@ -164,7 +193,6 @@ func Collect(ctx context.Context, job *Job, sink fetch.Sink, opts CollectOptions
 				return c, fmt.Errorf("%w: %w", fetch.ErrOutput, err)
 			}
 			sum.Add(&rec)
-			worker := msg.Headers().Get(hdrWorker)
 			c.Workers[worker]++
 			if opts.OnRecord != nil {
 				opts.OnRecord(&rec, worker)
@@ -172,6 +200,23 @@ func Collect(ctx context.Context, job *Job, sink fetch.Sink, opts CollectOptions
 		}
 		if opts.Progress != nil {
 			opts.Progress(c.Done, c.Total)
+		}
+	}
+	finish()
+	return c, nil
+}
+
+// waitInfo waits until enqueue has recorded the job's size.
+func waitInfo(ctx context.Context, job *Job) (Info, error) {
+	for {
+		info, ok, err := job.Info(ctx)
+		if ok || err != nil && ctx.Err() == nil {
+			return info, err
+		}
+		select {
+		case <-ctx.Done():
+			return info, fmt.Errorf("%w before enqueue finished: %w", ErrCollectInterrupted, context.Cause(ctx))
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }

@@ -19,9 +19,10 @@ import (
 type EnqueueResult struct {
 	// Lines is the number of inputs read (input lines holding a URL).
 	Lines int64
-	// New were added to the queue; Duplicates were already there (an
-	// earlier enqueue of the same job within the duplicate window), and
-	// were dropped by JetStream.
+	// New were added to the queue; Duplicates were already there: stored
+	// by an earlier enqueue of the job (which the job's own record says,
+	// whatever became of them since), or dropped by JetStream as a second
+	// publish within the duplicate window.
 	New, Duplicates int64
 	// MaxLine is the number of the last input line read.
 	MaxLine int
@@ -34,23 +35,49 @@ type EnqueueResult struct {
 // slot here rather than fail in PublishMsgAsync.
 const enqueueWindow = 1024
 
+// queuedEvery is how many stored lines enqueue lets pass, at most, before
+// it records how far the list is stored (and at most a second).
+const queuedEvery = 8192
+
 // Enqueue publishes every input of src to the job's work queue, one message
 // per input line under the message id job:line, so that running it again
-// after a crash adds nothing twice (within the duplicate window; see
-// [Options.DuplicateWindow]). It reads src lazily and keeps at most a few
-// thousand messages in flight. Once the whole list is in, it records the
-// job's size for collect; an enqueue that ends early records nothing, and
-// can simply be run again.
+// after a crash adds nothing twice: the lines an earlier enqueue stored
+// (the job records how far it got) are not published again, however long
+// ago and whatever the server remembers, and the few published since its
+// last record are dropped by JetStream as duplicates within the duplicate
+// window ([Options.DuplicateWindow]). A job is one list: run again, it
+// must be given the same list. Enqueue reads src lazily and keeps at most
+// a few thousand messages in flight. It records the job's lines (a hash of
+// each line's URL, for collect to check records against) as it reads,
+// and, once the whole list is in, the job's size; an enqueue that ends
+// early can simply be run again.
 func Enqueue(ctx context.Context, job *Job, src iter.Seq2[fetch.Input, error]) (EnqueueResult, error) {
 	var res EnqueueResult
+	// The lines an earlier enqueue of the job stored: not published again,
+	// whatever the server's duplicate window (lost to a restart, or run out)
+	// still remembers of them.
+	through, err := job.queuedThrough(ctx)
+	if err != nil {
+		return res, err
+	}
+	if info, ok, err := job.Info(ctx); err != nil {
+		return res, err
+	} else if ok {
+		through = max(through, info.MaxLine)
+	}
 	type pending struct {
-		msg *nats.Msg
-		ack jetstream.PubAckFuture
+		msg  *nats.Msg
+		ack  jetstream.PubAckFuture
+		line int
 	}
 	acks := make(chan pending, enqueueWindow)
 	ackErr := make(chan error, 1)
 	go func() {
 		var first error
+		// Every line up to stored is stored (acks are read in the order of
+		// the publishes); it is recorded now and then, and at the end.
+		stored, recorded := through, through
+		lastWrite := time.Now()
 		for p := range acks {
 			if first != nil {
 				continue
@@ -74,11 +101,21 @@ func Enqueue(ctx context.Context, job *Job, src iter.Seq2[fetch.Input, error]) (
 			} else {
 				res.New++
 			}
+			stored = p.line
+			if stored-recorded >= queuedEvery || time.Since(lastWrite) >= time.Second {
+				if err := job.setQueuedThrough(ctx, stored); err == nil {
+					recorded, lastWrite = stored, time.Now()
+				}
+			}
+		}
+		if first == nil && stored > recorded {
+			first = job.setQueuedThrough(ctx, stored)
 		}
 		ackErr <- first
 	}()
 
 	var readErr error
+	table := lineTableWriter{job: job}
 	for in, err := range src {
 		if err != nil {
 			readErr = fmt.Errorf("%w: %w", fetch.ErrInput, err)
@@ -87,18 +124,30 @@ func Enqueue(ctx context.Context, job *Job, src iter.Seq2[fetch.Input, error]) (
 		if ctx.Err() != nil {
 			break
 		}
-		msg := workMessage(job, in)
-		f, err := publishAsync(ctx, job.js, msg, job.msgID(in.Line))
-		if err != nil {
-			readErr = fmt.Errorf("queue: enqueue line %d: %w", in.Line, err)
+		if err := table.add(ctx, in.Line, in.URL); err != nil {
+			readErr = err
 			break
 		}
 		res.Lines++
 		res.MaxLine = max(res.MaxLine, in.Line)
-		acks <- pending{msg, f}
+		if in.Line <= through {
+			res.Duplicates++ // stored by an earlier enqueue
+			continue
+		}
+		msg := workMessage(job, in)
+		f, err := publishAsync(ctx, job.js, msg, job.msgID(in.Line))
+		if err != nil {
+			res.Lines--
+			readErr = fmt.Errorf("queue: enqueue line %d: %w", in.Line, err)
+			break
+		}
+		acks <- pending{msg, f, in.Line}
+	}
+	if readErr == nil && ctx.Err() == nil {
+		readErr = table.flush(ctx)
 	}
 	close(acks)
-	err := <-ackErr
+	err = <-ackErr
 	switch {
 	case readErr != nil:
 		return res, readErr

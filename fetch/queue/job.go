@@ -206,10 +206,17 @@ func open(ctx context.Context, js jetstream.JetStream, name string, opts Options
 			return nil, noJob(ctx, js, name)
 		}
 	}
+	// The stream takes the subjects of its partitions and no other: a
+	// message published on a partition that does not exist is refused,
+	// rather than stored where no consumer would ever read it.
+	subjects := make([]string, o.Partitions)
+	for p := range subjects {
+		subjects[p] = j.workSubject(p)
+	}
 	work, err := openStream(ctx, js, jetstream.StreamConfig{
 		Name:        j.workStream(),
 		Description: "fetchall job " + name + ": URLs to fetch, one message per input line",
-		Subjects:    []string{"fetchall." + name + ".work.*"},
+		Subjects:    subjects,
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     storage,
 		Replicas:    o.Replicas,

@@ -305,6 +305,9 @@ func (r *workerRun) publish(rec *fetch.Record, h *heldMsg) {
 	msg.Data = bytes.Clone(bytes.TrimSuffix(r.encoded.Bytes(), []byte("\n")))
 	msg.Header.Set(hdrLine, strconv.Itoa(rec.Line))
 	msg.Header.Set(hdrWorker, r.w.ID)
+	if rec.Line > 0 {
+		msg.Header.Set(hdrURLHash, strconv.FormatUint(uint64(urlHash(h.in.URL)), 16))
+	}
 	id := r.job.msgID(rec.Line)
 	if rec.Line == 0 { // a bad message: one record per message
 		if md, err := h.msg.Metadata(); err == nil {
@@ -473,7 +476,7 @@ func (r *workerRun) decode(msg jetstream.Msg, part *partition) *heldMsg {
 		max = 20
 	}
 	if mdErr == nil && md.NumDelivered > uint64(max) {
-		h.bad = &fetch.Record{Line: line, URL: raw, Outcome: fetch.Failed, ErrorKind: KindGaveUp,
+		h.bad = &fetch.Record{Line: line, URL: h.in.URL, Outcome: fetch.Failed, ErrorKind: KindGaveUp,
 			Error: fmt.Sprintf("handed out %d times without a record: every worker that took it stopped first", md.NumDelivered-1)}
 	}
 	return h

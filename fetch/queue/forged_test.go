@@ -1,0 +1,138 @@
+package queue
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asyncgo/async/fetch"
+	"github.com/asyncgo/async/fetch/queue/embedded"
+	"github.com/nats-io/nats.go"
+)
+
+// Enqueueing a list again adds nothing, after a server restart, past the
+// duplicate window, and once the lines are fetched and recorded: the job's
+// own record of what is queued decides, not only the server's memory of
+// message ids.
+func TestEnqueueTwiceAfterRestartAndWindow(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := embedded.Start(embedded.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	current := srv
+	t.Cleanup(func() { current.Shutdown() })
+	opts := testOptions
+	opts.DuplicateWindow = time.Second
+	job := openJob(t, connect(t, srv.URL), opts)
+	s := newSite(t, time.Millisecond)
+	urls := s.list(30, "a.test", "b.test")
+	if res := enqueue(t, job, urls); res.New != 60 {
+		t.Fatalf("first enqueue: %+v; want 60 new", res)
+	}
+	srv.Shutdown()
+	if current, err = embedded.Start(embedded.Options{Dir: dir, Port: srv.Port}); err != nil {
+		t.Fatal(err)
+	}
+	if res := enqueue(t, job, urls); res.New != 0 || res.Duplicates != 60 {
+		t.Errorf("enqueue after a server restart: %+v; want 0 new, 60 already queued", res)
+	}
+	time.Sleep(1500 * time.Millisecond) // past the duplicate window
+	if res := enqueue(t, job, urls); res.New != 0 || res.Duplicates != 60 {
+		t.Errorf("enqueue past the duplicate window: %+v; want 0 new, 60 already queued", res)
+	}
+	if n, err := job.Pending(context.Background()); err != nil || n != 60 {
+		t.Errorf("%d URLs queued (%v); want 60", n, err)
+	}
+	ws := newWorkers(t, current.URL, s.config(8))
+	ws.start("w1")
+	_, recs := collect(t, job, 30*time.Second, CollectOptions{})
+	checkExactlyOnce(t, urls, recs)
+	ws.stopAll()
+	if res := enqueue(t, job, urls); res.New != 0 || res.Duplicates != 60 {
+		t.Errorf("enqueue once every line is recorded: %+v; want 0 new", res)
+	}
+	if n, err := job.Pending(context.Background()); err != nil || n != 0 {
+		t.Errorf("%d URLs queued (%v) after the list was fetched and enqueued again; want 0", n, err)
+	}
+}
+
+// A forged message cannot finish a job early or take a real line's place:
+// a work message for a line the job does not have, a record that does not
+// parse, a record of another URL under a real line number, all are
+// rejected, reported, and leave the lines to their real records; a
+// message on a partition that does not exist is refused.
+func TestForgedMessagesAreRejected(t *testing.T) {
+	srv := startNATS(t, embedded.Options{})
+	js := connect(t, srv.URL)
+	job := openJob(t, js, testOptions)
+	s := newSite(t, time.Millisecond)
+	urls := s.list(7, "a.test", "b.test", "c.test")
+	enqueue(t, job, urls)
+	ctx := context.Background()
+
+	forged := nats.NewMsg(job.workSubject(partitionOf(urls[0], job.Partitions)))
+	forged.Data = []byte("http://a.test/forged")
+	forged.Header.Set(hdrLine, "999999")
+	if _, err := js.PublishMsg(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	garbage := nats.NewMsg(job.resultsSubject())
+	garbage.Data = []byte("not a record")
+	garbage.Header.Set(hdrLine, "4")
+	if _, err := js.PublishMsg(ctx, garbage); err != nil {
+		t.Fatal(err)
+	}
+	other := nats.NewMsg(job.resultsSubject())
+	rec := fetch.Record{Line: 5, URL: "http://evil.test/", Outcome: fetch.OK, Status: 200}
+	other.Data, _ = rec.MarshalJSON()
+	if _, err := js.PublishMsg(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	nowhere := nats.NewMsg("fetchall.test.work.99")
+	nowhere.Data = []byte(urls[0])
+	nowhere.Header.Set(hdrLine, "1")
+	if _, err := js.PublishMsg(ctx, nowhere); err == nil {
+		t.Error("a message on partition 99 of 8 was stored")
+	}
+	if n, err := job.Pending(ctx); err != nil || n != int64ToU(len(urls)+1) {
+		t.Errorf("%d messages queued (%v); want the %d lines and the forged one", n, err, len(urls))
+	}
+
+	ws := newWorkers(t, srv.URL, s.config(4))
+	ws.start("w1")
+	var reported []string
+	c, recs := collect(t, job, 30*time.Second, CollectOptions{BadMessage: func(r *fetch.Record) { reported = append(reported, r.Error) }})
+	checkExactlyOnce(t, urls, recs)
+	if c.Done != int64(len(urls)) || c.Total != int64(len(urls)) {
+		t.Errorf("collect: %d of %d lines done; want %d of %d", c.Done, c.Total, len(urls), len(urls))
+	}
+	// The forged work message's record may come after the last real one;
+	// collect has no need to wait for it. The two forged records come
+	// first, and must have been rejected.
+	if c.Rejected < 2 || !strings.Contains(strings.Join(reported, "\n"), "rejected a record for line 4") ||
+		!strings.Contains(strings.Join(reported, "\n"), "its URL is not line 5's") {
+		t.Errorf("%d rejected: %q; want the records of lines 4 and 5 rejected", c.Rejected, reported)
+	}
+	// Collected again from the start, once the forged line's record is
+	// stored: it is rejected too.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		info, err := js.Stream(ctx, job.resultsStream())
+		if err == nil && info.CachedInfo().State.Msgs >= uint64(len(urls)+3) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the forged line's record never came: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c2, recs2 := collect(t, job, 30*time.Second, CollectOptions{})
+	checkExactlyOnce(t, urls, recs2)
+	if c2.Rejected != 3 {
+		t.Errorf("a second collect rejected %d; want 3 (lines 4, 5 and 999999)", c2.Rejected)
+	}
+}
+
+func int64ToU(n int) uint64 { return uint64(n) }
