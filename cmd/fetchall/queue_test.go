@@ -114,7 +114,7 @@ func TestQueueSubcommands(t *testing.T) {
 	if r.code != exitOK || !strings.Contains(r.stderr, "job: 30 of 30 lines have their record") || !strings.Contains(r.stderr, "solo") {
 		t.Errorf("collect: %d %q", r.code, r.stderr)
 	}
-	if wr.code != exitOK || !strings.Contains(wr.stderr, "worker solo stopped") {
+	if wr.code != exitOK || !strings.Contains(wr.stderr, "worker solo stopped") || !strings.Contains(wr.stderr, "records: 30 stored") {
 		t.Errorf("worker: %d %q", wr.code, wr.stderr)
 	}
 	b, err := os.ReadFile(out)

@@ -91,6 +91,18 @@ func runWorker(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if !quiet && sum != nil {
 		fmt.Fprintf(stderr, "worker %s stopped; what it fetched:\n", w.ID)
 		fmt.Fprint(stderr, sum.Text())
+		st := w.Stats()
+		fmt.Fprintf(stderr, "  records: %d stored", st.Stored)
+		if st.Duplicates > 0 {
+			fmt.Fprintf(stderr, ", %d dropped as duplicates (another worker had stored them: those fetches were repeats)", st.Duplicates)
+		}
+		if st.StoreRetries > 0 {
+			fmt.Fprintf(stderr, ", %d stores retried", st.StoreRetries)
+		}
+		if st.Requeued > 0 {
+			fmt.Fprintf(stderr, "; %d URLs given back to the queue", st.Requeued)
+		}
+		fmt.Fprintln(stderr)
 	}
 	// Stopping is how a worker ends: by a signal, drained.
 	status = exitOK

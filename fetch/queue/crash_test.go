@@ -90,8 +90,14 @@ func TestWorkerCrashedBetweenStoreAndAck(t *testing.T) {
 	}
 	<-done
 	ws := newWorkers(t, srv.URL, s.config(4))
-	ws.start("survivor")
+	survivor := ws.start("survivor")
 	c, recs := collect(t, job, 30*time.Second, CollectOptions{})
+	ws.stopAll()
+	// The survivor's duplicates: line's record, and any other the victim's
+	// server stored as it crashed.
+	if st := survivor.w.Stats(); st.Duplicates < 1 || st.Stored != c.Workers["survivor"] {
+		t.Errorf("the survivor's stats: %+v; want %d stored (its records in the output) and at least 1 duplicate (line %d, stored by the victim)", st, c.Workers["survivor"], line)
+	}
 	checkExactlyOnce(t, urls, recs)
 	u := urls[line-1]
 	s.mu.Lock()
@@ -111,4 +117,70 @@ func TestWorkerCrashedBetweenStoreAndAck(t *testing.T) {
 	}
 	t.Logf("line %d stored, then its worker crashed before acknowledging it: fetched %d times, %d record in the output; per worker: %s",
 		line, hits, kept, workerIDs(c))
+}
+
+// failingStores is a JetStream context whose first n asynchronous
+// publishes fail to be stored, as during the election of the results
+// stream's new leader.
+type failingStores struct {
+	jetstream.JetStream
+	n     int64
+	calls atomic.Int64
+}
+
+func (f *failingStores) PublishMsgAsync(m *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error) {
+	if f.calls.Add(1) > f.n {
+		return f.JetStream.PublishMsgAsync(m, opts...)
+	}
+	errc := make(chan error, 1)
+	errc <- jetstream.ErrNoStreamResponse
+	return failedFuture{m, errc}, nil
+}
+
+type failedFuture struct {
+	msg *nats.Msg
+	err chan error
+}
+
+func (f failedFuture) Ok() <-chan *jetstream.PubAck { return nil }
+func (f failedFuture) Err() <-chan error            { return f.err }
+func (f failedFuture) Msg() *nats.Msg               { return f.msg }
+
+// A record whose store fails is published again, with backoff, rather than
+// its URL given back to be fetched again.
+func TestFailedStoreIsRetried(t *testing.T) {
+	srv := startNATS(t, embedded.Options{})
+	job := openJob(t, connect(t, srv.URL), testOptions)
+	s := newSite(t, time.Millisecond)
+	urls := s.list(10, "a.test", "b.test")
+	enqueue(t, job, urls)
+	nc, js, err := Connect(srv.URL, "w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	wjob := openJob(t, js, testOptions)
+	wjob.js = &failingStores{JetStream: wjob.js, n: 5}
+	w := &Worker{Job: wjob, Config: s.config(4), ID: "w1", DrainTimeout: time.Second,
+		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx)
+	}()
+	_, recs := collect(t, job, 30*time.Second, CollectOptions{})
+	cancel()
+	<-done
+	checkExactlyOnce(t, urls, recs)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for u, n := range s.hits {
+		if n != 1 {
+			t.Errorf("%s fetched %d times; want once, its record stored on a retry", u, n)
+		}
+	}
+	if st := w.Stats(); st.StoreRetries != 5 || st.Stored != int64(len(urls)) || st.Requeued != 0 {
+		t.Errorf("stats %+v; want 5 store retries, %d stored, none requeued", st, len(urls))
+	}
 }

@@ -169,6 +169,7 @@ type workerSet struct {
 
 type testWorker struct {
 	id     string
+	w      *Worker
 	nc     *nats.Conn
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -207,6 +208,7 @@ func (ws *workerSet) start(id string) *testWorker {
 	}
 	w := &Worker{Job: job, Config: cfg, ID: id, DrainTimeout: drain,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	tw.w = w
 	ws.wg.Add(1)
 	go func() {
 		defer ws.wg.Done()

@@ -101,6 +101,7 @@ func (r *workerRun) rebalance(ctx context.Context, acquire bool) {
 			delete(r.parts, p)
 		}
 	}
+	defer func() { r.leasesHeld.Store(int64(len(r.parts))) }()
 	if stopping || !acquire {
 		return
 	}
@@ -251,6 +252,7 @@ func (r *workerRun) releaseAll() {
 		delete(r.parts, p)
 	}
 	r.job.leases.Delete(ctx, heartbeatKey(r.w.ID))
+	r.leasesHeld.Store(0)
 }
 
 func isClosed(c chan struct{}) bool {

@@ -58,6 +58,8 @@ type Worker struct {
 	MaxDeliveries int
 	// Logger gets the worker's notices (default slog.Default()).
 	Logger *slog.Logger
+
+	run atomic.Pointer[workerRun] // the current or last Run, for Stats
 }
 
 var keySafe = regexp.MustCompile(`[^A-Za-z0-9_=-]+`)
@@ -100,6 +102,38 @@ const publishWindow = 1024
 type ackItem struct {
 	fut jetstream.PubAckFuture
 	h   *heldMsg
+	msg *nats.Msg
+	id  string
+}
+
+// WorkerStats count what a worker did with the URLs it took.
+type WorkerStats struct {
+	// Stored is how many records the results stream took from this
+	// worker as new; Duplicates how many more it dropped as duplicates of
+	// a record already stored (by another worker, which fetched the URL
+	// first and died before acknowledging it): fetches that were repeats.
+	Stored, Duplicates int64
+	// StoreRetries counts records published again after a failed store;
+	// Requeued the URLs given back to the queue (the worker stopping, a
+	// partition handed over, a store that failed for good).
+	StoreRetries, Requeued int64
+	// InFlight is how many URLs the worker holds; Leases how many
+	// partitions it holds the lease of.
+	InFlight, Leases int64
+}
+
+// Stats returns the worker's counts so far, during Run or after it.
+func (w *Worker) Stats() WorkerStats {
+	r := w.run.Load()
+	if r == nil {
+		return WorkerStats{}
+	}
+	r.mu.Lock()
+	inflight := len(r.all)
+	r.mu.Unlock()
+	return WorkerStats{Stored: r.published.Load(), Duplicates: r.duplicates.Load(),
+		StoreRetries: r.storeRetries.Load(), Requeued: r.requeued.Load(),
+		InFlight: int64(inflight), Leases: r.leasesHeld.Load()}
 }
 
 // workerRun is the state of one Run.
@@ -126,7 +160,7 @@ type workerRun struct {
 	parts    map[int]*partition // owned by the lease loop
 	stopping atomic.Bool
 
-	published, requeued atomic.Int64
+	published, requeued, duplicates, storeRetries, leasesHeld atomic.Int64
 }
 
 // Run serves the job until ctx ends, then drains: it stops pulling, lets
@@ -156,6 +190,7 @@ func (w *Worker) Run(ctx context.Context) (*fetch.Summary, error) {
 	}
 	r.pauses.m = map[int]map[string]time.Time{}
 	f.NotifyPause(r.onPause)
+	w.run.Store(r)
 	r.enc = fetch.NewJSONLWriter(&r.encoded)
 	if r.log == nil {
 		r.log = slog.Default()
@@ -320,26 +355,72 @@ func (r *workerRun) publish(rec *fetch.Record, h *heldMsg) {
 		r.giveBack(h)
 		return
 	}
-	r.acks <- ackItem{fut, h}
+	r.acks <- ackItem{fut, h, msg, id}
 }
 
 // ackLoop acknowledges each work message once its record is stored, or
-// gives it back if the record could not be stored. Acks are sent without
-// waiting for a reply; the connection batches them.
+// gives it back if the record could not be stored, even after retries.
+// Acks are sent without waiting for a reply; the connection batches them.
 func (r *workerRun) ackLoop() {
 	for a := range r.acks {
+		var ack *jetstream.PubAck
 		select {
-		case <-a.fut.Ok():
-			if err := a.h.msg.Ack(); err != nil {
-				r.log.Warn("ack failed; the URL will be fetched again and its duplicate record dropped", "line", a.h.in.Line, "err", err)
-			}
-			r.published.Add(1)
-			r.release(a.h)
+		case ack = <-a.fut.Ok():
 		case err := <-a.fut.Err():
-			r.log.Warn("storing a record failed; the URL goes back to the queue", "line", a.h.in.Line, "err", err)
-			r.giveBack(a.h)
+			ack = r.storeAgain(a, err)
 		}
+		if ack == nil {
+			r.giveBack(a.h)
+			continue
+		}
+		if err := a.h.msg.Ack(); err != nil {
+			r.log.Warn("ack failed; the URL will be fetched again and its duplicate record dropped", "line", a.h.in.Line, "err", err)
+		}
+		if ack.Duplicate {
+			r.duplicates.Add(1)
+		} else {
+			r.published.Add(1)
+		}
+		r.release(a.h)
 	}
+}
+
+// storeRetries bounds the publishes of a record after its first store
+// failed, with a pause doubling from storeBackoff: about 6 s in all, which
+// covers the election of a stream's new leader after its server is lost.
+const (
+	storeRetries = 6
+	storeBackoff = 100 * time.Millisecond
+)
+
+// storeAgain publishes a record whose store failed again, under the same
+// message id (so that a store that did happen is not doubled), with
+// backoff, and returns the acknowledgement, or nil if every try failed or
+// the worker is being stopped: the URL then goes back to the queue, to be
+// fetched again. Giving it back at once, as the results stream's leader
+// is being replaced, fetched hundreds of URLs again.
+func (r *workerRun) storeAgain(a ackItem, err error) *jetstream.PubAck {
+	wait := storeBackoff
+	for try := 1; try <= storeRetries; try++ {
+		select {
+		case <-r.ctx.Done():
+			r.log.Warn("storing a record failed; the URL goes back to the queue", "line", a.h.in.Line, "err", err)
+			return nil
+		case <-time.After(wait):
+		}
+		wait *= 2
+		r.storeRetries.Add(1)
+		ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
+		var ack *jetstream.PubAck
+		ack, err = r.job.js.PublishMsg(ctx, a.msg, jetstream.WithMsgID(a.id))
+		cancel()
+		if err == nil {
+			return ack
+		}
+		r.log.Debug("storing a record failed; trying again", "line", a.h.in.Line, "try", try, "err", err)
+	}
+	r.log.Warn("storing a record failed after retries; the URL goes back to the queue", "line", a.h.in.Line, "tries", storeRetries+1, "err", err)
+	return nil
 }
 
 // giveBack returns a message to the queue for another delivery soon.
