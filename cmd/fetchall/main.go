@@ -96,7 +96,7 @@ func init() {
 		command{"enqueue", "-i FILE [-nats URL] [-job NAME]", "put a list into a job's work queue on NATS JetStream, for workers on any machines", runEnqueue},
 		command{"worker", "[-nats URL] [-job NAME] [fetch flags]", "fetch a job's URLs and publish their records; run as many as you like", runWorker},
 		command{"collect", "[-nats URL] [-job NAME] [-o FILE]", "write a job's records, exactly one per line, and its summary", runCollect},
-		command{"cluster-demo", "[flags]", "a job on an embedded NATS server with in-process workers and the demo server: no network needed", runClusterDemo},
+		command{"cluster-demo", "[flags]", "a job on an embedded NATS server with in-process workers and the demo server: no network needed (in a fetchall built with -tags clusterdemo)", runClusterDemo},
 	)
 }
 

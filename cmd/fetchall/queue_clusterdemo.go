@@ -1,3 +1,5 @@
+//go:build clusterdemo
+
 package main
 
 import (
@@ -18,7 +20,9 @@ import (
 // runClusterDemo is "fetchall cluster-demo": a whole cluster in one
 // process — an embedded NATS server with JetStream, the demo HTTP server,
 // N workers — running one job from enqueue to collect. No network, nothing
-// to install.
+// to install. It is built with -tags clusterdemo only: the embedded server
+// (nats-server) is most of fetchall's build otherwise (see
+// queue_noclusterdemo.go).
 func runClusterDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fetchall cluster-demo", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)

@@ -147,14 +147,7 @@ func TestWorkerProcessKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds fetchall")
 	}
-	bin := filepath.Join(t.TempDir(), "fetchall")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if raceEnabled { // reuses the packages this test binary was built from
-		build.Args = append(build.Args[:2], append([]string{"-race"}, build.Args[2:]...)...)
-	}
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildFetchall(t)
 	srv := startNATS(t)
 	list, urls := sites(t, 8, 30, 20*time.Millisecond)
 	base := []string{"-nats", srv.URL, "-job", "kill"}
@@ -236,5 +229,77 @@ func TestWorkerProcessKilled(t *testing.T) {
 	err = survivor.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 143 || !strings.Contains(survivorErr.String(), "worker survivor stopped") {
 		t.Errorf("the survivor after SIGTERM: %v; want exit 143 and its summary; stderr:\n%s", err, survivorErr.String())
+	}
+}
+
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// buildFetchall builds fetchall once for the tests that run it as a
+// process, with -tags clusterdemo, so that the same binary runs
+// cluster-demo; the build reuses the packages this test binary was built
+// from (the embedded server among them).
+func buildFetchall(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "fetchall-test-")
+		if built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "fetchall")
+		args := []string{"build", "-tags", "clusterdemo", "-o", built.bin}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+		if err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.bin
+}
+
+// The cluster demo runs, one command away, in a fetchall built with
+// -tags clusterdemo: one record per line of its generated list. Built
+// without it (as this test binary is), it says which command runs it.
+func TestClusterDemo(t *testing.T) {
+	r := cli(t, context.Background(), "", "cluster-demo")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "go run -tags clusterdemo ./cmd/fetchall cluster-demo") {
+		t.Errorf("cluster-demo without the tag: %d %q; want exit 2 and the command that runs it", r.code, r.stderr)
+	}
+	if testing.Short() {
+		t.Skip("builds fetchall")
+	}
+	bin := buildFetchall(t)
+	out := filepath.Join(t.TempDir(), "demo.jsonl")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "cluster-demo", "-n", "60", "-workers", "2", "-q", "-o", out)
+	stderr, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("cluster-demo: %v\n%s", err, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[int]int{}
+	for _, r := range records(t, string(b)) {
+		lines[r.Line]++
+	}
+	for l := 1; l <= 60; l++ {
+		if lines[l] != 1 {
+			t.Errorf("line %d has %d records; want 1", l, lines[l])
+		}
+	}
+	if len(lines) != 60 {
+		t.Errorf("%d lines have records; want 60\n%s", len(lines), stderr)
 	}
 }
