@@ -100,6 +100,17 @@ func checkAfterWait(pass *analysis.Pass, as assignments, eg *egGroup, rest []ast
 		if assigns(info, s, eg.g) || assigns(info, s, eg.ctx) {
 			return // a new group or context from here on
 		}
+		if gs, ok := s.(*ast.GoStmt); ok {
+			// go func() { g.Wait(); close(results) }(): from here on the
+			// group's context may be cancelled at any moment.
+			if lit, ok := ast.Unparen(gs.Call.Fun).(*ast.FuncLit); ok && waits(info, lit.Body, eg.g) {
+				reportUses(pass, eg.ctx, rest[j+1:], func() string {
+					return fmt.Sprintf("%s is the context of errgroup.WithContext, cancelled as soon as %s.Wait returns in the goroutine above, while this code may still run: use %s instead",
+						eg.ctx.Name(), eg.g.Name(), parentName(info, eg))
+				})
+				return
+			}
+		}
 		if !waits(info, s, eg.g) {
 			continue
 		}
@@ -119,16 +130,11 @@ func checkAfterWait(pass *analysis.Pass, as assignments, eg *egGroup, rest []ast
 			return // Wait somewhere inside a loop or a branch: cannot tell what runs after it
 		}
 		after = append(after, rest[j+1:]...)
-		parent := "the context the group was made from"
-		if p := localVar(info, eg.call.Args[0]); p != nil && p != eg.ctx {
-			parent = p.Name()
-		} else if p == eg.ctx {
-			parent = fmt.Sprintf("the parent context under its own name (g, gctx := errgroup.WithContext(%s)) and use %s", p.Name(), p.Name())
-		}
 		reportUses(pass, eg.ctx, after, func() string {
 			return fmt.Sprintf("%s is the context of errgroup.WithContext, cancelled once %s.Wait returned: use %s instead",
-				eg.ctx.Name(), eg.g.Name(), parent)
+				eg.ctx.Name(), eg.g.Name(), parentName(info, eg))
 		})
+		reportReuse(pass, eg, after)
 		return
 	}
 }
@@ -213,4 +219,43 @@ func savedGroupContexts(info *types.Info, file *ast.File) []savedCtx {
 		return true
 	})
 	return out
+}
+
+func parentName(info *types.Info, eg *egGroup) string {
+	p := localVar(info, eg.call.Args[0])
+	switch {
+	case p == nil:
+		return "the context the group was made from"
+	case p == eg.ctx:
+		return fmt.Sprintf("the parent context under its own name (g, gctx := errgroup.WithContext(%s)) and use %s", p.Name(), p.Name())
+	}
+	return p.Name()
+}
+
+// reportReuse reports tasks added to an errgroup.WithContext group after its
+// Wait returned: its context is cancelled already, and a failure of the new
+// task cancels nothing.
+func reportReuse(pass *analysis.Pass, eg *egGroup, stmts []ast.Stmt) {
+	info := pass.TypesInfo
+	for _, s := range stmts {
+		if assigns(info, s, eg.g) {
+			return
+		}
+		ast.Inspect(s, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+			if !ok || localVar(info, sel.X) != eg.g {
+				return true
+			}
+			if isMethod(info, call, errgroupPath, "Group", "Go") || isMethod(info, call, errgroupPath, "Group", "TryGo") {
+				pass.Report(analysis.Diagnostic{Pos: call.Pos(), End: call.End(),
+					Message: fmt.Sprintf("%s.%s after %s.Wait returned: the group's context %s is cancelled already and a failure here cancels nothing; make a new group with errgroup.WithContext for the next round",
+						eg.g.Name(), sel.Sel.Name, eg.g.Name(), eg.ctx.Name())})
+			}
+			return true
+		})
+	}
 }

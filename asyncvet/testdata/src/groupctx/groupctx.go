@@ -42,7 +42,36 @@ func reusedAfterWait(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return work(gctx) })
 	g.Wait()
-	g.Go(func() error { return work(gctx) }) // want `gctx is the context of errgroup.WithContext`
+	g.Go(func() error { return work(gctx) }) // want `g.Go after g.Wait returned: the group's context gctx is cancelled already and a failure here cancels nothing; make a new group` `gctx is the context of errgroup.WithContext`
+	return g.Wait()
+}
+
+func reusedWithoutCtx(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return work(gctx) })
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	next := func() error {
+		g.Go(func() error { return nil }) // want `g.Go after g.Wait returned`
+		return g.Wait()
+	}
+	return next()
+}
+
+func waitInGoroutine(ctx context.Context, items []int) error {
+	g, gctx := errgroup.WithContext(ctx)
+	results := make(chan int)
+	g.Go(func() error { return work(gctx) })
+	go func() {
+		_ = g.Wait()
+		close(results)
+	}()
+	for range results {
+		if err := work(gctx); err != nil { // want `gctx is the context of errgroup.WithContext, cancelled as soon as g.Wait returns in the goroutine above, while this code may still run: use ctx instead`
+			return err
+		}
+	}
 	return g.Wait()
 }
 
@@ -91,6 +120,17 @@ func beforeWait(ctx context.Context) error {
 	work(gctx)
 	g.Go(func() error { return work(gctx) })
 	return g.Wait()
+}
+
+func newGroupEachRound(ctx context.Context, rounds int) error {
+	for i := 0; i < rounds; i++ {
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() error { return work(gctx) })
+		if err := g.Wait(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func deferredWait(ctx context.Context) error {
