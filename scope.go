@@ -268,6 +268,7 @@ type waitRecord struct {
 	sleep    string // the name of the sleep or the Timeout, when target is nil
 	timeout  bool   // the task runs a block under Timeout
 	deadline int64  // Unix nanoseconds; 0 for none
+	since    int64  // monoNow reading when the wait began; set by setAwaiting
 }
 
 // trackedCurrent returns the task running with ctx if a scope tracks it.
@@ -281,6 +282,7 @@ func trackedCurrent(ctx context.Context) *taskCore {
 // setAwaiting records what t is blocked on and returns what it was before,
 // for restoreAwaiting.
 func (t *taskCore) setAwaiting(w waitRecord) waitRecord {
+	w.since = monoNow()
 	t.mu.Lock()
 	m := t.extraLocked().moreLocked()
 	prev := m.awaiting
@@ -296,7 +298,7 @@ func (t *taskCore) setAwaiting(w waitRecord) waitRecord {
 // wait, not a stack of them.
 func (t *taskCore) restoreAwaiting(mine, prev waitRecord) {
 	t.mu.Lock()
-	if m := t.extra.Load().more.Load(); m.awaiting == mine {
+	if m := t.extra.Load().more.Load(); m.awaiting.same(mine) {
 		m.awaiting = prev
 	}
 	t.mu.Unlock()

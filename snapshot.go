@@ -78,19 +78,22 @@ func refOf(n node) Ref {
 
 // Awaiting is what a task is blocked on: a task it awaits (Await, WaitFor,
 // Shield, Gather, Wait, AsCompleted), a group whose tasks it waits for at the
-// end of WithGroup, a sleep it named ([SleepNamed]), or the deadline of a
+// end of WithGroup, a sleep ([Sleep], [SleepNamed]), or the deadline of a
 // block of code it runs under [Timeout].
 type Awaiting struct {
 	Target   Ref       `json:"target,omitzero"` // the zero Ref for a sleep or a Timeout
 	Name     string    `json:"name"`
 	Deadline time.Time `json:"deadline,omitzero"` // when the wait times out (WaitFor, Timeout), or the sleep ends
-	Sleep    bool      `json:"sleep,omitempty"`   // the task sleeps in SleepNamed; Name is the sleep's
+	Sleep    bool      `json:"sleep,omitempty"`   // the task sleeps in Sleep or SleepNamed; Name is SleepNamed's, empty for Sleep
 	Timeout  bool      `json:"timeout,omitempty"` // the task runs a block under Timeout; Name is the block's ("operation" if unnamed)
 }
 
-// String returns e.g. `task 4 "fetch"`, `sleep "backoff"` or
-// `timeout "load config"`.
+// String returns e.g. `task 4 "fetch"`, `sleep "backoff"`, `sleep` (a
+// plain [Sleep]) or `timeout "load config"`.
 func (a *Awaiting) String() string {
+	if a.Sleep && a.Name == "" {
+		return "sleep"
+	}
 	if a.Sleep {
 		return fmt.Sprintf("sleep %q", a.Name)
 	}
@@ -112,7 +115,13 @@ type TaskInfo struct {
 	// taken; 0 while pending.
 	Age      time.Duration `json:"-"`
 	Progress *Progress     `json:"-"`                  // the latest report; nil if none
-	Awaiting *Awaiting     `json:"awaiting,omitempty"` // nil unless blocked in Await, WaitFor, WithGroup or SleepNamed
+	Awaiting *Awaiting     `json:"awaiting,omitempty"` // nil unless State is Waiting
+	// WaitingSince is when the task began the wait that Awaiting
+	// describes; zero unless State is Waiting.
+	WaitingSince time.Time `json:"waiting_since,omitzero"`
+	// Waited is how long the task had been waiting when the snapshot was
+	// taken; 0 unless State is Waiting.
+	Waited time.Duration `json:"-"`
 	// Origin is the function the task runs, with its file and line: for a
 	// function literal, where it was written. Empty for groups.
 	Origin string `json:"origin,omitempty"`
@@ -139,8 +148,9 @@ func (t TaskInfo) MarshalJSON() ([]byte, error) {
 		plain
 		State    string        `json:"state"`
 		Age      float64       `json:"age_seconds"`
+		Waited   float64       `json:"waited_seconds,omitempty"`
 		Progress *jsonProgress `json:"progress,omitempty"`
-	}{plain: plain(t), State: t.State.String(), Age: t.Age.Seconds()}
+	}{plain: plain(t), State: t.State.String(), Age: t.Age.Seconds(), Waited: t.Waited.Seconds()}
 	if p := t.Progress; p != nil {
 		v.Progress = &jsonProgress{p.Done, p.Total, p.Fraction(), p.Message, p.Updated}
 	}
@@ -257,6 +267,11 @@ func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]strin
 	if m := t.started.Load(); m != 0 {
 		info.Started = monoTime(m)
 		info.Age = now.Sub(info.Started)
+	}
+	if wait.since != 0 && state == Running {
+		info.State = Waiting
+		info.WaitingSince = wait.waitSince()
+		info.Waited = max(now.Sub(info.WaitingSince), 0)
 	}
 	if wait.target != nil {
 		a := &Awaiting{Target: refOf(wait.target)}

@@ -81,7 +81,7 @@ func TestSnapshotJSON(t *testing.T) {
 		if group.Kind != async.KindGroup || group.Tasks != 3 {
 			t.Errorf("group = %+v", group)
 		}
-		if a.Kind != async.KindTask || a.State != "running" || a.Age != 2 || a.Parent != (async.Ref{Kind: async.KindGroup, ID: group.ID}) {
+		if a.Kind != async.KindTask || a.State != "waiting" || a.Age != 2 || a.Parent != (async.Ref{Kind: async.KindGroup, ID: group.ID}) {
 			t.Errorf("fetch a = %+v", a)
 		}
 		if p := a.Progress; p == nil || p.Done != 3 || p.Total != 10 || p.Fraction != 0.3 || p.Message != "reading" {

@@ -20,6 +20,11 @@ const (
 	// function was entered, or because the function returned a
 	// cancellation (see the package doc for the rule).
 	Cancelled
+	// Waiting is a view of Running that only a [Snapshot] reports: the
+	// task's function is blocked in one of this package's waits (Await,
+	// Gather, Wait, AsCompleted, WaitFor, Timeout, the end of WithGroup,
+	// Sleep, SleepNamed, a Future's Await). [Task.State] never returns it.
+	Waiting
 )
 
 // String returns the lower-case name of the state, as asyncio prints it.
@@ -33,9 +38,11 @@ func (s State) String() string {
 		return "done"
 	case Cancelled:
 		return "cancelled"
+	case Waiting:
+		return "waiting"
 	}
 	return "State(" + strconv.Itoa(int(s)) + ")"
 }
 
 // Finished reports whether s is a final state (Done or Cancelled).
-func (s State) Finished() bool { return s >= Done }
+func (s State) Finished() bool { return s == Done || s == Cancelled }

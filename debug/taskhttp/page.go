@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/asyncgo/async"
 	"github.com/asyncgo/async/debug/tasktree"
@@ -45,6 +46,9 @@ type nodeView struct {
 	*async.TaskInfo
 	Orphan   bool
 	Children []*nodeView
+	// Countdown says when the node's wait ends ("wakes in 400ms"), as the
+	// text form does; empty for a wait without a deadline.
+	Countdown string
 	// For groups: Open is whether it is expanded (large groups start
 	// folded, and a folded group's children are not sent: they would only
 	// take the page's room), States counts its direct tasks per state.
@@ -68,7 +72,7 @@ func newPage(snaps []*async.Snapshot, opts pageOptions) page {
 		v := scopeView{Snapshot: s}
 		v.Tasks, v.Groups = tasktree.Counts(s)
 		v.States = countStates(s.Nodes)
-		forest := views(tasktree.Tree(s), opts)
+		forest := views(tasktree.Tree(s), opts, s.Taken)
 		if query != "" {
 			forest = keepMatching(forest, query)
 		}
@@ -83,10 +87,11 @@ func newPage(snaps []*async.Snapshot, opts pageOptions) page {
 }
 
 // views wraps the snapshot's tree for the page.
-func views(nodes []*tasktree.Node, opts pageOptions) []*nodeView {
+func views(nodes []*tasktree.Node, opts pageOptions, taken time.Time) []*nodeView {
 	out := make([]*nodeView, len(nodes))
 	for i, n := range nodes {
-		v := &nodeView{TaskInfo: n.TaskInfo, Orphan: n.Orphan, Children: views(n.Children, opts)}
+		v := &nodeView{TaskInfo: n.TaskInfo, Orphan: n.Orphan, Children: views(n.Children, opts, taken),
+			Countdown: tasktree.Countdown(n.Awaiting, taken)}
 		if n.Kind == async.KindGroup {
 			id := "group-" + strconv.FormatUint(n.ID, 10)
 			v.Open = opts.Opened[id] || !opts.Folded[id] && len(n.Children) <= foldAbove
@@ -103,14 +108,14 @@ func views(nodes []*tasktree.Node, opts pageOptions) []*nodeView {
 
 // countStates counts the tasks among nodes by state.
 func countStates(nodes []async.TaskInfo) []stateCount {
-	var n [4]int
+	var n [5]int
 	for i := range nodes {
 		if nodes[i].Kind == async.KindTask && int(nodes[i].State) < len(n) {
 			n[nodes[i].State]++
 		}
 	}
 	var out []stateCount
-	for _, st := range []async.State{async.Running, async.Pending, async.Done, async.Cancelled} {
+	for _, st := range []async.State{async.Running, async.Waiting, async.Pending, async.Done, async.Cancelled} {
 		if n[st] > 0 {
 			out = append(out, stateCount{st.String(), n[st]})
 		}
@@ -235,7 +240,7 @@ var templates = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE
 <style>
 :root {
   --ink: #1f2328; --muted: #57606a; --line: #d0d7de; --band: #f3f4f6;
-  --pending: #6e7781; --running: #0b5cad; --done: #1a7f37; --cancelled: #c62828;
+  --pending: #6e7781; --running: #0b5cad; --waiting: #8250df; --done: #1a7f37; --cancelled: #c62828;
   --await-bg: #fff5e1; --await-line: #d4a72c; --await-ink: #6b4400;
 }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5em; color: var(--ink); background: #fff; }
@@ -254,6 +259,7 @@ ul.tree ul { margin-left: 1.1em; padding-left: .6em; border-left: 1px solid var(
 .row:hover { background: #f6f8fa; }
 .st-pending { --state: var(--pending); }
 .st-running { --state: var(--running); }
+.st-waiting { --state: var(--waiting); }
 .st-done { --state: var(--done); }
 .st-cancelled { --state: var(--cancelled); }
 .badge { display: inline-block; min-width: 5.6em; text-align: center; padding: 0 .4em; border-radius: 3px; font-size: .78em; font-weight: 600; color: #fff; background: var(--state); text-transform: uppercase; letter-spacing: .03em; }
@@ -265,7 +271,8 @@ ul.tree ul { margin-left: 1.1em; padding-left: .6em; border-left: 1px solid var(
 .message { color: var(--muted); font-size: .9em; }
 .awaiting { color: var(--await-ink); background: var(--await-bg); border: 1px solid var(--await-line); border-radius: 3px; padding: 0 .4em; font-size: .88em; text-decoration: none; white-space: nowrap; }
 .awaiting:hover { text-decoration: underline; }
-.deadline, .orphan { color: var(--muted); font-size: .85em; }
+.deadline, .orphan, .waited { color: var(--muted); font-size: .85em; }
+.waited { font-variant-numeric: tabular-nums; }
 li.group > details > summary { list-style: none; cursor: pointer; background: var(--band); border-left-color: #424a53; border-radius: 0 4px 4px 0; }
 li.group > details > summary::-webkit-details-marker { display: none; }
 li.group > details > summary::before { content: "▸"; color: var(--muted); width: 1em; }
@@ -337,7 +344,8 @@ li.group > details[open] > summary::before { content: "▾"; }
 {{define "row"}}<span class="age" title="age">{{if gt .Age 0}}{{age .Age}}{{else}}–{{end}}</span>
 <span class="id">{{.Kind}} {{.ID}}</span> <span class="name">{{.Name}}</span>
 {{with .Progress}}{{if ge .Fraction 0.0}}<span class="bar" role="progressbar" aria-valuenow="{{.Done}}" aria-valuemax="{{.Total}}"><span class="fill" style="width: {{percent .}}%"></span></span> {{end}}<span class="message">{{progress .}}</span>{{end}}
-{{with .Awaiting}}{{if .Sleep}}<span class="awaiting">⟶ awaiting sleep {{printf "%q" .Name}}</span>{{else if .Timeout}}<span class="awaiting">⟶ under timeout {{printf "%q" .Name}}</span> <span class="deadline">with a deadline</span>{{else}}<a class="awaiting" href="#{{.Target.Kind}}-{{.Target.ID}}">⟶ awaiting {{.Target}} {{printf "%q" .Name}}</a>{{if not .Deadline.IsZero}} <span class="deadline">with a deadline</span>{{end}}{{end}}{{end}}
+{{with .Awaiting}}{{if .Sleep}}<span class="awaiting">⟶ awaiting {{.String}}</span>{{else if .Timeout}}<span class="awaiting">⟶ under timeout {{printf "%q" .Name}}</span>{{else}}<a class="awaiting" href="#{{.Target.Kind}}-{{.Target.ID}}">⟶ awaiting {{.Target}} {{printf "%q" .Name}}</a>{{end}}{{end}}
+{{if gt .Waited 0}}<span class="waited" title="waiting since {{.WaitingSince.Format "15:04:05.000"}}">for {{age .Waited}}</span>{{end}}{{with .Countdown}} <span class="deadline">({{.}})</span>{{end}}
 {{if .Orphan}}<span class="orphan">(parent {{.Parent}} has finished)</span>{{end}}{{end}}
 {{define "node"}}{{if eq .Kind.String "group"}}<li class="node group" id="group-{{.ID}}" data-id="group-{{.ID}}">
 <details{{if .Open}} open{{end}}><summary class="row"><span class="kind">group</span> {{template "row" .}}

@@ -168,7 +168,7 @@ func TestBrowserRendering(t *testing.T) {
 	if got.GroupRowBehindName == nil || distance(got.GroupRowBehindName, got.RowBehindName) < 5 {
 		t.Errorf("the group's row (%v) looks like a task's row (%v)", got.GroupRowBehindName, got.RowBehindName)
 	}
-	for _, want := range []string{"3 tasks in 1 group", "2 running"} {
+	for _, want := range []string{"3 tasks in 1 group", "1 running", "2 waiting"} {
 		if !strings.Contains(got.Text, want) {
 			t.Errorf("rendered text lacks %q:\n%s", want, got.Text)
 		}

@@ -85,10 +85,13 @@ func Counts(s *async.Snapshot) (tasks, groups int) {
 // WriteTree writes the snapshot as an indented tree, like pstree:
 //
 //	scope "crawler": 3 tasks, 1 group
-//	└─ task 1 "main" running 2s, awaiting group 1 "fetchers"
+//	└─ task 1 "main" waiting 2s, awaiting group 1 "fetchers" for 1.5s
 //	   └─ group 1 "fetchers" 2 tasks
 //	      ├─ task 2 "fetch a" running 1.5s [3/10 30% reading]
-//	      └─ task 3 "fetch b" pending
+//	      └─ task 3 "fetch b" waiting 1.5s, awaiting sleep "backoff" for 1s (wakes in 200ms)
+//
+// A waiting task is one blocked in a wait of package async: the line says
+// on what, for how long, and when the wait ends if it has a deadline.
 func WriteTree(w io.Writer, s *async.Snapshot) error {
 	bw := &errWriter{w: w}
 	tasks, groups := Counts(s)
@@ -131,23 +134,37 @@ func describe(s *async.Snapshot, t *async.TaskInfo) string {
 		b.WriteString(" [" + FormatProgress(*t.Progress) + "]")
 	}
 	if t.Awaiting != nil {
-		b.WriteString(", awaiting " + awaiting(s, t.Awaiting))
+		b.WriteString(", awaiting " + awaiting(s, t))
 	}
 	return b.String()
 }
 
-func awaiting(s *async.Snapshot, a *async.Awaiting) string {
-	out := a.String()
-	switch {
-	case a.Deadline.IsZero():
-	case a.Sleep:
-		out += " (wakes in " + FormatAge(a.Deadline.Sub(s.Taken)) + ")"
-	case a.Timeout:
-		out += " (expires in " + FormatAge(a.Deadline.Sub(s.Taken)) + ")"
-	default:
-		out += " (times out in " + FormatAge(a.Deadline.Sub(s.Taken)) + ")"
+// awaiting describes what a task waits for: the target, for how long it has
+// waited, and when the wait ends if it has a deadline.
+func awaiting(s *async.Snapshot, t *async.TaskInfo) string {
+	out := t.Awaiting.String()
+	if t.Waited > 0 {
+		out += " for " + FormatAge(t.Waited)
+	}
+	if c := Countdown(t.Awaiting, s.Taken); c != "" {
+		out += " (" + c + ")"
 	}
 	return out
+}
+
+// Countdown says when a wait ends, seen at taken: "wakes in 400ms" for a
+// sleep, "expires in 2s" for a block under [async.Timeout], "times out in
+// 3s" for a wait with a deadline; "" for a wait without one.
+func Countdown(a *async.Awaiting, taken time.Time) string {
+	switch {
+	case a == nil || a.Deadline.IsZero():
+		return ""
+	case a.Sleep:
+		return "wakes in " + FormatAge(a.Deadline.Sub(taken))
+	case a.Timeout:
+		return "expires in " + FormatAge(a.Deadline.Sub(taken))
+	}
+	return "times out in " + FormatAge(a.Deadline.Sub(taken))
 }
 
 // WriteTable writes the snapshot as a table with one line per node, like ps.
@@ -165,7 +182,7 @@ func WriteTable(w io.Writer, s *async.Snapshot) error {
 			progress = FormatProgress(*t.Progress)
 		}
 		if t.Awaiting != nil {
-			wait = awaiting(s, t.Awaiting)
+			wait = awaiting(s, t)
 		}
 		fmt.Fprintf(bw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%q\t%s\n",
 			t.Kind, t.ID, t.Parent, t.State, age, tabSafe(progress), tabSafe(wait), t.Name, t.Origin)

@@ -58,7 +58,7 @@ func TestWriteTree(t *testing.T) {
 └─ task N "main" running 2s
    └─ group N "fetchers" 3 tasks [0/3 0%]
       ├─ task N "slow" running 2s
-      ├─ task N "fetch a" running 2s [3/10 30% reading], awaiting task N "slow" (times out in 3s)
+      ├─ task N "fetch a" waiting 2s [3/10 30% reading], awaiting task N "slow" for 2s (times out in 3s)
       └─ task N "fetch b" pending
 `
 		if got != want {
@@ -87,7 +87,7 @@ func TestWriteTable(t *testing.T) {
 				fetchA = l
 			}
 		}
-		for _, want := range []string{"running", "2s", "3/10 30% reading", `"slow"`, "tasktree_test.go:"} {
+		for _, want := range []string{"waiting", "2s", "3/10 30% reading", `"slow" for 2s`, "tasktree_test.go:"} {
 			if !strings.Contains(fetchA, want) {
 				t.Errorf("row %q lacks %q", fetchA, want)
 			}
