@@ -123,7 +123,10 @@ type TaskInfo struct {
 	// taken; 0 unless State is Waiting.
 	Waited time.Duration `json:"-"`
 	// Origin is the function the task runs, with its file and line: for a
-	// function literal, where it was written. Empty for groups.
+	// function literal, where it was written. The function is named
+	// without its package's path and the file within its module
+	// ("fetch.(*Fetcher).Run.func2 (fetch/run.go:88)"), never by the
+	// directory it was built in. Empty for groups.
 	Origin string `json:"origin,omitempty"`
 	// Stack is where the task was created, innermost call first, with
 	// [WithCreationStacks] only.
@@ -308,14 +311,15 @@ func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]strin
 	return info, true
 }
 
-// funcOrigin returns "pkg.Func (file.go:12)" for a function's entry.
+// funcOrigin returns "pkg.Func (dir/file.go:12)" for a function's entry,
+// the file named within its module (see relativeFile).
 func funcOrigin(pc uintptr) string {
 	f := runtime.FuncForPC(pc)
 	if f == nil {
 		return ""
 	}
 	file, line := f.FileLine(f.Entry())
-	return f.Name() + " (" + file + ":" + strconv.Itoa(line) + ")"
+	return shortFunc(f.Name()) + " (" + relativeFile(f.Name(), file, line) + ")"
 }
 
 // libraryPrefix is the prefix of this package's own functions, which a
@@ -328,7 +332,7 @@ func formatStack(pcs []uintptr) []string {
 	for {
 		f, more := frames.Next()
 		if !(len(out) == 0 && strings.HasPrefix(f.Function, libraryPrefix)) {
-			out = append(out, f.Function+" ("+f.File+":"+strconv.Itoa(f.Line)+")")
+			out = append(out, shortFunc(f.Function)+" ("+relativeFile(f.Function, f.File, f.Line)+")")
 		}
 		if !more {
 			return out

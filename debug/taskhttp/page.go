@@ -255,7 +255,10 @@ h1 { font-size: 1.3em; margin: 0 0 .4em; }
 .count::before { content: ""; display: inline-block; width: .7em; height: .7em; border-radius: 50%; margin-right: .3em; background: var(--state); vertical-align: -.05em; }
 ul.tree, ul.tree ul { list-style: none; margin: 0; padding: 0; }
 ul.tree ul { margin-left: 1.1em; padding-left: .6em; border-left: 1px solid var(--line); }
-.row { display: flex; align-items: center; gap: .5em; flex-wrap: wrap; padding: .12em .5em; margin: .1em 0; border-left: 3px solid var(--state, var(--line)); background: transparent; }
+.row { display: flex; align-items: center; gap: .5em; flex-wrap: nowrap; white-space: nowrap; overflow: hidden; padding: .12em .5em; margin: .1em 0; border-left: 3px solid var(--state, var(--line)); background: transparent; }
+.row > * { flex-shrink: 0; }
+.row > .name, .row > .message, .row > .awaiting, .row > .origin, .row > .group-counts { flex-shrink: 1; min-width: 2em; overflow: hidden; text-overflow: ellipsis; }
+.row > .origin { flex-shrink: 1000; margin-left: auto; padding-left: 1em; color: var(--muted); font: .8em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .row:hover { background: #f6f8fa; }
 .st-pending { --state: var(--pending); }
 .st-running { --state: var(--running); }
@@ -346,7 +349,8 @@ li.group > details[open] > summary::before { content: "▾"; }
 {{with .Progress}}{{if ge .Fraction 0.0}}<span class="bar" role="progressbar" aria-valuenow="{{.Done}}" aria-valuemax="{{.Total}}"><span class="fill" style="width: {{percent .}}%"></span></span> {{end}}<span class="message">{{progress .}}</span>{{end}}
 {{with .Awaiting}}{{if .Sleep}}<span class="awaiting">⟶ awaiting {{.String}}</span>{{else if .Timeout}}<span class="awaiting">⟶ under timeout {{printf "%q" .Name}}</span>{{else}}<a class="awaiting" href="#{{.Target.Kind}}-{{.Target.ID}}">⟶ awaiting {{.Target}} {{printf "%q" .Name}}</a>{{end}}{{end}}
 {{if gt .Waited 0}}<span class="waited" title="waiting since {{.WaitingSince.Format "15:04:05.000"}}">for {{age .Waited}}</span>{{end}}{{with .Countdown}} <span class="deadline">({{.}})</span>{{end}}
-{{if .Orphan}}<span class="orphan">(parent {{.Parent}} has finished)</span>{{end}}{{end}}
+{{if .Orphan}}<span class="orphan">(parent {{.Parent}} has finished)</span>{{end}}
+{{with .Origin}}<span class="origin" title="made at {{.}}">{{.}}</span>{{end}}{{end}}
 {{define "node"}}{{if eq .Kind.String "group"}}<li class="node group" id="group-{{.ID}}" data-id="group-{{.ID}}">
 <details{{if .Open}} open{{end}}><summary class="row"><span class="kind">group</span> {{template "row" .}}
 <span class="group-counts">{{plural .Tasks "task"}}{{range $i, $s := .States}}{{if $i}},{{else}}:{{end}} {{thousands $s.N}} {{$s.State}}{{end}}</span></summary>

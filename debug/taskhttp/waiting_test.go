@@ -142,6 +142,9 @@ func TestBrowserWaiting(t *testing.T) {
 			t.Errorf("napper's row %q lacks %q", row, want)
 		}
 	}
+	if !strings.Contains(row, "(debug/taskhttp/waiting_test.go:") {
+		t.Errorf("napper's row %q does not show where the task was made", row)
+	}
 	if !regexp.MustCompile(`awaiting group \d+ "crew" for \d`).MatchString(got.Rows["main"]) {
 		t.Errorf("main's row %q does not say it awaits group crew, and for how long", got.Rows["main"])
 	}

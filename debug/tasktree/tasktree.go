@@ -168,6 +168,8 @@ func Countdown(a *async.Awaiting, taken time.Time) string {
 }
 
 // WriteTable writes the snapshot as a table with one line per node, like ps.
+// Its ORIGIN column is the file and line where each task's function was
+// written ([Site]); the JSON form has the function's name too.
 func WriteTable(w io.Writer, s *async.Snapshot) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	bw := &errWriter{w: tw}
@@ -185,12 +187,22 @@ func WriteTable(w io.Writer, s *async.Snapshot) error {
 			wait = awaiting(s, t)
 		}
 		fmt.Fprintf(bw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%q\t%s\n",
-			t.Kind, t.ID, t.Parent, t.State, age, tabSafe(progress), tabSafe(wait), t.Name, t.Origin)
+			t.Kind, t.ID, t.Parent, t.State, age, tabSafe(progress), tabSafe(wait), t.Name, Site(t.Origin))
 	}
 	if bw.err != nil {
 		return bw.err
 	}
 	return tw.Flush()
+}
+
+// Site returns the file and line of an origin ("fetch/run.go:88" for
+// "fetch.(*Fetcher).Run.func2 (fetch/run.go:88)"), or the origin as it is
+// if it has none.
+func Site(origin string) string {
+	if i := strings.LastIndexByte(origin, '('); i >= 0 && strings.HasSuffix(origin, ")") {
+		return origin[i+1 : len(origin)-1]
+	}
+	return origin
 }
 
 func tabSafe(s string) string { return strings.ReplaceAll(s, "\t", " ") }
