@@ -47,11 +47,11 @@ func TestDemoWritesLikeARunAndShowsTheTaskTree(t *testing.T) {
 		`\n40 URLs in`,
 		`The task tree \S+ into the run, while a Retry-After paused the host`,
 		`scope "fetchall": \d+ tasks, 2 groups\n`,
-		`└─ task \d+ "main" running .*\n`,
+		`└─ task \d+ "main" waiting .*\n`,
 		`   └─ group \d+ "fetch.Run" 1 task \[0/1 0%\]\n`,
-		`      └─ task \d+ "host (127.0.0.1:\d+)" running .*\n`,
+		`      └─ task \d+ "host (127.0.0.1:\d+)" waiting .*\n`,
 		`         └─ group \d+ "127.0.0.1:\d+" \d+ tasks \[\d+/\d+ \d+%\]\n`,
-		`            ├─ task \d+ "/\S+" running .*, awaiting sleep "Retry-After 127.0.0.1:\d+" \(wakes in [^)]+\)\n`,
+		`            ├─ task \d+ "/\S+" waiting .*, awaiting sleep "Retry-After 127.0.0.1:\d+" for \S+ \(wakes in [^)]+\)\n`,
 		`            └─ … \d+ more URL tasks? not shown: \d+ (awaiting the Retry-After|asleep before a retry|in a request)(, .*)?\n\n`,
 		`demo -hold 30s -debug-addr :6060 +# 30s to watch http://localhost:6060/debug/tasks\n`,
 		`go run ./examples/readme`,
@@ -60,7 +60,7 @@ func TestDemoWritesLikeARunAndShowsTheTaskTree(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	}
-	if n := regexp.MustCompile(`(?m)^ +├─ task \d+ "/\S+" running .*, awaiting sleep "Retry-After `).FindAllStringIndex(stderr, -1); len(n) < 3 {
+	if n := regexp.MustCompile(`(?m)^ +├─ task \d+ "/\S+" waiting .*, awaiting sleep "Retry-After `).FindAllStringIndex(stderr, -1); len(n) < 3 {
 		t.Errorf("the tree shows %d tasks awaiting the Retry-After, want several:\n%s", len(n), stderr)
 	}
 	if m := regexp.MustCompile(`(\d+) tasks, 2 groups`).FindStringSubmatch(stderr); m == nil || m[1] < "10" && len(m[1]) < 3 {
@@ -313,7 +313,7 @@ func TestDebugAddrServesTheRunsTaskTree(t *testing.T) {
 	if code := <-done; code != exitInterrupted {
 		t.Errorf("exit %d after the cancellation, want %d", code, exitInterrupted)
 	}
-	for _, want := range []string{`scope "fetchall": 4 tasks, 2 groups\n`, `"main" running .*, awaiting group \d+ "fetch.Run"\n`, `group \d+ "fetch.Run" 1 task \[0/1 0%\]\n`, `group \d+ "127.0.0.1:\d+" 2 tasks \[0/2 0%\]\n`, `/hang\?a" running`, `/hang\?b" running`} {
+	for _, want := range []string{`scope "fetchall": 4 tasks, 2 groups\n`, `"main" waiting .*, awaiting group \d+ "fetch.Run" for \S+\n`, `group \d+ "fetch.Run" 1 task \[0/1 0%\]\n`, `group \d+ "127.0.0.1:\d+" 2 tasks \[0/2 0%\]\n`, `/hang\?a" running`, `/hang\?b" running`} {
 		if !regexp.MustCompile(want).Match(body) {
 			t.Errorf("/debug/tasks lacks %q:\n%s", want, body)
 		}
