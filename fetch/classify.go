@@ -38,6 +38,8 @@ func classify(err error) (kind string, retryable bool) {
 		return KindBadRedirect, false
 	case errors.Is(err, errSave):
 		return KindSave, false
+	case errors.Is(err, errDecode):
+		return KindDecode, false
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return KindTimeout, true
 	case errors.As(err, &dnsErr):

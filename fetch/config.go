@@ -169,9 +169,13 @@ type Config struct {
 	// connections for one host:port to another, as curl's --connect-to and
 	// --resolve do. ConnectTimeout bounds making a connection, TLS handshake
 	// included (default the smaller of Timeout and 10s); it is part of the
-	// attempt's Timeout, never more. Compressed asks for a gzip-encoded body
-	// and decodes it, so that Bytes and SHA256 are those of the decoded body
-	// (off: the body is taken as the server sent it). Jar, when set, sends
+	// attempt's Timeout, never more. Compressed asks for a body encoded
+	// with deflate, gzip, br or zstd (curl --compressed) and decodes it, so
+	// that Bytes, SHA256 and the saved file are those of the decoded body; a
+	// body that does not decode, or in another encoding, fails with error
+	// kind bad_content_encoding and is not retried. Off, the body is taken
+	// as the server sent it. Either way [Record.ContentEncoding] says which
+	// encoding came. Jar, when set, sends
 	// its cookies and keeps those the responses set (see [ReadCookieFile]).
 	TLS            *tls.Config
 	Proxy          func(*http.Request) (*url.URL, error)

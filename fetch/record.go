@@ -40,7 +40,8 @@ const (
 	KindSave              = "save"
 	KindCancelled         = "cancelled"
 	KindNetwork           = "network"
-	KindInternal          = "internal" // a bug: the fetch panicked
+	KindDecode            = "bad_content_encoding" // a body that does not decode (curl's exit 61)
+	KindInternal          = "internal"             // a bug: the fetch panicked
 )
 
 // Record is the result of fetching one input URL: exactly one per input, in
@@ -70,6 +71,9 @@ type Record struct {
 	// absolute (curl's %{redirect_url}): with no redirects allowed, or
 	// when the chain stopped there.
 	RedirectURL string `json:"-"`
+	// ContentEncoding is the Content-Encoding of the last response, as
+	// it came (decoded or not: see [Config.Compressed]).
+	ContentEncoding string `json:"-"`
 	// ResumedFrom is how many bytes of the saved file were already on disk
 	// from an earlier attempt or run, and were not fetched again (see
 	// [Config.Continue]); Bytes counts the whole file.

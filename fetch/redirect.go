@@ -159,6 +159,11 @@ func (f *Fetcher) newRequest(ctx context.Context, in *Input, method string, u *u
 			req.Header.Del(h)
 		}
 	}
+	if f.cfg.Compressed && offset == 0 && req.Header.Get("Accept-Encoding") == "" {
+		// Not with a Range: the bytes on disk are decoded ones, and a
+		// range of an encoded body would not continue them.
+		req.Header.Set("Accept-Encoding", acceptEncoding)
+	}
 	if offset > 0 {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
 	}

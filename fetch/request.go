@@ -13,6 +13,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -228,6 +229,7 @@ type attemptResult struct {
 	resumedFrom   int64  // bytes of a partial file the body continued
 	redirects     int    // redirects followed
 	redirectURL   string // where a 3xx not followed pointed
+	encoding      string // the Content-Encoding of the response
 	complete      bool   // a 416 saying the partial file is already whole
 	timings
 	tracer tracer // the attempt's own, in the same allocation
@@ -249,7 +251,7 @@ func (r *attemptResult) attemptTime(queued, start, end, paused time.Duration) At
 func (r *attemptResult) fill(rec *Record) {
 	rec.Status, rec.FinalURL, rec.Bytes, rec.Truncated = r.status, r.finalURL, r.bytes, r.truncated
 	rec.SHA256, rec.SavedAs, rec.ResumedFrom = r.sha, r.saved, r.resumedFrom
-	rec.Redirects, rec.RedirectURL = r.redirects, r.redirectURL
+	rec.Redirects, rec.RedirectURL, rec.ContentEncoding = r.redirects, r.redirectURL, r.encoding
 	rec.DNS, rec.Connect, rec.TLS, rec.TTFB, rec.Reused = r.dns, r.connect, r.tls, r.ttfb, r.reused
 }
 
@@ -317,10 +319,18 @@ func (f *Fetcher) send(ctx context.Context, in *Input, u *url.URL, res *attemptR
 	}
 	defer resp.Body.Close()
 	res.status = resp.StatusCode
+	codings := contentEncodings(resp.Header)
+	res.encoding = strings.Join(codings, ", ")
 	if f.retryableStatus(resp.StatusCode) {
 		res.retryAfter, res.hasRetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
-	return f.readBody(ctx, resp, res, path, offset)
+	var body io.Reader = resp.Body
+	if f.cfg.Compressed && codings != nil {
+		d := newDecodedBody(resp.Body, codings)
+		defer d.Close()
+		body = d
+	}
+	return f.readBody(ctx, body, res, path, offset)
 }
 
 // method returns the request method of in: its line's, or the run's.
@@ -354,7 +364,7 @@ func (f *Fetcher) finishWhole(path string, size int64, res *attemptResult) error
 // readBody reads the body up to the cap, counting, hashing and saving it
 // to path (unless it is "") as asked, and keeping nothing in memory. With
 // offset > 0 the body continues the first offset bytes of the file.
-func (f *Fetcher) readBody(ctx context.Context, resp *http.Response, res *attemptResult, path string, offset int64) error {
+func (f *Fetcher) readBody(ctx context.Context, body io.Reader, res *attemptResult, path string, offset int64) error {
 	var (
 		w    io.Writer = io.Discard
 		sum  hash.Hash
@@ -376,16 +386,16 @@ func (f *Fetcher) readBody(ctx context.Context, resp *http.Response, res *attemp
 		}
 		res.bytes, res.resumedFrom = offset, offset
 	}
-	var r io.Reader = resp.Body
+	r := body
 	if f.cfg.MaxBody > 0 {
-		r = io.LimitReader(resp.Body, max(f.cfg.MaxBody-offset, 0))
+		r = io.LimitReader(body, max(f.cfg.MaxBody-offset, 0))
 	}
 	buf := copyBuffers.Get().(*[]byte)
 	_, err := io.CopyBuffer(counting{w, &res.bytes}, r, *buf)
 	copyBuffers.Put(buf)
 	if err == nil && f.cfg.MaxBody > 0 && res.bytes >= f.cfg.MaxBody {
 		var one [1]byte
-		if n, _ := io.ReadFull(resp.Body, one[:]); n == 1 {
+		if n, _ := io.ReadFull(body, one[:]); n == 1 {
 			res.truncated = true
 		}
 	}

@@ -53,9 +53,10 @@ func newTransport(cfg Config) *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   connect,
 		ExpectContinueTimeout: time.Second,
-		// Without Compressed, bodies are counted and hashed as the server
-		// sent them, as curl does without --compressed.
-		DisableCompression: !cfg.Compressed,
+		// The engine asks for and decodes encodings itself (see
+		// Config.Compressed and decode.go): the transport's own gzip would
+		// hide which encoding came and cover only gzip.
+		DisableCompression: true,
 	}
 }
 

@@ -255,7 +255,7 @@ func TestCompressed(t *testing.T) {
 	}
 	// That it was compressed on the wire: the server only encodes when asked.
 	_, e := echoed(t, Config{Timeout: 5 * time.Second, Retries: -1, Compressed: true}, s.URL+"/echo")
-	if got := strings.Join(e.Header["Accept-Encoding"], ","); got != "gzip" {
+	if got := strings.Join(e.Header["Accept-Encoding"], ","); got != acceptEncoding {
 		t.Errorf("-compressed sent Accept-Encoding %q", got)
 	}
 }

@@ -51,7 +51,7 @@ func addTransportFlags(fs *flag.FlagSet) *transportFlags {
 		t.proxy = &v
 		return nil
 	})
-	fs.BoolVar(&t.compressed, "compressed", false, "ask for a gzip-encoded body and decode it: bytes and -sha256 are of the decoded body")
+	fs.BoolVar(&t.compressed, "compressed", false, "ask for a body in deflate, gzip, br or zstd and decode it: bytes, -sha256 and -save are of the decoded body; one that does not decode fails (bad_content_encoding, not retried)")
 	fs.StringVar(&t.user, "u", "", "send `USER:PASSWORD` by HTTP basic authentication")
 	fs.StringVar(&t.cookies, "b", "", "send cookies from `FILE` in the Netscape format curl -c writes (or \"NAME=VALUE; ...\" as given) and keep those set")
 	fs.DurationVar(&t.connectTimeout, "connect-timeout", 0, "give up connecting (TLS handshake included) after `D` (0: the smaller of -timeout and 10s)")
