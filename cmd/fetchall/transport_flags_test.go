@@ -160,7 +160,7 @@ func TestFlagsCompressedUserCookies(t *testing.T) {
 	if recs := records(t, r.stdout); len(recs) != 1 || recs[0].Bytes != 40000 {
 		t.Errorf("-compressed: %s", r.stdout)
 	}
-	if _, e := echoOf(t, s.URL+"/echo", "-compressed"); strings.Join(e.Header["Accept-Encoding"], ",") != "gzip" {
+	if _, e := echoOf(t, s.URL+"/echo", "-compressed"); strings.Join(e.Header["Accept-Encoding"], ",") != "deflate, gzip, br, zstd" {
 		t.Errorf("-compressed sent Accept-Encoding %q", e.Header["Accept-Encoding"])
 	}
 	if _, e := echoOf(t, s.URL+"/echo", "-u", "ann:s3cret"); strings.Join(e.Header["Authorization"], ",") != "Basic YW5uOnMzY3JldA==" {
