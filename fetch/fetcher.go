@@ -24,6 +24,7 @@ type Fetcher struct {
 	limiter *rate.Limiter     // nil when there is no global rate
 	hosts   *hostTable
 	onPause func(host string, until time.Time) // set by NotifyPause
+	header  http.Header                        // shared by plain requests (see sharedHeader); nil for none
 }
 
 // New returns a Fetcher for cfg, or an error if cfg holds impossible values.
@@ -32,7 +33,7 @@ func New(cfg Config) (*Fetcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Fetcher{cfg: cfg, hosts: newHostTable(cfg.PerHost, cfg.HostRate)}
+	f := &Fetcher{cfg: cfg, hosts: newHostTable(cfg.PerHost, cfg.HostRate), header: sharedHeader(cfg)}
 	if cfg.Rate > 0 {
 		f.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), cfg.Burst)
 	}

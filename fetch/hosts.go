@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asyncgo/async"
@@ -21,6 +22,9 @@ type host struct {
 	slots chan struct{} // nil when there is no per-host cap
 	lim   *rate.Limiter // nil when there is no per-host rate
 	until time.Time     // paused until then; guarded by hostTable.mu
+	// everPaused is set, with until, by the host's first pause: until
+	// then the checks on every request skip the lock and the clock.
+	everPaused atomic.Bool
 }
 
 type hostTable struct {
@@ -37,6 +41,11 @@ func newHostTable(perHost int, hostRate float64) *hostTable {
 // hostKey is the lower-case host:port of u, with the scheme's default port
 // made explicit so that http://a and http://a:80 share limits.
 func hostKey(u *url.URL) string {
+	// The common case, a host with its port in lower case, is the key as
+	// it is: no allocation on the path of every URL.
+	if plainHostPort(u.Host) {
+		return u.Host
+	}
 	port := u.Port()
 	if port == "" {
 		port = "80"
@@ -45,6 +54,21 @@ func hostKey(u *url.URL) string {
 		}
 	}
 	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// plainHostPort reports whether hostport is host:port (or [v6]:port) with
+// a port and no upper case or escape, as net.JoinHostPort would write it.
+func plainHostPort(hostport string) bool {
+	i := strings.LastIndexByte(hostport, ':')
+	if i <= 0 || i == len(hostport)-1 || hostport[i-1] != ']' && strings.IndexByte(hostport[:i], ':') >= 0 {
+		return false // no port, or a bare IPv6 address
+	}
+	for j := 0; j < len(hostport); j++ {
+		if c := hostport[j]; 'A' <= c && c <= 'Z' || c == '%' || j > i && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *hostTable) acquire(key string) *host {
@@ -96,11 +120,15 @@ func (t *hostTable) pause(h *host, until time.Time) {
 	if until.After(h.until) {
 		h.until = until
 	}
+	h.everPaused.Store(true)
 	t.mu.Unlock()
 }
 
 // paused reports whether the host is paused at now.
 func (t *hostTable) paused(h *host, now time.Time) bool {
+	if !h.everPaused.Load() {
+		return false
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return now.Before(h.until)
@@ -111,7 +139,7 @@ func (t *hostTable) paused(h *host, now time.Time) bool {
 // context of the task fetching (which ends with ctx), so that the task tree
 // shows the task awaiting the host's Retry-After.
 func (t *hostTable) waitTurn(ctx, self context.Context, h *host) error {
-	for {
+	for h.everPaused.Load() {
 		t.mu.Lock()
 		until := h.until
 		t.mu.Unlock()

@@ -120,6 +120,11 @@ func (f *Fetcher) send1(req *http.Request) (*http.Response, error) {
 // Host header of its own are sent only when creds is true. A body dropped
 // by a redirect takes the headers that describe it along.
 func (f *Fetcher) newRequest(ctx context.Context, in *Input, method string, u *url.URL, body []byte, dropped bool, offset int64, creds bool, user *url.Userinfo) (*http.Request, error) {
+	if !dropped && creds {
+		if req := f.plainRequest(ctx, in, method, u, body, offset, user); req != nil {
+			return req, nil
+		}
+	}
 	var r io.Reader
 	if body != nil {
 		r = bytes.NewReader(body)

@@ -158,10 +158,20 @@ func (f *Fetcher) waitTurn(ctx, self context.Context, h *host, active chan struc
 			return err
 		}
 		if active != nil {
+			// A free slot is taken without a two-way select, the
+			// common case on this path of every URL; a run that ends
+			// takes none.
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
 			select {
 			case active <- struct{}{}:
-			case <-ctx.Done():
-				return context.Cause(ctx)
+			default:
+				select {
+				case active <- struct{}{}:
+				case <-ctx.Done():
+					return context.Cause(ctx)
+				}
 			}
 		}
 		if f.limiter != nil {
@@ -172,7 +182,7 @@ func (f *Fetcher) waitTurn(ctx, self context.Context, h *host, active chan struc
 				return err
 			}
 		}
-		if !f.hosts.paused(h, time.Now()) {
+		if !h.everPaused.Load() || !f.hosts.paused(h, time.Now()) {
 			return nil
 		}
 		if active != nil {

@@ -1,0 +1,87 @@
+package fetch
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestHostKeyFastPathIsJoinHostPort: the key taken as it is from the URL
+// is the one net.JoinHostPort makes, whatever the host's form; hosts it
+// cannot take as they are (no port, upper case, a zone) still get it.
+func TestHostKeyFastPathIsJoinHostPort(t *testing.T) {
+	for _, raw := range []string{
+		"http://127.0.0.1:8080/x", "http://a.example:80/", "https://A.Example:443/", "http://a.example/",
+		"https://a.example/", "http://[::1]:8080/", "http://[::1]/", "http://[fe80::1%25en0]:80/",
+		"http://a.example:/", "HTTP://a.example:0080/", "http://xn--bcher-kva.example:81/",
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := u.Port()
+		if port == "" {
+			port = "80"
+			if strings.EqualFold(u.Scheme, "https") {
+				port = "443"
+			}
+		}
+		if got, want := hostKey(u), net.JoinHostPort(strings.ToLower(u.Hostname()), port); got != want {
+			t.Errorf("hostKey(%s) = %q, want %q", raw, got, want)
+		}
+	}
+	u, _ := url.Parse("http://127.0.0.1:8080/x")
+	if n := testing.AllocsPerRun(100, func() { hostKey(u) }); n != 0 {
+		t.Errorf("hostKey of a plain host:port allocates %v times", n)
+	}
+}
+
+// TestSharedHeaderIsSentAndNeverWritten fetches URLs at once, some through
+// a redirect, with a configured header: each request carries it and the
+// User-Agent; the header that plain requests share is the same after the
+// run (under -race, a write to it while requests read it would be
+// reported); a Host header or a transport of the caller's turns sharing
+// off.
+func TestSharedHeaderIsSentAndNeverWritten(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/moved" {
+			http.Redirect(w, r, "/x?from=moved", http.StatusFound)
+			return
+		}
+		mu.Lock()
+		seen[r.Header.Get("User-Agent")+" | "+r.Header.Get("X-Test")]++
+		mu.Unlock()
+	}))
+	defer ts.Close()
+	f := mustNew(t, Config{Header: http.Header{"X-Test": {"yes"}}, UserAgent: "ua/1", Concurrency: 8})
+	defer f.Close()
+	before := f.header.Clone()
+	var list []string
+	for i := range 40 {
+		if i%4 == 0 {
+			list = append(list, ts.URL+"/moved")
+		} else {
+			list = append(list, ts.URL+"/x")
+		}
+	}
+	c, _ := runAll(t, f, list)
+	if len(c.recs) != 40 || seen["ua/1 | yes"] != 40 || len(seen) != 1 {
+		t.Errorf("%d records; requests by header: %v", len(c.recs), seen)
+	}
+	if !reflect.DeepEqual(f.header, before) {
+		t.Errorf("the shared header became %v, was %v", f.header, before)
+	}
+	if h := sharedHeader(Config{Header: http.Header{"Host": {"h"}}}); h != nil {
+		t.Errorf("a Host header is shared: %v", h)
+	}
+	if h := sharedHeader(Config{Transport: http.DefaultTransport}); h != nil {
+		t.Errorf("a caller's transport gets the shared header: %v", h)
+	}
+}
