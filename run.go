@@ -23,6 +23,7 @@ type runConfig struct {
 	exit    func(code int)
 	tracing bool
 	stacks  bool
+	labels  bool
 }
 
 // WithGracePeriod sets how long Run waits for the tasks it cancels after

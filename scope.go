@@ -25,6 +25,7 @@ type Scope struct {
 	created time.Time
 	tracing bool // each task is also a runtime/trace task
 	stacks  bool // record every task's creation stack
+	labels  bool // put profiler labels on every task's goroutine
 
 	shards [trackShards]trackShard
 
@@ -94,6 +95,7 @@ func newScope(ctx context.Context, cfg runConfig) *Scope {
 		created: time.Now(),
 		tracing: cfg.tracing,
 		stacks:  cfg.stacks,
+		labels:  cfg.labels,
 		groups:  make(map[*Group]struct{}),
 	}
 	if s.name == "" {

@@ -111,8 +111,9 @@ type taskMore struct {
 
 // taskTrace is a task's execution-tracer task.
 type taskTrace struct {
-	ctx  context.Context // carries task; the task's own context derives from it
-	task *trace.Task     // nil once ended
+	ctx    context.Context // carries task and/or labels; the task's own context derives from it
+	labels bool            // ctx carries the task's profiler labels (WithProfileLabels)
+	task   *trace.Task     // nil once ended
 }
 
 // moreLocked returns the task's rarely needed part, making it if needed.
@@ -329,6 +330,7 @@ func (t *taskCore) begin() bool {
 	}
 	t.started.Store(monoNow())
 	t.state.Store(int32(Running))
+	t.labelGoroutine()
 	return true
 }
 

@@ -16,13 +16,24 @@ import (
 // execution tracer is on. The task's context derives from the trace
 // context, so regions and logs inside the task, and its child tasks, are
 // attributed to it.
+//
+// With [WithProfileLabels], the context also carries the task's profiler
+// labels (see labels.go).
 func (s *Scope) prepare(t *taskCore, ctx context.Context) {
-	if !s.tracing || !trace.IsEnabled() {
-		return
+	var more *taskMore
+	if s.labels {
+		more = &taskMore{trace: taskTrace{ctx: withTaskLabels(ctx, t), labels: true}}
+		ctx = more.trace.ctx
 	}
-	x := t.extra.Load() // a tracked task has its extra part from the start
-	tctx, tt := trace.NewTask(ctx, t.nameLocked())
-	x.more.Store(&taskMore{trace: taskTrace{ctx: tctx, task: tt}})
+	if s.tracing && trace.IsEnabled() {
+		if more == nil {
+			more = new(taskMore)
+		}
+		more.trace.ctx, more.trace.task = trace.NewTask(ctx, t.nameLocked())
+	}
+	if more != nil {
+		t.extra.Load().more.Store(more) // a tracked task has its extra part from the start
+	}
 }
 
 // endTrace ends t's trace task, if it has one.
