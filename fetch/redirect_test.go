@@ -130,12 +130,11 @@ func TestRedirectCredentialsStayWithTheirOrigin(t *testing.T) {
 			for _, trusted := range []bool{false, true} {
 				cfg := base
 				cfg.LocationTrusted = trusted
-				start := len(target.all())
 				landing := target
 				if c.name == "other host" {
 					landing = origin // the same server, under another name
 				}
-				start = len(landing.all())
+				start := len(landing.all())
 				r := fetchOne(t, cfg, c.from+"/?to="+url.QueryEscape(c.to))
 				if r.Outcome != OK || r.Status != 200 {
 					t.Fatalf("trusted=%v: %s %d %q", trusted, r.Outcome, r.Status, r.Error)
