@@ -33,7 +33,7 @@ func New(cfg Config) (*Fetcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Fetcher{cfg: cfg, hosts: newHostTable(cfg.PerHost, cfg.HostRate), header: sharedHeader(cfg)}
+	f := &Fetcher{cfg: cfg, hosts: newHostTable(cfg.PerHost, cfg.HostRate)}
 	if cfg.Rate > 0 {
 		f.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), cfg.Burst)
 	}
@@ -42,6 +42,7 @@ func New(cfg Config) (*Fetcher, error) {
 		tr = newTransport(cfg)
 	}
 	f.rt = tr
+	f.header = f.sharedHeader()
 	return f, nil
 }
 

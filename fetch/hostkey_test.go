@@ -78,10 +78,13 @@ func TestSharedHeaderIsSentAndNeverWritten(t *testing.T) {
 	if !reflect.DeepEqual(f.header, before) {
 		t.Errorf("the shared header became %v, was %v", f.header, before)
 	}
-	if h := sharedHeader(Config{Header: http.Header{"Host": {"h"}}}); h != nil {
+	if h := mustNew(t, Config{Header: http.Header{"Host": {"h"}}}).header; h != nil {
 		t.Errorf("a Host header is shared: %v", h)
 	}
-	if h := sharedHeader(Config{Transport: http.DefaultTransport}); h != nil {
+	if h := mustNew(t, Config{Transport: http.DefaultTransport}).header; h != nil {
 		t.Errorf("a caller's transport gets the shared header: %v", h)
+	}
+	if h := mustNew(t, Config{Compressed: true}).header; h.Get("Accept-Encoding") == "" {
+		t.Errorf("Compressed, the shared header has no Accept-Encoding: %v", h)
 	}
 }

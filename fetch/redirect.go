@@ -135,6 +135,14 @@ func (f *Fetcher) newRequest(ctx context.Context, in *Input, method string, u *u
 		return nil, err
 	}
 	req.URL, req.Host = u, u.Host
+	f.fillHeader(req, in, u, dropped, offset, creds, user)
+	return req, nil
+}
+
+// fillHeader sets the header of a request of in's chain to u (see
+// newRequest), and its Host when the header names one. Its rules apply to
+// plain requests through the header built from them once (sharedHeader).
+func (f *Fetcher) fillHeader(req *http.Request, in *Input, u *url.URL, dropped bool, offset int64, creds bool, user *url.Userinfo) {
 	for k, vs := range f.cfg.Header {
 		req.Header[k] = vs
 	}
@@ -172,7 +180,6 @@ func (f *Fetcher) newRequest(ctx context.Context, in *Input, method string, u *u
 	if offset > 0 {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
 	}
-	return req, nil
 }
 
 // isRedirect reports whether a response with the status is followed when

@@ -9,27 +9,24 @@ import (
 )
 
 // sharedHeader is the header of every request that nothing adds to or
-// takes from: the configured headers and the User-Agent. Built once and
-// never written, it is shared by those requests, which spares each a map
+// takes from, made once by fillHeader's rules for such a request: the
+// configured headers, the User-Agent, Accept-Encoding when Compressed.
+// Never written, it is shared by those requests, which spares each a map
 // and the lookups that fill it, on the path of every URL. It is nil when
 // the headers name a Host, which needs the request's own handling, or when
 // the transport is not the engine's own: net/http's never writes a
 // request's header, one given in Config might.
-func sharedHeader(cfg Config) http.Header {
-	if cfg.Transport != nil {
+func (f *Fetcher) sharedHeader() http.Header {
+	if f.cfg.Transport != nil {
 		return nil
 	}
-	h := make(http.Header, len(cfg.Header)+1)
-	for k, vs := range cfg.Header {
-		h[k] = vs
-	}
-	if h.Get("Host") != "" || len(h.Values("Host")) > 0 {
+	u := &url.URL{}
+	req := &http.Request{URL: u, Header: make(http.Header, len(f.cfg.Header)+2)}
+	f.fillHeader(req, &Input{}, u, false, 0, true, nil)
+	if req.Host != "" {
 		return nil
 	}
-	if h.Get("User-Agent") == "" {
-		h["User-Agent"] = []string{cfg.UserAgent}
-	}
-	return h
+	return req.Header
 }
 
 // plainRequest returns the request for a hop of in's chain that needs
