@@ -131,6 +131,11 @@ type TaskInfo struct {
 	// Stack is where the task was created, innermost call first, with
 	// [WithCreationStacks] only.
 	Stack []string `json:"stack,omitempty"`
+	// Goroutine is the goroutine running the task as the runtime's
+	// traceback shows it: wait reason, how long it has waited, stack. Only
+	// package debug/tasktree fills it (AddStacks), when asked, for a scope
+	// run [WithProfileLabels].
+	Goroutine *Goroutine `json:"goroutine,omitempty"`
 	// Tasks is, for a group, how many of its tasks have not finished.
 	Tasks int `json:"tasks,omitempty"`
 }
@@ -160,22 +165,40 @@ func (t TaskInfo) MarshalJSON() ([]byte, error) {
 	return json.Marshal(v)
 }
 
+// Goroutine is a task's goroutine as goroutine?debug=2 shows it.
+type Goroutine struct {
+	ID uint64 `json:"id"`
+	// Status is the runtime's state for the goroutine, with its wait
+	// reason when it waits: "running", "chan receive", "select", "sleep",
+	// "IO wait", "sync.Mutex.Lock"...
+	Status string `json:"status"`
+	// WaitMinutes is how long the goroutine has been blocked, in whole
+	// minutes, as the runtime counts it: 0 under a minute.
+	WaitMinutes int `json:"wait_minutes,omitempty"`
+	// Stack is the goroutine's stack, innermost call first, with its
+	// "created by" lines, as the runtime prints it.
+	Stack string `json:"stack"`
+}
+
 // Snapshot is the task tree of a [Scope] at one moment: every live task and
 // group, as data. Take one with [Scope.Snapshot]; package debug/tasktree
 // renders it as a tree (like pstree), a table (like ps) or JSON, and package
 // debug/taskhttp serves it.
 type Snapshot struct {
-	Scope   string     `json:"scope"`
-	ScopeID uint64     `json:"scope_id"`
-	Taken   time.Time  `json:"taken"`
-	Nodes   []TaskInfo `json:"nodes"` // tasks by ID, then groups by ID
+	Scope   string    `json:"scope"`
+	ScopeID uint64    `json:"scope_id"`
+	Taken   time.Time `json:"taken"`
+	// Labels says that the scope runs [WithProfileLabels]: its tasks'
+	// goroutines can be found, and their stacks shown.
+	Labels bool       `json:"profile_labels,omitempty"`
+	Nodes  []TaskInfo `json:"nodes"` // tasks by ID, then groups by ID
 }
 
 // Snapshot returns the scope's live tasks and groups. Each node is read
 // consistently, the tree as a whole is not: tasks that start or finish while
 // it is taken may or may not appear. It never stops tasks from running.
 func (s *Scope) Snapshot() *Snapshot {
-	snap := &Snapshot{Scope: s.name, ScopeID: s.id, Taken: time.Now()}
+	snap := &Snapshot{Scope: s.name, ScopeID: s.id, Taken: time.Now(), Labels: s.labels}
 	// First copy the registry, a shard at a time, so that no lock is held
 	// while the tasks are read and tasks keep finishing meanwhile; then put
 	// the copies in creation order, which is cheaper on these small records

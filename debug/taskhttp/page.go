@@ -24,6 +24,10 @@ type pageOptions struct {
 	// Opened and Folded hold the ids ("group-7") of the groups the reader
 	// opened or folded, overriding whether they start open.
 	Opened, Folded map[string]bool
+	// Stacks holds the ids ("task-7") of the tasks the reader opened to
+	// see their goroutine's stack; StacksError says why there are none.
+	Stacks      map[string]bool
+	StacksError error
 }
 
 type scopeView struct {
@@ -54,6 +58,9 @@ type nodeView struct {
 	// take the page's room), States counts its direct tasks per state.
 	Open   bool
 	States []stateCount
+	// ShowStack: the reader opened the task; its goroutine shows.
+	ShowStack   bool
+	StacksError error
 }
 
 // pageLimit is the most nodes a scope shows on the page: a browser would
@@ -92,6 +99,9 @@ func views(nodes []*tasktree.Node, opts pageOptions, taken time.Time) []*nodeVie
 	for i, n := range nodes {
 		v := &nodeView{TaskInfo: n.TaskInfo, Orphan: n.Orphan, Children: views(n.Children, opts, taken),
 			Countdown: tasktree.Countdown(n.Awaiting, taken)}
+		if n.Kind == async.KindTask && opts.Stacks["task-"+strconv.FormatUint(n.ID, 10)] {
+			v.ShowStack, v.StacksError = true, opts.StacksError
+		}
 		if n.Kind == async.KindGroup {
 			id := "group-" + strconv.FormatUint(n.ID, 10)
 			v.Open = opts.Opened[id] || !opts.Folded[id] && len(n.Children) <= foldAbove
@@ -215,9 +225,10 @@ var funcs = template.FuncMap{
 	"percent": func(p *async.Progress) int {
 		return int(p.Fraction() * 100)
 	},
-	"progress":  func(p *async.Progress) string { return tasktree.FormatProgress(*p) },
-	"plural":    plural,
-	"thousands": thousands,
+	"progress":        func(p *async.Progress) string { return tasktree.FormatProgress(*p) },
+	"plural":          plural,
+	"thousands":       thousands,
+	"goroutineHeader": tasktree.GoroutineHeader,
 }
 
 // The page renders the tree on the server, so it reads without JavaScript.
@@ -284,6 +295,10 @@ li.group > details[open] > summary::before { content: "▾"; }
 .group-counts { color: var(--muted); font-size: .9em; }
 :target > .row, :target > details > summary { outline: 2px solid var(--await-line); }
 .more { color: var(--muted); }
+li.task > .row { cursor: pointer; }
+.goroutine { margin: .1em 0 .4em 1.2em; }
+.stack { font: .8em/1.35 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #f6f8fa; border: 1px solid var(--line); border-radius: 4px; padding: .4em .6em; overflow-x: auto; margin: 0; color: var(--ink); }
+.nostack { color: var(--muted); font-size: .85em; margin: 0; }
 </style>
 </head>
 <body data-updates="0">
@@ -300,7 +315,16 @@ li.group > details[open] > summary::before { content: "▾"; }
   // The groups the reader opened or folded, sent with every reload: the
   // server sends no children for a folded group, so opening one reloads.
   const toggled = new Map(); // "group-7" → open
+  // The tasks opened for their stack, sent with every reload as stack=.
+  const stacks = new Set();
   tree.addEventListener("click", (e) => {
+    const taskRow = e.target.closest("li.task > .row");
+    if (taskRow && !e.target.closest("a")) {
+      const id = taskRow.parentElement.id;
+      if (stacks.has(id)) stacks.delete(id); else stacks.add(id);
+      reload();
+      return;
+    }
     const summary = e.target.closest("summary");
     if (!summary) return;
     e.preventDefault();
@@ -319,6 +343,7 @@ li.group > details[open] > summary::before { content: "▾"; }
       const ids = (open) => [...toggled].filter(([, o]) => o === open).map(([id]) => id).join(",");
       url.searchParams.set("open", ids(true));
       url.searchParams.set("fold", ids(false));
+      url.searchParams.set("stack", [...stacks].join(","));
       const r = await fetch(url, {cache: "no-store"});
       if (!r.ok) throw new Error(r.status + " " + r.statusText);
       tree.innerHTML = await r.text();
@@ -356,6 +381,8 @@ li.group > details[open] > summary::before { content: "▾"; }
 <span class="group-counts">{{plural .Tasks "task"}}{{range $i, $s := .States}}{{if $i}},{{else}}:{{end}} {{thousands $s.N}} {{$s.State}}{{end}}</span></summary>
 {{if .Children}}<ul>{{range .Children}}{{template "node" .}}{{end}}</ul>{{end}}
 </details></li>{{else}}<li class="node task st-{{.State}}" id="task-{{.ID}}" data-id="task-{{.ID}}">
-<div class="row"><span class="badge">{{.State}}</span> {{template "row" .}}</div>
+<div class="row" title="click for the goroutine's stack"><span class="badge">{{.State}}</span> {{template "row" .}}</div>
+{{if .ShowStack}}<div class="goroutine">{{with .Goroutine}}<pre class="stack"><b>{{goroutineHeader .}}</b>
+{{.Stack}}</pre>{{else}}<p class="nostack">{{with .StacksError}}No stack: {{.}}{{else}}No goroutine found for this task: it may have just finished.{{end}}</p>{{end}}</div>{{end}}
 {{if .Children}}<ul>{{range .Children}}{{template "node" .}}{{end}}</ul>{{end}}
 </li>{{end}}{{end}}`))

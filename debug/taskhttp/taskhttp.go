@@ -12,6 +12,7 @@
 //	curl localhost:6060/debug/tasks              # the tree, like pstree
 //	curl localhost:6060/debug/tasks?format=ps    # a table, like ps
 //	curl localhost:6060/debug/tasks?format=json  # for tools
+//	curl 'localhost:6060/debug/tasks?format=json&stacks=1'  # with each task's goroutine stack
 //
 // and a browser gets a page that refreshes itself (?refresh=ms, default
 // 1000): each task's state as a badge, its age, progress bar and what it
@@ -41,7 +42,11 @@ func init() {
 // ([async.Scopes]). The format query parameter picks the output: "text"
 // (the default for clients other than browsers), "ps", "json", "html" (the
 // default for browsers) or "fragment" (the part of the page that it
-// reloads).
+// reloads). stacks=1 adds each task's goroutine (wait reason, wait time,
+// stack; see [tasktree.AddStacks]) to the text and JSON forms; on the page,
+// a task's stack shows when the task is opened with a click. Stacks need
+// the scope to run [async.WithProfileLabels]; they cost one traceback of
+// the program, paid only by the requests that ask.
 func Handler() http.Handler {
 	return handler{scopes: async.Scopes}
 }
@@ -83,6 +88,13 @@ func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, s := range h.scopes() {
 		snaps = append(snaps, s.Snapshot())
 	}
+	// Stacks cost a traceback of the whole program: only when asked, by
+	// stacks=1 or, on the page, by opening a task (stack=task-7,...).
+	opened := idSet(q.Get("stack"))
+	var stacksErr error
+	if q.Get("stacks") == "1" || len(opened) > 0 {
+		stacksErr = tasktree.AddStacks(snaps...)
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	switch format {
@@ -94,6 +106,9 @@ func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for i, s := range snaps {
 			if i > 0 {
 				fmt.Fprintln(w)
+			}
+			if stacksErr != nil && i == 0 {
+				fmt.Fprintf(w, "(no stacks: %v)\n", stacksErr)
 			}
 			if format == "ps" {
 				fmt.Fprintf(w, "scope %q\n", s.Scope)
@@ -109,16 +124,21 @@ func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
+		var msg string
+		if stacksErr != nil {
+			msg = stacksErr.Error()
+		}
 		_ = enc.Encode(struct {
-			Scopes []*async.Snapshot `json:"scopes"`
-		}{snaps})
+			Scopes      []*async.Snapshot `json:"scopes"`
+			StacksError string            `json:"stacks_error,omitempty"`
+		}{snaps, msg})
 	case "html", "fragment":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		name := "page"
 		if format == "fragment" {
 			name = "fragment"
 		}
-		if err := templates.ExecuteTemplate(w, name, newPage(snaps, pageOptions{Refresh: refresh, Filter: q.Get("q"), Opened: idSet(q.Get("open")), Folded: idSet(q.Get("fold"))})); err != nil {
+		if err := templates.ExecuteTemplate(w, name, newPage(snaps, pageOptions{Refresh: refresh, Filter: q.Get("q"), Opened: idSet(q.Get("open")), Folded: idSet(q.Get("fold")), Stacks: opened, StacksError: stacksErr})); err != nil {
 			// The header is gone; all that is left is to say so in the page.
 			fmt.Fprintf(w, "<p>error rendering the task tree: %s</p>", escape(err.Error()))
 		}

@@ -29,9 +29,9 @@ func probeScript(page string, width int, js string) string {
 %s
 document.getElementById("f").addEventListener("load", () => {
   const d = document.getElementById("f").contentDocument;
-  let out;
-  try { out = (() => { %s })(); } catch (e) { out = {error: String(e)}; }
-  document.getElementById("result").textContent = JSON.stringify(out);
+  Promise.resolve().then(() => (() => { %s })()).then(
+    (out) => { document.getElementById("result").textContent = JSON.stringify(out); },
+    (e) => { document.getElementById("result").textContent = JSON.stringify({error: String(e)}); });
 });
 </script></body></html>`, page, width, helpers, js)
 }
@@ -68,7 +68,7 @@ func probe(t *testing.T, h http.Handler, page string, width int, js string, v an
 // sleepyTree runs a scope holding main, awaiting group "crew" of "busy"
 // (running) and "napper" (in SleepNamed "backoff" for an hour), until the
 // test ends.
-func sleepyTree(t *testing.T) *async.Scope {
+func sleepyTree(t *testing.T, opts ...async.RunOption) *async.Scope {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	scopes := make(chan *async.Scope)
@@ -83,7 +83,7 @@ func sleepyTree(t *testing.T) *async.Scope {
 				scopes <- async.ScopeOf(ctx)
 				return nil
 			}, async.WithName("crew"))
-		}, async.WithSignals(nil), async.WithName("sleepy"))
+		}, append(opts, async.WithSignals(nil), async.WithName("sleepy"))...)
 	}()
 	s := <-scopes
 	t.Cleanup(func() { cancel(); <-done })

@@ -27,14 +27,33 @@ import (
 var ErrNoScope = errors.New("tasktree: context is not inside async.Run")
 
 // Dump writes the task tree of ctx's scope to w (see [WriteTree]). It
-// returns [ErrNoScope] outside [async.Run].
-func Dump(ctx context.Context, w io.Writer) error {
+// returns [ErrNoScope] outside [async.Run]. With [WithStacks], each task's
+// line is followed by its goroutine's stack.
+func Dump(ctx context.Context, w io.Writer, opts ...Option) error {
 	s := async.ScopeOf(ctx)
 	if s == nil {
 		return ErrNoScope
 	}
-	return WriteTree(w, s.Snapshot())
+	snap := s.Snapshot()
+	var stacksErr error
+	for _, o := range opts {
+		if o.stacks {
+			stacksErr = AddStacks(snap)
+		}
+	}
+	if stacksErr != nil {
+		fmt.Fprintf(w, "(no stacks: %v)\n", stacksErr)
+	}
+	return WriteTree(w, snap)
 }
+
+// Option changes what [Dump] writes.
+type Option struct{ stacks bool }
+
+// WithStacks makes [Dump] write each task's goroutine, as goroutine?debug=2
+// does: its wait reason, how long it has waited and its stack (see
+// [AddStacks]; the scope must run [async.WithProfileLabels]).
+func WithStacks() Option { return Option{stacks: true} }
 
 // Node is a node of the tree that [Tree] builds: a task or a group of a
 // snapshot, with its children.
@@ -107,6 +126,16 @@ func WriteTree(w io.Writer, s *async.Snapshot) error {
 			bw.WriteString(" (parent " + n.Parent.String() + " has finished)")
 		}
 		bw.WriteString("\n")
+		if g := n.Goroutine; g != nil {
+			pad := prefix + indent + "│  "
+			if len(n.Children) == 0 {
+				pad = prefix + indent + "   "
+			}
+			bw.WriteString(pad + GoroutineHeader(g) + "\n")
+			for line := range strings.SplitSeq(g.Stack, "\n") {
+				bw.WriteString(pad + line + "\n")
+			}
+		}
 		for i, c := range n.Children {
 			walk(c, prefix+indent, i == len(n.Children)-1)
 		}
@@ -150,6 +179,16 @@ func awaiting(s *async.Snapshot, t *async.TaskInfo) string {
 		out += " (" + c + ")"
 	}
 	return out
+}
+
+// GoroutineHeader renders a goroutine's first line as goroutine?debug=2
+// does: "goroutine 18 [chan receive, 3 minutes]:".
+func GoroutineHeader(g *async.Goroutine) string {
+	out := "goroutine " + strconv.FormatUint(g.ID, 10) + " [" + g.Status
+	if g.WaitMinutes > 0 {
+		out += ", " + strconv.Itoa(g.WaitMinutes) + " minutes"
+	}
+	return out + "]:"
 }
 
 // Countdown says when a wait ends, seen at taken: "wakes in 400ms" for a
