@@ -115,6 +115,7 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 	)
 	// write hands a record to the sink and the summary; the caller holds mu.
 	write := func(rec *Record) {
+		redact(rec)
 		if rec.Outcome != Skipped && sinkErr == nil {
 			if err := sink.Write(rec); err != nil {
 				sinkErr = fmt.Errorf("%w: %w", ErrOutput, err)
@@ -211,7 +212,7 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 			t := async.Go(hg.g, func(self context.Context) (Record, error) {
 				tk.self = self
 				return f.do(gctx, in, u, start, active, tk), nil
-			}, async.WithName(in.URL))
+			}, async.WithName(RedactURL(in.URL)))
 			t.AddDoneCallback(func(t *async.Task[Record]) {
 				rec, err := t.Result()
 				var pe *async.PanicError

@@ -257,6 +257,8 @@ func TestSafeName(t *testing.T) {
 		"http://a.example/../../etc/passwd": "000007_a.example_.._.._etc_passwd",
 		"http://a.example/":                 "000007_a.example",
 		"http://a.example/%2F..%2F":         "000007_a.example_2F.._2F",
+		// No password (nor user) in a file name anyone may list.
+		"https://alice:pw@a.example/x?u=b@c": "000007_a.example_x_u_b_c",
 	}
 	for in, want := range cases {
 		if got := SafeName(7, in); got != want {

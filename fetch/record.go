@@ -51,6 +51,10 @@ const (
 // or the rate limit, before the first attempt or between later ones, is
 // kept apart in Queued and not counted in Duration. Each interval is
 // counted once: Start+Queued+Duration is when the fetch ended.
+//
+// The records a [Fetcher] returns or writes never hold a password: in URL,
+// FinalURL and Error, a URL's user:password@ reads user:xxxxx@ (see
+// [RedactURL]); the request was sent with the password.
 type Record struct {
 	Line      int     `json:"line"`
 	URL       string  `json:"url"`

@@ -26,10 +26,12 @@ import (
 func (f *Fetcher) Do(ctx context.Context, in Input) Record {
 	start := time.Now()
 	u, rec := f.precheck(in, start)
-	if rec != nil {
-		return *rec
+	if rec == nil {
+		r := f.do(ctx, in, u, start, nil, nil)
+		rec = &r
 	}
-	return f.do(ctx, in, u, start, nil, nil)
+	redact(rec)
+	return *rec
 }
 
 // do fetches a valid input: it waits for its host, then makes attempts

@@ -20,6 +20,15 @@ func SafeName(line int, rawURL string) string {
 	if i := strings.Index(s, "://"); i >= 0 {
 		s = s[i+3:]
 	}
+	// No user name or password in a file name, which anyone listing the
+	// directory sees.
+	auth := s
+	if end := strings.IndexAny(s, "/?#"); end >= 0 {
+		auth = s[:end]
+	}
+	if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+		s = s[at+1:]
+	}
 	if i := strings.IndexByte(s, '#'); i >= 0 {
 		s = s[:i]
 	}

@@ -11,11 +11,12 @@ import (
 	"github.com/asyncgo/async/debug/taskhttp"
 )
 
-// serveTasks serves the live task tree of the run at addr's /debug/tasks,
+// serveTasks serves the live task tree of the run at addr's /debug/tasks
+// (see listenAddr),
 // as text for curl and as a page that refreshes itself for a browser, and
 // prints its URL on w. stop shuts the server down.
 func serveTasks(addr string, w io.Writer) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", listenAddr(addr))
 	if err != nil {
 		return nil, err
 	}
@@ -49,4 +50,20 @@ func tasksURL(a net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/debug/tasks"
+}
+
+// debugAddrUsage is the -debug-addr flag's help, for the run and the demo.
+const debugAddrUsage = "serve the run's live task tree at http://`ADDR`/debug/tasks while it runs, like localhost:6060; " +
+	"a port alone (:6060) listens on loopback (127.0.0.1) only: anyone who reaches it sees the URLs in flight " +
+	"(passwords redacted), so name another interface, such as 0.0.0.0:6060, only on purpose"
+
+// listenAddr is where -debug-addr listens: an address without a host
+// (":6060") means the loopback interface, not every interface as it would
+// for net.Listen, so that the task page is not served to the network by
+// default.
+func listenAddr(addr string) string {
+	if host, port, err := net.SplitHostPort(addr); err == nil && host == "" {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr
 }

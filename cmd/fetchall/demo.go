@@ -63,7 +63,7 @@ func parseDemo(args []string, j *job) (demoOptions, error) {
 	fs.BoolVar(&j.sorted, "sorted", false, "list every URL from fastest to slowest")
 	fs.BoolVar(&j.quiet, "q", false, quietUsage)
 	fs.DurationVar(&o.hold, "hold", 0, "stretch the list's latencies so that the run lasts about `D`, long enough to watch it live with -debug-addr (without -timeout, the timeout becomes 2/5 of D, so that the hanging URL's two attempts last most of it)")
-	fs.StringVar(&j.debugAddr, "debug-addr", "", "serve the run's live task tree at http://`ADDR`/debug/tasks while it runs (like :6060)")
+	fs.StringVar(&j.debugAddr, "debug-addr", "", debugAddrUsage)
 	fs.BoolVar(&o.serve, "serve", false, "only run the server, until Ctrl-C, and print its URL: for trying fetchall on lists of your own")
 	fs.Usage = func() {} // errors are reported in one line, the usage only on -h
 	if err := fs.Parse(args); err != nil {

@@ -15,7 +15,12 @@
 // coreutils timeout send it to the program and to its process group.
 //
 // -debug-addr serves the run's live task tree at /debug/tasks (package
-// debug/taskhttp): the groups and tasks of the engine as they run.
+// debug/taskhttp): the groups and tasks of the engine as they run. A port
+// alone (-debug-addr :6060) listens on loopback only.
+//
+// A password in a URL (https://user:password@host/) is sent, but never
+// shown: records, the summary, the listing, the timeline, error messages and
+// the task tree show user:xxxxx@ instead, as curl -v does.
 //
 // Run fetchall -h for every flag. The engine is package fetch.
 //

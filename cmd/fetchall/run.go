@@ -160,7 +160,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	fs.Var(&maxBody, "max-body", "read at most `SIZE` of each body (like 10MB or 512KiB; 0: no cap); longer bodies are marked truncated")
 	fs.StringVar(&cfg.SaveDir, "save", "", "save each body in `DIR` under a safe name (line number and URL)")
 	fs.BoolVar(&cfg.SHA256, "sha256", false, "record the SHA-256 of each body")
-	fs.StringVar(&j.debugAddr, "debug-addr", "", "serve the run's live task tree at http://`ADDR`/debug/tasks while it runs (like :6060)")
+	fs.StringVar(&j.debugAddr, "debug-addr", "", debugAddrUsage)
 	tf := addTransportFlags(fs)
 	fs.Usage = func() {} // errors are reported in one line, the usage only on -h
 	urlArgs, err := parseInterleaved(fs, args)
