@@ -126,10 +126,12 @@ type Config struct {
 	// Total is the number of inputs, when the caller knows it; it is passed
 	// on in progress reports so that a bar can show done/total and an ETA.
 	Total int64
-	// Skip, when set, is asked about every input before dispatch: URLs for
-	// which it returns true get a Skipped outcome (counted, not written to
-	// the sink: their record is in an earlier run's output).
-	Skip func(url string) bool
+	// Skip, when set, is asked about every input before dispatch (see
+	// [Checkpoint.Skip]): inputs for which it returns true get a Skipped
+	// outcome (counted, not written to the sink: their record is in an
+	// earlier run's output). An error stops the run as an input read error
+	// does: Run reads no further and returns it, wrapped in [ErrInput].
+	Skip func(in Input) (bool, error)
 	// OnRecord, when set, is called with every record (skipped ones too)
 	// after the sink, one call at a time; it must not keep the pointer.
 	OnRecord func(rec *Record)

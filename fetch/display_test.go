@@ -95,7 +95,7 @@ func TestSummaryWording(t *testing.T) {
 func TestEveryInputIsCountedOnceEverywhere(t *testing.T) {
 	list := []string{"http://a.test/1", "not a url", "ftp://a.test/x", "http://a.test/2", "http://a.test/skip"}
 	web := newFakeWeb(func(req *http.Request, n int) (*http.Response, error) { return respond(200, "ok"), nil })
-	f := mustNew(t, Config{Transport: web, KeepRecords: true, Skip: func(u string) bool { return strings.HasSuffix(u, "skip") }})
+	f := mustNew(t, Config{Transport: web, KeepRecords: true, Skip: func(in Input) (bool, error) { return strings.HasSuffix(in.URL, "skip"), nil }})
 	c, sum := runAll(t, f, list)
 	kept := int64(len(sum.Records())) + sum.Outcomes[Skipped]
 	if sum.Inputs != 5 || kept != 5 || len(c.recs) != 4 {

@@ -58,9 +58,9 @@
 // from net/http/httptrace: DNS, connect, TLS and time to first byte.
 // [JSONLWriter], [CSVWriter] and [TableWriter] write them (the first two
 // with a chosen set of fields, SetFields), through a [GroupWriter] for group
-// commit; a JSON Lines file is also a checkpoint: [LoadSucceeded] reads it
-// back for [Config.Skip], so an interrupted run resumes without fetching
-// anything twice, and [Compact] keeps the last record of each line after
+// commit; a JSON Lines file is also a checkpoint: [LoadCheckpoint] reads it
+// back for [Config.Skip], line by line, so an interrupted run resumes without
+// fetching any line twice ([CutTornTail] cuts what a crash tore first), and [Compact] keeps the last record of each line after
 // repeated resumes. [WriteTimeline] draws a run as an HTML page.
 //
 // Package fetch/demoserver is a local server with every kind of endpoint

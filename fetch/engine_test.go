@@ -364,7 +364,7 @@ func TestInputIsReadOnlyAsFastAsSlotsFree(t *testing.T) {
 func TestSkipInvalidAndSinkErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		web := newFakeWeb(func(req *http.Request, n int) (*http.Response, error) { return respond(200, "ok"), nil })
-		f := mustNew(t, Config{Transport: web, Skip: func(u string) bool { return strings.HasSuffix(u, "/done") }})
+		f := mustNew(t, Config{Transport: web, Skip: func(in Input) (bool, error) { return strings.HasSuffix(in.URL, "/done"), nil }})
 		c, sum := runAll(t, f, []string{"http://a.test/done", "http://a.test/new"})
 		if len(c.recs) != 1 || c.recs[0].URL != "http://a.test/new" || sum.Outcomes[Skipped] != 1 || sum.Inputs != 2 {
 			t.Errorf("records %+v, summary %+v", c.recs, sum.Outcomes)

@@ -177,7 +177,11 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 					return nil
 				}
 			}
-			u, rec := f.precheck(in, start)
+			u, rec, err := f.precheck(in, start)
+			if err != nil {
+				srcErr = fmt.Errorf("%w: %w", ErrInput, err)
+				return nil
+			}
 			if rec == nil {
 				rec = claimOut(outs, in, start)
 			}
@@ -291,8 +295,9 @@ func (t *ticket) release() {
 }
 
 // precheck returns the parsed URL of an input to fetch, or the record of
-// an input that needs no request: one that is invalid or skipped.
-func (f *Fetcher) precheck(in Input, start time.Time) (*url.URL, *Record) {
+// an input that needs no request: one that is invalid or skipped, or the
+// error of Config.Skip, which stops the run.
+func (f *Fetcher) precheck(in Input, start time.Time) (*url.URL, *Record, error) {
 	invalid := func(kind, msg string) *Record {
 		return &Record{Line: in.Line, URL: in.URL, Start: time.Since(start), Outcome: Invalid, ErrorKind: kind, Error: msg}
 	}
@@ -301,7 +306,7 @@ func (f *Fetcher) precheck(in Input, start time.Time) (*url.URL, *Record) {
 		if errors.Is(in.Err, ErrBadLine) {
 			kind = KindInvalidLine
 		}
-		return nil, invalid(kind, in.Err.Error())
+		return nil, invalid(kind, in.Err.Error()), nil
 	}
 	u, err := ParseURL(in.URL)
 	if err != nil {
@@ -309,15 +314,20 @@ func (f *Fetcher) precheck(in Input, start time.Time) (*url.URL, *Record) {
 		if errors.Is(err, ErrUnsupportedScheme) {
 			kind = KindUnsupportedScheme
 		}
-		return nil, invalid(kind, err.Error())
+		return nil, invalid(kind, err.Error()), nil
 	}
-	if f.cfg.Skip != nil && f.cfg.Skip(in.URL) {
-		return nil, &Record{Line: in.Line, URL: in.URL, Start: time.Since(start), Outcome: Skipped}
+	if f.cfg.Skip != nil {
+		switch skip, err := f.cfg.Skip(in); {
+		case err != nil:
+			return nil, nil, err
+		case skip:
+			return nil, &Record{Line: in.Line, URL: in.URL, Start: time.Since(start), Outcome: Skipped}, nil
+		}
 	}
 	if p := f.savePath(in); p != "" && f.isProtected(p) {
-		return nil, invalid(KindInvalidLine, fmt.Sprintf("saving the body to %s would overwrite a file the run reads or writes its records to", p))
+		return nil, invalid(KindInvalidLine, fmt.Sprintf("saving the body to %s would overwrite a file the run reads or writes its records to", p)), nil
 	}
-	return u, nil
+	return u, nil, nil
 }
 
 // isProtected reports whether path is one of Config.Protected.

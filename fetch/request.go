@@ -25,7 +25,10 @@ import (
 // per-host limits and rate limits do.
 func (f *Fetcher) Do(ctx context.Context, in Input) Record {
 	start := time.Now()
-	u, rec := f.precheck(in, start)
+	u, rec, err := f.precheck(in, start)
+	if err != nil {
+		rec = &Record{Line: in.Line, URL: in.URL, Start: time.Since(start), Outcome: Invalid, ErrorKind: KindInvalidLine, Error: err.Error()}
+	}
 	if rec == nil {
 		r := f.do(ctx, in, u, start, nil, nil)
 		rec = &r

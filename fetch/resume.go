@@ -14,7 +14,9 @@ import (
 var ErrNotCheckpoint = errors.New("not a fetchall JSON Lines file")
 
 // LoadSucceeded reads an earlier run's JSON Lines output and returns the set
-// of URLs that have an OK record there, for [Config.Skip].
+// of URLs that have an OK record there. It tells URLs apart, not lines: a
+// URL on several lines is done when one of them is; [LoadCheckpoint] tells
+// lines apart, as resuming a run needs.
 //
 // A run killed while writing leaves a torn record: the start of a JSON
 // object cut short. Such lines are counted in torn and otherwise ignored
@@ -66,6 +68,12 @@ func readCheckpoint(r io.Reader, fn func(n int, line []byte, rec *checkpointReco
 		if len(line) > 0 {
 			var rec checkpointRecord
 			switch derr := json.Unmarshal(line, &rec); {
+			case err == io.EOF && !isRecord(line):
+				// A last line without its newline that is not a whole
+				// record: torn by a crash (see CutTornTail).
+				if ferr := fn(n, line, nil); ferr != nil {
+					return ferr
+				}
 			case derr == nil && rec.URL != "":
 				if ferr := fn(n, line, &rec); ferr != nil {
 					return ferr
@@ -86,6 +94,12 @@ func readCheckpoint(r io.Reader, fn func(n int, line []byte, rec *checkpointReco
 			return fmt.Errorf("fetch: reading earlier output: %w", err)
 		}
 	}
+}
+
+// isRecord reports whether line is a whole record.
+func isRecord(line []byte) bool {
+	var rec checkpointRecord
+	return json.Unmarshal(line, &rec) == nil && rec.URL != ""
 }
 
 // isTorn reports whether a line that did not decode is a record cut short:

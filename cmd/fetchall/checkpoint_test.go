@@ -78,39 +78,60 @@ func TestOutputThatIsTheTimelineIsRefusedBeforeTruncating(t *testing.T) {
 	}
 }
 
-func TestResumeEndsATornLastLineBeforeAppending(t *testing.T) {
+// TestResumeCutsATornTailBeforeAppending: the record a crash tore at the
+// end of a checkpoint is cut before records are appended, whether it lacks
+// its newline (kill -9 in the middle of a write) or was ended with one by
+// an earlier version; the file stays JSON Lines, every line a record. A
+// whole record that only lacks its newline is kept.
+func TestResumeCutsATornTailBeforeAppending(t *testing.T) {
 	s := demo(t)
 	in := writeFile(t, "list.txt", fmt.Sprintf("%s/item?a\n%s/item?b\n%s/item?c\n", s.URL, s.URL, s.URL))
 	out := filepath.Join(filepath.Dir(in), "out.jsonl")
-	if r := cli(t, context.Background(), "", "-q", "-i", in, "-o", out); r.code != exitOK {
+	if r := cli(t, context.Background(), "", "-q", "-ordered", "-i", in, "-o", out); r.code != exitOK {
 		t.Fatalf("first run: %d %s", r.code, r.stderr)
 	}
-	// Tear the last record as kill -9 in the middle of its write would.
-	data, _ := os.ReadFile(out)
-	torn := data[:len(data)-20]
-	os.WriteFile(out, torn, 0o644)
-	r := cli(t, context.Background(), "", "-i", in, "-o", out, "-resume", out)
-	if r.code != exitOK || !strings.Contains(r.stderr, "the checkpoint had 1 torn record") {
-		t.Fatalf("resume: %d %s", r.code, r.stderr)
-	}
-	after, _ := os.ReadFile(out)
-	if !strings.HasPrefix(string(after), string(torn)+"\n") {
-		t.Fatalf("the torn line was not ended before appending:\n%s", after)
-	}
-	lines := strings.Split(strings.TrimSuffix(string(after), "\n"), "\n")
-	if len(lines) != 4 {
-		t.Fatalf("%d lines, want 2 whole, 1 torn, 1 new:\n%s", len(lines), after)
-	}
-	recs := records(t, strings.Join(append(lines[:2:2], lines[3]), "\n"))
-	seen := map[string]bool{}
-	for _, rec := range recs {
-		seen[rec.URL] = rec.Outcome == fetch.OK
-	}
-	if len(seen) != 3 {
-		t.Errorf("records after resume: %+v", recs)
+	whole, _ := os.ReadFile(out)
+	lines := strings.SplitAfter(string(whole), "\n")
+	two := lines[0] + lines[1]
+	for _, c := range []struct {
+		name, file string
+		torn       int
+		keep       string // what the file must start with after the resume
+		fetched    int    // records appended
+	}{
+		{"no newline", two + lines[2][:len(lines[2])-20], 1, two, 1},
+		{"ended by an earlier version", two + lines[2][:len(lines[2])-20] + "\n", 1, two, 1},
+		{"two torn", lines[0] + lines[1][:30] + "\n" + lines[2][:25], 2, lines[0], 2},
+		{"whole but for the newline", string(whole[:len(whole)-1]), 0, string(whole), 0},
+	} {
+		os.WriteFile(out, []byte(c.file), 0o644)
+		r := cli(t, context.Background(), "", "-i", in, "-o", out, "-resume", out)
+		if r.code != exitOK {
+			t.Fatalf("%s: resume: %d %s", c.name, r.code, r.stderr)
+		}
+		if c.torn > 0 && !strings.Contains(r.stderr, fmt.Sprintf("the checkpoint had %d torn record", c.torn)) {
+			t.Errorf("%s: the summary does not count %d torn records:\n%s", c.name, c.torn, r.stderr)
+		}
+		after, _ := os.ReadFile(out)
+		if !strings.HasPrefix(string(after), c.keep) || !strings.HasSuffix(string(after), "\n") {
+			t.Errorf("%s: the whole records were not kept, or the file does not end a line:\n%s", c.name, after)
+		}
+		recs := records(t, string(after)) // fails at a line that is not JSON
+		if want := len(strings.Split(c.keep, "\n")) - 1 + c.fetched; len(recs) != want {
+			t.Errorf("%s: %d records, want %d:\n%s", c.name, len(recs), want, after)
+		}
+		ok := map[int]int{}
+		for _, rec := range recs {
+			if rec.Outcome == fetch.OK {
+				ok[rec.Line]++
+			}
+		}
+		if len(ok) != 3 || ok[1] != 1 || ok[2] != 1 || ok[3] != 1 {
+			t.Errorf("%s: ok records per line %v, want one for each of the 3", c.name, ok)
+		}
 	}
 	// The file stays a checkpoint: resuming again fetches nothing.
-	r = cli(t, context.Background(), "", "-i", in, "-o", out, "-resume", out)
+	r := cli(t, context.Background(), "", "-i", in, "-o", out, "-resume", out)
 	if r.code != exitOK || !strings.Contains(r.stderr, "skipped 3") {
 		t.Errorf("second resume: %d %s", r.code, r.stderr)
 	}

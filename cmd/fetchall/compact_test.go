@@ -82,7 +82,7 @@ func TestAFileBeingWrittenIsNeitherCompactedNorWrittenByASecondRun(t *testing.T)
 	s := demo(t)
 	in := writeFile(t, "list.txt", s.URL+"/item?a\n")
 	out := filepath.Join(filepath.Dir(in), "out.jsonl")
-	os.WriteFile(out, []byte(`{"line":1,"url":"http://a.test/","outcome":"ok"}`+"\n"), 0o644)
+	os.WriteFile(out, []byte(`{"line":1,"url":"`+s.URL+`/item?a","outcome":"ok"}`+"\n"), 0o644)
 	j, err := parseArgs([]string{"-q", "-i", in, "-o", out, "-resume", out}, nil, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)

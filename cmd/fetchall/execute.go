@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 
 	"github.com/asyncgo/async"
@@ -66,8 +67,21 @@ func (j *job) execute(ctx context.Context) int {
 	if bar != nil {
 		bar.finish(ctx.Err() != nil)
 	}
+	if sum.Inputs > 0 && j.csv != nil {
+		// Every input skipped: the file still has its columns.
+		if herr := j.csv.WriteHeader(); herr != nil && err == nil {
+			err = fmt.Errorf("%w: %w", fetch.ErrOutput, herr)
+		}
+	}
 	if ferr := j.flushOut(); ferr != nil && err == nil {
 		err = fmt.Errorf("%w: %w", fetch.ErrOutput, ferr)
+	}
+	if sum.Inputs > 0 && j.out != nil {
+		// Nothing written (every input skipped): the file is still
+		// replaced, or its torn tail cut, as asked.
+		if perr := j.out.prepare(); perr != nil && err == nil {
+			err = fmt.Errorf("%w: %w", fetch.ErrOutput, perr)
+		}
 	}
 
 	status := exitOK
@@ -121,9 +135,22 @@ func (j *job) execute(ctx context.Context) int {
 	return status
 }
 
-func writeTimeline(name string, sum *fetch.Summary) error {
-	f, err := os.Create(name)
+// writeTimeline writes the timeline to a temporary file in the directory
+// of name, then renames it over name: name holds either its old content
+// or the whole new page, never a part of it.
+func writeTimeline(name string, sum *fetch.Summary) (err error) {
+	target := timelineTarget(name)
+	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp-*")
 	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := f.Chmod(0o644); err != nil {
 		return err
 	}
 	// The title gives the summary's count: skipped URLs have no record
@@ -133,10 +160,12 @@ func writeTimeline(name string, sum *fetch.Summary) error {
 		title += fmt.Sprintf(" (%d skipped: fetched by an earlier run)", n)
 	}
 	if err := fetch.WriteTimeline(f, title, sum.Records(), sum.Wall); err != nil {
-		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), target)
 }
 
 // writeSorted lists every URL from fastest to slowest, the output of the

@@ -2,8 +2,10 @@ package main
 
 import (
 	"errors"
-	"io"
 	"os"
+	"path/filepath"
+
+	"github.com/asyncgo/async/fetch"
 )
 
 // errLocked reports a file that another fetchall is writing.
@@ -24,34 +26,115 @@ func (o openedFile) same(p openedFile) bool {
 	return o.info != nil && p.info != nil && os.SameFile(o.info, p.info)
 }
 
-// openRecords opens the -o file. It is opened without truncation, then
-// compared with the files the run reads:
-//   - the URL list (-i), or another output (-timeline): refused, before
-//     anything is truncated;
-//   - the -resume checkpoint: appended to, never truncated, after its torn
-//     last line, if any, is ended;
-//   - anything else: truncated, as the user asked to replace it.
+// openRecords opens the -o file (see openRecordsFile) and prepares it at
+// once: truncated, or, when it is the checkpoint, its torn tail cut.
+func openRecords(name string, input, resume openedFile, others ...openedFile) (f *os.File, appending bool, err error) {
+	rf, err := openRecordsFile(name, input, resume, others...)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := rf.prepare(); err != nil {
+		rf.f.Close()
+		return nil, false, err
+	}
+	return rf.f, rf.appending, nil
+}
+
+// recordsFile is an opened -o file that is changed only when the first
+// record is written to it (or at the end of a run that had inputs): a
+// command refused for a usage error, found before or after the file was
+// opened, leaves it as it was.
+type recordsFile struct {
+	f         *os.File
+	name      string
+	appending bool // the -resume checkpoint: appended to, never truncated
+	created   bool // it did not exist before
+	prepared  bool
+	err       error
+}
+
+// Write prepares the file before the first write.
+func (r *recordsFile) Write(p []byte) (int, error) {
+	if !r.prepared {
+		if err := r.prepare(); err != nil {
+			return 0, err
+		}
+	}
+	return r.f.Write(p)
+}
+
+// Sync syncs the file to disk.
+func (r *recordsFile) Sync() error { return r.f.Sync() }
+
+// Close closes the file.
+func (r *recordsFile) Close() error { return r.f.Close() }
+
+// prepare makes the file ready for records, once: a checkpoint has its
+// torn tail cut, any other regular file is truncated.
+func (r *recordsFile) prepare() error {
+	if r.prepared {
+		return r.err
+	}
+	r.prepared = true
+	switch st, err := r.f.Stat(); {
+	case err != nil:
+		r.err = usagef("cannot write records: %v", unwrapPath(err))
+	case r.appending:
+		if err := cutTornTail(r.f); err != nil {
+			r.err = usagef("cannot repair the checkpoint %s: %v", r.name, unwrapPath(err))
+		}
+	case st.Mode().IsRegular():
+		if err := r.f.Truncate(0); err != nil {
+			r.err = usagef("cannot write records: %v", unwrapPath(err))
+		}
+	}
+	return r.err
+}
+
+// removeIfUnused removes the file if this run created it and wrote
+// nothing to it: a refused command leaves no empty file behind.
+func (r *recordsFile) removeIfUnused() {
+	if r.created && !r.prepared {
+		if st, err := r.f.Stat(); err == nil && st.Size() == 0 {
+			os.Remove(r.name)
+		}
+	}
+}
+
+// openRecordsFile opens the -o file, creating it when missing but changing
+// nothing in it, and compares it with the files the run reads:
+//   - the URL list (-i), or another output (-timeline): refused;
+//   - the -resume checkpoint: it will be appended to, never truncated,
+//     after its torn tail, if any, is cut;
+//   - anything else: it will be truncated, as the user asked to replace it.
 //
 // So the decision to truncate is taken on the file actually open, and a
-// checkpoint cannot be truncated whatever name it is given under.
-func openRecords(name string, input, resume openedFile, others ...openedFile) (f *os.File, appending bool, err error) {
-	f, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o644)
+// checkpoint cannot be truncated whatever name it is given under. The
+// file is locked, so that two runs do not write it at once.
+func openRecordsFile(name string, input, resume openedFile, others ...openedFile) (_ *recordsFile, err error) {
+	_, statErr := os.Lstat(name)
+	created := errors.Is(statErr, os.ErrNotExist)
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, false, usagef("cannot write records: %v", unwrapPath(err))
+		return nil, usagef("cannot write records: %v", unwrapPath(err))
 	}
+	rf := &recordsFile{f: f, name: name, created: created}
+	defer func() {
+		if err != nil {
+			rf.removeIfUnused()
+			rf.f.Close()
+		}
+	}()
 	out := openedFile{flag: "-o", name: name}
 	if out.info, err = f.Stat(); err != nil {
-		f.Close()
-		return nil, false, usagef("cannot write records: %v", unwrapPath(err))
+		return nil, usagef("cannot write records: %v", unwrapPath(err))
 	}
 	if out.same(input) {
-		f.Close()
-		return nil, false, usagef("-o %s is the URL list (%s %s): refusing to overwrite it", name, input.flag, input.name)
+		return nil, usagef("-o %s is the URL list (%s %s): refusing to overwrite it", name, input.flag, input.name)
 	}
 	for _, o := range others {
 		if out.same(o) {
-			f.Close()
-			return nil, false, usagef("-o %s is the same file as %s %s", name, o.flag, o.name)
+			return nil, usagef("-o %s is the same file as %s %s", name, o.flag, o.name)
 		}
 	}
 	if resume.name != "" && resume.info == nil {
@@ -62,98 +145,82 @@ func openRecords(name string, input, resume openedFile, others ...openedFile) (f
 		}
 	}
 	if out.same(resume) {
-		f.Close()
 		// Appending, so that every write lands at the end whatever else
 		// appends to the file: records are never written over records.
-		if f, err = os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0); err != nil {
-			return nil, false, usagef("cannot write records: %v", unwrapPath(err))
+		af, err := os.OpenFile(name, os.O_RDWR|os.O_APPEND, 0)
+		if err != nil {
+			return nil, usagef("cannot write records: %v", unwrapPath(err))
 		}
+		rf.f.Close()
+		f, rf.f = af, af
 		if st, err := f.Stat(); err != nil || !os.SameFile(st, out.info) {
-			f.Close()
-			return nil, false, usagef("the checkpoint %s changed while it was opened", name)
+			return nil, usagef("the checkpoint %s changed while it was opened", name)
 		}
 		if err := lockFile(f); err != nil {
-			f.Close()
-			return nil, false, usagef("cannot write records to %s: %v", name, err)
+			return nil, usagef("cannot write records to %s: %v", name, err)
 		}
-		if err := endTornLine(f, out.info.Size()); err != nil {
-			f.Close()
-			return nil, false, usagef("cannot repair the checkpoint %s: %v", name, unwrapPath(err))
-		}
-		return f, true, nil
+		rf.appending = true
+		return rf, nil
 	}
 	if resume.name != "" && resume.info == nil {
-		f.Close()
-		return nil, false, usagef("cannot read -resume file: %s: no such file or directory", resume.name)
+		return nil, usagef("cannot read -resume file: %s: no such file or directory", resume.name)
 	}
 	if out.info.Mode().IsRegular() {
 		if err := lockFile(f); err != nil {
-			f.Close()
-			return nil, false, usagef("cannot write records to %s: %v", name, err)
-		}
-		if err := f.Truncate(0); err != nil {
-			f.Close()
-			return nil, false, usagef("cannot write records: %v", unwrapPath(err))
+			return nil, usagef("cannot write records to %s: %v", name, err)
 		}
 	}
-	return f, false, nil
+	return rf, nil
 }
 
-// endTornLine makes a checkpoint of size bytes end with a newline, and
-// leaves f positioned at its end. A run killed while writing leaves its
-// last record without one; without this, the first record appended would
-// be glued to it and both would be unreadable. The torn bytes are kept
-// (nothing is ever cut from a checkpoint): [fetch.LoadSucceeded] recognises
-// a torn record and fetches its URL again.
-func endTornLine(f *os.File, size int64) error {
-	if _, err := f.Seek(0, io.SeekEnd); err != nil {
-		return err
-	}
-	if size == 0 {
-		return nil
-	}
-	r, err := os.Open(f.Name())
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	st, err := r.Stat()
-	if err != nil {
-		return err
-	}
-	var last [1]byte
-	if _, err := r.ReadAt(last[:], st.Size()-1); err != nil {
-		return err
-	}
-	if last[0] == '\n' {
-		return nil
-	}
-	_, err = f.Write([]byte{'\n'})
+// cutTornTail cuts the tail of the checkpoint f that a crash tore (see
+// fetch.CutTornTail), so that the records appended follow whole records.
+func cutTornTail(f *os.File) error {
+	_, err := fetch.CutTornTail(f)
 	return err
 }
 
-// checkDistinct refuses an output file (such as -timeline) that is one of
-// the files the run reads or writes records to. It creates the file when
-// missing, so that a path that cannot be written is reported before the
-// run rather than after it, but does not truncate it.
-func checkDistinct(out openedFile, others ...openedFile) error {
-	f, err := os.OpenFile(out.name, os.O_WRONLY|os.O_CREATE, 0o644)
-	if err != nil {
-		return usagef("cannot write %s: %v", out.flag, unwrapPath(err))
-	}
-	defer f.Close()
-	if out.info, err = f.Stat(); err != nil {
-		return usagef("cannot write %s: %v", out.flag, unwrapPath(err))
-	}
-	if out.info.IsDir() {
-		return usagef("cannot write %s: %s is a directory", out.flag, out.name)
-	}
-	for _, o := range others {
-		if out.same(o) {
-			return usagef("%s %s is the same file as %s %s", out.flag, out.name, o.flag, o.name)
+// checkTimeline checks, before the run, that the -timeline file can be
+// written and is none of the files the run reads or writes records to. It
+// creates nothing: the timeline is written at the end, to a temporary file
+// in the same directory renamed over name (see writeTimeline), so the
+// directory must take new files.
+func checkTimeline(name string, others ...openedFile) (openedFile, error) {
+	tl := openedFile{flag: "-timeline", name: name}
+	st, err := os.Stat(name)
+	switch {
+	case err == nil && st.IsDir():
+		return tl, usagef("cannot write -timeline: %s is a directory", name)
+	case err == nil:
+		tl.info = st
+		for _, o := range others {
+			if tl.same(o) {
+				return tl, usagef("-timeline %s is the same file as %s %s", name, o.flag, o.name)
+			}
 		}
+	case !errors.Is(err, os.ErrNotExist):
+		return tl, usagef("cannot write -timeline: %v", unwrapPath(err))
 	}
-	return nil
+	dir := filepath.Dir(timelineTarget(name))
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return tl, usagef("cannot write -timeline %s: the directory %s does not exist", name, dir)
+	}
+	probe, err := os.CreateTemp(dir, ".fetchall-timeline-*")
+	if err != nil {
+		return tl, usagef("cannot write -timeline %s: the directory %s does not take new files: %v", name, dir, errors.Unwrap(err))
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return tl, nil
+}
+
+// timelineTarget is the file the timeline replaces: name, or what it links
+// to, so that a symbolic link stays one.
+func timelineTarget(name string) string {
+	if t, err := filepath.EvalSymlinks(name); err == nil {
+		return t
+	}
+	return name
 }
 
 // statFile returns what f is, or nil info when it cannot tell.

@@ -47,8 +47,10 @@
 // end_ms, backoff_ms, pause_ms, status and error_kind).
 //
 // With -o FILE and -resume FILE, the output is also the checkpoint: run the
-// same command again after Ctrl-C or a crash, and only URLs without an ok
-// record are fetched.
+// same command again after Ctrl-C or a crash, and only the lines whose last
+// record is not ok are fetched (a URL on several lines is fetched for each;
+// a list that changed since is refused). A record torn by a crash is cut
+// before records are appended, so the file stays JSON Lines.
 //
 // # Memory
 //

@@ -50,7 +50,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	defer job.close()
-	return job.execute(ctx)
+	status := job.execute(ctx)
+	if status == exitUsage {
+		job.discardOutput()
+	}
+	return status
 }
 
 // job is a parsed command line, ready to execute.
@@ -83,6 +87,22 @@ type job struct {
 	fields        []string            // -fields, or nil for every field
 	aboveBar      *switchWriter       // lines to show above the bar, when set (the demo's live view)
 	demo          bool                // the demo, which has no -resume
+	// out is the records file, changed only once records are written, or
+	// nil when records go elsewhere.
+	out *recordsFile
+	// csv is the CSV writer, whose header is written with the first
+	// record, or at the end of a run that had inputs; with lazyHeader
+	// false, at once.
+	csv        *fetch.CSVWriter
+	lazyHeader bool
+}
+
+// discardOutput removes the records file if the job created it and wrote
+// nothing to it: a refused command leaves no empty file behind.
+func (j *job) discardOutput() {
+	if j.out != nil {
+		j.out.removeIfUnused()
+	}
 }
 
 func (j *job) close() {
@@ -108,7 +128,7 @@ Flags:
 
 // parseArgs turns the command line into a job; every problem is a
 // *usageError (or flag.ErrHelp after printing the usage).
-func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, error) {
+func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (_ *job, err error) {
 	fs := flag.NewFlagSet("fetchall", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
@@ -131,7 +151,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	fs.BoolVar(&j.quiet, "q", false, "no progress bar and no summary (-sorted still lists)")
 	fs.BoolVar(&j.sorted, "sorted", false, "after the run, list every URL from fastest to slowest on stderr, even with -q (keeps all records in memory)")
 	fs.StringVar(&timeline, "timeline", "", "write an HTML timeline of every request to `FILE` (keeps all records in memory)")
-	fs.StringVar(&resume, "resume", "", "skip URLs that have an ok record in the JSON Lines `FILE` of an earlier run (with -o FILE, the same file is appended to)")
+	fs.StringVar(&resume, "resume", "", "skip the input lines whose last record in the JSON Lines `FILE` of an earlier run is ok (with -o FILE, the same file is appended to); lines are matched by number, so the list must be the same: one that changed is refused")
 	fs.IntVar(&cfg.Concurrency, "c", 32, "fetch at most `N` URLs at once")
 	fs.IntVar(&cfg.Backlog, "backlog", 0, "let `N` more URLs than -c wait for their host, so other hosts go past it (0: 4×c); bounds memory with -c")
 	fs.IntVar(&cfg.PerHost, "per-host", 0, "fetch at most `N` URLs of one host at once (0: no limit but -c)")
@@ -162,8 +182,15 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	fs.BoolVar(&cfg.SHA256, "sha256", false, "record the SHA-256 of each body")
 	fs.StringVar(&j.debugAddr, "debug-addr", "", debugAddrUsage)
 	tf := addTransportFlags(fs)
+	defer func() {
+		if err != nil {
+			j.discardOutput()
+			j.close()
+		}
+	}()
 	fs.Usage = func() {} // errors are reported in one line, the usage only on -h
-	urlArgs, err := parseInterleaved(fs, args)
+	urlArgs, perr := parseInterleaved(fs, args)
+	err = perr
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, "Usage: fetchall [flags] [URL ...]\n"+commandsUsage()+usageText)
@@ -283,6 +310,23 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 		j.emptyHint = "the arguments"
 	}
 
+	// Everything that can be refused is checked before any output is
+	// changed: outputs are opened, never truncated, until records are
+	// written (see recordsFile), and a refused command removes the files
+	// it created.
+	if !validFormat(format) {
+		return nil, usagef("-f %q: want jsonl, csv or table", format)
+	}
+	if fields != "" {
+		j.fields = strings.Split(fields, ",")
+		for i := range j.fields {
+			j.fields[i] = strings.TrimSpace(j.fields[i])
+		}
+		if err := checkFields(format, j.fields); err != nil {
+			return nil, err
+		}
+	}
+
 	// Resume.
 	resumeFile := openedFile{flag: "-resume", name: resume}
 	if resume != "" {
@@ -290,18 +334,44 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 		switch {
 		case errors.Is(err, os.ErrNotExist) && output != "":
 			// Maybe the first run of a resumable command line, where -o
-			// names the checkpoint: openRecords tells.
+			// names the checkpoint: openRecordsFile tells.
 		case err != nil:
 			return nil, usagef("cannot read -resume file: %v", unwrapPath(err))
 		default:
 			resumeFile = statFile("-resume", resume, rf)
-			done, torn, err := fetch.LoadSucceeded(rf)
+			cp, err := fetch.LoadCheckpoint(rf)
 			rf.Close()
 			if err != nil {
 				return nil, usagef("-resume %s: %v", resume, err)
 			}
-			j.tornLines = torn
-			cfg.Skip = func(u string) bool { _, ok := done[u]; return ok }
+			// A list in a file or in the arguments is checked whole, before
+			// anything is fetched; one on stdin as it is read.
+			var whole iter.Seq2[fetch.Input, error]
+			switch {
+			case input == "" || input == "-":
+				if input == "" {
+					whole = fetch.Slice(urlArgs)
+				}
+			case inFile.info != nil && inFile.info.Mode().IsRegular():
+				if lf, err := os.Open(input); err == nil {
+					defer lf.Close()
+					whole = fetch.Lines(lf)
+				}
+			}
+			if whole != nil {
+				if err := cp.CheckInput(whole); err != nil {
+					return nil, usagef("-resume %s: %v", resume, err)
+				}
+			}
+			j.tornLines = cp.Torn
+			cfg.Skip = cp.Skip
+		}
+	}
+	var tlFile openedFile
+	if timeline != "" {
+		var err error
+		if tlFile, err = checkTimeline(timeline, inFile, resumeFile); err != nil {
+			return nil, err
 		}
 	}
 
@@ -310,27 +380,26 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	appendOut := false
 	if output != "" {
 		var others []openedFile
-		if timeline != "" {
-			if st, err := os.Stat(timeline); err == nil {
-				others = append(others, openedFile{flag: "-timeline", name: timeline, info: st})
-			}
+		if tlFile.info != nil {
+			others = append(others, tlFile)
 		}
-		f, appending, err := openRecords(output, inFile, resumeFile, others...)
+		rf, err := openRecordsFile(output, inFile, resumeFile, others...)
 		if err != nil {
 			return nil, err
 		}
-		j.closers = append(j.closers, f)
-		out, appendOut = f, appending
+		j.closers = append(j.closers, rf)
+		j.out = rf
+		out, appendOut = rf, rf.appending
 	} else if f, ok := stdout.(*os.File); ok {
 		o := statFile("-o", "stdout", f)
 		switch {
 		case o.info != nil && o.info.Mode().IsRegular() && o.same(inFile):
 			return nil, usagef("stdout is the URL list (-i %s): refusing to overwrite it", input)
+		case o.info != nil && o.info.Mode().IsRegular() && o.same(tlFile):
+			return nil, usagef("stdout is the same file as -timeline %s", timeline)
 		case o.info != nil && o.info.Mode().IsRegular() && o.same(resumeFile):
-			if err := endTornLine(f, o.info.Size()); err != nil {
-				return nil, usagef("cannot repair the checkpoint: %v", err)
-			}
-			appendOut = true
+			j.out = &recordsFile{f: f, name: "stdout", appending: true}
+			out, appendOut = j.out, true
 		}
 	}
 	j.output, j.jsonl = output, format == "jsonl" || format == "json"
@@ -340,16 +409,10 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 	if appendOut && format != "jsonl" && format != "json" {
 		return nil, usagef("-resume with the same file as the output needs -f jsonl")
 	}
-	if fields != "" {
-		j.fields = strings.Split(fields, ",")
-		for i := range j.fields {
-			j.fields[i] = strings.TrimSpace(j.fields[i])
-		}
-		if appendOut {
-			for _, need := range []string{"line", "url", "outcome"} {
-				if !slices.Contains(j.fields, need) {
-					return nil, usagef("-fields without %s: the output would no longer be a checkpoint for -resume (keep line, url and outcome)", need)
-				}
+	if fields != "" && appendOut {
+		for _, need := range []string{"line", "url", "outcome"} {
+			if !slices.Contains(j.fields, need) {
+				return nil, usagef("-fields without %s: the output would no longer be a checkpoint for -resume (keep line, url and outcome)", need)
 			}
 		}
 	}
@@ -359,19 +422,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (*job, 
 			cfg.Protected = append(cfg.Protected, o.info)
 		}
 	}
-	if timeline != "" {
-		tl := openedFile{flag: "-timeline", name: timeline}
-		outFile := openedFile{flag: "-o", name: output}
-		if f, ok := out.(*os.File); ok {
-			outFile = statFile("-o", output, f)
-		}
-		if err := checkDistinct(tl, inFile, resumeFile, outFile); err != nil {
-			return nil, err
-		}
-	}
-	if !validFormat(format) {
-		return nil, usagef("-f %q: want jsonl, csv or table", format)
-	}
+	j.lazyHeader = true
 	if err := j.useOutput(out, output == "" && isTerminal(stdout), format, fsync); err != nil {
 		return nil, err
 	}
@@ -447,10 +498,12 @@ func (j *job) useOutput(out io.Writer, toTerminal bool, format string, fsync tim
 				return usagef("-fields: %v", err)
 			}
 		}
-		if err := cw.WriteHeader(); err != nil {
-			return usagef("cannot write records: %v", err)
+		if !j.lazyHeader {
+			if err := cw.WriteHeader(); err != nil {
+				return usagef("cannot write records: %v", err)
+			}
 		}
-		j.sink = cw
+		j.sink, j.csv = cw, cw
 	case "table":
 		if j.fields != nil {
 			return usagef("-fields works with -f jsonl and csv; the table has its own columns")
@@ -510,10 +563,30 @@ func unwrapPath(err error) error {
 
 // statOut returns what the records' writer is, when it is a file.
 func statOut(w io.Writer) openedFile {
-	if f, ok := w.(*os.File); ok {
+	switch f := w.(type) {
+	case *os.File:
 		return statFile("-o", f.Name(), f)
+	case *recordsFile:
+		return statFile("-o", f.name, f.f)
 	}
 	return openedFile{}
+}
+
+// checkFields checks -fields for the format before any output is opened.
+func checkFields(format string, fields []string) error {
+	var err error
+	switch format {
+	case "table":
+		return usagef("-fields works with -f jsonl and csv; the table has its own columns")
+	case "csv":
+		err = fetch.NewCSVWriter(io.Discard).SetFields(fields)
+	default:
+		err = fetch.NewJSONLWriter(io.Discard).SetFields(fields)
+	}
+	if err != nil {
+		return usagef("-fields: %v", err)
+	}
+	return nil
 }
 
 // parseStatuses parses a -retry-on list: status codes and classes (5xx).
