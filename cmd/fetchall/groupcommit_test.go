@@ -88,3 +88,44 @@ func TestFsyncOption(t *testing.T) {
 		t.Errorf("-fsync -1s: exit %d", r.code)
 	}
 }
+
+// fakeFile is a records file that counts its syncs.
+type fakeFile struct {
+	bytes.Buffer
+	syncs int
+}
+
+func (f *fakeFile) Sync() error { f.syncs++; return nil }
+
+// TestFsyncSyncsTheRecordsFile: with -fsync the records file the run
+// writes to is synced (the group writer must be handed a writer that can
+// sync), and without it never is; -h says what the default leaves to the
+// operating system.
+func TestFsyncSyncsTheRecordsFile(t *testing.T) {
+	for _, every := range []time.Duration{0, time.Millisecond} {
+		f := &fakeFile{}
+		j := &job{}
+		if err := j.useOutput(f, false, "jsonl", every); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			if err := j.sink.Write(&fetch.Record{Line: i + 1, URL: "http://a.test/", Outcome: fetch.OK}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := j.flushOut(); err != nil {
+			t.Fatal(err)
+		}
+		j.close()
+		if every > 0 && f.syncs == 0 || every == 0 && f.syncs != 0 {
+			t.Errorf("-fsync %v: %d syncs of the records file", every, f.syncs)
+		}
+		if n := strings.Count(f.String(), "\n"); n != 3 {
+			t.Errorf("-fsync %v: %d records written, want 3", every, n)
+		}
+	}
+	help := cli(t, context.Background(), "", "-h").stderr
+	if !strings.Contains(help, "power loss") || !strings.Contains(help, "(0, the default:") {
+		t.Errorf("-h does not say what the default -fsync 0 leaves to the OS:\n%s", help)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/asyncgo/async/fetch"
@@ -165,7 +166,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (_ *job
 	})
 	fs.StringVar(&data, "d", "", "send `BODY` with every request, by POST unless -X says otherwise (@FILE reads it from FILE)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "give up an attempt after `D`, body included")
-	fs.DurationVar(&fsync, "fsync", 0, "sync the records file to disk at most `D` after records are written, for durability against power loss (0: leave it to the OS)")
+	fs.DurationVar(&fsync, "fsync", 0, "sync the records file to disk at most `D` after records are written, for durability against power loss and OS crashes, at some cost in throughput (0, the default: never sync; a record is written as soon as it is done, so it survives fetchall being killed, but one written in the last seconds before a power loss may be lost, and -resume fetches its line again)")
 	fs.DurationVar(&j.maxTime, "max-time", 0, "stop the whole run after `D` as Ctrl-C would, but exit 1 (0: no limit)")
 	fs.IntVar(&retries, "retries", 2, "retry network errors, timeouts, 429 and 5xx up to `N` times, with backoff and Retry-After")
 	fs.BoolVar(&cfg.RetryAllMethods, "retry-all-methods", false, "retry POST, PATCH and other methods that are not idempotent like the others (without it they are retried only if never sent: connection refused, DNS)")
@@ -531,6 +532,20 @@ func validFormat(f string) bool { return f == "jsonl" || f == "json" || f == "cs
 type switchWriter struct{ w io.Writer }
 
 func (s *switchWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
+
+// Sync syncs the destination when it can be synced (a file), so that the
+// group writer's -fsync reaches it; a destination that cannot (a pipe, a
+// terminal) has nothing to make durable.
+func (s *switchWriter) Sync() error {
+	sy, ok := s.w.(interface{ Sync() error })
+	if !ok {
+		return nil
+	}
+	if err := sy.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
+		return err
+	}
+	return nil
+}
 
 // countLines counts the URLs in a file for the progress bar's total, in a
 // quick pass that holds one line at a time. It returns 0 (unknown) if the
