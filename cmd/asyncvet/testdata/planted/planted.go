@@ -105,8 +105,8 @@ func WithoutCancelOnPurpose(ctx context.Context) error {
 type job struct{ ctx context.Context }
 
 func ThroughStructField(ctx context.Context) error {
-	j := &job{ctx: ctx}
 	g, gctx := errgroup.WithContext(ctx)
+	j := &job{ctx: gctx}
 	g.Go(func() error { return get(j.ctx, "field") })
 	g.Go(func() error { return get(gctx, "own") })
 	return g.Wait()
