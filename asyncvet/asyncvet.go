@@ -21,6 +21,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"regexp"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -277,7 +278,11 @@ func (as assignments) derivedFrom(info *types.Info, v *types.Var, roots map[*typ
 	return false
 }
 
-// passesOnly reports whether a call only reads values out of a context
+// logName matches the names of logging functions and methods (Infof,
+// DebugContext, Warnln, Log...).
+var logName = regexp.MustCompile(`^(Log|Print|Trace|Debug|Info|Warn|Warning|Error|Fatal|Panic)(f|ln|w|Context|Ctx)?$`)
+
+// readsOnly reports whether a call only reads values out of a context
 // (logging, tracing, metadata): handing it the outer context is harmless.
 func readsOnly(info *types.Info, call *ast.CallExpr) bool {
 	f := callee(info, call)
@@ -285,6 +290,9 @@ func readsOnly(info *types.Info, call *ast.CallExpr) bool {
 		return false
 	}
 	name := f.Name()
+	if logName.MatchString(name) {
+		return true // a logger reads the context's values (trace ids, metadata)
+	}
 	switch {
 	case pkgPath(f) == "log/slog":
 		return true

@@ -155,3 +155,15 @@ func usedInsideWithGroupOnly(ctx context.Context) error {
 	})
 	return err
 }
+
+func shadowedInBlock(ctx context.Context, ok bool) error {
+	if ok {
+		g, ctx := errgroup.WithContext(ctx)
+		g.Go(func() error { return work(ctx) })
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		return work(ctx) // want `ctx is the context of errgroup.WithContext, cancelled once g.Wait returned: use the parent context under its own name`
+	}
+	return nil
+}

@@ -213,3 +213,16 @@ func handsOwnOnThroughField(ctx context.Context, tk *ticket) {
 	})
 	t.Await(ctx)
 }
+
+type logger struct{}
+
+func (logger) Infof(ctx context.Context, format string, args ...any) {}
+
+func logsInErrgroup(ctx context.Context, log logger) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		log.Infof(ctx, "start") // a logger only reads values from the context
+		return work(gctx)
+	})
+	return g.Wait()
+}
