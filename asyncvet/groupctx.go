@@ -227,7 +227,7 @@ func parentName(info *types.Info, eg *egGroup) string {
 	case p == nil:
 		return "the context the group was made from"
 	case p == eg.ctx || p.Name() == eg.ctx.Name():
-		return fmt.Sprintf("the parent context under its own name (g, gctx := errgroup.WithContext(%s)) and use %s", p.Name(), p.Name())
+		return fmt.Sprintf("the parent context under its own name (%s, gctx := errgroup.WithContext(%s)) and use %s", eg.g.Name(), p.Name(), p.Name())
 	}
 	return p.Name()
 }
