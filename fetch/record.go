@@ -69,6 +69,9 @@ type Record struct {
 	SHA256    string  `json:"sha256,omitempty"`
 	SavedAs   string  `json:"saved_as,omitempty"`
 	Reused    bool    `json:"reused,omitempty"` // the last attempt reused a kept-alive connection
+	// HTTPVersion is the protocol of the last response, as curl's
+	// %{http_version} writes it: "1.0", "1.1", "2".
+	HTTPVersion string `json:"-"`
 	// Redirects is how many redirects the last attempt followed.
 	Redirects int `json:"-"`
 	// RedirectURL is where a 3xx that was not followed pointed, made

@@ -335,3 +335,50 @@ func mustParse(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// TestRecordSaysHowTheResponseCame: the HTTP version, the redirects
+// followed, where an unfollowed 3xx pointed and the content encoding are
+// in the record, and in its JSON and CSV forms.
+func TestRecordSaysHowTheResponseCame(t *testing.T) {
+	ts, _ := startHTTPBin(t)
+	r := fetchOne(t, Config{Timeout: 5e9, Retries: -1, Compressed: true}, ts.URL+"/redirect-to?url=%2Fgzip")
+	if r.HTTPVersion != "1.1" || r.Redirects != 1 || r.ContentEncoding != "gzip" {
+		t.Errorf("http/1.1: version %q, %d redirects, encoding %q", r.HTTPVersion, r.Redirects, r.ContentEncoding)
+	}
+	h2 := httptest.NewUnstartedServer(httpbin.New())
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	defer h2.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(h2.Certificate())
+	r2 := fetchOne(t, Config{Timeout: 5e9, Retries: -1, TLS: &tls.Config{RootCAs: pool}}, h2.URL+"/get")
+	if r2.Outcome != OK || r2.HTTPVersion != "2" {
+		t.Errorf("h2: %s %q, version %q", r2.Outcome, r2.Error, r2.HTTPVersion)
+	}
+
+	rec := Record{Line: 1, URL: "http://a.test/", Outcome: OK, Status: 302, HTTPVersion: "2", Redirects: 3,
+		RedirectURL: "http://b.test/x", ContentEncoding: "br"}
+	b, err := rec.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"http_version":"2"`, `"redirects":3`, `"redirect_url":"http://b.test/x"`, `"content_encoding":"br"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON %s lacks %s", b, want)
+		}
+	}
+	var back Record
+	if err := back.UnmarshalJSON(b); err != nil || back != rec {
+		t.Errorf("read back %+v (%v), want %+v", back, err, rec)
+	}
+	var out bytes.Buffer
+	w := NewCSVWriter(&out)
+	if err := w.Write(&rec); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if !strings.HasSuffix(lines[0], ",http_version,redirects,redirect_url,content_encoding") ||
+		!strings.HasSuffix(lines[1], ",2,3,http://b.test/x,br") {
+		t.Errorf("CSV:\n%s", out.String())
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -245,6 +246,7 @@ type attemptResult struct {
 	redirects     int    // redirects followed
 	redirectURL   string // where a 3xx not followed pointed
 	encoding      string // the Content-Encoding of the response
+	proto         string // the response's HTTP version, as curl writes it
 	complete      bool   // a 416 saying the partial file is already whole
 	timings
 	tracer tracer // the attempt's own, in the same allocation
@@ -267,6 +269,7 @@ func (r *attemptResult) fill(rec *Record) {
 	rec.Status, rec.FinalURL, rec.Bytes, rec.Truncated = r.status, r.finalURL, r.bytes, r.truncated
 	rec.SHA256, rec.SavedAs, rec.ResumedFrom = r.sha, r.saved, r.resumedFrom
 	rec.Redirects, rec.RedirectURL, rec.ContentEncoding = r.redirects, r.redirectURL, r.encoding
+	rec.HTTPVersion = r.proto
 	rec.DNS, rec.Connect, rec.TLS, rec.TTFB, rec.Reused = r.dns, r.connect, r.tls, r.ttfb, r.reused
 }
 
@@ -322,7 +325,7 @@ func (f *Fetcher) send(ctx context.Context, in *Input, u *url.URL, res *attemptR
 			resp, err = f.roundTrip(ctx, in, u, 0, res)
 		case rangeComplete:
 			resp.Body.Close()
-			res.status, res.complete = resp.StatusCode, true
+			res.status, res.complete, res.proto = resp.StatusCode, true, httpVersion(resp)
 			return f.finishWhole(path, offset, res)
 		}
 	}
@@ -334,6 +337,7 @@ func (f *Fetcher) send(ctx context.Context, in *Input, u *url.URL, res *attemptR
 	}
 	defer resp.Body.Close()
 	res.status = resp.StatusCode
+	res.proto = httpVersion(resp)
 	codings := contentEncodings(resp.Header)
 	res.encoding = strings.Join(codings, ", ")
 	if f.retryableStatus(resp.StatusCode) {
@@ -553,4 +557,12 @@ func (tr *tracer) result() timings {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	return tr.t
+}
+
+// httpVersion is the protocol of resp as curl's %{http_version} writes it.
+func httpVersion(resp *http.Response) string {
+	if resp.ProtoMajor >= 2 {
+		return strconv.Itoa(resp.ProtoMajor)
+	}
+	return strconv.Itoa(resp.ProtoMajor) + "." + strconv.Itoa(resp.ProtoMinor)
 }

@@ -26,14 +26,19 @@ type recordJSON struct {
 	SHA256    string  `json:"sha256,omitempty"`
 	SavedAs   string  `json:"saved_as,omitempty"`
 	Reused    bool    `json:"reused,omitempty"`
-	StartMS   float64 `json:"start_ms"`
-	DurMS     float64 `json:"duration_ms"`
-	QueuedMS  float64 `json:"queued_ms"`
-	RetriedMS float64 `json:"retry_wait_ms,omitempty"`
-	DNSMS     float64 `json:"dns_ms"`
-	ConnectMS float64 `json:"connect_ms"`
-	TLSMS     float64 `json:"tls_ms"`
-	TTFBMS    float64 `json:"ttfb_ms"`
+	// How the response came (see Record).
+	HTTPVersion     string  `json:"http_version,omitempty"`
+	Redirects       int     `json:"redirects,omitempty"`
+	RedirectURL     string  `json:"redirect_url,omitempty"`
+	ContentEncoding string  `json:"content_encoding,omitempty"`
+	StartMS         float64 `json:"start_ms"`
+	DurMS           float64 `json:"duration_ms"`
+	QueuedMS        float64 `json:"queued_ms"`
+	RetriedMS       float64 `json:"retry_wait_ms,omitempty"`
+	DNSMS           float64 `json:"dns_ms"`
+	ConnectMS       float64 `json:"connect_ms"`
+	TLSMS           float64 `json:"tls_ms"`
+	TTFBMS          float64 `json:"ttfb_ms"`
 
 	ResumedFrom  int64         `json:"resumed_from,omitempty"`
 	AttemptTimes []AttemptTime `json:"attempt_times,omitempty"`
@@ -53,6 +58,7 @@ func (r *Record) wire() recordJSON {
 		Line: r.Line, URL: r.URL, FinalURL: r.FinalURL, Outcome: r.Outcome, Status: r.Status,
 		Bytes: r.Bytes, Truncated: r.Truncated, Attempts: r.Attempts, ErrorKind: r.ErrorKind,
 		Error: r.Error, SHA256: r.SHA256, SavedAs: r.SavedAs, Reused: r.Reused,
+		HTTPVersion: r.HTTPVersion, Redirects: r.Redirects, RedirectURL: r.RedirectURL, ContentEncoding: r.ContentEncoding,
 		StartMS: ms(r.Start), DurMS: ms(r.Duration), QueuedMS: ms(r.Queued), RetriedMS: ms(r.Retried),
 		DNSMS: ms(r.DNS), ConnectMS: ms(r.Connect), TLSMS: ms(r.TLS), TTFBMS: ms(r.TTFB),
 		ResumedFrom: r.ResumedFrom, AttemptTimes: r.attemptTimes(),
@@ -69,6 +75,7 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		Line: j.Line, URL: j.URL, FinalURL: j.FinalURL, Outcome: j.Outcome, Status: j.Status,
 		Bytes: j.Bytes, Truncated: j.Truncated, Attempts: j.Attempts, ErrorKind: j.ErrorKind,
 		Error: j.Error, SHA256: j.SHA256, SavedAs: j.SavedAs, Reused: j.Reused,
+		HTTPVersion: j.HTTPVersion, Redirects: j.Redirects, RedirectURL: j.RedirectURL, ContentEncoding: j.ContentEncoding,
 		Start: fromMS(j.StartMS), Duration: fromMS(j.DurMS), Queued: fromMS(j.QueuedMS),
 		Retried: fromMS(j.RetriedMS), DNS: fromMS(j.DNSMS), Connect: fromMS(j.ConnectMS),
 		TLS: fromMS(j.TLSMS), TTFB: fromMS(j.TTFBMS), ResumedFrom: j.ResumedFrom,
@@ -114,7 +121,7 @@ func (j *JSONLWriter) Write(rec *Record) error {
 // CSVHeader is the header row of [CSVWriter]; durations are in milliseconds.
 var CSVHeader = []string{"line", "url", "final_url", "outcome", "status", "bytes", "truncated", "attempts",
 	"error_kind", "error", "start_ms", "duration_ms", "queued_ms", "retry_wait_ms", "dns_ms", "connect_ms",
-	"tls_ms", "ttfb_ms", "reused", "sha256", "saved_as"}
+	"tls_ms", "ttfb_ms", "reused", "sha256", "saved_as", "http_version", "redirects", "redirect_url", "content_encoding"}
 
 // CSVWriter writes records as CSV rows under [CSVHeader], flushing after
 // each row. Text is made valid UTF-8 without NUL bytes, as in JSON Lines,
@@ -172,7 +179,8 @@ func (c *CSVWriter) Write(rec *Record) error {
 	c.w.Write(c.pick([]string{strconv.Itoa(rec.Line), csvSafe(rec.URL), csvSafe(rec.FinalURL), string(rec.Outcome), status,
 		strconv.FormatInt(rec.Bytes, 10), strconv.FormatBool(rec.Truncated), strconv.Itoa(rec.Attempts),
 		rec.ErrorKind, csvSafe(rec.Error), f(rec.Start), f(rec.Duration), f(rec.Queued), f(rec.Retried),
-		f(rec.DNS), f(rec.Connect), f(rec.TLS), f(rec.TTFB), strconv.FormatBool(rec.Reused), rec.SHA256, csvSafe(rec.SavedAs)}))
+		f(rec.DNS), f(rec.Connect), f(rec.TLS), f(rec.TTFB), strconv.FormatBool(rec.Reused), rec.SHA256, csvSafe(rec.SavedAs),
+		rec.HTTPVersion, strconv.Itoa(rec.Redirects), csvSafe(rec.RedirectURL), csvSafe(rec.ContentEncoding)}))
 	return c.flush()
 }
 

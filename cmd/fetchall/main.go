@@ -35,12 +35,15 @@
 //
 // outcome is ok, http_error (status 400 and up), error (no usable response:
 // see error_kind, such as timeout, connection_reset, dns, tls,
-// too_many_redirects), invalid (not an http or https URL) or cancelled
+// too_many_redirects, bad_redirect, bad_content_encoding), invalid (not an http or https URL) or cancelled
 // (interrupted). Durations are in milliseconds; duration_ms runs from the
 // first attempt to the end of the body, retry waits included (retry_wait_ms),
 // and time spent waiting for a slot, a host or a rate limit is queued_ms.
 // Optional fields: truncated (body cut at -max-body), sha256, saved_as,
-// reused (a kept-alive connection), error and error_kind; resumed_from (the
+// reused (a kept-alive connection), error and error_kind; http_version
+// ("1.1", "2"), redirects (how many were followed), redirect_url (where a
+// 3xx that was not followed pointed, as with -max-redirects 0, made
+// absolute), content_encoding (as the response came); resumed_from (the
 // bytes of a saved file that -continue did not fetch again); attempt_times
 // (for a URL tried more than once, or whose Retry-After paused its host:
 // each attempt's queued_ms, start_ms, dns_ms, connect_ms, tls_ms, ttfb_ms,
