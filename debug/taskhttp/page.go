@@ -58,6 +58,10 @@ type nodeView struct {
 	// take the page's room), States counts its direct tasks per state.
 	Open   bool
 	States []stateCount
+	// Count is how many identical siblings the node stands for (see
+	// tasktree.FoldAt), Last the last of them; 1 and nil for most nodes.
+	Count int
+	Last  *async.TaskInfo
 	// ShowStack: the reader opened the task; its goroutine shows.
 	ShowStack   bool
 	StacksError error
@@ -83,7 +87,7 @@ func newPage(snaps []*async.Snapshot, opts pageOptions) page {
 		if query != "" {
 			forest = keepMatching(forest, query)
 		}
-		forest = dropFolded(forest)
+		forest = foldSiblings(dropFolded(forest))
 		v.Matched = count(forest)
 		budget := pageLimit
 		v.Roots = prune(forest, &budget)
@@ -161,6 +165,38 @@ func matches(n *nodeView, query string) bool {
 		text += " awaiting " + n.Awaiting.String()
 	}
 	return strings.Contains(strings.ToLower(text), query)
+}
+
+// foldSiblings makes each set of tasktree.FoldAt or more identical
+// siblings one node with a count, where the first of them was.
+func foldSiblings(nodes []*nodeView) []*nodeView {
+	counts := make(map[any]int)
+	for _, n := range nodes {
+		if k, ok := tasktree.FoldKey(n.TaskInfo); ok && len(n.Children) == 0 {
+			counts[k]++
+		}
+	}
+	out := make([]*nodeView, 0, len(nodes))
+	at := make(map[any]*nodeView)
+	for _, n := range nodes {
+		k, ok := tasktree.FoldKey(n.TaskInfo)
+		if !ok || len(n.Children) > 0 || counts[k] < tasktree.FoldAt {
+			c := *n
+			c.Children = foldSiblings(n.Children)
+			out = append(out, &c)
+			continue
+		}
+		if f := at[k]; f != nil {
+			f.Count++
+			f.Last = n.TaskInfo
+			continue
+		}
+		c := *n
+		c.Count, c.Last = 1, n.TaskInfo
+		at[k] = &c
+		out = append(out, &c)
+	}
+	return out
 }
 
 // dropFolded leaves out the children of folded groups.
@@ -295,6 +331,7 @@ li.group > details[open] > summary::before { content: "▾"; }
 .group-counts { color: var(--muted); font-size: .9em; }
 :target > .row, :target > details > summary { outline: 2px solid var(--await-line); }
 .more { color: var(--muted); }
+.fold { font-weight: 700; color: var(--ink); background: var(--band); border: 1px solid #8c959f; border-radius: 9px; padding: 0 .45em; font-size: .82em; font-variant-numeric: tabular-nums; }
 li.task > .row { cursor: pointer; }
 .goroutine { margin: .1em 0 .4em 1.2em; }
 .stack { font: .8em/1.35 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #f6f8fa; border: 1px solid var(--line); border-radius: 4px; padding: .4em .6em; overflow-x: auto; margin: 0; color: var(--ink); }
@@ -370,7 +407,7 @@ li.task > .row { cursor: pointer; }
 {{if and $.Filter (not .Matched)}}<p class="more">Nothing matches {{printf "%q" $.Filter}}.</p>{{end}}
 </section>{{else}}<p>No async.Run scope is running.</p>{{end}}{{end}}
 {{define "row"}}<span class="age" title="age">{{if gt .Age 0}}{{age .Age}}{{else}}–{{end}}</span>
-<span class="id">{{.Kind}} {{.ID}}</span> <span class="name">{{.Name}}</span>
+<span class="id">{{.Kind}} {{.ID}}</span> <span class="name">{{.Name}}</span>{{if gt .Count 1}} <span class="fold" title="{{thousands .Count}} tasks with the same origin, state and wait: tasks {{.ID}} to {{.Last.ID}} ({{.Last.Name}})">×{{thousands .Count}}</span>{{end}}
 {{with .Progress}}{{if ge .Fraction 0.0}}<span class="bar" role="progressbar" aria-valuenow="{{.Done}}" aria-valuemax="{{.Total}}"><span class="fill" style="width: {{percent .}}%"></span></span> {{end}}<span class="message">{{progress .}}</span>{{end}}
 {{with .Awaiting}}{{if .Sleep}}<span class="awaiting">⟶ awaiting {{.String}}</span>{{else if .Timeout}}<span class="awaiting">⟶ under timeout {{printf "%q" .Name}}</span>{{else}}<a class="awaiting" href="#{{.Target.Kind}}-{{.Target.ID}}">⟶ awaiting {{.Target}} {{printf "%q" .Name}}</a>{{end}}{{end}}
 {{if gt .Waited 0}}<span class="waited" title="waiting since {{.WaitingSince.Format "15:04:05.000"}}">for {{age .Waited}}</span>{{end}}{{with .Countdown}} <span class="deadline">({{.}})</span>{{end}}

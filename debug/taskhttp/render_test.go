@@ -294,11 +294,11 @@ func TestBrowserFoldAndFilter(t *testing.T) {
 		done <- async.Run(context.Background(), func(ctx context.Context) error {
 			return async.WithGroup(ctx, func(ctx context.Context, g *async.Group) error {
 				for i := range 60 {
-					g.Go(func(context.Context) error { <-release; return nil }, async.WithName(fmt.Sprintf("item-%02d", i)))
+					g.Go(napUntil(release, fmt.Sprint("nap ", i)), async.WithName(fmt.Sprintf("item-%02d", i)))
 				}
 				ready <- async.ScopeOf(ctx)
 				return nil
-			}, async.WithLimit(1), async.WithName("batch"))
+			}, async.WithName("batch"))
 		}, async.WithSignals(nil))
 	}()
 	defer func() {
@@ -307,8 +307,10 @@ func TestBrowserFoldAndFilter(t *testing.T) {
 			t.Error(err)
 		}
 	}()
+	scope := <-ready
+	waitFor(t, scope, 60, async.Waiting)
 	mux := http.NewServeMux()
-	mux.Handle("/debug/tasks", taskhttp.HandlerFor(<-ready))
+	mux.Handle("/debug/tasks", taskhttp.HandlerFor(scope))
 	mux.HandleFunc("/probe", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, interactProbe)

@@ -109,17 +109,26 @@ func Counts(s *async.Snapshot) (tasks, groups int) {
 //	      ├─ task 2 "fetch a" running 1.5s [3/10 30% reading]
 //	      └─ task 3 "fetch b" waiting 1.5s, awaiting sleep "backoff" for 1s (wakes in 200ms)
 //
+// [FoldAt] or more identical siblings (see FoldAt) are one line:
+//
+//	└─ 10,000 tasks like task 3 "job-0" waiting 2s, awaiting task 2 "gate" for 2s (tasks 3–10002 "job-9999": same origin, state and wait)
+//
 // A waiting task is one blocked in a wait of package async: the line says
 // on what, for how long, and when the wait ends if it has a deadline.
 func WriteTree(w io.Writer, s *async.Snapshot) error {
 	bw := &errWriter{w: w}
 	tasks, groups := Counts(s)
 	fmt.Fprintf(bw, "scope %q: %s, %s\n", s.Scope, words.Count(int64(tasks), "task"), words.Count(int64(groups), "group"))
-	var walk func(n *Node, prefix string, last bool)
-	walk = func(n *Node, prefix string, last bool) {
+	var walk func(f Fold, prefix string, last bool)
+	walk = func(f Fold, prefix string, last bool) {
+		n := f.Node
 		branch, indent := "├─ ", "│  "
 		if last {
 			branch, indent = "└─ ", "   "
+		}
+		if f.Count > 1 {
+			bw.WriteString(prefix + branch + foldLine(s, f) + "\n")
+			return
 		}
 		bw.WriteString(prefix + branch + describe(s, n.TaskInfo))
 		if n.Orphan {
@@ -136,11 +145,12 @@ func WriteTree(w io.Writer, s *async.Snapshot) error {
 				bw.WriteString(pad + line + "\n")
 			}
 		}
-		for i, c := range n.Children {
-			walk(c, prefix+indent, i == len(n.Children)-1)
+		kids := FoldSiblings(n.Children)
+		for i, c := range kids {
+			walk(c, prefix+indent, i == len(kids)-1)
 		}
 	}
-	roots := Tree(s)
+	roots := FoldSiblings(Tree(s))
 	for i, n := range roots {
 		walk(n, "", i == len(roots)-1)
 	}
@@ -206,15 +216,48 @@ func Countdown(a *async.Awaiting, taken time.Time) string {
 	return "times out in " + FormatAge(a.Deadline.Sub(taken))
 }
 
-// WriteTable writes the snapshot as a table with one line per node, like ps.
+// WriteTable writes the snapshot as a table with one line per node, like ps;
+// [FoldAt] or more identical siblings are one line, named "first" ×count.
 // Its ORIGIN column is the file and line where each task's function was
 // written ([Site]); the JSON form has the function's name too.
 func WriteTable(w io.Writer, s *async.Snapshot) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	bw := &errWriter{w: tw}
 	bw.WriteString("KIND\tID\tPARENT\tSTATE\tAGE\tPROGRESS\tAWAITING\tNAME\tORIGIN\n")
+	// Identical siblings (see FoldAt) are one row, the first of them, its
+	// name followed by how many it stands for.
+	type sibling struct {
+		parent async.Ref
+		key    foldKey
+	}
+	hasChildren := make(map[async.Ref]bool)
+	for i := range s.Nodes {
+		hasChildren[s.Nodes[i].Parent] = true
+	}
+	siblingKey := func(t *async.TaskInfo) (sibling, bool) {
+		k, ok := keyOf(t)
+		if !ok || hasChildren[async.Ref{Kind: t.Kind, ID: t.ID}] {
+			return sibling{}, false
+		}
+		return sibling{t.Parent, k}, true
+	}
+	counts := make(map[sibling]int)
+	for i := range s.Nodes {
+		if k, ok := siblingKey(&s.Nodes[i]); ok {
+			counts[k]++
+		}
+	}
+	shown := make(map[sibling]bool)
 	for i := range s.Nodes {
 		t := &s.Nodes[i]
+		name := strconv.Quote(t.Name)
+		if k, ok := siblingKey(t); ok && counts[k] >= FoldAt {
+			if shown[k] {
+				continue
+			}
+			shown[k] = true
+			name += " ×" + thousands(counts[k])
+		}
 		age, progress, wait := "-", "-", "-"
 		if t.Age > 0 {
 			age = FormatAge(t.Age)
@@ -225,8 +268,8 @@ func WriteTable(w io.Writer, s *async.Snapshot) error {
 		if t.Awaiting != nil {
 			wait = awaiting(s, t)
 		}
-		fmt.Fprintf(bw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%q\t%s\n",
-			t.Kind, t.ID, t.Parent, t.State, age, tabSafe(progress), tabSafe(wait), t.Name, Site(t.Origin))
+		fmt.Fprintf(bw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			t.Kind, t.ID, t.Parent, t.State, age, tabSafe(progress), tabSafe(wait), tabSafe(name), Site(t.Origin))
 	}
 	if bw.err != nil {
 		return bw.err
