@@ -23,6 +23,24 @@ const NoTimeout time.Duration = math.MaxInt64
 // After the code has run, [TimeoutScope.Exit] ends the scope and tells a
 // timeout apart from anything else; [TimeoutScope.Expired] says whether the
 // deadline passed. Every method is safe for concurrent use.
+//
+// The scope's context reports its parent's Deadline, not the scope's own,
+// because the scope's deadline moves and a context's Deadline must not: a
+// context derived from it (context.WithTimeout, [WaitFor], [Timeout])
+// compares its own deadline with its parent's once, when it is made, and
+// sets no timer of its own if the parent's is earlier. Were the scope's
+// deadline reported, moving it later would silently carry every such inner
+// deadline along; as it is, inner deadlines stay independent of the scope,
+// as nested timeouts are in asyncio and Trio. Read the scope's deadline
+// with [TimeoutScope.Deadline].
+//
+// Once the deadline has passed, the context's Err is
+// context.DeadlineExceeded and its cause the [*TimeoutError], as with
+// context.WithTimeoutCause. Contexts derived from it see that cause, but
+// their Err is context.Canceled: the standard library gives
+// DeadlineExceeded only to the contexts of its own timers, so test them
+// with errors.Is(context.Cause(ctx), ErrTimeout), or let
+// [TimeoutScope.Exit] sort the outcome.
 type TimeoutScope struct {
 	ctx    timeoutContext
 	parent context.Context
@@ -39,22 +57,26 @@ type TimeoutScope struct {
 }
 
 // timeoutContext is the scope's context: an ordinary cancellable context
-// whose Deadline is the scope's current one.
+// (so that contexts derived from it are cancelled by the same call) that
+// answers Err as a deadline does once the scope's timer cancelled it.
 type timeoutContext struct {
 	context.Context
 	s *TimeoutScope
 }
 
-// Deadline returns the scope's current deadline, or the parent's if that is
-// earlier.
-func (c *timeoutContext) Deadline() (time.Time, bool) {
-	c.s.mu.Lock()
-	d := c.s.deadline
-	c.s.mu.Unlock()
-	if pd, ok := c.s.parent.Deadline(); ok && (d.IsZero() || pd.Before(d)) {
-		return pd, true
+// Deadline is the parent's: see [TimeoutScope] for why not the scope's.
+func (c *timeoutContext) Deadline() (time.Time, bool) { return c.s.parent.Deadline() }
+
+// Err returns context.DeadlineExceeded if the scope's expiry is what
+// cancelled the context (its cause is the scope's TimeoutError: a cause is
+// set once, by whatever cancelled the context first), else what the
+// context says.
+func (c *timeoutContext) Err() error {
+	err := c.Context.Err()
+	if err != nil && context.Cause(c.Context) == error(c.s.err) {
+		return context.DeadlineExceeded
 	}
-	return d, !d.IsZero()
+	return err
 }
 
 func (c *timeoutContext) String() string { return "async.TimeoutContext" }
@@ -101,8 +123,9 @@ func newTimeoutScope(ctx context.Context, now, when time.Time, opts []TimeoutOpt
 	return &s.ctx, s
 }
 
-// Deadline returns the scope's current deadline, and false if it has none.
-// (asyncio's when(); the context's Deadline also accounts for its parent's.)
+// Deadline returns the scope's current deadline, and false if it has none
+// (asyncio's when()). The scope's context does not report it: see
+// [TimeoutScope].
 func (s *TimeoutScope) Deadline() (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -120,23 +143,6 @@ func (s *TimeoutScope) Reschedule(when time.Time) bool {
 		return false
 	}
 	s.scheduleLocked(when)
-	return true
-}
-
-// Extend moves the deadline d later than the current one; on a scope
-// without a deadline it sets one d from now. It reports what Reschedule
-// does.
-func (s *TimeoutScope) Extend(d time.Duration) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.expired || s.exited {
-		return false
-	}
-	base := s.deadline
-	if base.IsZero() {
-		base = time.Now()
-	}
-	s.scheduleLocked(base.Add(d))
 	return true
 }
 

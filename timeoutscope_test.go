@@ -46,11 +46,11 @@ func TestTimeoutScopeMovedLater(t *testing.T) {
 		ctx, tm := async.NewTimeout(t.Context(), time.Second)
 		defer tm.Stop()
 		time.Sleep(500 * time.Millisecond)
-		if !tm.Extend(2 * time.Second) { // now due at 3s
-			t.Fatal("Extend refused on a live scope")
+		if !tm.Reschedule(start.Add(3 * time.Second)) {
+			t.Fatal("Reschedule refused on a live scope")
 		}
-		if d, ok := ctx.Deadline(); !ok || !d.Equal(start.Add(3*time.Second)) {
-			t.Errorf("ctx.Deadline() = %v, %v, want start+3s", d, ok)
+		if d, ok := tm.Deadline(); !ok || !d.Equal(start.Add(3*time.Second)) {
+			t.Errorf("tm.Deadline() = %v, %v, want start+3s", d, ok)
 		}
 		if err := async.Sleep(ctx, 2*time.Second); err != nil { // until 2.5s: past the old deadline
 			t.Fatalf("Sleep = %v: the old deadline still fired", err)
@@ -208,8 +208,8 @@ func ExampleNewTimeout() {
 	ctx, tm := async.NewTimeout(context.Background(), 50*time.Millisecond, async.WithName("download"))
 	defer tm.Stop()
 	for chunk := 1; chunk <= 3; chunk++ {
-		// Each chunk that arrives buys the download more time.
-		tm.Extend(time.Second)
+		// Each chunk that arrives buys the download another second.
+		tm.Reschedule(time.Now().Add(time.Second))
 	}
 	_, hasDeadline := tm.Deadline()
 	err := tm.Exit(ctx.Err())
