@@ -16,6 +16,15 @@ import (
 // tree, where it shows as a pending task until it is settled. A future
 // stays [Pending] until it ends [Done] (Set, Fail) or [Cancelled]: there is
 // no function to be Running.
+//
+// Every method of [Task] is a method of every Future[T], through the
+// embedded *Task[T]: f.Await, f.Done, f.Err, f.Cancelled and the rest. go
+// doc lists those that do not involve T as `func (t Future) …`, without the
+// type parameter or the pointer, because it shows promoted methods with the
+// receiver of the type they are promoted to; they are the [Task] methods
+// documented there, and f.Err() works on a *Future[int] as on any other.
+// Set, Fail and Cancel are the Future's own: Cancel replaces the Task's, to
+// settle the future at once.
 type Future[T any] struct {
 	*Task[T]
 	settled atomic.Bool // the first of Set, Fail, Cancel or ctx's end wins
@@ -52,6 +61,12 @@ func (f *Future[T]) Set(v T) bool {
 // ends [Done] and err reaches every awaiter. A nil err fails it with
 // [ErrNilFailure]. It reports false, and changes nothing, if the future was
 // already settled.
+//
+// An err that matches context.Canceled is a cancellation, not a failure, by
+// the one rule that tells them apart for tasks (see the package
+// documentation), as for a task whose function returned err: the future ends
+// [Cancelled], with err as the cause its *[CancelledError] carries. Any
+// other error, context.DeadlineExceeded included, ends it Done.
 func (f *Future[T]) Fail(err error) bool {
 	if err == nil {
 		err = ErrNilFailure

@@ -45,6 +45,35 @@ func TestFutureSet(t *testing.T) {
 	})
 }
 
+// Fail with a cancellation cancels the future, as a task returning it is
+// cancelled; any other error, DeadlineExceeded included, is a failure; a
+// second Fail changes nothing. After Kotlin's
+// CompletableDeferredTest.testCancelWithException, where every exceptional
+// completion counts as cancelled: here, by the package's one rule, only a
+// cancellation does.
+func TestFutureFailWithACancellation(t *testing.T) {
+	wrapped := fmt.Errorf("upstream gave up: %w", context.Canceled)
+	for _, err := range []error{context.Canceled, wrapped} {
+		f := async.NewFuture[int](t.Context())
+		if !f.Fail(err) {
+			t.Fatal("Fail on an unsettled future reported false")
+		}
+		_, got := f.Await(t.Context())
+		var ce *async.CancelledError
+		if !f.Cancelled() || f.State() != async.Cancelled || !errors.As(got, &ce) || ce.Cause != err {
+			t.Errorf("Fail(%v): state %v, err %v; want Cancelled with that cause", err, f.State(), got)
+		}
+		if f.Fail(errBoom) || !f.Cancelled() {
+			t.Errorf("a second Fail was taken: state %v", f.State())
+		}
+	}
+	f := async.NewFuture[int](t.Context())
+	f.Fail(context.DeadlineExceeded)
+	if _, err := f.Await(t.Context()); f.Cancelled() || f.State() != async.Done || err != context.DeadlineExceeded {
+		t.Errorf("Fail(DeadlineExceeded): state %v, err %v; want Done with the error", f.State(), err)
+	}
+}
+
 func TestFutureFail(t *testing.T) {
 	f := async.NewFuture[int](t.Context())
 	if !f.Fail(errBoom) {
