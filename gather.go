@@ -3,8 +3,6 @@ package async
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 )
 
 // Result is the outcome of one task: its value, or its error.
@@ -99,12 +97,9 @@ func GatherSettled[T any](ctx context.Context, tasks ...*Task[T]) []Result[T] {
 // GatherFunc runs every function as a task and returns their results in
 // order (asyncio.gather of coroutines). The first failure cancels the others;
 // unlike [Gather], GatherFunc owns its tasks, so it returns only after all of
-// them have ended — with the first failure's error, wrapped with the
-// function's index. With [WithJoin], [CollectAll] runs every function
-// whatever fails and returns every result and every error, each error an
-// [*IndexError] with its index; [FirstSuccess] returns the first result
-// and cancels the rest (see [Race.Index]). Options: [WithLimit], [WithName],
-// [WithJoin].
+// them have ended — with the first failure's error, an [*IndexError] with
+// the function's index. Its join policy and the rules it follows are
+// [Map]'s. Options: [WithLimit], [WithName], [WithJoin].
 func GatherFunc[T any](ctx context.Context, fns []func(context.Context) (T, error), opts ...FanOutOption) ([]T, error) {
 	return fanOut(ctx, "function", len(fns), func(ctx context.Context, i int) (T, error) {
 		return fns[i](ctx)
@@ -114,103 +109,28 @@ func GatherFunc[T any](ctx context.Context, fns []func(context.Context) (T, erro
 // Map calls fn for every item concurrently, at most [WithLimit] at a time,
 // and returns the results in the order of items. The first failure cancels
 // the calls still running and keeps queued ones from starting; Map returns
-// after every call has ended, with that failure's error wrapped with the
-// item's index. Under a limit smaller than len(items), Map runs that many
-// tasks, each taking the next item in turn, instead of a task per item: the
-// concurrency is the same and nothing is made up front for items still
-// waiting. With [WithJoin], [CollectAll] runs every call whatever fails and
-// returns every result and every error, each error an [*IndexError] with
-// its index, in a [*GroupError]; [FirstSuccess] returns the first result
-// and cancels the rest (see [Race.Index]). Options: [WithLimit], [WithName]
-// (names the group), [WithJoin].
+// after every call has ended, with that failure's error, an [*IndexError]
+// with the item's index. Under a limit smaller than len(items), Map runs
+// that many tasks, each taking the next item in turn, instead of a task per
+// item: the concurrency is the same and nothing is made up front for items
+// still waiting.
+//
+// [WithJoin] replaces the first-failure rule with any [JoinPolicy]: each
+// call's end is handed to its Join, in the order the calls end, as a
+// [Handle] named "item N" (whose Err, like the error Join receives, is an
+// [*IndexError]; a call cancelled, or never made because the calls were
+// cancelled, ends [Cancelled]); a cause Join returns cancels the calls
+// still running and keeps the rest from starting; what the policy's Result
+// returns is Map's error (a [*GroupError] named after Map's group).
+// [CollectAll] runs every call whatever fails and returns every failure;
+// [FirstSuccess] cancels the rest at the first success, whose index is
+// [Race.Index] and whose value [WinnerResult] returns. When ctx ends and the
+// policy reports no failure, the error is a [*CancelledError] with ctx's
+// cause, as WithGroup's. Whatever the error, the results of the calls that
+// succeeded are in place. Options: [WithLimit], [WithName] (names the
+// group), [WithJoin].
 func Map[In, Out any](ctx context.Context, items []In, fn func(context.Context, In) (Out, error), opts ...FanOutOption) ([]Out, error) {
 	return fanOut(ctx, "item", len(items), func(ctx context.Context, i int) (Out, error) {
 		return fn(ctx, items[i])
 	}, configOf(opts, FanOutOption.applyFanOut))
-}
-
-func fanOut[T any](ctx context.Context, what string, n int, call func(context.Context, int) (T, error), cfg config) ([]T, error) {
-	if out, handled, err := fanOutPolicy(ctx, what, n, call, cfg); handled {
-		return out, err
-	}
-	out := make([]T, n)
-	var (
-		mu    sync.Mutex
-		first error // the first real failure, with its index
-		echo  error // the first cancellation, with its index
-	)
-	// one makes call i with a context of its own, ended when the call
-	// returns whatever the limit, and records a real failure: a panic, or
-	// an error that is not the call echoing a cancellation (see
-	// isCancellation), which never wins over a real failure.
-	one := func(ctx context.Context, i int) (err error) {
-		ctx, cancel := context.WithCancelCause(ctx)
-		defer cancel(ErrTaskReturned)
-		defer func() {
-			if r := recover(); r != nil {
-				err = recovered(fmt.Sprintf("%s %d", what, i), r)
-			}
-			if err == nil {
-				return
-			}
-			mu.Lock()
-			if !isCancellation(err, ctx) && first == nil {
-				first = fmt.Errorf("%s %d: %w", what, i, err)
-			} else if echo == nil {
-				echo = fmt.Errorf("%s %d: %w", what, i, err)
-			}
-			mu.Unlock()
-		}()
-		v, err := call(ctx, i)
-		if err == nil {
-			out[i] = v
-		}
-		return err
-	}
-	workers := n
-	if limit := cfg.limit; limit > 0 && limit < n {
-		workers = limit
-	}
-	groupErr := withGroup(ctx, func(ctx context.Context, g *Group) error {
-		if workers == n { // a task per item
-			for i := range n {
-				g.Go(func(ctx context.Context) error { return one(ctx, i) })
-			}
-			return nil
-		}
-		// Under a limit, a few tasks take the items in turn: the same
-		// concurrency as a task per item queued behind the limit, without
-		// making n tasks up front.
-		var next atomic.Int64
-		for range workers {
-			g.Go(func(ctx context.Context) error {
-				for {
-					i := int(next.Add(1) - 1)
-					if i >= n {
-						return nil
-					}
-					if err := ctx.Err(); err != nil {
-						return err // a failure or the caller stopped us: take no more
-					}
-					if err := one(ctx, i); err != nil {
-						return err
-					}
-				}
-			})
-		}
-		return nil
-	}, config{name: cfg.name, limit: cfg.limit})
-	mu.Lock()
-	defer mu.Unlock()
-	switch {
-	case first != nil:
-		return nil, first
-	case groupErr != nil:
-		return nil, groupErr
-	case echo != nil:
-		// A call passed on a cancellation of its own while nothing
-		// cancelled the group: no failure, but no result either.
-		return nil, echo
-	}
-	return out, nil
 }

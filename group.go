@@ -88,7 +88,7 @@ func withGroup(ctx context.Context, body func(ctx context.Context, g *Group) err
 	if cfg.hasBacklog {
 		g.backlog = cfg.backlog
 	}
-	if _, isDefault := cfg.join.(failFast); !isDefault {
+	if _, isDefault := cfg.join.(*failFast); !isDefault {
 		g.join = cfg.join
 	}
 	if g.name == "" {

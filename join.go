@@ -13,6 +13,9 @@ import (
 // and [FirstSuccess] are the other common ones; any type with these two
 // methods is a policy.
 //
+// [Map] and [GatherFunc] honour any policy too, handing it their calls as
+// they end (see Map).
+//
 // A policy serves one group: make a new one for each WithGroup.
 type JoinPolicy interface {
 	// Join is called once for each of the group's tasks as it ends, one
@@ -33,14 +36,59 @@ type JoinPolicy interface {
 // FailFast returns the default policy, asyncio's TaskGroup and errgroup's:
 // the first task to fail cancels the group, and WithGroup returns a
 // [*GroupError] of every real failure; cancellations are not failures.
-func FailFast() JoinPolicy { return failFast{} }
+// Under [Map] and [GatherFunc] the first call to fail cancels the rest, and
+// its error, an [*IndexError], is what they return (or, if no call failed
+// but one passed on a cancellation of its own, that one's).
+func FailFast() JoinPolicy { return &failFast{} }
 
-// failFast is a marker: a group given it behaves as one given no policy,
-// through the group's own bookkeeping, which costs a task nothing extra.
-type failFast struct{}
+// failFast is the default policy. A group given it behaves as one given no
+// policy, through the group's own bookkeeping, which costs a task nothing
+// extra; Map and GatherFunc use its methods.
+type failFast struct {
+	mu    sync.Mutex
+	first error // the first real failure
+	echo  error // the first cancellation
+}
 
-func (failFast) Join(Handle, error) error { return nil }
-func (failFast) Result() error            { return nil }
+// Join cancels with the first real failure.
+func (f *failFast) Join(_ Handle, err error) error {
+	if err == nil {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case errors.Is(err, context.Canceled):
+		if f.echo == nil {
+			f.echo = err
+		}
+	case f.first == nil:
+		f.first = err
+		return err
+	}
+	return nil
+}
+
+// Result returns the first real failure, or else the first cancellation.
+func (f *failFast) Result() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.first != nil {
+		return f.first
+	}
+	return f.echo
+}
+
+// attributed returns err as a policy records it: as it is if it already
+// names where it came from (a call of Map or GatherFunc, a task), else in a
+// TaskError with t's name.
+func attributed(t Handle, err error) error {
+	switch err.(type) {
+	case *IndexError, *TaskError:
+		return err
+	}
+	return &TaskError{Task: t.Name(), Err: err}
+}
 
 // CollectAll returns a policy under which no task's end cancels the others:
 // every task runs to its end, and WithGroup returns a [*GroupError] of
@@ -61,7 +109,7 @@ type Collector struct {
 func (c *Collector) Join(t Handle, err error) error {
 	if err != nil && !errors.Is(err, context.Canceled) {
 		c.mu.Lock()
-		c.errs = append(c.errs, &TaskError{Task: t.Name(), Err: err})
+		c.errs = append(c.errs, attributed(t, err))
 		c.mu.Unlock()
 	}
 	return nil
@@ -94,11 +142,9 @@ func FirstSuccess() *Race { return &Race{} }
 
 // Race is the [FirstSuccess] policy.
 type Race struct {
-	mu       sync.Mutex
-	winner   Handle
-	errs     []error
-	index    int // the winning call's, under Map and GatherFunc
-	indexSet bool
+	mu     sync.Mutex
+	winner Handle
+	errs   []error
 }
 
 // Join makes the first success the winner and cancels the rest.
@@ -110,7 +156,7 @@ func (r *Race) Join(t Handle, err error) error {
 		r.winner = t
 		return ErrFirstSuccess
 	case err != nil && !errors.Is(err, context.Canceled):
-		r.errs = append(r.errs, &TaskError{Task: t.Name(), Err: err})
+		r.errs = append(r.errs, attributed(t, err))
 	}
 	return nil
 }
@@ -129,11 +175,37 @@ func (r *Race) Result() error {
 }
 
 // Winner returns the task that succeeded first, or nil if none did. Its
-// result is read from it (a [*Task] of the type the group's tasks return).
+// result, typed, is [WinnerResult]'s.
 func (r *Race) Winner() Handle {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.winner
+}
+
+// Index returns, after [Map] or [GatherFunc] under this policy, the index
+// of the item or function whose call succeeded first, or -1 if none did
+// (or the policy served a group, whose winner is a task: see
+// [Race.Winner]).
+func (r *Race) Index() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.winner.(interface{ callIndex() int }); ok {
+		return c.callIndex()
+	}
+	return -1
+}
+
+// WinnerResult returns the result of r's winner, the task or call that
+// succeeded first, with ok true; or the zero T and false if none won, or if
+// the winner's result is not a T (a task of [Group.Go], whose result is
+// the empty struct, or a task of another type). It never panics.
+func WinnerResult[T any](r *Race) (v T, ok bool) {
+	w, ok := r.Winner().(interface{ Result() (T, error) })
+	if !ok {
+		return v, false
+	}
+	v, err := w.Result()
+	return v, err == nil
 }
 
 // taskEnded records the end of one of the group's tasks, before the end is

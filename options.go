@@ -96,7 +96,8 @@ func (o BacklogOption) applyStream(c *config) { c.backlog, c.hasBacklog = o.n, t
 type JoinOption struct{ p JoinPolicy }
 
 // WithJoin sets the join policy (see [JoinPolicy]) of a group, or of the
-// calls of [Map] and [GatherFunc]; the default is [FailFast].
+// calls of [Map] and [GatherFunc], which honour any policy; the default is
+// [FailFast].
 func WithJoin(p JoinPolicy) JoinOption { return JoinOption{p} }
 
 func (o JoinOption) applyGroup(c *config)  { c.join = o.p }

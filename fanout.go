@@ -1,0 +1,240 @@
+package async
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+// IndexError is the error of one call of [Map] or [GatherFunc], as its join
+// policy sees it and as they return it: the index of its item or function,
+// and what the call returned (a [*PanicError] for a panic, a
+// [*CancelledError] for a call cancelled or never made). errors.Is and
+// errors.As see through it.
+type IndexError struct {
+	What  string // "item" for Map, "function" for GatherFunc
+	Index int
+	Err   error
+}
+
+// Error returns e.g. "item 3: connection refused".
+func (e *IndexError) Error() string {
+	return e.What + " " + strconv.Itoa(e.Index) + ": " + e.Err.Error()
+}
+
+// Unwrap returns the call's error.
+func (e *IndexError) Unwrap() error { return e.Err }
+
+// fanOut is the one engine of [Map] and [GatherFunc]. It makes call i for
+// every i in [0, n), at most cfg.limit at a time, keeps each success's
+// result at its index, and leaves what a call's end means to the join
+// policy, through the JoinPolicy interface alone: every call's end, made
+// or not, is handed to Join (as a Handle of the call, with nil, an
+// IndexError of its failure, or an IndexError of a CancelledError); a cause
+// Join returns cancels the calls still running and keeps the rest from
+// starting; Result is the error returned. The one rule the engine adds is
+// the caller's: when ctx ended and the policy reports no failure, the error
+// is a CancelledError with ctx's cause, as WithGroup's.
+//
+// Under a limit smaller than n, limit tasks take the indices in turn (the
+// same concurrency as a task per call queued behind the limit, without
+// making n tasks up front).
+func fanOut[T any](ctx context.Context, what string, n int, call func(context.Context, int) (T, error), cfg config) ([]T, error) {
+	policy := cfg.join
+	if policy == nil {
+		policy = FailFast()
+	}
+	name := cfg.name
+	if name == "" {
+		name = what + "s"
+	}
+	e := &fanOutRun[T]{what: what, policy: policy, out: make([]T, n), ended: make([]bool, n)}
+	workers := n
+	if limit := cfg.limit; limit > 0 && limit < n {
+		workers = limit
+	}
+	_ = withGroup(ctx, func(ctx context.Context, g *Group) error {
+		e.g = g
+		if workers == n { // a task per call
+			for i := range n {
+				g.Go(func(ctx context.Context) error { e.one(ctx, i, call); return nil })
+			}
+			return nil
+		}
+		var next atomic.Int64
+		for range workers {
+			g.Go(func(ctx context.Context) error {
+				for ctx.Err() == nil { // a cause from the policy, or ctx ended: take no more
+					i := int(next.Add(1) - 1)
+					if i >= n {
+						return nil
+					}
+					e.one(ctx, i, call)
+				}
+				return nil
+			})
+		}
+		return nil
+	}, config{name: cfg.name, limit: cfg.limit})
+
+	// Calls never made end cancelled too, as a group's queued tasks do.
+	for i, ended := range e.ended {
+		if !ended {
+			cause := e.stop
+			if cause == nil {
+				cause = context.Cause(ctx)
+			}
+			if cause == nil {
+				cause = context.Canceled
+			}
+			c := &fanCall[T]{what: what, idx: i, cancelled: true}
+			c.err = &IndexError{What: what, Index: i, Err: &CancelledError{Task: c.Name(), Cause: cause}}
+			e.join(c)
+		}
+	}
+	res := e.result(name)
+	if ctx.Err() != nil && !e.allDone && (res == nil || isCancellation(res, ctx) || errors.Is(res, ErrNoSuccess)) {
+		res = &CancelledError{Task: name, Cause: context.Cause(ctx)}
+	}
+	return e.out, res
+}
+
+// fanOutRun is one run of fanOut.
+type fanOutRun[T any] struct {
+	what    string
+	policy  JoinPolicy
+	g       *Group
+	out     []T
+	mu      sync.Mutex // one Join at a time; guards what follows
+	ended   []bool     // the calls handed to Join
+	stop    error      // the first cause Join returned
+	panics  []error    // the policy's panics, as failures
+	failed  bool       // a call did not succeed
+	allDone bool       // set by result: every call succeeded
+}
+
+// one makes call i with a context of its own, ended when the call returns
+// whatever the limit, and hands its end to the policy.
+func (e *fanOutRun[T]) one(ctx context.Context, i int, call func(context.Context, int) (T, error)) {
+	cctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(ErrTaskReturned)
+	c := &fanCall[T]{what: e.what, idx: i}
+	v, err := e.safeCall(cctx, i, call)
+	switch cancelled, cause := cancellation(err, cctx); {
+	case err == nil:
+		c.val = v
+		e.out[i] = v
+	case cancelled:
+		c.cancelled = true
+		c.err = &IndexError{What: e.what, Index: i, Err: &CancelledError{Task: c.Name(), Cause: cause}}
+	default:
+		c.err = &IndexError{What: e.what, Index: i, Err: err}
+	}
+	e.join(c)
+}
+
+// safeCall makes the call, turning its panic into a PanicError.
+func (e *fanOutRun[T]) safeCall(ctx context.Context, i int, call func(context.Context, int) (T, error)) (v T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = recovered(e.what+" "+strconv.Itoa(i), r)
+		}
+	}()
+	return call(ctx, i)
+}
+
+// join hands a call's end to the policy and cancels the rest if it says
+// so. A policy that panics is a failure of the fan-out, reported as such,
+// and cancels it, as in a group.
+func (e *fanOutRun[T]) join(c *fanCall[T]) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.ended[c.idx] = true
+	if c.err != nil {
+		e.failed = true
+	}
+	cause := e.callPolicy(func() error { return e.policy.Join(c, c.err) })
+	if cause != nil && e.stop == nil {
+		e.stop = cause
+		if e.g != nil {
+			e.g.Cancel(cause)
+		}
+	}
+}
+
+// callPolicy calls f, one of the policy's methods, recording a panic. e.mu
+// must be held.
+func (e *fanOutRun[T]) callPolicy(f func() error) (res error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pe := recovered("join policy", r)
+			e.panics = append(e.panics, &TaskError{Task: "join policy", Err: pe})
+			res = pe
+		}
+	}()
+	return f()
+}
+
+// result is the policy's Result, a GroupError named after the fan-out,
+// with the policy's own panics added.
+func (e *fanOutRun[T]) result(name string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.allDone = !e.failed
+	n := len(e.panics)
+	res := e.callPolicy(e.policy.Result)
+	if len(e.panics) > n { // Result itself panicked
+		res = nil
+	}
+	errs := e.panics
+	var ge *GroupError
+	switch {
+	case errors.As(res, &ge) && res == error(ge):
+		errs = append(errs, ge.Errors...)
+	case res != nil && len(errs) > 0:
+		errs = append(errs, res)
+	case res != nil:
+		return res
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return &GroupError{Group: name, Errors: errs}
+}
+
+// fanCall is one call of Map or GatherFunc as its join policy sees it: a
+// Handle of something that has ended, with its index and, like a *Task[T],
+// its result (see WinnerResult).
+type fanCall[T any] struct {
+	id        atomic.Uint64 // made on first use
+	what      string
+	idx       int
+	val       T
+	err       error // an *IndexError, or nil
+	cancelled bool
+}
+
+func (c *fanCall[T]) ID() uint64 {
+	if id := c.id.Load(); id != 0 {
+		return id
+	}
+	c.id.CompareAndSwap(0, lastTaskID.Add(1))
+	return c.id.Load()
+}
+func (c *fanCall[T]) Name() string          { return c.what + " " + strconv.Itoa(c.idx) }
+func (c *fanCall[T]) Done() <-chan struct{} { return closedChan }
+func (c *fanCall[T]) Cancel(error) bool     { return false } // it has ended
+func (c *fanCall[T]) Cancelled() bool       { return c.cancelled }
+func (c *fanCall[T]) Err() error            { return c.err }
+func (c *fanCall[T]) Progress() Progress    { return Progress{} }
+func (c *fanCall[T]) Result() (T, error)    { return c.val, c.err }
+func (c *fanCall[T]) callIndex() int        { return c.idx }
+
+func (c *fanCall[T]) State() State {
+	if c.cancelled {
+		return Cancelled
+	}
+	return Done
+}
