@@ -50,7 +50,7 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 	if name == "" {
 		name = what + "s"
 	}
-	e := &fanOutRun[T]{what: what, policy: policy, out: make([]T, n), ended: make([]bool, n)}
+	e := &fanOutRun[T]{what: what, policy: policy, out: make([]T, n), ended: make([]bool, n), errored: cfg.errored}
 	workers := n
 	if limit := cfg.limit; limit > 0 && limit < n {
 		workers = limit
@@ -104,6 +104,7 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 // fanOutRun is one run of fanOut.
 type fanOutRun[T any] struct {
 	what    string
+	errored bool // keep the values of calls that failed
 	policy  JoinPolicy
 	g       *Group
 	out     []T
@@ -131,6 +132,9 @@ func (e *fanOutRun[T]) one(ctx context.Context, i int, call func(context.Context
 		c.err = &IndexError{What: e.what, Index: i, Err: &CancelledError{Task: c.Name(), Cause: cause}}
 	default:
 		c.err = &IndexError{What: e.what, Index: i, Err: err}
+	}
+	if err != nil && e.errored {
+		e.out[i] = v
 	}
 	e.join(c)
 }

@@ -407,6 +407,10 @@ func (g *Group) Name() string { return g.name }
 // ID returns the group's number, unique among groups in the process.
 func (g *Group) ID() uint64 { return g.id }
 
+// Limit returns the most tasks the group runs at once, given with
+// [WithLimit]; 0 for no limit (conc's MaxGoroutines).
+func (g *Group) Limit() int { return max(g.limit, 0) }
+
 // Len returns how many of the group's tasks have not finished, queued ones
 // included.
 func (g *Group) Len() int { return int(g.active.Load()) }

@@ -11,6 +11,7 @@ package async
 //	WithLimit              ✓          ✓             ✓
 //	WithBacklog            ✓                        ✓
 //	WithJoin               ✓          ✓
+//	WithErroredValues                 ✓
 //	WithGracePeriod, WithSignals, WithExit, WithTracing,
 //	WithCreationStacks                                                ✓
 
@@ -22,8 +23,9 @@ type TaskOption interface{ applyTask(*config) }
 // [WithBacklog], [WithJoin].
 type GroupOption interface{ applyGroup(*config) }
 
-// FanOutOption configures [Map] and [GatherFunc]: [WithName] (the group
-// the calls run in), [WithLimit], [WithJoin].
+// FanOutOption configures [Map], [GatherFunc], [ForEach] and [ForEachIdx]:
+// [WithName] (the group the calls run in), [WithLimit], [WithJoin],
+// [WithErroredValues].
 type FanOutOption interface{ applyFanOut(*config) }
 
 // StreamOption configures [Stream]: [WithName], [WithLimit], [WithBacklog].
@@ -43,6 +45,7 @@ type config struct {
 	backlog    int // with hasBacklog
 	hasBacklog bool
 	join       JoinPolicy
+	errored    bool // keep the value a failed call returned (WithErroredValues)
 }
 
 // NameOption is the option [WithName] returns; it is an option of every
@@ -102,6 +105,20 @@ func WithJoin(p JoinPolicy) JoinOption { return JoinOption{p} }
 
 func (o JoinOption) applyGroup(c *config)  { c.join = o.p }
 func (o JoinOption) applyFanOut(c *config) { c.join = o.p }
+
+// ErroredValuesOption is the option [WithErroredValues] returns: for [Map]
+// and [GatherFunc].
+type ErroredValuesOption struct{}
+
+// WithErroredValues makes [Map] and [GatherFunc] keep, at its index, the
+// value a call returned along with its error (conc's WithCollectErrored),
+// for functions whose partial result means something: the bytes read
+// before a connection broke, the rows parsed before a bad one. Without it a
+// call that failed leaves the zero value, as a failed task has no result. A
+// call that panicked, or was never made, leaves the zero value either way.
+func WithErroredValues() ErroredValuesOption { return ErroredValuesOption{} }
+
+func (ErroredValuesOption) applyFanOut(c *config) { c.errored = true }
 
 // runOptionFunc is a RunOption of Run's alone.
 type runOptionFunc func(*runConfig)
