@@ -51,6 +51,7 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 		name = what + "s"
 	}
 	e := &fanOutRun[T]{what: what, policy: policy, out: make([]T, n), ended: make([]bool, n), errored: cfg.errored}
+	_, e.blind = policy.(successBlind)
 	workers := n
 	if limit := cfg.limit; limit > 0 && limit < n {
 		workers = limit
@@ -105,11 +106,12 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 type fanOutRun[T any] struct {
 	what    string
 	errored bool // keep the values of calls that failed
+	blind   bool // the policy is a successBlind
 	policy  JoinPolicy
 	g       *Group
 	out     []T
 	mu      sync.Mutex // one Join at a time; guards what follows
-	ended   []bool     // the calls handed to Join
+	ended   []bool     // the calls that ended (written by each call for itself, read once every call has)
 	stop    error      // the first cause Join returned
 	panics  []error    // the policy's panics, as failures
 	failed  bool       // a call did not succeed
@@ -121,12 +123,20 @@ type fanOutRun[T any] struct {
 func (e *fanOutRun[T]) one(ctx context.Context, i int, call func(context.Context, int) (T, error)) {
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(ErrTaskReturned)
-	c := &fanCall[T]{what: e.what, idx: i}
 	v, err := e.safeCall(cctx, i, call)
+	if err == nil {
+		e.out[i] = v
+		if e.blind {
+			// The policy ignores successes: it need not be told, and a
+			// success costs neither a handle nor the lock.
+			e.ended[i] = true
+			return
+		}
+	}
+	c := &fanCall[T]{what: e.what, idx: i}
 	switch cancelled, cause := cancellation(err, cctx); {
 	case err == nil:
 		c.val = v
-		e.out[i] = v
 	case cancelled:
 		c.cancelled = true
 		c.err = &IndexError{What: e.what, Index: i, Err: &CancelledError{Task: c.Name(), Cause: cause}}
@@ -207,6 +217,12 @@ func (e *fanOutRun[T]) result(name string) error {
 	}
 	return &GroupError{Group: name, Errors: errs}
 }
+
+// successBlind is a policy whose Join does nothing for a success (err nil):
+// it records nothing and returns nil. The engine hands such a policy only
+// the calls that did not succeed. FailFast and CollectAll are; FirstSuccess
+// and a policy of the user's are not, and see every call.
+type successBlind interface{ ignoresSuccess() }
 
 // fanCall is one call of Map or GatherFunc as its join policy sees it: a
 // Handle of something that has ended, with its index and, like a *Task[T],

@@ -69,6 +69,8 @@ func (f *failFast) Join(_ Handle, err error) error {
 	return nil
 }
 
+func (*failFast) ignoresSuccess() {}
+
 // Result returns the first real failure, or else the first cancellation.
 func (f *failFast) Result() error {
 	f.mu.Lock()
@@ -114,6 +116,8 @@ func (c *Collector) Join(t Handle, err error) error {
 	}
 	return nil
 }
+
+func (*Collector) ignoresSuccess() {}
 
 // Result returns a [*GroupError] of every failure, or nil.
 func (c *Collector) Result() error {
