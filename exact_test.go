@@ -266,3 +266,22 @@ func TestSubmitWhichContextsWait(t *testing.T) {
 		}
 	})
 }
+
+// Wait's doc: with no tasks it returns at once two nil sets and a nil
+// error, whatever the mode, even if ctx has ended; an unknown mode is still
+// an error.
+func TestWaitWithNoTasks(t *testing.T) {
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
+	for _, ctx := range []context.Context{t.Context(), ended} {
+		for _, mode := range []async.WaitMode{async.AllCompleted, async.FirstCompleted, async.FirstError} {
+			done, pending, err := async.Wait[async.Handle](ctx, mode)
+			if done != nil || pending != nil || err != nil {
+				t.Errorf("Wait(%v) with no tasks (ctx ended: %v) = %v, %v, %v; want nil, nil, nil", mode, ctx.Err() != nil, done, pending, err)
+			}
+		}
+	}
+	if _, _, err := async.Wait[async.Handle](t.Context(), async.WaitMode(9)); err == nil {
+		t.Error("Wait with an unknown mode and no tasks returned no error")
+	}
+}

@@ -37,6 +37,9 @@ func (m WaitMode) String() string {
 // retrieves no error: the caller decides what to do with both sets. If ctx
 // ends first, Wait returns the sets as they are then and an error wrapping
 // ctx's cause. An unknown mode is an error, and nothing is waited for.
+// With no tasks, Wait returns at once two nil sets and a nil error,
+// whatever the (known) mode, even if ctx has ended: there is nothing to
+// wait for (asyncio.wait raises ValueError instead).
 //
 // The tasks may be of one result type (H is then *Task[T] and the sets are
 // typed) or of any mix: Wait[Handle](ctx, mode, a, b) takes a *Task[int] and
