@@ -50,21 +50,18 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 	if name == "" {
 		name = what + "s"
 	}
-	e := &fanOutRun[T]{what: what, policy: policy, out: make([]T, n), ended: make([]bool, n), errored: cfg.errored}
+	e := &fanOutRun[T]{what: what, policy: policy, out: make([]T, n), errored: cfg.errored}
 	_, e.blind = policy.(successBlind)
 	workers := n
 	if limit := cfg.limit; limit > 0 && limit < n {
 		workers = limit
 	}
+	// Each task takes the next index until none is left, so that the calls
+	// made are exactly those below next: a task that never started (its
+	// group cancelled first) leaves no index behind.
+	var next atomic.Int64
 	_ = withGroup(ctx, func(ctx context.Context, g *Group) error {
 		e.g = g
-		if workers == n { // a task per call
-			for i := range n {
-				g.Go(func(ctx context.Context) error { e.one(ctx, i, call); return nil })
-			}
-			return nil
-		}
-		var next atomic.Int64
 		for range workers {
 			g.Go(func(ctx context.Context) error {
 				for ctx.Err() == nil { // a cause from the policy, or ctx ended: take no more
@@ -81,8 +78,9 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 	}, config{name: cfg.name, limit: cfg.limit})
 
 	// Calls never made end cancelled too, as a group's queued tasks do.
-	for i, ended := range e.ended {
-		if !ended {
+	made := min(int(next.Load()), n)
+	for i := made; i < n; i++ {
+		{
 			cause := e.stop
 			if cause == nil {
 				cause = context.Cause(ctx)
@@ -111,7 +109,6 @@ type fanOutRun[T any] struct {
 	g       *Group
 	out     []T
 	mu      sync.Mutex // one Join at a time; guards what follows
-	ended   []bool     // the calls that ended (written by each call for itself, read once every call has)
 	stop    error      // the first cause Join returned
 	panics  []error    // the policy's panics, as failures
 	failed  bool       // a call did not succeed
@@ -129,7 +126,6 @@ func (e *fanOutRun[T]) one(ctx context.Context, i int, call func(context.Context
 		if e.blind {
 			// The policy ignores successes: it need not be told, and a
 			// success costs neither a handle nor the lock.
-			e.ended[i] = true
 			return
 		}
 	}
@@ -165,7 +161,6 @@ func (e *fanOutRun[T]) safeCall(ctx context.Context, i int, call func(context.Co
 func (e *fanOutRun[T]) join(c *fanCall[T]) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.ended[c.idx] = true
 	if c.err != nil {
 		e.failed = true
 	}
