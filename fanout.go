@@ -246,6 +246,7 @@ func (c *fanCall[T]) Err() error            { return c.err }
 func (c *fanCall[T]) Progress() Progress    { return Progress{} }
 func (c *fanCall[T]) Result() (T, error)    { return c.val, c.err }
 func (c *fanCall[T]) callIndex() int        { return c.idx }
+func (*fanCall[T]) sealed()                 {}
 
 func (c *fanCall[T]) State() State {
 	if c.cancelled {

@@ -100,8 +100,8 @@ func attributed(t Handle, err error) error {
 // Java's awaitAll.
 func CollectAll() *Collector { return &Collector{} }
 
-// Collector is the [CollectAll] policy. After WithGroup returns, Errors
-// holds the failures as TaskErrors, as the GroupError does.
+// Collector is the [CollectAll] policy. After WithGroup returns, Result
+// returns the failures as the GroupError does.
 type Collector struct {
 	mu   sync.Mutex
 	errs []error
@@ -127,13 +127,6 @@ func (c *Collector) Result() error {
 		return nil
 	}
 	return &GroupError{Errors: c.errs}
-}
-
-// Errors returns the failures recorded so far.
-func (c *Collector) Errors() []error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]error(nil), c.errs...)
 }
 
 // FirstSuccess returns a policy under which the first task to succeed wins

@@ -63,8 +63,8 @@ func TestCollectAll(t *testing.T) {
 		if v, err := tasks[1].Result(); v != 2 || err != nil {
 			t.Errorf("the successful task's result = %v, %v", v, err)
 		}
-		if n := len(policy.Errors()); n != 2 {
-			t.Errorf("Collector has %d errors, want 2", n)
+		if err := policy.Result(); !errors.As(err, &ge) || len(ge.Errors) != 2 {
+			t.Errorf("Collector's Result = %v, want its 2 errors", err)
 		}
 		if err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
 			async.Go(g, sleepThen(time.Second, 1, nil))

@@ -192,7 +192,7 @@ func (s *Scope) shutdown(grace time.Duration, sigs <-chan os.Signal, onSignal fu
 	// A task may start others while it stops, so look again until a look
 	// finds nothing, or time is up.
 	for {
-		live := s.Tasks()
+		live := s.tasks()
 		if len(live) == 0 {
 			return nil
 		}

@@ -139,7 +139,7 @@ func ScopeOf(ctx context.Context) *Scope {
 // the order they were created, or nil if ctx is not inside a [Run].
 func AllTasks(ctx context.Context) []Handle {
 	if s := ScopeOf(ctx); s != nil {
-		return s.Tasks()
+		return s.tasks()
 	}
 	return nil
 }
@@ -150,8 +150,9 @@ func (s *Scope) Name() string { return s.name }
 // ID returns the scope's number, unique among scopes in the process.
 func (s *Scope) ID() uint64 { return s.id }
 
-// Tasks returns the scope's live tasks, in the order they were created.
-func (s *Scope) Tasks() []Handle {
+// tasks returns the scope's live tasks, in the order they were created
+// (AllTasks, given a context of the scope).
+func (s *Scope) tasks() []Handle {
 	var out []*taskCore
 	s.eachTask(func(e *trackEntry) { out = append(out, e.task) })
 	slices.SortFunc(out, func(a, b *taskCore) int { return cmpUint(a.id, b.id) })

@@ -63,10 +63,10 @@ func TestRegistryShrinks(t *testing.T) {
 	if got := slots(); got > 4*keep+trackShards*compactMin {
 		t.Errorf("%d slots left for %d live tasks: the registry did not shrink", got, keep)
 	}
-	if got := len(s.Tasks()); got != keep {
+	if got := len(s.tasks()); got != keep {
 		t.Fatalf("Tasks() has %d tasks, want %d", got, keep)
 	}
-	for _, h := range s.Tasks() {
+	for _, h := range s.tasks() {
 		if (h.ID()-1)%(n/keep) != 0 {
 			t.Fatalf("task %d is listed but finished", h.ID())
 		}

@@ -1,0 +1,30 @@
+package async
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// The task's size budget (see taskCore): a taskCore is 96 bytes on 64-bit
+// platforms and a Task[int] 112, the next size class, so that a task costs
+// little more than its goroutine. A field added to either fails this test:
+// put it in taskExtra or taskMore instead, or change the budget on purpose.
+func TestTaskSizeBudget(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("the budget is for 64-bit platforms")
+	}
+	for _, c := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"taskCore", unsafe.Sizeof(taskCore{}), 96},
+		{"Task[int]", unsafe.Sizeof(Task[int]{}), 112},
+		{"Task[struct{}]", unsafe.Sizeof(Task[struct{}]{}), 112},
+		{"errTask", unsafe.Sizeof(errTask{}), 128}, // 120: the 128-byte size class
+		{"taskExtra", unsafe.Sizeof(taskExtra{}), 80},
+	} {
+		if c.got > c.want {
+			t.Errorf("%s is %d bytes; the budget is %d", c.name, c.got, c.want)
+		}
+	}
+}
