@@ -32,7 +32,7 @@ func newTransport(cfg Config) *http.Transport {
 	if len(cfg.ConnectTo) > 0 {
 		rules := cfg.ConnectTo
 		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return dialer.DialContext(ctx, network, rewriteAddr(rules, addr))
+			return dialInTurn(ctx, dialer, network, rewriteAddrs(rules, addr))
 		}
 	}
 	proxy := cfg.Proxy
@@ -142,7 +142,9 @@ func (f TLSFiles) Config() (*tls.Config, error) {
 // name and certificate check still name the URL's host. An empty Host or
 // Port matches any; an empty ToHost or ToPort keeps the one dialled. The
 // rules apply to the address the transport dials, which is the proxy's
-// when a proxy is used.
+// when a proxy is used. ToHost may list addresses separated by commas, as
+// [ParseResolve] makes of curl's --resolve HOST:PORT:A,B: they are dialled
+// in order until one answers.
 type ConnectTo struct {
 	Host, Port     string
 	ToHost, ToPort string
@@ -163,10 +165,19 @@ func ParseConnectTo(s string) (ConnectTo, error) {
 	return ConnectTo{Host: parts[0], Port: parts[1], ToHost: parts[2], ToPort: parts[3]}, nil
 }
 
-// ParseResolve parses curl's --resolve HOST:PORT:ADDR: connections to
-// HOST:PORT go to the address ADDR (the first, if a list is given), with no
-// DNS lookup. HOST may be "*" for any host.
+// ParseResolve parses curl's --resolve HOST:PORT:ADDR[,ADDR]...:
+// connections to HOST:PORT go to the addresses, tried in order until one
+// answers (as curl does), with no DNS lookup. HOST may be "*" for any host.
+// The addresses are kept in ToHost, separated by commas. curl's leading
+// "+" (an entry that times out of its DNS cache) and "-" (removing an
+// entry) are refused: a run keeps every entry from start to end.
 func ParseResolve(s string) (ConnectTo, error) {
+	switch {
+	case strings.HasPrefix(s, "+"):
+		return ConnectTo{}, fmt.Errorf("resolve %q: a leading + (curl's entry that times out of its DNS cache after a minute) is not supported: every -resolve holds for the whole run; leave the + out", s)
+	case strings.HasPrefix(s, "-"):
+		return ConnectTo{}, fmt.Errorf("resolve %q: a leading - (curl's removal of an entry) is not supported: give only the entries to use", s)
+	}
 	parts, err := splitColons(s, 3)
 	if err == nil && (parts[0] == "" || parts[2] == "") {
 		err = errors.New("empty host or address")
@@ -175,18 +186,21 @@ func ParseResolve(s string) (ConnectTo, error) {
 		err = checkPort(parts[1], false)
 	}
 	if err != nil {
-		return ConnectTo{}, fmt.Errorf("resolve %q: %w (want HOST:PORT:ADDRESS)", s, err)
+		return ConnectTo{}, fmt.Errorf("resolve %q: %w (want HOST:PORT:ADDRESS[,ADDRESS]...)", s, err)
 	}
-	addr, _, _ := strings.Cut(parts[2], ",")
-	addr = strings.TrimPrefix(strings.TrimSuffix(addr, "]"), "[")
-	if net.ParseIP(addr) == nil {
-		return ConnectTo{}, fmt.Errorf("resolve %q: %q is not an IP address", s, addr)
+	var addrs []string
+	for a := range strings.SplitSeq(parts[2], ",") {
+		a = strings.TrimPrefix(strings.TrimSuffix(strings.TrimSpace(a), "]"), "[")
+		if net.ParseIP(a) == nil {
+			return ConnectTo{}, fmt.Errorf("resolve %q: %q is not an IP address", s, a)
+		}
+		addrs = append(addrs, a)
 	}
 	host := parts[0]
 	if host == "*" {
 		host = ""
 	}
-	return ConnectTo{Host: host, Port: parts[1], ToHost: addr}, nil
+	return ConnectTo{Host: host, Port: parts[1], ToHost: strings.Join(addrs, ",")}, nil
 }
 
 // splitColons splits s into n parts at colons outside brackets; the last
@@ -237,24 +251,61 @@ func checkPort(p string, emptyOK bool) error {
 	return nil
 }
 
-// rewriteAddr applies the rules, in order, to the address about to be
-// dialled; each rule sees the address as the rules before it left it, so
-// that a --connect-to followed by a --resolve of its target works as in
-// curl.
-func rewriteAddr(rules []ConnectTo, addr string) string {
+// rewriteAddr is the first of rewriteAddrs.
+func rewriteAddr(rules []ConnectTo, addr string) string { return rewriteAddrs(rules, addr)[0] }
+
+// rewriteAddrs applies the rules, in order, to the address about to be
+// dialled, and returns the addresses to try in turn; each rule sees the
+// addresses as the rules before it left them, so that a --connect-to
+// followed by a --resolve of its target works as in curl. A ToHost that
+// lists addresses (--resolve A,B) makes one address each.
+func rewriteAddrs(rules []ConnectTo, addr string) []string {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return addr
+		return []string{addr}
 	}
+	type hp struct{ host, port string }
+	cur := []hp{{host, port}}
 	for _, r := range rules {
-		if (r.Host == "" || strings.EqualFold(r.Host, host)) && (r.Port == "" || r.Port == port) {
-			if r.ToHost != "" {
-				host = r.ToHost
+		var next []hp
+		for _, c := range cur {
+			if (r.Host != "" && !strings.EqualFold(r.Host, c.host)) || (r.Port != "" && r.Port != c.port) {
+				next = append(next, c)
+				continue
 			}
+			p := c.port
 			if r.ToPort != "" {
-				port = r.ToPort
+				p = r.ToPort
+			}
+			if r.ToHost == "" {
+				next = append(next, hp{c.host, p})
+				continue
+			}
+			for h := range strings.SplitSeq(r.ToHost, ",") {
+				next = append(next, hp{h, p})
 			}
 		}
+		cur = next
 	}
-	return net.JoinHostPort(host, port)
+	out := make([]string, len(cur))
+	for i, c := range cur {
+		out[i] = net.JoinHostPort(c.host, c.port)
+	}
+	return out
+}
+
+// dialInTurn dials the addresses in order until one answers, and returns
+// the last error when none does; each dial has the dialer's timeout.
+func dialInTurn(ctx context.Context, d *net.Dialer, network string, addrs []string) (net.Conn, error) {
+	var err error
+	for _, a := range addrs {
+		var c net.Conn
+		if c, err = d.DialContext(ctx, network, a); err == nil {
+			return c, nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, err
 }

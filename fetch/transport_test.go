@@ -172,14 +172,15 @@ func TestParseConnectToAndResolve(t *testing.T) {
 		"a.example:443:10.0.0.1":           {Host: "a.example", Port: "443", ToHost: "10.0.0.1"},
 		"a.example:80:[::1]":               {Host: "a.example", Port: "80", ToHost: "::1"},
 		"*:80:127.0.0.1":                   {Port: "80", ToHost: "127.0.0.1"},
-		"a.example:80:127.0.0.2,127.0.0.3": {Host: "a.example", Port: "80", ToHost: "127.0.0.2"},
+		"a.example:80:127.0.0.2,127.0.0.3": {Host: "a.example", Port: "80", ToHost: "127.0.0.2,127.0.0.3"},
+		"a.example:80:[::1],127.0.0.3":     {Host: "a.example", Port: "80", ToHost: "::1,127.0.0.3"},
 	}
 	for s, want := range goodR {
 		if got, err := ParseResolve(s); err != nil || got != want {
 			t.Errorf("ParseResolve(%q) = %+v, %v; want %+v", s, got, err, want)
 		}
 	}
-	for _, s := range []string{"", "a:80", "a::1.2.3.4", "a:80:not-an-ip", ":80:1.2.3.4"} {
+	for _, s := range []string{"", "a:80", "a::1.2.3.4", "a:80:not-an-ip", ":80:1.2.3.4", "a:80:1.2.3.4,", "a:80:1.2.3.4,x"} {
 		if _, err := ParseResolve(s); err == nil {
 			t.Errorf("ParseResolve(%q): no error", s)
 		}
@@ -367,5 +368,38 @@ func TestLineOptionsReachTheRequest(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Errorf("%d files in the save directory, want 2", len(entries))
+	}
+}
+
+// TestResolveFallsBack: -resolve HOST:PORT:A,B connects to B when A
+// fails, as curl does; a leading + (curl's entry that times out of its DNS
+// cache) or - (curl's removal) is refused with a clear error, never taken
+// as part of the host name.
+func TestResolveFallsBack(t *testing.T) {
+	s := startDemo(t)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(s.URL, "http://"))
+	// Nothing listens on 127.0.0.2: the demo server is on 127.0.0.1 only.
+	for _, addrs := range []string{"127.0.0.2,127.0.0.1", "[::1],127.0.0.2,127.0.0.1"} {
+		rule, err := ParseResolve("fetchall.test:" + port + ":" + addrs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := quick
+		cfg.ConnectTo = []ConnectTo{rule}
+		if r := fetchOne(t, cfg, "http://fetchall.test:"+port+"/item?size=10"); r.Outcome != OK || r.Bytes != 10 {
+			t.Errorf("-resolve %s: %s %s %q", addrs, r.Outcome, r.ErrorKind, r.Error)
+		}
+	}
+	rule, _ := ParseResolve("fetchall.test:" + port + ":127.0.0.2,127.0.0.3")
+	cfg := quick
+	cfg.ConnectTo = []ConnectTo{rule}
+	if r := fetchOne(t, cfg, "http://fetchall.test:"+port+"/item?size=10"); r.Outcome != Failed || r.ErrorKind != KindRefused {
+		t.Errorf("no address answers: %s %s %q", r.Outcome, r.ErrorKind, r.Error)
+	}
+	for _, s := range []string{"+fetchall.test:80:127.0.0.1", "-fetchall.test:80"} {
+		_, err := ParseResolve(s)
+		if err == nil || !strings.Contains(err.Error(), s[:1]) {
+			t.Errorf("ParseResolve(%q): %v, want an error about the leading %s", s, err, s[:1])
+		}
 	}
 }

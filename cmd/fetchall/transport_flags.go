@@ -37,7 +37,7 @@ func addTransportFlags(fs *flag.FlagSet) *transportFlags {
 	fs.StringVar(&t.tls.CACert, "cacert", "", "trust the CA certificates in the PEM `FILE` instead of the system's")
 	fs.StringVar(&t.tls.Cert, "cert", "", "send the client certificate in the PEM `FILE` (with its key, unless -key)")
 	fs.StringVar(&t.tls.Key, "key", "", "the private key of -cert, a PEM `FILE`")
-	fs.Func("resolve", "connect to ADDR for HOST:PORT, without DNS: `HOST:PORT:ADDR` (repeatable; HOST * for any)", func(v string) error {
+	fs.Func("resolve", "connect to ADDR for HOST:PORT, without DNS: `HOST:PORT:ADDR[,ADDR...]`, the addresses tried in order until one answers (repeatable; HOST * for any; curl's leading + or - is refused)", func(v string) error {
 		c, err := fetch.ParseResolve(v)
 		t.resolve = append(t.resolve, c)
 		return err
