@@ -48,7 +48,7 @@ func TestDemoWritesLikeARunAndShowsTheTaskTree(t *testing.T) {
 		`The task tree \S+ into the run, while a Retry-After paused the host`,
 		`scope "fetchall": \d+ tasks, 2 groups\n`,
 		`└─ task \d+ "main" waiting .*\n`,
-		`   └─ group \d+ "fetch.Run" 1 task \[0/1 0%\]\n`,
+		`   └─ group \d+ "fetch.Run" \d+ tasks \[\d+/(\d\d|[2-9])\d* \d+%\]\n`, // its subgroups' tasks and progress, not 0/1
 		`      └─ task \d+ "host (127.0.0.1:\d+)" waiting .*\n`,
 		`         └─ group \d+ "127.0.0.1:\d+" \d+ tasks \[\d+/\d+ \d+%\]\n`,
 		`            ├─ task \d+ "/\S+" waiting .*, awaiting sleep "Retry-After 127.0.0.1:\d+" for \S+ \(wakes in [^)]+\)\n`,
@@ -313,7 +313,7 @@ func TestDebugAddrServesTheRunsTaskTree(t *testing.T) {
 	if code := <-done; code != exitInterrupted {
 		t.Errorf("exit %d after the cancellation, want %d", code, exitInterrupted)
 	}
-	for _, want := range []string{`scope "fetchall": 4 tasks, 2 groups\n`, `"main" waiting .*, awaiting group \d+ "fetch.Run" for \S+\n`, `group \d+ "fetch.Run" 1 task \[0/1 0%\]\n`, `group \d+ "127.0.0.1:\d+" 2 tasks \[0/2 0%\]\n`, `/hang\?a" running`, `/hang\?b" running`} {
+	for _, want := range []string{`scope "fetchall": 4 tasks, 2 groups\n`, `"main" waiting .*, awaiting group \d+ "fetch.Run" for \S+\n`, `group \d+ "fetch.Run" 3 tasks \[0/3 0%\]\n`, `group \d+ "127.0.0.1:\d+" 2 tasks \[0/2 0%\]\n`, `/hang\?a" running`, `/hang\?b" running`} {
 		if !regexp.MustCompile(want).Match(body) {
 			t.Errorf("/debug/tasks lacks %q:\n%s", want, body)
 		}

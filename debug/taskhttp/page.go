@@ -28,6 +28,9 @@ type pageOptions struct {
 	// see their goroutine's stack; StacksError says why there are none.
 	Stacks      map[string]bool
 	StacksError error
+	// Reveal is the id of a node to show whatever the cap and the folds:
+	// the target of an awaiting link the reader followed.
+	Reveal string
 }
 
 type scopeView struct {
@@ -62,6 +65,9 @@ type nodeView struct {
 	// tasktree.FoldAt), Last the last of them; 1 and nil for most nodes.
 	Count int
 	Last  *async.TaskInfo
+	// OnPath: the node is, or leads to, the node the reader asked to see
+	// (reveal=): it is shown open, even past the page's node cap.
+	OnPath bool
 	// ShowStack: the reader opened the task; its goroutine shows.
 	ShowStack   bool
 	StacksError error
@@ -84,6 +90,9 @@ func newPage(snaps []*async.Snapshot, opts pageOptions) page {
 		v.Tasks, v.Groups = tasktree.Counts(s)
 		v.States = countStates(s.Nodes)
 		forest := views(tasktree.Tree(s), opts, s.Taken)
+		if opts.Reveal != "" {
+			reveal(forest, opts.Reveal)
+		}
 		if query != "" {
 			forest = keepMatching(forest, query)
 		}
@@ -109,11 +118,12 @@ func views(nodes []*tasktree.Node, opts pageOptions, taken time.Time) []*nodeVie
 		if n.Kind == async.KindGroup {
 			id := "group-" + strconv.FormatUint(n.ID, 10)
 			v.Open = opts.Opened[id] || !opts.Folded[id] && len(n.Children) <= foldAbove
-			infos := make([]async.TaskInfo, len(n.Children))
-			for j, c := range n.Children {
-				infos[j] = *c.TaskInfo
-			}
-			v.States = countStates(infos)
+			// The group's counts and progress take in its subgroups.
+			tot := tasktree.SubtreeTotals(n)
+			info := *n.TaskInfo
+			info.Tasks, info.Progress = tot.Tasks, tot.Progress
+			v.TaskInfo = &info
+			v.States = statesOf(tot.States)
 		}
 		out[i] = v
 	}
@@ -128,6 +138,11 @@ func countStates(nodes []async.TaskInfo) []stateCount {
 			n[nodes[i].State]++
 		}
 	}
+	return statesOf(n)
+}
+
+// statesOf lists the counts by state in lifecycle order, leaving out zeros.
+func statesOf(n [5]int) []stateCount {
 	var out []stateCount
 	for _, st := range []async.State{async.Running, async.Waiting, async.Pending, async.Done, async.Cancelled} {
 		if n[st] > 0 {
@@ -199,6 +214,29 @@ func foldSiblings(nodes []*nodeView) []*nodeView {
 	return out
 }
 
+// reveal marks the node whose id ("group-7") is id, its ancestors and, if
+// it is open, its children as on the path to be shown, opening the groups
+// that lead to it. It reports
+// whether the node is among nodes.
+func reveal(nodes []*nodeView, id string) bool {
+	for _, n := range nodes {
+		self := n.Kind.String()+"-"+strconv.FormatUint(n.ID, 10) == id
+		if self || reveal(n.Children, id) {
+			n.OnPath = true
+			if !self && n.Kind == async.KindGroup {
+				n.Open = true
+			}
+			if self && n.Open {
+				for _, c := range n.Children { // what it holds, too
+					c.OnPath = true
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
 // dropFolded leaves out the children of folded groups.
 func dropFolded(nodes []*nodeView) []*nodeView {
 	out := make([]*nodeView, len(nodes))
@@ -227,8 +265,8 @@ func count(nodes []*nodeView) int {
 func prune(nodes []*nodeView, budget *int) []*nodeView {
 	var out []*nodeView
 	for _, n := range nodes {
-		if *budget <= 0 {
-			break
+		if *budget <= 0 && !n.OnPath {
+			continue // past the cap: only the path to a revealed node
 		}
 		*budget--
 		c := *n
@@ -305,6 +343,7 @@ ul.tree ul { margin-left: 1.1em; padding-left: .6em; border-left: 1px solid var(
 .row { display: flex; align-items: center; gap: .5em; flex-wrap: nowrap; white-space: nowrap; overflow: hidden; padding: .12em .5em; margin: .1em 0; border-left: 3px solid var(--state, var(--line)); background: transparent; }
 .row > * { flex-shrink: 0; }
 .row > .name, .row > .message, .row > .awaiting, .row > .origin, .row > .group-counts { flex-shrink: 1; min-width: 2em; overflow: hidden; text-overflow: ellipsis; }
+.row > .name { min-width: min(6em, max-content); flex-shrink: .5; }
 .row > .origin { flex-shrink: 1000; margin-left: auto; padding-left: 1em; color: var(--muted); font: .8em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .row:hover { background: #f6f8fa; }
 .st-pending { --state: var(--pending); }
@@ -354,12 +393,25 @@ li.task > .row { cursor: pointer; }
   const toggled = new Map(); // "group-7" → open
   // The tasks opened for their stack, sent with every reload as stack=.
   const stacks = new Set();
+  let reveal = "";
   tree.addEventListener("click", (e) => {
     const taskRow = e.target.closest("li.task > .row");
     if (taskRow && !e.target.closest("a")) {
       const id = taskRow.parentElement.id;
       if (stacks.has(id)) stacks.delete(id); else stacks.add(id);
       reload();
+      return;
+    }
+    const link = e.target.closest("a.awaiting");
+    if (link) {
+      // The awaited node may be past the node cap or in a folded group:
+      // ask for the path to it, then go there.
+      const id = link.getAttribute("href").slice(1);
+      if (!document.getElementById(id)) {
+        e.preventDefault();
+        reveal = id;
+        reload().then(() => { const el = document.getElementById(id); if (el) { location.hash = id; el.scrollIntoView(); } });
+      }
       return;
     }
     const summary = e.target.closest("summary");
@@ -381,6 +433,7 @@ li.task > .row { cursor: pointer; }
       url.searchParams.set("open", ids(true));
       url.searchParams.set("fold", ids(false));
       url.searchParams.set("stack", [...stacks].join(","));
+      url.searchParams.set("reveal", reveal);
       const r = await fetch(url, {cache: "no-store"});
       if (!r.ok) throw new Error(r.status + " " + r.statusText);
       tree.innerHTML = await r.text();

@@ -138,7 +138,7 @@ func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if format == "fragment" {
 			name = "fragment"
 		}
-		if err := templates.ExecuteTemplate(w, name, newPage(snaps, pageOptions{Refresh: refresh, Filter: q.Get("q"), Opened: idSet(q.Get("open")), Folded: idSet(q.Get("fold")), Stacks: opened, StacksError: stacksErr})); err != nil {
+		if err := templates.ExecuteTemplate(w, name, newPage(snaps, pageOptions{Refresh: refresh, Filter: q.Get("q"), Opened: idSet(q.Get("open")), Folded: idSet(q.Get("fold")), Stacks: opened, StacksError: stacksErr, Reveal: q.Get("reveal")})); err != nil {
 			// The header is gone; all that is left is to say so in the page.
 			fmt.Fprintf(w, "<p>error rendering the task tree: %s</p>", escape(err.Error()))
 		}

@@ -130,7 +130,16 @@ func WriteTree(w io.Writer, s *async.Snapshot) error {
 			bw.WriteString(prefix + branch + foldLine(s, f) + "\n")
 			return
 		}
-		bw.WriteString(prefix + branch + describe(s, n.TaskInfo))
+		if n.Kind == async.KindGroup {
+			// A group counts the tasks below it at any depth, and adds up
+			// its subgroups' progress.
+			tot := SubtreeTotals(n)
+			g := *n.TaskInfo
+			g.Tasks, g.Progress = tot.Tasks, tot.Progress
+			bw.WriteString(prefix + branch + describe(s, &g))
+		} else {
+			bw.WriteString(prefix + branch + describe(s, n.TaskInfo))
+		}
 		if n.Orphan {
 			bw.WriteString(" (parent " + n.Parent.String() + " has finished)")
 		}
