@@ -143,7 +143,7 @@ func localVar(info *types.Info, e ast.Expr) *types.Var {
 	if !ok {
 		v, ok = info.Defs[id].(*types.Var)
 	}
-	if !ok || v.IsField() || v.Parent() == nil || v.Parent() == v.Pkg().Scope() {
+	if !ok || v.IsField() || v.Pkg() == nil || v.Parent() == nil || v.Parent() == v.Pkg().Scope() {
 		return nil
 	}
 	return v

@@ -13,8 +13,9 @@ import (
 )
 
 // plantedLines returns the lines of testdata/planted/planted.go that carry a
-// "planted:" marker: where a mistake was planted.
-func plantedLines(t *testing.T) []int {
+// "planted:" marker (followed by one of checks, if any are given): where a
+// mistake was planted.
+func plantedLines(t *testing.T, checks ...string) []int {
 	t.Helper()
 	f, err := os.Open("testdata/planted/planted.go")
 	if err != nil {
@@ -24,7 +25,8 @@ func plantedLines(t *testing.T) []int {
 	var lines []int
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
-		if strings.Contains(sc.Text(), "// planted: ") {
+		_, check, ok := strings.Cut(sc.Text(), "// planted: ")
+		if ok && (len(checks) == 0 || slices.Contains(checks, strings.TrimSpace(check))) {
 			lines = append(lines, n)
 		}
 	}
@@ -109,5 +111,16 @@ func TestPlanted(t *testing.T) {
 		if got := reported(t, dir, args...); !slices.Equal(got, want) {
 			t.Errorf("%v reported lines %v, want %v", args, got, want)
 		}
+	}
+
+	// A check switched off by name reports nothing; the others still run.
+	lost := plantedLines(t, "lostctx")
+	if len(lost) != 1 {
+		t.Fatalf("testdata has %d planted lostctx mistakes, want 1", len(lost))
+	}
+	without := slices.DeleteFunc(slices.Clone(want), func(n int) bool { return n == lost[0] })
+	args := []string{bin, "-lostctx=false", "./..."}
+	if got := reported(t, dir, args...); !slices.Equal(got, without) {
+		t.Errorf("%v reported lines %v, want %v", args, got, without)
 	}
 }
