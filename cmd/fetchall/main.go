@@ -106,6 +106,8 @@ func init() {
 		command{"enqueue", "-i FILE [-nats URL] [-job NAME]", "put a list into a job's work queue on NATS JetStream, for workers on any machines", runEnqueue},
 		command{"worker", "[-nats URL] [-job NAME] [fetch flags]", "fetch a job's URLs and publish their records; run as many as you like", runWorker},
 		command{"collect", "[-nats URL] [-job NAME] [-o FILE]", "write a job's records, exactly one per line, and its summary", runCollect},
+		command{"status", "[-nats URL] [-job NAME]", "a job's state: queued, in flight, recorded, failed; partitions, pauses, workers, rate and end", runStatus},
+		command{"jobs", "[rm NAME...] [-nats URL]", "list the jobs on the NATS server, or delete some", runJobs},
 		command{"cluster-demo", "[flags]", "a job on an embedded NATS server with in-process workers and the demo server: no network needed (in a fetchall built with -tags clusterdemo)", runClusterDemo},
 	)
 }

@@ -61,3 +61,39 @@ func TestQueueCommandsHideThePassword(t *testing.T) {
 		}
 	}
 }
+
+// status prints a job's state; jobs lists the jobs; jobs rm deletes one.
+func TestStatusAndJobs(t *testing.T) {
+	srv := startNATS(t)
+	list, _ := sites(t, 2, 5, time.Millisecond)
+	base := []string{"-nats", srv.URL}
+	ctx := context.Background()
+	for _, job := range []string{"one", "two"} {
+		if r := cli(t, ctx, "", append([]string{"enqueue", "-i", list, "-job", job, "-partitions", "4"}, base...)...); r.code != exitOK {
+			t.Fatalf("enqueue: %d %q", r.code, r.stderr)
+		}
+	}
+	r := cli(t, ctx, "", append([]string{"status", "-job", "one"}, base...)...)
+	for _, want := range []string{"job one: 10 lines", "queued 10, in flight 0, recorded 0, failed 0", "workers alive: 0", "partitions: 4", "  0  (no holder)"} {
+		if r.code != exitOK || !strings.Contains(r.stdout, want) {
+			t.Errorf("status: %d %q %q; want %q", r.code, r.stdout, r.stderr, want)
+		}
+	}
+	if r := cli(t, ctx, "", append([]string{"status", "-job", "three"}, base...)...); r.code != exitFailures || !strings.Contains(r.stderr, "the jobs there are: one, two") {
+		t.Errorf("status of no job: %d %q", r.code, r.stderr)
+	}
+	r = cli(t, ctx, "", append([]string{"jobs"}, base...)...)
+	if r.code != exitOK || !strings.Contains(r.stdout, "one\t10 lines, 10 queued, 0 in flight, 0 recorded, 0 workers") || !strings.Contains(r.stdout, "two\t") {
+		t.Errorf("jobs: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := cli(t, ctx, "", append([]string{"jobs", "rm", "one"}, base...)...); r.code != exitOK || !strings.Contains(r.stderr, "deleted job one") {
+		t.Errorf("jobs rm one: %d %q", r.code, r.stderr)
+	}
+	if r := cli(t, ctx, "", append([]string{"jobs", "rm", "one"}, base...)...); r.code != exitFailures || !strings.Contains(r.stderr, "no such job") {
+		t.Errorf("jobs rm one again: %d %q", r.code, r.stderr)
+	}
+	r = cli(t, ctx, "", append([]string{"jobs"}, base...)...)
+	if r.code != exitOK || strings.Contains(r.stdout, "one\t") || !strings.Contains(r.stdout, "two\t") {
+		t.Errorf("jobs after rm: %d %q", r.code, r.stdout)
+	}
+}

@@ -53,6 +53,7 @@ func (r *workerRun) rebalance(ctx context.Context, acquire bool) {
 		if _, err := kv.Put(ctx, heartbeatKey(r.w.ID), []byte(time.Now().UTC().Format(time.RFC3339))); err != nil && ctx.Err() == nil {
 			r.log.Warn("heartbeat failed", "err", err)
 		}
+		r.reportStats(ctx)
 	}
 	owners := assign(r.job.Partitions, r.liveWorkers(ctx))
 	var held []*partition
@@ -253,6 +254,7 @@ func (r *workerRun) releaseAll() {
 	}
 	r.job.leases.Delete(ctx, heartbeatKey(r.w.ID))
 	r.leasesHeld.Store(0)
+	r.reportStats(ctx)
 }
 
 func isClosed(c chan struct{}) bool {

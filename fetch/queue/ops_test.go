@@ -144,3 +144,60 @@ func TestWorkerLogsLeases(t *testing.T) {
 		}
 	}
 }
+
+// Status counts what is queued, in flight and recorded, names each
+// partition's holder and paused hosts, the workers alive with their
+// counts, and the rate.
+func TestJobStatus(t *testing.T) {
+	srv := startNATS(t, embedded.Options{})
+	job := openJob(t, connect(t, srv.URL), testOptions)
+	ctx := context.Background()
+	st, err := job.Status(ctx)
+	if err != nil || st.Enqueued || st.Queued != 0 || len(st.Partitions) != job.Partitions {
+		t.Fatalf("status of an empty job: %+v, %v", st, err)
+	}
+	s := newSite(t, 50*time.Millisecond)
+	urls := append(s.list(10, "a.test", "b.test"), "http://c.test:0/bad-port")
+	enqueue(t, job, urls)
+	until := time.Now().Add(time.Hour)
+	pa := partitionOf("http://a.test/", job.Partitions)
+	if err := job.setPauses(ctx, pa, map[string]time.Time{"a.test:80": until}); err != nil {
+		t.Fatal(err)
+	}
+	st, err = job.Status(ctx)
+	if err != nil || !st.Enqueued || st.Total != 21 || st.Queued != 21 || st.InFlight != 0 || st.Recorded != 0 {
+		t.Fatalf("status after enqueue: %+v, %v; want 21 lines queued", st, err)
+	}
+	if p := st.Partitions[pa].Paused; !p["a.test:80"].Equal(until.Round(0)) {
+		t.Errorf("partition %d's pauses: %v; want a.test:80 until %v", pa, p, until)
+	}
+	if err := job.setPauses(ctx, pa, nil); err != nil {
+		t.Fatal(err)
+	}
+	ws := newWorkers(t, srv.URL, s.config(4))
+	ws.start("w1")
+	var mid *Status
+	collect(t, job, 30*time.Second, after(5, func() {
+		mid, _ = job.Status(ctx)
+	}))
+	if mid == nil || mid.Recorded < 5 || len(mid.Workers) != 1 || mid.Workers[0].ID != "w1" {
+		t.Errorf("status mid-run: %+v; want at least 5 recorded and worker w1 alive", mid)
+	}
+	held := 0
+	for _, p := range mid.Partitions {
+		if p.Holder == "w1" {
+			held++
+		}
+	}
+	if held != job.Partitions {
+		t.Errorf("w1 holds %d of %d partitions mid-run", held, job.Partitions)
+	}
+	time.Sleep(job.LeaseTTL / 2) // the worker's next report
+	st, err = job.Status(ctx)
+	if err != nil || st.Recorded != 21 || st.Queued != 0 || st.InFlight != 0 || st.Rate <= 0 || st.Failed != 1 {
+		t.Errorf("status at the end: %+v, %v; want 21 recorded, 1 failed, nothing left, a rate", st, err)
+	}
+	if len(st.Workers) != 1 || st.Workers[0].Stored != 21 || st.Workers[0].Failed != 1 {
+		t.Errorf("workers at the end: %+v; want w1 with 21 stored, 1 failed", st.Workers)
+	}
+}

@@ -117,6 +117,8 @@ type WorkerStats struct {
 	// Requeued the URLs given back to the queue (the worker stopping, a
 	// partition handed over, a store that failed for good).
 	StoreRetries, Requeued int64
+	// Failed counts the URLs whose fetch failed (their records say why).
+	Failed int64
 	// InFlight is how many URLs the worker holds; Leases how many
 	// partitions it holds the lease of.
 	InFlight, Leases int64
@@ -132,7 +134,7 @@ func (w *Worker) Stats() WorkerStats {
 	inflight := len(r.all)
 	r.mu.Unlock()
 	return WorkerStats{Stored: r.published.Load(), Duplicates: r.duplicates.Load(),
-		StoreRetries: r.storeRetries.Load(), Requeued: r.requeued.Load(),
+		StoreRetries: r.storeRetries.Load(), Requeued: r.requeued.Load(), Failed: r.failed.Load(),
 		InFlight: int64(inflight), Leases: r.leasesHeld.Load()}
 }
 
@@ -160,7 +162,7 @@ type workerRun struct {
 	parts    map[int]*partition // owned by the lease loop
 	stopping atomic.Bool
 
-	published, requeued, duplicates, storeRetries, leasesHeld atomic.Int64
+	published, requeued, duplicates, storeRetries, leasesHeld, failed atomic.Int64
 }
 
 // Run serves the job until ctx ends, then drains: it stops pulling, lets
@@ -318,6 +320,9 @@ func (r *workerRun) write(rec *fetch.Record) error {
 	if rec.Outcome == fetch.Cancelled {
 		r.giveBack(h)
 		return nil
+	}
+	if rec.Failed() {
+		r.failed.Add(1)
 	}
 	r.publish(rec, h)
 	return nil
