@@ -5,28 +5,58 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/asyncgo/async/fetch/queue"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // queueFlags are the flags every queue subcommand shares: where the NATS
 // server is and which job.
 type queueFlags struct {
-	url string
-	job string
+	url  string
+	job  string
+	conn queue.ConnectOptions
 }
 
-func (q *queueFlags) add(fs *flag.FlagSet) {
+// add adds the flags; wait is the default of -connect-wait.
+func (q *queueFlags) add(fs *flag.FlagSet) { q.addWait(fs, 0) }
+
+func (q *queueFlags) addWait(fs *flag.FlagSet, wait time.Duration) {
 	def := os.Getenv("NATS_URL")
 	if def == "" {
 		def = "nats://127.0.0.1:4222"
 	}
-	fs.StringVar(&q.url, "nats", def, "the NATS server's `URL` (default $NATS_URL, else nats://127.0.0.1:4222); several, comma-separated, for a cluster")
+	fs.StringVar(&q.url, "nats", def, "the NATS server's `URL` (default $NATS_URL, else nats://127.0.0.1:4222); several, comma-separated, for a cluster; tls://HOST:PORT requires TLS")
 	fs.StringVar(&q.job, "job", queue.DefaultJob, "the job's `NAME`: one list, its queue and its records")
+	fs.StringVar(&q.conn.Creds, "creds", os.Getenv("NATS_CREDS"), "authenticate with the NATS credentials `FILE` (default $NATS_CREDS)")
+	fs.StringVar(&q.conn.NKey, "nkey", os.Getenv("NATS_NKEY"), "authenticate with the nkey seed in `FILE` (default $NATS_NKEY)")
+	fs.StringVar(&q.conn.User, "user", os.Getenv("NATS_USER"), "authenticate as `NAME` (default $NATS_USER), with -password")
+	fs.StringVar(&q.conn.Password, "password", os.Getenv("NATS_PASSWORD"), "the NATS `PASSWORD` (default $NATS_PASSWORD, which, unlike the flag, other users cannot see in the process list)")
+	fs.StringVar(&q.conn.Token, "token", os.Getenv("NATS_TOKEN"), "authenticate with the `TOKEN` (default $NATS_TOKEN)")
+	fs.StringVar(&q.conn.CA, "tls-ca", os.Getenv("NATS_CA"), "verify the server's certificate with the CA certificates in `FILE` (default $NATS_CA)")
+	fs.StringVar(&q.conn.Cert, "tls-cert", os.Getenv("NATS_CERT"), "present the client certificate in `FILE` (default $NATS_CERT), with -tls-key")
+	fs.StringVar(&q.conn.Key, "tls-key", os.Getenv("NATS_KEY"), "the client certificate's key `FILE` (default $NATS_KEY)")
+	fs.DurationVar(&q.conn.Wait, "connect-wait", wait, "while NATS cannot be reached, keep trying, with backoff, for up to `D` (0: give up at once)")
+}
+
+// connect connects to the NATS server as the flags say, printing any
+// error as "fetchall CMD: ...".
+func (q *queueFlags) connect(ctx context.Context, cmd string, stderr io.Writer) (*nats.Conn, jetstream.JetStream, bool) {
+	opts := q.conn
+	if opts.Wait > 0 {
+		opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	nc, js, err := queue.ConnectWith(ctx, q.url, "fetchall "+cmd, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "fetchall %s: %v\n", cmd, err)
+		return nil, nil, false
+	}
+	return nc, js, true
 }
 
 // open connects to the NATS server and opens the job, printing any error
@@ -35,11 +65,11 @@ func (q *queueFlags) add(fs *flag.FlagSet) {
 // there are. The caller closes the connection; on failure ok is false and
 // status is the exit status.
 func (q *queueFlags) open(ctx context.Context, cmd string, stderr io.Writer, create bool, jf *jobFlags) (nc *nats.Conn, job *queue.Job, status int, ok bool) {
-	nc, js, err := queue.Connect(q.url, "fetchall "+cmd)
-	if err != nil {
-		fmt.Fprintf(stderr, "fetchall %s: %v\n", cmd, err)
+	nc, js, connected := q.connect(ctx, cmd, stderr)
+	if !connected {
 		return nil, nil, exitFailures, false
 	}
+	var err error
 	if create {
 		job, err = queue.Open(ctx, js, q.job, jf.opts)
 	} else {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/asyncgo/async/fetch/queue"
+	"github.com/asyncgo/async/fetch/queue/embedded"
 )
 
 // A worker or collect given a job that does not exist fails at once,
@@ -95,5 +96,29 @@ func TestStatusAndJobs(t *testing.T) {
 	r = cli(t, ctx, "", append([]string{"jobs"}, base...)...)
 	if r.code != exitOK || strings.Contains(r.stdout, "one\t") || !strings.Contains(r.stdout, "two\t") {
 		t.Errorf("jobs after rm: %d %q", r.code, r.stdout)
+	}
+}
+
+// The queue commands authenticate with -user and -password, or the
+// environment ($NATS_USER, $NATS_PASSWORD); without them the server
+// refuses them, and the error says so.
+func TestQueueCommandsAuthenticate(t *testing.T) {
+	srv, err := embedded.Start(embedded.Options{Users: map[string]string{"alice": "s3cret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	list, _ := sites(t, 1, 2, time.Millisecond)
+	ctx := context.Background()
+	if r := cli(t, ctx, "", "enqueue", "-i", list, "-nats", srv.URL); r.code != exitFailures || !strings.Contains(strings.ToLower(r.stderr), "authorization violation") {
+		t.Errorf("enqueue without credentials: %d %q; want refused", r.code, r.stderr)
+	}
+	if r := cli(t, ctx, "", "enqueue", "-i", list, "-nats", srv.URL, "-user", "alice", "-password", "s3cret"); r.code != exitOK {
+		t.Errorf("enqueue -user -password: %d %q", r.code, r.stderr)
+	}
+	t.Setenv("NATS_USER", "alice")
+	t.Setenv("NATS_PASSWORD", "s3cret")
+	if r := cli(t, ctx, "", "status", "-nats", srv.URL); r.code != exitOK || !strings.Contains(r.stdout, "job fetchall: 2 lines") || strings.Contains(r.stdout+r.stderr, "s3cret") {
+		t.Errorf("status with $NATS_USER and $NATS_PASSWORD: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 }

@@ -112,9 +112,8 @@ func runJobs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			"jobs (their queue, records, leases and pauses: collect what you need first)."); !ok {
 		return status
 	}
-	nc, js, err := queue.Connect(q.url, "fetchall jobs")
-	if err != nil {
-		fmt.Fprintf(stderr, "fetchall jobs: %v\n", err)
+	nc, js, ok := q.connect(ctx, "jobs", stderr)
+	if !ok {
 		return exitFailures
 	}
 	defer nc.Close()

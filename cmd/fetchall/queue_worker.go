@@ -18,7 +18,8 @@ import (
 // workerOwnFlags are the worker's flags; every other flag is the local
 // run's and means the same (see workerEngineConfig).
 var workerOwnFlags = map[string]bool{"nats": true, "job": true, "id": true, "batch": true, "drain": true, "q": false, "v": false,
-	"partitions": true, "replicas": true, "memory": false, "dup-window": true, "ack-wait": true, "lease-ttl": true, "create": false}
+	"partitions": true, "replicas": true, "memory": false, "dup-window": true, "ack-wait": true, "lease-ttl": true, "create": false,
+	"creds": true, "nkey": true, "user": true, "password": true, "token": true, "tls-ca": true, "tls-cert": true, "tls-key": true, "connect-wait": true}
 
 // flags of the local run that have no meaning for a worker, whose records
 // go to the job's results stream.
@@ -38,7 +39,7 @@ func runWorker(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		quiet   bool
 		verbose bool
 	)
-	q.add(fs)
+	q.addWait(fs, 5*time.Minute) // a worker started with its server, or before it, waits for it
 	jf.add(fs)
 	jf.addCreate(fs)
 	fs.StringVar(&w.ID, "id", "", "name the worker `ID` in leases and records (default: host-pid-random)")

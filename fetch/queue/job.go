@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	neturl "net/url"
 	"regexp"
 	"slices"
@@ -381,8 +382,76 @@ func (j *Job) Delete(ctx context.Context) error {
 // JetStream context. name identifies the client in the server's
 // monitoring.
 func Connect(url, name string) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1),
-		nats.ReconnectWait(250*time.Millisecond), nats.RetryOnFailedConnect(false))
+	return ConnectWith(context.Background(), url, name, ConnectOptions{})
+}
+
+// ConnectOptions are the credentials and TLS files of a connection, as
+// nats.go takes them, and how long to wait for a server that is down.
+// Empty fields are not used.
+type ConnectOptions struct {
+	// Creds is a credentials file (a user JWT and its nkey seed).
+	Creds string
+	// NKey is a file holding a user's nkey seed.
+	NKey string
+	// User and Password authenticate by name; Token by token.
+	User, Password, Token string
+	// CA is a file of PEM certificates to verify the server's with, for a
+	// server whose certificate is not signed by a public authority;
+	// Cert and Key are the client's certificate and key, for a server that
+	// asks for one. A tls:// URL requires TLS; CA, Cert or Key imply it.
+	CA, Cert, Key string
+	// Wait is how long to keep trying, with backoff, while no server of
+	// url can be reached (0: fail at once). A refused authentication fails
+	// at once whatever Wait.
+	Wait time.Duration
+	// Logger, when set, is told of each failed try.
+	Logger *slog.Logger
+}
+
+// ConnectWith is Connect with credentials, TLS files and a wait for a
+// server that is down, as opts says.
+func ConnectWith(ctx context.Context, url, name string, opts ConnectOptions) (*nats.Conn, jetstream.JetStream, error) {
+	nopts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond), nats.RetryOnFailedConnect(false)}
+	if opts.Creds != "" {
+		nopts = append(nopts, nats.UserCredentials(opts.Creds))
+	}
+	if opts.NKey != "" {
+		o, err := nats.NkeyOptionFromSeed(opts.NKey)
+		if err != nil {
+			return nil, nil, fmt.Errorf("queue: nkey: %w", err)
+		}
+		nopts = append(nopts, o)
+	}
+	if opts.User != "" || opts.Password != "" {
+		nopts = append(nopts, nats.UserInfo(opts.User, opts.Password))
+	}
+	if opts.Token != "" {
+		nopts = append(nopts, nats.Token(opts.Token))
+	}
+	if opts.CA != "" {
+		nopts = append(nopts, nats.RootCAs(opts.CA))
+	}
+	if opts.Cert != "" || opts.Key != "" {
+		nopts = append(nopts, nats.ClientCert(opts.Cert, opts.Key))
+	}
+	var nc *nats.Conn
+	var err error
+	deadline := time.Now().Add(opts.Wait)
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		nc, err = nats.Connect(url, nopts...)
+		if err == nil || !errors.Is(err, nats.ErrNoServers) || !time.Now().Add(wait).Before(deadline) {
+			break
+		}
+		if opts.Logger != nil {
+			opts.Logger.Warn("NATS cannot be reached; trying again", "url", RedactURL(url), "in", wait, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, fmt.Errorf("queue: connecting to %s: %w (%w)", RedactURL(url), err, context.Cause(ctx))
+		case <-time.After(wait):
+		}
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("queue: connecting to %s: %w", RedactURL(url), err)
 	}

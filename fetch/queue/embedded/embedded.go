@@ -5,10 +5,12 @@
 package embedded
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -23,6 +25,15 @@ type Options struct {
 	// temporary directory that Shutdown removes; a directory given here is
 	// kept, so that a server restarted on it finds its streams again.
 	Dir string
+	// Users maps the user names the server lets in to their passwords;
+	// with NKeys, they replace the default of letting anyone in.
+	Users map[string]string
+	// NKeys are the public keys of the users let in by their nkey.
+	NKeys []string
+	// TLS, when set, makes the server accept TLS connections only, with
+	// this configuration; with ClientAuth tls.RequireAndVerifyClientCert,
+	// a client needs a certificate from ClientCAs. URL is then tls://.
+	TLS *tls.Config
 }
 
 // Server is a running embedded NATS server.
@@ -51,7 +62,7 @@ func Start(opts Options) (*Server, error) {
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
-	srv, err := server.NewServer(&server.Options{
+	so := &server.Options{
 		ServerName: "fetchall-embedded",
 		Host:       "127.0.0.1",
 		Port:       port,
@@ -60,7 +71,18 @@ func Start(opts Options) (*Server, error) {
 		NoLog:      true,
 		NoSigs:     true,
 		// The HTTP monitor, cluster and leaf ports stay closed.
-	})
+	}
+	for u, p := range opts.Users {
+		so.Users = append(so.Users, &server.User{Username: u, Password: p})
+	}
+	for _, k := range opts.NKeys {
+		so.Nkeys = append(so.Nkeys, &server.NkeyUser{Nkey: k})
+	}
+	if opts.TLS != nil {
+		so.TLS, so.TLSConfig, so.TLSTimeout = true, opts.TLS, 5
+		so.TLSVerify = opts.TLS.ClientAuth == tls.RequireAndVerifyClientCert
+	}
+	srv, err := server.NewServer(so)
 	if err != nil {
 		s.cleanup()
 		return nil, fmt.Errorf("embedded nats: %w", err)
@@ -74,6 +96,9 @@ func Start(opts Options) (*Server, error) {
 	}
 	s.srv = srv
 	s.URL = srv.ClientURL()
+	if opts.TLS != nil {
+		s.URL = strings.Replace(s.URL, "nats://", "tls://", 1)
+	}
 	if a, ok := srv.Addr().(*net.TCPAddr); ok {
 		s.Port = a.Port
 	}
