@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -120,5 +124,62 @@ func TestQueueCommandsAuthenticate(t *testing.T) {
 	t.Setenv("NATS_PASSWORD", "s3cret")
 	if r := cli(t, ctx, "", "status", "-nats", srv.URL); r.code != exitOK || !strings.Contains(r.stdout, "job fetchall: 2 lines") || strings.Contains(r.stdout+r.stderr, "s3cret") {
 		t.Errorf("status with $NATS_USER and $NATS_PASSWORD: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A worker's -debug-addr serves its metrics, in the Prometheus text
+// format, next to its task tree.
+func TestWorkerMetrics(t *testing.T) {
+	srv := startNATS(t)
+	list, _ := sites(t, 2, 5, time.Millisecond)
+	base := []string{"-nats", srv.URL, "-job", "m"}
+	ctx := context.Background()
+	if r := cli(t, ctx, "", append([]string{"enqueue", "-i", list}, base...)...); r.code != exitOK {
+		t.Fatalf("enqueue: %d %q", r.code, r.stderr)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan result, 1)
+	go func() { done <- cli(t, wctx, "", append([]string{"worker", "-id", "mw", "-debug-addr", addr}, base...)...) }()
+	if r := cli(t, ctx, "", append([]string{"collect", "-q", "-o", filepath.Join(t.TempDir(), "out.jsonl")}, base...)...); r.code != exitOK {
+		t.Fatalf("collect: %d %q", r.code, r.stderr)
+	}
+	var body string
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(body, `fetchall_worker_stored_total{job="m",worker="mw"} 10`) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		if resp, err := http.Get("http://" + addr + "/metrics"); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = string(b)
+		}
+	}
+	for _, want := range []string{
+		`# TYPE fetchall_worker_stored_total counter`,
+		`fetchall_worker_stored_total{job="m",worker="mw"} 10`,
+		`fetchall_worker_fetched_total{job="m",worker="mw"} 10`,
+		`fetchall_worker_failed_total{job="m",worker="mw"} 0`,
+		`fetchall_worker_in_flight{job="m",worker="mw"} 0`,
+		`fetchall_worker_leases{job="m",worker="mw"} 16`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics have no %q:\n%s", want, body)
+		}
+	}
+	resp, err := http.Get("http://" + addr + "/debug/tasks")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("/debug/tasks: %v %v", resp, err)
+	}
+	if resp != nil {
+		resp.Body.Close()
+	}
+	stop()
+	if r := <-done; !strings.Contains(r.stderr, "metrics at http://"+addr+"/metrics") {
+		t.Errorf("worker: %q; want the metrics' URL", r.stderr)
 	}
 }

@@ -55,7 +55,8 @@ func runWorker(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			"worker at a time, so -per-host, -host-rate and a Retry-After hold across them all.\n"+
 			"Every flag of a local run that says how to fetch (-c, -per-host, -rate, -host-rate,\n"+
 			"-timeout, -retries, -H, -X, -d, -max-body, -save, ...) works here and means the same;\n"+
-			"-rate is per worker.\n\nFlags:\n")
+			"-rate is per worker. -debug-addr ADDR serves the worker's task tree at /debug/tasks\n"+
+			"and its metrics (Prometheus text format) at /metrics.\n\nFlags:\n")
 		fs.SetOutput(stderr)
 		fs.PrintDefaults()
 		return exitOK
@@ -63,7 +64,7 @@ func runWorker(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if status, ok := parseSubcommand(fs, own, stderr, "", ""); !ok {
 		return status
 	}
-	cfg, err := workerEngineConfig(engineArgs, stderr)
+	cfg, debugAddr, err := workerArgs(engineArgs, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "fetchall worker: %v (see fetchall worker -h)\n", err)
 		return exitUsage
@@ -83,6 +84,14 @@ func runWorker(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	w.Job = job
 	if !quiet {
 		fmt.Fprintf(stderr, "worker serving job %s at %s, %d at a time; Ctrl-C or SIGTERM drains it\n", q.job, queue.RedactURL(q.url), cfg.Concurrency)
+	}
+	if debugAddr != "" {
+		stop, err := serveWorker(debugAddr, &w, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "fetchall worker: -debug-addr: %v\n", err)
+			return exitUsage
+		}
+		defer stop()
 	}
 	sum, err := w.Run(ctx)
 	if err != nil {
@@ -117,6 +126,13 @@ func runWorker(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 // the engine's configuration, with the local run's own parser, so that the
 // two always agree.
 func workerEngineConfig(args []string, stderr io.Writer) (fetch.Config, error) {
+	cfg, _, err := workerArgs(args, stderr)
+	return cfg, err
+}
+
+// workerArgs is workerEngineConfig that also returns -debug-addr, which a
+// worker serves its task tree and its metrics at.
+func workerArgs(args []string, stderr io.Writer) (fetch.Config, string, error) {
 	for _, a := range args {
 		if a == "--" {
 			break
@@ -124,19 +140,19 @@ func workerEngineConfig(args []string, stderr io.Writer) (fetch.Config, error) {
 		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		for _, f := range workerForeignFlags {
 			if strings.HasPrefix(a, "-") && name == f {
-				return fetch.Config{}, usagef("-%s has no meaning for a worker: its records go to the job (fetchall collect writes them)", f)
+				return fetch.Config{}, "", usagef("-%s has no meaning for a worker: its records go to the job (fetchall collect writes them)", f)
 			}
 		}
 	}
 	j, err := parseArgs(append(append([]string{}, args...), "--", "http://worker.invalid/"), strings.NewReader(""), io.Discard, stderr)
 	if err != nil {
-		return fetch.Config{}, err
+		return fetch.Config{}, "", err
 	}
 	j.close()
 	if j.cfg.Total != 1 { // the URL given above, and arguments taken for URLs
-		return fetch.Config{}, usagef("unexpected arguments: a worker's URLs come from the job (fetchall enqueue)")
+		return fetch.Config{}, "", usagef("unexpected arguments: a worker's URLs come from the job (fetchall enqueue)")
 	}
-	return j.cfg, nil
+	return j.cfg, j.debugAddr, nil
 }
 
 func isHelp(args []string) bool {

@@ -117,8 +117,9 @@ type WorkerStats struct {
 	// Requeued the URLs given back to the queue (the worker stopping, a
 	// partition handed over, a store that failed for good).
 	StoreRetries, Requeued int64
-	// Failed counts the URLs whose fetch failed (their records say why).
-	Failed int64
+	// Fetched counts the URLs fetched (a record made, failed or not);
+	// Failed those whose fetch failed (their records say why).
+	Fetched, Failed int64
 	// InFlight is how many URLs the worker holds; Leases how many
 	// partitions it holds the lease of.
 	InFlight, Leases int64
@@ -134,7 +135,7 @@ func (w *Worker) Stats() WorkerStats {
 	inflight := len(r.all)
 	r.mu.Unlock()
 	return WorkerStats{Stored: r.published.Load(), Duplicates: r.duplicates.Load(),
-		StoreRetries: r.storeRetries.Load(), Requeued: r.requeued.Load(), Failed: r.failed.Load(),
+		StoreRetries: r.storeRetries.Load(), Requeued: r.requeued.Load(), Failed: r.failed.Load(), Fetched: r.fetched.Load(),
 		InFlight: int64(inflight), Leases: r.leasesHeld.Load()}
 }
 
@@ -162,7 +163,7 @@ type workerRun struct {
 	parts    map[int]*partition // owned by the lease loop
 	stopping atomic.Bool
 
-	published, requeued, duplicates, storeRetries, leasesHeld, failed atomic.Int64
+	published, requeued, duplicates, storeRetries, leasesHeld, failed, fetched atomic.Int64
 }
 
 // Run serves the job until ctx ends, then drains: it stops pulling, lets
@@ -321,6 +322,7 @@ func (r *workerRun) write(rec *fetch.Record) error {
 		r.giveBack(h)
 		return nil
 	}
+	r.fetched.Add(1)
 	if rec.Failed() {
 		r.failed.Add(1)
 	}
