@@ -41,12 +41,19 @@ func runCollect(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs.StringVar(&resume, "resume", "", "continue the JSON Lines `FILE` of an interrupted collect: its lines are not written again (with -o FILE, appended to)")
 	fs.DurationVar(&fsync, "fsync", 0, "sync the records file to disk at most `D` after records are written (0: leave it to the OS)")
 	fs.BoolVar(&j.quiet, "q", false, "no progress bar and no summary")
+	fs.BoolVar(&j.cfg.Ordered, "ordered", false, "write records in input order, not as they are stored (see -order-window)")
+	fs.IntVar(&j.cfg.OrderWindow, "order-window", 4096, "with -ordered, hold back at most `N` records waiting for an earlier line's; when full, the oldest is written and the lines before it come late")
 	if status, ok := parseSubcommand(fs, args, stderr, "collect [-nats URL] [-job NAME] [-o FILE] [flags]",
 		"Write the records of a job as its workers publish them: exactly one per input line,\n"+
 			"whatever workers died or fetched twice; then the summary of the whole job, with\n"+
 			"the records per worker. It ends when every line has its record; Ctrl-C stops it,\n"+
 			"and the same command with -resume FILE goes on where it stopped."); !ok {
 		return status
+	}
+
+	if j.cfg.OrderWindow < 1 {
+		fmt.Fprintln(stderr, "fetchall collect: -order-window must be at least 1")
+		return exitUsage
 	}
 
 	// Output, with the local run's checks: a resumed file is appended to
@@ -119,6 +126,8 @@ func collectJob(ctx context.Context, qj *queue.Job, j *job, done map[int]bool) (
 		}
 	}
 	opts := queue.CollectOptions{
+		Ordered:     j.cfg.Ordered,
+		OrderWindow: j.cfg.OrderWindow,
 		Progress: func(n, t int64) {
 			if bar == nil {
 				return
@@ -181,6 +190,9 @@ func reportCollected(c *queue.Collected, err error, j *job, stderr io.Writer) in
 	}
 	if c.BadMessages > 0 {
 		fmt.Fprintf(j.report, "; %d malformed work messages", c.BadMessages)
+	}
+	if c.OutOfOrder > 0 {
+		fmt.Fprintf(j.report, "; %d records written out of order (-order-window was full)", c.OutOfOrder)
 	}
 	if c.Rejected > 0 {
 		fmt.Fprintf(j.report, "; %d records rejected (not of the job's lines, reported above)", c.Rejected)

@@ -145,7 +145,9 @@ func TestWorkerMetrics(t *testing.T) {
 	l.Close()
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan result, 1)
-	go func() { done <- cli(t, wctx, "", append([]string{"worker", "-id", "mw", "-debug-addr", addr}, base...)...) }()
+	go func() {
+		done <- cli(t, wctx, "", append([]string{"worker", "-id", "mw", "-debug-addr", addr}, base...)...)
+	}()
 	if r := cli(t, ctx, "", append([]string{"collect", "-q", "-o", filepath.Join(t.TempDir(), "out.jsonl")}, base...)...); r.code != exitOK {
 		t.Fatalf("collect: %d %q", r.code, r.stderr)
 	}

@@ -123,6 +123,20 @@ func TestQueueSubcommands(t *testing.T) {
 	}
 	checkOnePerLine(t, string(b), urls)
 
+	ordered := filepath.Join(t.TempDir(), "ordered.jsonl")
+	if r := cli(t, ctx, "", append([]string{"collect", "-q", "-ordered", "-o", ordered}, base...)...); r.code != exitOK {
+		t.Errorf("collect -ordered: %d %q", r.code, r.stderr)
+	}
+	ob, _ := os.ReadFile(ordered)
+	for i, rec := range records(t, string(ob)) {
+		if rec.Line != i+1 {
+			t.Errorf("collect -ordered: record %d is line %d", i+1, rec.Line)
+		}
+	}
+	if r := cli(t, ctx, "", append([]string{"collect", "-ordered", "-order-window", "0"}, base...)...); r.code != exitUsage {
+		t.Errorf("collect -order-window 0: %d %q; want a usage error", r.code, r.stderr)
+	}
+
 	r = cli(t, ctx, "", append([]string{"collect", "-o", out, "-resume", out}, base...)...)
 	if after, _ := os.ReadFile(out); r.code != exitOK || !bytes.Equal(after, b) || !strings.Contains(r.stderr, "(30 written by an earlier collect)") {
 		t.Errorf("collect -resume of a complete file: %d %q; the file changed: %v", r.code, r.stderr, !bytes.Equal(after, b))

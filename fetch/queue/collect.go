@@ -1,6 +1,8 @@
 package queue
 
 import (
+	"cmp"
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +28,15 @@ type CollectOptions struct {
 	// OnRecord, when set, is called with each record written and the id
 	// of the worker that published it.
 	OnRecord func(rec *fetch.Record, worker string)
+	// Ordered writes the records in input order rather than as they are
+	// stored, holding back at most OrderWindow records (default 4096)
+	// whose earlier lines have no record yet. When the window is full,
+	// the oldest held record is written even though lines before it have
+	// none yet: those are written when their records come, out of order
+	// (Collected.OutOfOrder counts them). Holding more would let a URL
+	// that takes long, or waits for its host, hold back every record.
+	Ordered     bool
+	OrderWindow int
 	// BadMessage, when set, is called with the record of each work message
 	// that had no line number (such a record belongs to no input line) and
 	// with each record rejected, its Error saying why; neither is written
@@ -50,6 +61,9 @@ type Collected struct {
 	Resumed int64
 	// BadMessages counts records of malformed work messages.
 	BadMessages int64
+	// OutOfOrder counts, with CollectOptions.Ordered, the records written
+	// after later lines' because the order window was full.
+	OutOfOrder int64
 	// Rejected counts records that are not of the job's lines: they do
 	// not parse, their line is not one of the job's, or their URL is not
 	// the line's.
@@ -119,6 +133,27 @@ func Collect(ctx context.Context, job *Job, sink fetch.Sink, opts CollectOptions
 			sum.Wall = last.Sub(first)
 		}
 	}
+	emit := func(rec *fetch.Record, worker string) error {
+		if opts.Skip != nil && opts.Skip(rec.Line) {
+			c.Resumed++
+			sum.Add(&fetch.Record{Line: rec.Line, URL: rec.URL, Outcome: fetch.Skipped})
+			return nil
+		}
+		if err := sink.Write(rec); err != nil {
+			return fmt.Errorf("%w: %w", fetch.ErrOutput, err)
+		}
+		sum.Add(rec)
+		c.Workers[worker]++
+		if opts.OnRecord != nil {
+			opts.OnRecord(rec, worker)
+		}
+		return nil
+	}
+	var order *lineOrder
+	if opts.Ordered {
+		order = &lineOrder{table: table, next: 1, window: cmp.Or(max(opts.OrderWindow, 0), 4096),
+			held: map[int]heldRecord{}, emit: emit, late: &c.OutOfOrder}
+	}
 	reject := func(rec *fetch.Record) {
 		c.Rejected++
 		if opts.BadMessage != nil {
@@ -184,19 +219,15 @@ func Collect(ctx context.Context, job *Job, sink fetch.Sink, opts CollectOptions
 				last = md.Timestamp
 			}
 		}
-		if opts.Skip != nil && opts.Skip(rec.Line) {
-			c.Resumed++
-			sum.Add(&fetch.Record{Line: rec.Line, URL: rec.URL, Outcome: fetch.Skipped})
+		var err2 error
+		if order == nil {
+			err2 = emit(&rec, worker)
 		} else {
-			if err := sink.Write(&rec); err != nil {
-				finish()
-				return c, fmt.Errorf("%w: %w", fetch.ErrOutput, err)
-			}
-			sum.Add(&rec)
-			c.Workers[worker]++
-			if opts.OnRecord != nil {
-				opts.OnRecord(&rec, worker)
-			}
+			err2 = order.put(&rec, worker)
+		}
+		if err2 != nil {
+			finish()
+			return c, err2
 		}
 		if opts.Progress != nil {
 			opts.Progress(c.Done, c.Total)
@@ -204,6 +235,70 @@ func Collect(ctx context.Context, job *Job, sink fetch.Sink, opts CollectOptions
 	}
 	finish()
 	return c, nil
+}
+
+// lineOrder writes records in the order of their lines, holding back at
+// most window of them.
+type lineOrder struct {
+	table  lineTable
+	next   int // the first line not yet written or given up on
+	window int
+	held   map[int]heldRecord
+	lines  lineHeap // the lines held, smallest first
+	emit   func(rec *fetch.Record, worker string) error
+	late   *int64
+}
+
+type heldRecord struct {
+	rec    *fetch.Record
+	worker string
+}
+
+func (o *lineOrder) put(rec *fetch.Record, worker string) error {
+	if rec.Line < o.next { // its line was given up on: written late
+		*o.late++
+		return o.emit(rec, worker)
+	}
+	o.held[rec.Line] = heldRecord{rec, worker}
+	heap.Push(&o.lines, rec.Line)
+	if len(o.held) > o.window {
+		o.next = o.lines[0] // stop waiting for the lines before the oldest held
+	}
+	return o.flush()
+}
+
+// flush writes the held records from next on, as long as they follow one
+// another (lines that are not the job's are passed over).
+func (o *lineOrder) flush() error {
+	for {
+		for o.next < len(o.table) && o.table[o.next] == 0 {
+			o.next++
+		}
+		h, ok := o.held[o.next]
+		if !ok {
+			return nil
+		}
+		delete(o.held, o.next)
+		heap.Pop(&o.lines)
+		o.next++
+		if err := o.emit(h.rec, h.worker); err != nil {
+			return err
+		}
+	}
+}
+
+// lineHeap is a min-heap of line numbers.
+type lineHeap []int
+
+func (h lineHeap) Len() int           { return len(h) }
+func (h lineHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h lineHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *lineHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *lineHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // waitInfo waits until enqueue has recorded the job's size.

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -136,3 +137,43 @@ func TestForgedMessagesAreRejected(t *testing.T) {
 }
 
 func int64ToU(n int) uint64 { return uint64(n) }
+
+// Collect -ordered writes records in line order whatever order they are
+// stored in; with its window full, it stops waiting for a missing line and
+// writes that line's record when it comes.
+func TestCollectOrdered(t *testing.T) {
+	srv := startNATS(t, embedded.Options{})
+	js := connect(t, srv.URL)
+	job := openJob(t, js, testOptions)
+	var urls []string
+	for i := range 6 {
+		urls = append(urls, "http://a.test/"+string(rune('a'+i)))
+	}
+	enqueue(t, job, urls)
+	for _, line := range []int{2, 3, 4, 5, 6, 1} {
+		rec := fetch.Record{Line: line, URL: urls[line-1], Outcome: fetch.OK, Status: 200}
+		msg := nats.NewMsg(job.resultsSubject())
+		msg.Data, _ = rec.MarshalJSON()
+		if _, err := js.PublishMsg(context.Background(), msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	order := func(recs []fetch.Record) (lines []int) {
+		for _, r := range recs {
+			lines = append(lines, r.Line)
+		}
+		return lines
+	}
+	c, recs := collect(t, job, 10*time.Second, CollectOptions{Ordered: true})
+	if got := order(recs); !slices.Equal(got, []int{1, 2, 3, 4, 5, 6}) || c.OutOfOrder != 0 {
+		t.Errorf("ordered: lines %v, %d out of order; want 1…6", got, c.OutOfOrder)
+	}
+	c, recs = collect(t, job, 10*time.Second, CollectOptions{Ordered: true, OrderWindow: 2})
+	if got := order(recs); !slices.Equal(got, []int{2, 3, 4, 5, 6, 1}) || c.OutOfOrder != 1 {
+		t.Errorf("ordered, window 2: lines %v, %d out of order; want 2…6 then 1, late", got, c.OutOfOrder)
+	}
+	c, recs = collect(t, job, 10*time.Second, CollectOptions{})
+	if got := order(recs); !slices.Equal(got, []int{2, 3, 4, 5, 6, 1}) {
+		t.Errorf("not ordered: lines %v; want the order stored", got)
+	}
+}
