@@ -48,11 +48,14 @@ func (l *lockedBuffer) String() string {
 
 // A worker holding many partitions renews all their leases within the
 // lease TTL even when each renewal takes a while: taken and renewed one
-// after another, 64 leases at 25ms each outlast a 1s TTL, and the worker
+// after another, 64 leases at 50ms each outlast a 2s TTL, and the worker
 // loses its partitions to itself over and over.
 func TestWorkerKeepsManyLeases(t *testing.T) {
 	srv := startNATS(t, embedded.Options{})
-	opts := Options{Partitions: 64, AckWait: 2 * time.Second, LeaseTTL: time.Second}
+	// 64 renewals at 50ms each take 3.2s one after another, past the 2s
+	// TTL; 32 at a time, 100ms. (A 1s TTL and 25ms left too little margin
+	// on a loaded machine: renewals made concurrently were late as well.)
+	opts := Options{Partitions: 64, AckWait: 4 * time.Second, LeaseTTL: 2 * time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	job, err := Open(ctx, connect(t, srv.URL), "many", opts)
@@ -71,7 +74,7 @@ func TestWorkerKeepsManyLeases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wjob.leases = &slowKV{KeyValue: wjob.leases, delay: 25 * time.Millisecond}
+	wjob.leases = &slowKV{KeyValue: wjob.leases, delay: 50 * time.Millisecond}
 	var log lockedBuffer
 	w := &Worker{Job: wjob, Config: s.config(8), ID: "w1", DrainTimeout: 5 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelWarn}))}

@@ -117,9 +117,12 @@ func (w *lineTableWriter) flush(ctx context.Context) error {
 // lineTable is the table of a job's lines, indexed by line number.
 type lineTable []uint32
 
-// loadLines reads the table of the job's lines up to maxLine.
+// loadLines reads the table of the job's lines up to maxLine. A job
+// enqueued by a version that wrote no table has none: it is nil, and
+// records are then checked against nothing but their line number.
 func (j *Job) loadLines(ctx context.Context, maxLine int) (lineTable, error) {
 	t := make(lineTable, maxLine+1)
+	found := false
 	for c := 0; c*linesPerChunk < maxLine; c++ {
 		e, err := j.meta.Get(ctx, linesKey(c))
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -128,6 +131,7 @@ func (j *Job) loadLines(ctx context.Context, maxLine int) (lineTable, error) {
 		if err != nil {
 			return nil, fmt.Errorf("queue: reading the job's lines: %w", err)
 		}
+		found = true
 		b := e.Value()
 		for i := 0; i+4 <= len(b); i += 4 {
 			line := c*linesPerChunk + i/4 + 1
@@ -137,6 +141,9 @@ func (j *Job) loadLines(ctx context.Context, maxLine int) (lineTable, error) {
 			t[line] = binary.LittleEndian.Uint32(b[i:])
 		}
 	}
+	if !found {
+		return nil, nil
+	}
 	return t, nil
 }
 
@@ -144,6 +151,8 @@ func (j *Job) loadLines(ctx context.Context, maxLine int) (lineTable, error) {
 // job's, or "" if it is.
 func (t lineTable) check(line int, h uint32) string {
 	switch {
+	case t == nil && line >= 1:
+		return "" // a job with no table
 	case line < 1 || line >= len(t) || t[line] == 0:
 		return fmt.Sprintf("line %d is not a line of the job", line)
 	case h != t[line]:
