@@ -6,9 +6,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/asyncgo/async"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -68,7 +68,7 @@ func (r *workerRun) rebalance(ctx context.Context, acquire bool) {
 	}
 	revs := make([]uint64, len(held))
 	errs := make([]error, len(held))
-	concurrently(len(held), func(i int) {
+	concurrently(ctx, "renew leases", len(held), func(ctx context.Context, i int) {
 		revs[i], errs[i] = kv.Update(ctx, leaseKey(held[i].p), []byte(r.w.ID), held[i].rev)
 	})
 	for i, part := range held {
@@ -117,7 +117,7 @@ func (r *workerRun) rebalance(ctx context.Context, acquire bool) {
 		paused = r.pausedPartitions(ctx)
 	}
 	taken := make([]*partition, len(free))
-	concurrently(len(free), func(i int) {
+	concurrently(ctx, "take leases", len(free), func(ctx context.Context, i int) {
 		taken[i] = r.takeLease(ctx, free[i], paused[free[i]])
 	})
 	for _, part := range taken {
@@ -158,19 +158,22 @@ func (r *workerRun) takeLease(ctx context.Context, p int, paused bool) *partitio
 // TTL (64 at 25ms each outlast a 1s TTL), and the worker loses them.
 const leaseCalls = 32
 
-// concurrently calls fn(i) for every i below n, leaseCalls at a time, and
-// returns when all calls have returned.
-func concurrently(n int, fn func(i int)) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, leaseCalls)
-	for i := range n {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			fn(i)
-		})
+// concurrently calls fn(ctx, i) for every i below n, leaseCalls at a time,
+// as the tasks of a group named name (so that they show in the task tree
+// while they run), and returns when all calls have returned.
+func concurrently(ctx context.Context, name string, n int, fn func(ctx context.Context, i int)) {
+	if n == 0 {
+		return
 	}
-	wg.Wait()
+	_ = async.WithGroup(ctx, func(ctx context.Context, g *async.Group) error {
+		for i := range n {
+			g.Go(func(ctx context.Context) error {
+				fn(ctx, i)
+				return nil
+			})
+		}
+		return nil
+	}, async.WithLimit(leaseCalls), async.WithName(name))
 }
 
 // handOff stops pulling a partition: the messages pulled but not yet taken
