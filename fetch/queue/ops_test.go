@@ -89,7 +89,15 @@ func (s *syncBuffer) String() string {
 // and frees.
 func TestWorkerLogsLeases(t *testing.T) {
 	srv := startNATS(t, embedded.Options{})
-	job := openJob(t, connect(t, srv.URL), testOptions)
+	// A lease TTL of 3s rather than 1s: on a loaded machine, a 1s lease
+	// can expire under a live worker, and the log then tells of leases lost
+	// rather than handed over.
+	ctx0, cancel0 := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel0()
+	job, err := Open(ctx0, connect(t, srv.URL), "test", Options{Partitions: 8, AckWait: 6 * time.Second, LeaseTTL: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := newSite(t, 20*time.Millisecond)
 	ids := []string{"first", "late"}
 	hosts := append(hostsOwnedBy("first", ids, job.Partitions, 2), hostsOwnedBy("late", ids, job.Partitions, 2)...)
