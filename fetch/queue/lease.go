@@ -125,7 +125,10 @@ func (r *workerRun) rebalance(ctx context.Context, acquire bool) {
 			r.log.Info("took the lease on a partition", "partition", part.p)
 			r.parts[part.p] = part
 			r.pullers.Add(1)
-			go r.pull(part)
+			r.group.Go(func(context.Context) error {
+				r.pull(part)
+				return nil
+			}, async.WithName("pull partition "+strconv.Itoa(part.p)))
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/asyncgo/async"
 	"github.com/asyncgo/async/fetch"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -159,6 +160,7 @@ type workerRun struct {
 	pullers  sync.WaitGroup
 
 	f        *fetch.Fetcher
+	group    *async.Group // the worker's tasks: its loops and the partitions' pulls
 	pauses   pauses
 	parts    map[int]*partition // owned by the lease loop
 	stopping atomic.Bool
@@ -203,62 +205,74 @@ func (w *Worker) Run(ctx context.Context) (*fetch.Summary, error) {
 	defer cancelEngine()
 	r.ctx = engineCtx
 
-	leaseCtx, stopLeases := context.WithCancel(context.WithoutCancel(ctx))
-	leasesDone := make(chan struct{})
-	go func() {
-		defer close(leasesDone)
-		r.leaseLoop(leaseCtx)
-	}()
-	ackDone := make(chan struct{})
-	go func() {
-		defer close(ackDone)
-		r.ackLoop()
-	}()
-	progressDone := make(chan struct{})
-	progressCtx, stopProgress := context.WithCancel(context.Background())
-	go func() {
-		defer close(progressDone)
-		r.progressLoop(progressCtx)
-	}()
-
+	// The worker's loops are the named tasks of one group, so that they
+	// show in the task tree (-debug-addr) and the worker stops as one. Each
+	// runs on a context of its own, not cancelled with the group's: they
+	// are stopped in order below, the engine last of all given its drain.
 	var sum *fetch.Summary
 	var runErr error
-	engineDone := make(chan struct{})
-	go func() {
-		defer close(engineDone)
-		sum, runErr = f.Run(engineCtx, r.source, fetch.SinkFunc(r.write))
-	}()
+	_ = async.WithGroup(ctx, func(gctx context.Context, g *async.Group) error {
+		r.group = g
+		loop := func(name string, fn func()) chan struct{} {
+			done := make(chan struct{})
+			g.Go(func(context.Context) error {
+				defer close(done)
+				fn()
+				return nil
+			}, async.WithName(name))
+			return done
+		}
+		leaseCtx, stopLeases := context.WithCancel(context.WithoutCancel(ctx))
+		defer stopLeases()
+		leasesDone := loop("leases", func() { r.leaseLoop(leaseCtx) })
+		ackDone := loop("acknowledge stored records", r.ackLoop)
+		progressCtx, stopProgress := context.WithCancel(context.Background())
+		defer stopProgress()
+		progressDone := loop("extend ack waits", func() { r.progressLoop(progressCtx) })
+		engineDone := make(chan struct{})
+		g.Go(func(tctx context.Context) error {
+			defer close(engineDone)
+			// The task's context for its place in the task tree, the
+			// engine's for when it stops.
+			ectx, stop := context.WithCancel(context.WithoutCancel(tctx))
+			defer stop()
+			defer context.AfterFunc(engineCtx, stop)()
+			sum, runErr = f.Run(ectx, r.source, fetch.SinkFunc(r.write))
+			return nil
+		}, async.WithName("engine"))
 
-	select {
-	case <-ctx.Done():
-	case <-engineDone:
-	}
-	// Drain: stop feeding the engine and pulling, then give the engine
-	// DrainTimeout to finish what it holds.
-	r.stopping.Store(true)
-	close(r.stopFeed)
-	drain := w.DrainTimeout
-	if drain <= 0 {
-		drain = 10 * time.Second
-	}
-	timer := time.NewTimer(drain)
-	select {
-	case <-engineDone:
-	case <-timer.C:
-		r.log.Warn("drain timeout: giving the URLs still in flight back to the queue", "timeout", drain)
-		cancelEngine()
-		<-engineDone
-	}
-	timer.Stop()
-	stopLeases()
-	<-leasesDone
-	r.stopPullers()
-	r.pullers.Wait()
-	close(r.acks)
-	<-ackDone
-	stopProgress()
-	<-progressDone
-	r.releaseAll()
+		select {
+		case <-ctx.Done():
+		case <-engineDone:
+		}
+		// Drain: stop feeding the engine and pulling, then give the engine
+		// DrainTimeout to finish what it holds.
+		r.stopping.Store(true)
+		close(r.stopFeed)
+		drain := w.DrainTimeout
+		if drain <= 0 {
+			drain = 10 * time.Second
+		}
+		timer := time.NewTimer(drain)
+		select {
+		case <-engineDone:
+		case <-timer.C:
+			r.log.Warn("drain timeout: giving the URLs still in flight back to the queue", "timeout", drain)
+			cancelEngine()
+			<-engineDone
+		}
+		timer.Stop()
+		stopLeases()
+		<-leasesDone
+		r.stopPullers()
+		r.pullers.Wait()
+		close(r.acks)
+		<-ackDone
+		stopProgress()
+		<-progressDone
+		r.releaseAll()
+		return nil
+	}, async.WithName("worker "+w.ID))
 	if errors.Is(runErr, fetch.ErrInterrupted) {
 		runErr = nil // the engine's context ended by our drain timeout: the URLs went back
 	}
