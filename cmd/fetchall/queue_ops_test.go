@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asyncgo/async"
 	"github.com/asyncgo/async/fetch/queue"
 	"github.com/asyncgo/async/fetch/queue/embedded"
 )
@@ -146,7 +148,10 @@ func TestWorkerMetrics(t *testing.T) {
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan result, 1)
 	go func() {
-		done <- cli(t, wctx, "", append([]string{"worker", "-id", "mw", "-debug-addr", addr}, base...)...)
+		// As main runs it, under async.Run, so that the task tree is there.
+		var out, errb bytes.Buffer
+		code := runMain(wctx, append([]string{"worker", "-id", "mw", "-debug-addr", addr}, base...), strings.NewReader(""), &out, &errb, async.WithSignals(nil))
+		done <- result{code, out.String(), errb.String()}
 	}()
 	if r := cli(t, ctx, "", append([]string{"collect", "-q", "-o", filepath.Join(t.TempDir(), "out.jsonl")}, base...)...); r.code != exitOK {
 		t.Fatalf("collect: %d %q", r.code, r.stderr)
@@ -173,12 +178,17 @@ func TestWorkerMetrics(t *testing.T) {
 			t.Errorf("metrics have no %q:\n%s", want, body)
 		}
 	}
+	// The worker's loops and pulls are named tasks of its group.
 	resp, err := http.Get("http://" + addr + "/debug/tasks")
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Errorf("/debug/tasks: %v %v", resp, err)
+	if err != nil {
+		t.Fatalf("/debug/tasks: %v", err)
 	}
-	if resp != nil {
-		resp.Body.Close()
+	tree, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"worker mw", "leases", "acknowledge stored records", "extend ack waits", "engine", "pull partition 0"} {
+		if !strings.Contains(string(tree), want) {
+			t.Errorf("/debug/tasks has no %q:\n%s", want, tree)
+		}
 	}
 	stop()
 	if r := <-done; !strings.Contains(r.stderr, "metrics at http://"+addr+"/metrics") {
