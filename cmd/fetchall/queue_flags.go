@@ -65,6 +65,12 @@ func (q *queueFlags) connect(ctx context.Context, cmd string, stderr io.Writer) 
 // there are. The caller closes the connection; on failure ok is false and
 // status is the exit status.
 func (q *queueFlags) open(ctx context.Context, cmd string, stderr io.Writer, create bool, jf *jobFlags) (nc *nats.Conn, job *queue.Job, status int, ok bool) {
+	if create {
+		if err := jf.opts.Validate(); err != nil {
+			fmt.Fprintf(stderr, "fetchall %s: %v\n", cmd, err)
+			return nil, nil, exitUsage, false
+		}
+	}
 	nc, js, connected := q.connect(ctx, cmd, stderr)
 	if !connected {
 		return nil, nil, exitFailures, false
@@ -96,12 +102,13 @@ func (j *jobFlags) addCreate(fs *flag.FlagSet) {
 }
 
 func (j *jobFlags) add(fs *flag.FlagSet) {
-	fs.IntVar(&j.opts.Partitions, "partitions", 16, "spread hosts over `N` partitions, each served by one worker at a time, so at most N workers share a job; more cost the server more per URL (set when the job is created)")
-	fs.IntVar(&j.opts.Replicas, "replicas", 1, "keep the job's streams on `N` servers of a cluster (3 survives the loss of one)")
+	def := queue.DefaultOptions()
+	fs.IntVar(&j.opts.Partitions, "partitions", def.Partitions, "spread hosts over `N` partitions, each served by one worker at a time, so at most N workers share a job; more cost the server more per URL (set when the job is created)")
+	fs.IntVar(&j.opts.Replicas, "replicas", def.Replicas, "keep the job's streams on `N` servers of a cluster (3 survives the loss of one)")
 	fs.BoolVar(&j.opts.Memory, "memory", false, "keep the job's streams in memory, not on disk (a server restart loses them)")
-	fs.DurationVar(&j.opts.DuplicateWindow, "dup-window", 10*time.Minute, "how long the server remembers a line, so that enqueueing it again adds nothing (`D`)")
-	fs.DurationVar(&j.opts.AckWait, "ack-wait", 30*time.Second, "give a dead worker's URLs to another after `D` without news")
-	fs.DurationVar(&j.opts.LeaseTTL, "lease-ttl", 10*time.Second, "give a dead worker's hosts to another after `D`")
+	fs.DurationVar(&j.opts.DuplicateWindow, "dup-window", def.DuplicateWindow, "how long the server remembers a line, so that enqueueing it again adds nothing (`D`)")
+	fs.DurationVar(&j.opts.AckWait, "ack-wait", def.AckWait, "give a dead worker's URLs to another after `D` without news")
+	fs.DurationVar(&j.opts.LeaseTTL, "lease-ttl", def.LeaseTTL, "give a dead worker's hosts to another after `D`")
 }
 
 // splitFlags separates the flags named in own (with whether each takes a

@@ -195,3 +195,11 @@ func TestWorkerMetrics(t *testing.T) {
 		t.Errorf("worker: %q; want the metrics' URL", r.stderr)
 	}
 }
+
+// Job flags that cannot make a job are a usage error.
+func TestEnqueueBadJobFlags(t *testing.T) {
+	r := cli(t, context.Background(), "http://a.example/\n", "enqueue", "-i", "-", "-nats", "nats://127.0.0.1:1", "-partitions", "5000")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "partitions must be 1 to 1024") {
+		t.Errorf("enqueue -partitions 5000: %d %q; want a usage error", r.code, r.stderr)
+	}
+}

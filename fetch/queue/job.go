@@ -58,6 +58,31 @@ type Options struct {
 	LeaseTTL time.Duration
 }
 
+// DefaultOptions returns the options a job is created with when they are
+// left zero.
+func DefaultOptions() Options { return Options{}.withDefaults() }
+
+// ErrBadOptions is wrapped by the error of Options that cannot make a job.
+var ErrBadOptions = errors.New("queue: bad job options")
+
+// Validate reports options that cannot make a job: a negative value, or
+// more partitions than maxPartitions. Zero values take their defaults.
+func (o Options) Validate() error {
+	switch {
+	case o.Partitions < 0 || o.Partitions > maxPartitions:
+		return fmt.Errorf("%w: partitions must be 1 to %d", ErrBadOptions, maxPartitions)
+	case o.Replicas < 0 || o.Replicas > 5:
+		return fmt.Errorf("%w: replicas must be 1 to 5", ErrBadOptions)
+	case o.DuplicateWindow < 0 || o.AckWait < 0 || o.LeaseTTL < 0:
+		return fmt.Errorf("%w: durations must be positive", ErrBadOptions)
+	}
+	return nil
+}
+
+// maxPartitions bounds a job's partitions: each is a consumer the server
+// checks on every store and delete (see Options.Partitions).
+const maxPartitions = 1024
+
 func (o Options) withDefaults() Options {
 	if o.Partitions <= 0 {
 		o.Partitions = 16
@@ -191,6 +216,9 @@ func Jobs(ctx context.Context, js jetstream.JetStream) ([]string, error) {
 func open(ctx context.Context, js jetstream.JetStream, name string, opts Options, create bool) (*Job, error) {
 	if !jobName.MatchString(name) {
 		return nil, fmt.Errorf("%w: %q", ErrBadJobName, name)
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
 	o := opts.withDefaults()
 	j := &Job{Name: name, js: js, AckWait: o.AckWait, LeaseTTL: o.LeaseTTL}

@@ -209,3 +209,27 @@ func TestJobStatus(t *testing.T) {
 		t.Errorf("workers at the end: %+v; want w1 with 21 stored, 1 failed", st.Workers)
 	}
 }
+
+// Options that cannot make a job are refused before anything is created;
+// the defaults are those of a zero Options.
+func TestOptionsValidate(t *testing.T) {
+	for _, o := range []Options{{Partitions: -1}, {Partitions: 1025}, {Replicas: 6}, {AckWait: -time.Second}} {
+		if err := o.Validate(); !errors.Is(err, ErrBadOptions) {
+			t.Errorf("%+v: %v; want ErrBadOptions", o, err)
+		}
+	}
+	if err := (Options{}).Validate(); err != nil {
+		t.Errorf("zero options: %v", err)
+	}
+	if d := DefaultOptions(); d.Partitions != 16 || d.Replicas != 1 || d.DuplicateWindow != 10*time.Minute || d.AckWait != 30*time.Second || d.LeaseTTL != 10*time.Second {
+		t.Errorf("defaults %+v", d)
+	}
+	srv := startNATS(t, embedded.Options{})
+	js := connect(t, srv.URL)
+	if _, err := Open(context.Background(), js, "bad", Options{Partitions: 5000}); !errors.Is(err, ErrBadOptions) {
+		t.Errorf("Open with 5000 partitions: %v", err)
+	}
+	if jobs, _ := Jobs(context.Background(), js); len(jobs) != 0 {
+		t.Errorf("jobs %v after a refused Open; want none", jobs)
+	}
+}
