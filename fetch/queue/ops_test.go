@@ -119,23 +119,26 @@ func TestWorkerLogsLeases(t *testing.T) {
 		w.Run(ctx)
 	}()
 	ws := newWorkers(t, srv.URL, s.config(2))
-	lost := false
-	collect(t, job, 40*time.Second, CollectOptions{Progress: func(n, _ int64) {
-		switch {
-		case n == 10:
-			ws.start("late")
-		case n >= 50 && !lost && strings.Contains(log.String(), "freed the lease"):
-			// Someone else's hand: the lease of a partition the worker
-			// holds disappears under it.
-			lost = true
-			for p := range job.Partitions {
-				if e, err := job.leases.Get(context.Background(), leaseKey(p)); err == nil && string(e.Value()) == "first" {
-					job.leases.Delete(context.Background(), leaseKey(p))
-					break
-				}
+	collect(t, job, 40*time.Second, after(10, func() { ws.start("late") }))
+	// Someone else's hand: the lease of a partition the worker holds
+	// disappears under it.
+	deadline := time.Now().Add(20 * time.Second)
+	deleted := false
+	for !deleted && time.Now().Before(deadline) {
+		for p := range job.Partitions {
+			if e, err := job.leases.Get(context.Background(), leaseKey(p)); err == nil && string(e.Value()) == "first" {
+				deleted = job.leases.Delete(context.Background(), leaseKey(p)) == nil
+				break
 			}
 		}
-	}})
+		time.Sleep(100 * time.Millisecond)
+	}
+	for !strings.Contains(log.String(), "lost the lease") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	for !strings.Contains(log.String(), "freed the lease") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
 	cancel()
 	<-done
 	out := log.String()
