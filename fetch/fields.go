@@ -28,11 +28,16 @@ var recordFieldIndex = sync.OnceValues(func() ([]string, map[string]int) {
 })
 
 // selectFields returns the positions of names among all, or an error
-// naming the unknown ones and what is known.
+// naming the unknown ones and what is known, or one named twice.
 func selectFields(names, all []string) ([]int, error) {
 	var idx []int
 	var unknown []string
-	for _, n := range names {
+	for k, n := range names {
+		if slices.Contains(names[:k], n) {
+			// A JSON object with a key twice means different things to
+			// different readers; a CSV column twice is no better.
+			return nil, fmt.Errorf("%s named twice", n)
+		}
 		i := slices.Index(all, n)
 		if i < 0 {
 			unknown = append(unknown, n)
@@ -51,8 +56,9 @@ func selectFields(names, all []string) ([]int, error) {
 
 // SetFields makes the writer write only the named fields (see
 // [RecordFields]), in that order, each in every record even when it is
-// empty: a file of chosen columns. It must be called before the first
-// Write.
+// empty: a file of chosen columns. A field named twice is an error (a
+// JSON object would have the key twice). It must be called before the
+// first Write.
 func (j *JSONLWriter) SetFields(names []string) error {
 	all, _ := recordFieldIndex()
 	idx, err := selectFields(names, all)
@@ -90,7 +96,8 @@ func (j *JSONLWriter) writeFields(rec *Record) error {
 }
 
 // SetFields makes the writer write only the named columns of [CSVHeader],
-// in that order. It must be called before the header is written.
+// in that order; a column named twice is an error. It must be called
+// before the header is written.
 func (c *CSVWriter) SetFields(names []string) error {
 	if c.header {
 		return fmt.Errorf("fetch: CSV fields chosen after the header was written")

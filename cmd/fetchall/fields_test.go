@@ -58,3 +58,14 @@ func TestOrderedWritesInInputOrder(t *testing.T) {
 		t.Errorf("-order-window 0: exit %d", r.code)
 	}
 }
+
+// TestFieldsNamedTwiceAreRefused: -fields url,url would write a JSON
+// object with the key twice; it is refused, for CSV too, naming the field.
+func TestFieldsNamedTwiceAreRefused(t *testing.T) {
+	for _, format := range []string{"jsonl", "csv"} {
+		r := cli(t, context.Background(), "", "-f", format, "-fields", "url,status,url", "http://127.0.0.1:1/")
+		if r.code != exitUsage || !strings.Contains(r.stderr, "url named twice") || r.stdout != "" {
+			t.Errorf("-f %s -fields url,status,url: exit %d, stdout %q, stderr %q; want a usage error", format, r.code, r.stdout, r.stderr)
+		}
+	}
+}
