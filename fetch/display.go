@@ -56,12 +56,21 @@ func ShortenURL(u string, n int) string {
 	return u[:head] + "…" + u[start:]
 }
 
-// csvSafe makes a field readable by any CSV reader: invalid UTF-8 becomes
-// U+FFFD, as encoding/json does for JSON Lines, and so does NUL, which
-// Python's csv module refuses.
+// csvSafe makes a text field safe to read and to open. Control
+// characters and invalid UTF-8 are written escaped, as the table writes
+// them (see [Printable]), so that no escape sequence reaches a terminal
+// and every CSV reader takes the file (Python's refuses NUL). A field that
+// a spreadsheet would take for a formula — one starting with =, +, -, @,
+// a tab or a carriage return — is written with a leading ', as OWASP's
+// CSV injection guidance says: the cell shows as text.
 func csvSafe(s string) string {
-	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+	if s == "" {
 		return s
 	}
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+	s = Printable(s)
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
 }
