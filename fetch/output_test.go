@@ -110,7 +110,8 @@ func TestSummaryPercentilesAndText(t *testing.T) {
 	if s.Max() != time.Second || s.Fastest.Duration != time.Millisecond || s.Slowest.Duration != time.Second {
 		t.Errorf("max %v fastest %v slowest %v", s.Max(), s.Fastest.Duration, s.Slowest.Duration)
 	}
-	if s.Busy != 500500*time.Millisecond || s.Gain() != 50.05 || s.Throughput() != 100.2 {
+	// The invalid and the cancelled record are no requests.
+	if s.Busy != 500500*time.Millisecond || s.Gain() != 50.05 || s.Throughput() != 100 {
 		t.Errorf("busy %v gain %v throughput %v", s.Busy, s.Gain(), s.Throughput())
 	}
 	recs := s.Records()
@@ -237,6 +238,34 @@ func TestFitLabelFitsItsBar(t *testing.T) {
 		label := fitLabel("200 /b/10000?delay=50ms&page=12345", width)
 		if n := utf8.RuneCountInString(label); float64(n)*6.2 > width {
 			t.Errorf("fitLabel(%v px) = %q: %d characters do not fit", width, label, n)
+		}
+	}
+}
+
+// TestSummaryRequestsAreFetchedURLs: "requests" is one number everywhere
+// in the summary, the URLs fetched (each with all its attempts), and a run
+// that fetched none reports no throughput.
+func TestSummaryRequestsAreFetchedURLs(t *testing.T) {
+	s := newSummary(time.Unix(0, 0), false)
+	for i := 1; i <= 6; i++ {
+		s.add(&Record{Line: i, URL: "not a url", Outcome: Invalid, ErrorKind: KindInvalidURL})
+	}
+	s.finish(time.Unix(0, int64(80*time.Microsecond)))
+	if text := s.Text(); strings.Contains(text, "throughput") || strings.Contains(text, "requests/s") || s.Throughput() != 0 {
+		t.Errorf("6 invalid lines report a throughput (%v):\n%s", s.Throughput(), text)
+	}
+	s = newSummary(time.Unix(0, 0), false)
+	s.add(&Record{Line: 1, URL: "http://a.test/1", Outcome: OK, Status: 200, Attempts: 3, Duration: time.Second})
+	s.add(&Record{Line: 2, URL: "http://a.test/2", Outcome: HTTPError, Status: 503, Attempts: 1, Duration: time.Second})
+	s.add(&Record{Line: 3, URL: "http://b.test/3", Outcome: OK, Status: 200, Attempts: 1, Duration: time.Second})
+	s.add(&Record{Line: 4, URL: "http://a.test/4", Outcome: Cancelled, Attempts: 1})
+	s.add(&Record{Line: 5, URL: "x", Outcome: Invalid})
+	s.add(&Record{Line: 6, URL: "http://a.test/6", Outcome: Skipped})
+	s.finish(time.Unix(1, 0))
+	text := s.Text()
+	for _, want := range []string{"3 requests", "throughput 3.0 requests/s", "a.test: 2 requests", "b.test: 1 request,"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("summary lacks %q:\n%s", want, text)
 		}
 	}
 }

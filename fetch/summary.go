@@ -176,7 +176,9 @@ func (s *Summary) Failures() int64 {
 }
 
 // Measured returns how many records have a duration (fetched, whatever the
-// result, and not cancelled).
+// result, and not cancelled): the requests of the run. A request, in the
+// summary, is one URL fetched, all its attempts together; invalid,
+// skipped and cancelled inputs are none.
 func (s *Summary) Measured() int64 { return s.hist.n }
 
 // Gain returns the sum of request durations divided by the wall time: how
@@ -188,12 +190,13 @@ func (s *Summary) Gain() float64 {
 	return float64(s.Busy) / float64(s.Wall)
 }
 
-// Throughput returns records per second of wall time.
+// Throughput returns requests (see [Summary.Measured]) per second of wall
+// time.
 func (s *Summary) Throughput() float64 {
 	if s.Wall <= 0 {
 		return 0
 	}
-	return float64(s.Inputs-s.Outcomes[Skipped]) / s.Wall.Seconds()
+	return float64(s.hist.n) / s.Wall.Seconds()
 }
 
 // Percentile returns the duration below which p percent (0–100) of the
@@ -256,8 +259,13 @@ func (s *Summary) Text() string {
 		}
 		fmt.Fprintf(&b, "  failures   %s\n", strings.Join(parts, " · "))
 	}
-	fmt.Fprintf(&b, "  time       %s of requests in %s wall: concurrency gain %.1f×\n", FormatDuration(s.Busy), FormatDuration(s.Wall), s.Gain())
-	fmt.Fprintf(&b, "  throughput %.1f requests/s, %s/s\n", s.Throughput(), sizeString(int64(float64(s.Bytes)/max(s.Wall.Seconds(), 1e-9))))
+	// A request is a URL fetched, all its attempts together (Measured),
+	// here as in the hosts' counts: with none, there is no time or
+	// throughput to tell.
+	if s.hist.n > 0 {
+		fmt.Fprintf(&b, "  time       %s of %s in %s wall: concurrency gain %.1f×\n", FormatDuration(s.Busy), Plural(s.hist.n, "request"), FormatDuration(s.Wall), s.Gain())
+		fmt.Fprintf(&b, "  throughput %.1f requests/s, %s/s\n", s.Throughput(), sizeString(int64(float64(s.Bytes)/max(s.Wall.Seconds(), 1e-9))))
+	}
 	if hosts := s.Hosts(); len(hosts) > 1 {
 		for i, h := range hosts[:min(len(hosts), 5)] {
 			label := ""

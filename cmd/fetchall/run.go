@@ -120,6 +120,9 @@ skipped. The list is streamed, so its length does not matter. A line may
 carry options: "URL out=NAME" saves the body as NAME (aria2's out), and a JSON
 line {"url":…, "method":…, "headers":{…}, "body":…, "out":…} sets its request.
 
+In the summary a request is one URL fetched, with all its attempts: invalid,
+skipped and cancelled lines are none (-rate and -host-rate count attempts).
+
 Exit status: 0 all succeeded, 1 some failed, 2 usage error, 130 interrupted
 by Ctrl-C, 143 by SIGTERM. Either stops dispatching and cancels requests in
 flight (their records say so); a second Ctrl-C exits at once.
@@ -157,8 +160,8 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (_ *job
 	fs.IntVar(&cfg.Backlog, "backlog", 0, "let `N` more URLs than -c wait for their host, so other hosts go past it (0: 4×c); bounds memory with -c")
 	fs.IntVar(&cfg.PerHost, "per-host", 0, "fetch at most `N` URLs of one host at once (0: no limit but -c)")
 	fs.IntVar(&cfg.HostBacklog, "host-backlog", 0, "with -per-host, let `N` URLs wait for their busy host apart from -backlog, so that the URLs of other hosts behind them are read and fetched (0: max(16×c, 256))")
-	fs.Float64Var(&cfg.Rate, "rate", 0, "send at most `R` requests per second in all (0: no limit)")
-	fs.Float64Var(&cfg.HostRate, "host-rate", 0, "send at most `R` requests per second to each host (0: no limit)")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "make at most `R` attempts per second in all, each retry one (0: no limit)")
+	fs.Float64Var(&cfg.HostRate, "host-rate", 0, "make at most `R` attempts per second to each host, each retry one (0: no limit)")
 	fs.StringVar(&cfg.Method, "X", "GET", "request `method`")
 	fs.Func("H", "add a request `header` \"Name: value\" (repeatable)", func(v string) error {
 		headers = append(headers, v)
