@@ -72,7 +72,8 @@ var ErrBadLine = errors.New("bad input line")
 //   - a URL;
 //   - a URL followed, after white space, by out=NAME: the file its body is
 //     saved under (aria2's out option; a URL holds no white space, so the
-//     two cannot be confused);
+//     two cannot be confused); any other word=value there is an unknown
+//     option, and NAME holds no white space (a JSON line's out may);
 //   - a JSON object with the fields url (required), method, headers (an
 //     object of strings, or of lists of strings), body (a string) and out,
 //     as in {"url":"https://a.example/api","method":"POST","body":"{}"}.
@@ -89,17 +90,36 @@ func ParseInputLine(line string) (Input, bool) {
 		return parseJSONLine(line), true
 	}
 	if i := strings.IndexAny(line, " \t"); i > 0 {
-		if out, ok := strings.CutPrefix(strings.TrimSpace(line[i:]), "out="); ok && !strings.ContainsAny(out, " \t") {
-			in := Input{URL: line[:i]}
-			if err := checkOut(out); err != nil {
-				in.URL, in.Err = line, err
-			} else {
-				in.Options = &LineOptions{Out: out}
-			}
-			return in, true
+		// Options follow the URL, which holds no white space; a first word
+		// without '=' is rather a URL with white space in it.
+		if opts := strings.Fields(line[i:]); strings.Contains(opts[0], "=") {
+			return parseLineOptions(line, line[:i], opts), true
 		}
 	}
 	return Input{URL: line}, true
+}
+
+// parseLineOptions parses the words after the URL of a plain line: out=NAME,
+// the only option there is.
+func parseLineOptions(line, u string, words []string) Input {
+	bad := func(err error) Input { return Input{URL: line, Err: err} }
+	o := &LineOptions{}
+	for _, w := range words {
+		key, value, ok := strings.Cut(w, "=")
+		switch {
+		case !ok:
+			return bad(fmt.Errorf("%w: %q is not an option: out= takes a name without white space (a JSON line takes any)", ErrBadLine, w))
+		case key != "out":
+			return bad(fmt.Errorf("%w: unknown option %q (a line takes out=NAME; a JSON line method, headers, body and out)", ErrBadLine, key))
+		case o.Out != "":
+			return bad(fmt.Errorf("%w: out= given twice", ErrBadLine))
+		}
+		if err := checkOut(value); err != nil {
+			return bad(err)
+		}
+		o.Out = value
+	}
+	return Input{URL: u, Options: o}
 }
 
 // jsonLine is the JSON form of an input line.

@@ -202,7 +202,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (_ *job
 			fs.PrintDefaults()
 			return nil, err
 		}
-		return nil, &usageError{err.Error()}
+		return nil, flagError(fs, err)
 	}
 
 	switch {
@@ -272,9 +272,16 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (_ *job
 		}
 	}
 	if cfg.SaveDir != "" {
-		if st, err := os.Stat(cfg.SaveDir); err != nil || !st.IsDir() {
+		switch st, err := os.Stat(cfg.SaveDir); {
+		case errors.Is(err, os.ErrNotExist):
+			return nil, usagef("-save %s: the directory does not exist (create it first)", cfg.SaveDir)
+		case err != nil:
+			return nil, usagef("-save: %v", unwrapPath(err))
+		case !st.IsDir():
 			return nil, usagef("-save %s: not a directory", cfg.SaveDir)
 		}
+	} else if cfg.Continue {
+		fmt.Fprintln(stderr, "fetchall: -continue without -save applies only to lines with out=NAME: other bodies are not saved")
 	}
 	j.summary = !j.quiet
 	j.timeline = timeline
@@ -438,6 +445,24 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (_ *job
 		}
 	}
 	return j, nil
+}
+
+// flagError turns the flag package's error into a usage error that says
+// what was wanted: a duration given as a bare number ("-timeout 30") is
+// told to add its unit.
+func flagError(fs *flag.FlagSet, err error) error {
+	var value, name string
+	if n, _ := fmt.Sscanf(err.Error(), "invalid value %q for flag -%s", &value, &name); n == 2 {
+		name = strings.TrimSuffix(name, ":")
+		if f := fs.Lookup(name); f != nil {
+			if g, ok := f.Value.(flag.Getter); ok {
+				if _, ok := g.Get().(time.Duration); ok {
+					return usagef("-%s %q: want a duration like 5s, 500ms or 1m30s", name, value)
+				}
+			}
+		}
+	}
+	return &usageError{err.Error()}
 }
 
 // parseInterleaved parses flags wherever they are among the URLs, as

@@ -130,7 +130,7 @@ func TestUsageErrorsAreOneLineAndExit2(t *testing.T) {
 		{[]string{"-i", "-"}, "no URLs in stdin"},
 		{[]string{"-i", empty, "http://a.test/"}, "not both"},
 		{[]string{"-resume", filepath.Join(dir, "nope.jsonl"), "http://a.test/"}, "cannot read -resume file"},
-		{[]string{"-save", filepath.Join(dir, "nodir"), "http://a.test/"}, "not a directory"},
+		{[]string{"-save", filepath.Join(dir, "nodir"), "http://a.test/"}, "the directory does not exist"},
 		{[]string{"demo", "-n", "0"}, "-n and -c must be at least 1"},
 		{[]string{"demo", "extra"}, `unexpected argument "extra"`},
 	}
