@@ -45,7 +45,10 @@ func classify(err error) (kind string, retryable bool) {
 	case errors.As(err, &dnsErr):
 		return KindDNS, dnsErr.IsTemporary || dnsErr.IsTimeout
 	case errors.As(err, &certErr), errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &unkAuth), errors.As(err, &hostErr),
-		errors.As(err, &invErr), errors.As(err, &recErr):
+		errors.As(err, &invErr), errors.As(err, &recErr), errors.As(err, &opErr) && opErr.Op == "remote error":
+		// "remote error" is a TLS alert from the server, such as its
+		// rejection of the client's certificate: the same certificate
+		// would be rejected again.
 		return KindTLS, false
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return KindRefused, true

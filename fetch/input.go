@@ -30,7 +30,9 @@ type Input struct {
 // LineOptions are the settings an input line may carry for its own
 // request, over the run's [Config].
 type LineOptions struct {
-	// Method replaces Config.Method when not empty.
+	// Method replaces Config.Method when not empty. Without one, a line
+	// with a Body goes out as POST when Config.Method is GET, as curl -d
+	// does.
 	Method string
 	// Header is sent over Config.Header: a name set here replaces the
 	// run's values for it.

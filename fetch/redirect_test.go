@@ -382,3 +382,49 @@ func TestRecordSaysHowTheResponseCame(t *testing.T) {
 		t.Errorf("CSV:\n%s", out.String())
 	}
 }
+
+// TestRejectedClientCertificateIsTLS: a server that rejects the client's
+// certificate (or its lack of one) fails the URL as tls, not retried: the
+// same certificate would be rejected again.
+func TestRejectedClientCertificateIsTLS(t *testing.T) {
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	ts.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: x509.NewCertPool()}
+	ts.StartTLS()
+	defer ts.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(ts.Certificate())
+	for _, max := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		for _, certs := range [][]tls.Certificate{ts.TLS.Certificates, nil} {
+			r := fetchOne(t, Config{Timeout: 5e9, Retries: 3, RetryBase: 1e6, RetryMax: 1e6,
+				TLS: &tls.Config{RootCAs: pool, MaxVersion: max, Certificates: certs}}, ts.URL)
+			if r.Outcome != Failed || r.ErrorKind != KindTLS || r.Attempts != 1 {
+				t.Errorf("TLS max %x, %d certificates: %s %s after %d attempts: %q", max, len(certs), r.Outcome, r.ErrorKind, r.Attempts, r.Error)
+			}
+		}
+	}
+}
+
+// TestLineBodyWithoutMethodIsPOST: a JSON line with a body and no method
+// of its own goes out as POST, as curl -d does, when the run's method is
+// GET; a method given on the line or for the run is kept.
+func TestLineBodyWithoutMethodIsPOST(t *testing.T) {
+	ts, rc := startHTTPBin(t)
+	cases := []struct {
+		line, runMethod, want string
+	}{
+		{`{"url":"` + ts.URL + `/anything","body":"n=1"}`, "", "POST"},
+		{`{"url":"` + ts.URL + `/anything","body":"n=1","method":"PUT"}`, "", "PUT"},
+		{`{"url":"` + ts.URL + `/anything","body":"n=1"}`, "PATCH", "PATCH"},
+		{`{"url":"` + ts.URL + `/anything"}`, "", "GET"},
+	}
+	for _, c := range cases {
+		in, _ := ParseInputLine(c.line)
+		f := mustNew(t, Config{Timeout: 5e9, Retries: -1, Method: c.runMethod})
+		r := f.Do(t.Context(), in)
+		f.Close()
+		if r.Outcome != OK || rc.last().Method != c.want {
+			t.Errorf("%s with -X %q: %s %q, the server saw %s, want %s", c.line, c.runMethod, r.Outcome, r.Error, rc.last().Method, c.want)
+		}
+	}
+}

@@ -352,10 +352,18 @@ func (f *Fetcher) send(ctx context.Context, in *Input, u *url.URL, res *attemptR
 	return f.readBody(ctx, body, res, path, offset)
 }
 
-// method returns the request method of in: its line's, or the run's.
+// method returns the request method of in: its line's, or POST for a line
+// with a body of its own under a GET run, or the run's.
 func (f *Fetcher) method(in Input) string {
-	if in.Options != nil && in.Options.Method != "" {
-		return in.Options.Method
+	if o := in.Options; o != nil {
+		if o.Method != "" {
+			return o.Method
+		}
+		// A body of the line's own, under a run that would GET: POST it,
+		// as curl -d does, rather than send a GET with a body.
+		if o.Body != nil && f.cfg.Method == http.MethodGet {
+			return http.MethodPost
+		}
 	}
 	return f.cfg.Method
 }

@@ -118,7 +118,9 @@ as each completes, then a summary on stderr. URLs come from the arguments or,
 with -i, from a file or stdin: one per line; blank lines and # comments are
 skipped. The list is streamed, so its length does not matter. A line may
 carry options: "URL out=NAME" saves the body as NAME (aria2's out), and a JSON
-line {"url":…, "method":…, "headers":{…}, "body":…, "out":…} sets its request.
+line {"url":…, "method":…, "headers":{…}, "body":…, "out":…} sets its request
+(a body without a method goes out as POST, as curl -d, unless -X says other
+than GET).
 
 In the summary a request is one URL fetched, with all its attempts: invalid,
 skipped and cancelled lines are none (-rate and -host-rate count attempts).
