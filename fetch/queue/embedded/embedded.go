@@ -30,10 +30,19 @@ type Options struct {
 	Users map[string]string
 	// NKeys are the public keys of the users let in by their nkey.
 	NKeys []string
+	// Permissions, by user name (of Users), limit what the user may
+	// publish and subscribe to; a user without an entry may do anything.
+	Permissions map[string]Permissions
 	// TLS, when set, makes the server accept TLS connections only, with
 	// this configuration; with ClientAuth tls.RequireAndVerifyClientCert,
 	// a client needs a certificate from ClientCAs. URL is then tls://.
 	TLS *tls.Config
+}
+
+// Permissions are the subjects a user may publish and subscribe to
+// (wildcards allowed); nil allows all.
+type Permissions struct {
+	Publish, Subscribe []string
 }
 
 // Server is a running embedded NATS server.
@@ -73,7 +82,17 @@ func Start(opts Options) (*Server, error) {
 		// The HTTP monitor, cluster and leaf ports stay closed.
 	}
 	for u, p := range opts.Users {
-		so.Users = append(so.Users, &server.User{Username: u, Password: p})
+		user := &server.User{Username: u, Password: p}
+		if perm, ok := opts.Permissions[u]; ok {
+			user.Permissions = &server.Permissions{}
+			if perm.Publish != nil {
+				user.Permissions.Publish = &server.SubjectPermission{Allow: perm.Publish}
+			}
+			if perm.Subscribe != nil {
+				user.Permissions.Subscribe = &server.SubjectPermission{Allow: perm.Subscribe}
+			}
+		}
+		so.Users = append(so.Users, user)
 	}
 	for _, k := range opts.NKeys {
 		so.Nkeys = append(so.Nkeys, &server.NkeyUser{Nkey: k})
