@@ -88,3 +88,75 @@ func TestSharedHeaderIsSentAndNeverWritten(t *testing.T) {
 		t.Errorf("Compressed, the shared header has no Accept-Encoding: %v", h)
 	}
 }
+
+// TestCanonicalURLPrintsBackAsItself: a URL canonicalURL accepts is what
+// parsing and printing it gives, so that a final URL taken from the input
+// is the one url.URL.String would have made; the URLs that print
+// differently are refused.
+func TestCanonicalURLPrintsBackAsItself(t *testing.T) {
+	accepted := []string{
+		"http://127.0.0.1:8080/b/1000", "https://a.example/x/y?q=1&r=%20", "http://A.Example", "http://a.example/?",
+		"http://a.example/p;x=1/@user:$&+,=~._-", "https://a.example:443/?q=a/b",
+	}
+	refused := []string{
+		"HTTP://a.example/", "http://a.example/ä", "http://a.example/%7e", "http://a.example/#f", "http://user@a.example/",
+		"http://[::1]:80/", "ftp://a.example/", "http:///x", "http://a.example/a b", "http://a.example/!",
+		"https://a.example/x?r=%20#", "https://a.example:443/?q=ä",
+	}
+	for _, raw := range accepted {
+		if !canonicalURL(raw) {
+			t.Errorf("canonicalURL(%q) = false", raw)
+		}
+	}
+	for _, raw := range refused {
+		if canonicalURL(raw) {
+			t.Errorf("canonicalURL(%q) = true", raw)
+		}
+	}
+	for _, raw := range append(accepted, refused...) {
+		if !canonicalURL(raw) {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.String() != raw {
+			t.Errorf("%q is accepted but prints back as %q (%v)", raw, u, err)
+		}
+	}
+}
+
+// FuzzCanonicalURL: whatever canonicalURL accepts and url.Parse parses
+// (the engine asks only about URLs that parsed) prints back as itself.
+func FuzzCanonicalURL(f *testing.F) {
+	for _, s := range []string{"http://a.example/x?y=1", "https://b:1/%", "http://c/d#e", "http://x/?#", "http://h/a%2Fb"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if !canonicalURL(raw) {
+			return
+		}
+		u, err := url.Parse(raw)
+		if err == nil && u.String() != raw {
+			t.Errorf("%q is accepted but prints back as %q (%v)", raw, u, err)
+		}
+	})
+}
+
+// BenchmarkFinalURL compares the two ways to the final URL of a request
+// that was not redirected: printing the parsed URL, or checking that the
+// input already is what printing would give.
+func BenchmarkFinalURL(b *testing.B) {
+	raw := "http://127.0.0.1:34567/b/1000?i=12345"
+	u, _ := url.Parse(raw)
+	b.Run("String", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = u.String()
+		}
+	})
+	b.Run("canonicalURL", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = canonicalURL(raw)
+		}
+	})
+}

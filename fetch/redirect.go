@@ -44,7 +44,11 @@ func (f *Fetcher) roundTrip(ctx context.Context, in *Input, u *url.URL, offset i
 		}
 		loc := resp.Header.Get("Location")
 		if !isRedirect(resp.StatusCode) || loc == "" {
-			res.finalURL = cur.String()
+			if cur == u && canonicalURL(in.URL) {
+				res.finalURL = in.URL // what cur.String() would return
+			} else {
+				res.finalURL = cur.String()
+			}
 			return resp, nil
 		}
 		next, perr := cur.Parse(loc)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // sharedHeader is the header of every request that nothing adds to or
@@ -48,3 +49,58 @@ func (f *Fetcher) plainRequest(ctx context.Context, in *Input, method string, u 
 	req.URL, req.Host, req.Header = u, u.Host, f.header
 	return req
 }
+
+// canonicalURL reports whether raw, once parsed, prints back as itself:
+// a lower-case http or https scheme, a host of letters, digits, dots,
+// hyphens and a port, a path of characters url.URL never escapes, any
+// query and no fragment. The final URL of a request that was not
+// redirected is then the input's own string, with no url.URL.String on
+// the path of every URL (0.16 s of 5.89 s in the profile of list (b)).
+func canonicalURL(raw string) bool {
+	rest, ok := strings.CutPrefix(raw, "http://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(raw, "https://"); !ok {
+			return false
+		}
+	}
+	i := 0
+	for ; i < len(rest) && urlChars[rest[i]]&inHost != 0; i++ {
+	}
+	if i == 0 || i < len(rest) && rest[i] != '/' && rest[i] != '?' {
+		return false // no host, or userinfo, an IPv6 literal, an escape
+	}
+	for ; i < len(rest) && urlChars[rest[i]]&inPath != 0; i++ {
+	}
+	if i < len(rest) && rest[i] != '?' {
+		return false
+	}
+	for ; i < len(rest); i++ {
+		if urlChars[rest[i]]&inQuery == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// urlChars says where canonicalURL accepts each byte.
+var urlChars = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if alnum || c == '.' || c == '-' || c == ':' {
+			t[c] |= inHost
+		}
+		if alnum || strings.IndexByte("-._~$&+,/:;=@", byte(c)) >= 0 {
+			t[c] |= inPath
+		}
+		if c > ' ' && c < 0x7f && c != '#' {
+			t[c] |= inQuery
+		}
+	}
+	return t
+}()
+
+const (
+	inHost = 1 << iota
+	inPath
+	inQuery
+)
