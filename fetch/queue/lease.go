@@ -2,14 +2,12 @@ package queue
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/asyncgo/async"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Partitions are shared out by leases in the job's lease bucket, whose
@@ -133,29 +131,6 @@ func (r *workerRun) rebalance(ctx context.Context, acquire bool) {
 	}
 }
 
-// takeLease takes partition p's lease, if it is free, and starts pulling its
-// messages, having first paused the hosts its earlier holders recorded as
-// paused; it returns nil if the lease is held or pulling failed.
-func (r *workerRun) takeLease(ctx context.Context, p int, paused bool) *partition {
-	rev, err := r.job.leases.Create(ctx, leaseKey(p), []byte(r.w.ID))
-	if err != nil {
-		if !errors.Is(err, jetstream.ErrKeyExists) && ctx.Err() == nil {
-			r.log.Warn("taking a partition's lease failed", "partition", p, "err", err)
-		}
-		return nil // still held by the worker it was the share of, or a dead one
-	}
-	if paused {
-		r.inheritPauses(ctx, r.f, p)
-	}
-	part, err := r.startPulling(ctx, p, rev)
-	if err != nil {
-		r.log.Warn("pulling a partition failed", "partition", p, "err", err)
-		r.job.leases.Delete(ctx, leaseKey(p), jetstream.LastRevision(rev))
-		return nil
-	}
-	return part
-}
-
 // leaseCalls bounds the lease bucket calls a worker makes at once. Made
 // one after another, the renewals of many partitions can outlast the lease
 // TTL (64 at 25ms each outlast a 1s TTL), and the worker loses them.
@@ -179,33 +154,6 @@ func concurrently(ctx context.Context, name string, n int, fn func(ctx context.C
 	}, async.WithLimit(leaseCalls), async.WithName(name))
 }
 
-// handOff stops pulling a partition: the messages pulled but not yet taken
-// by the engine go back to the queue at once, for the partition's next
-// holder; the lease is freed once the engine has finished the rest.
-func (r *workerRun) handOff(part *partition) {
-	part.releasing = true
-	close(part.handoff)
-	part.it.Drain()
-}
-
-// startPulling starts pulling partition p, whose lease this worker holds
-// at revision rev.
-func (r *workerRun) startPulling(ctx context.Context, p int, rev uint64) (*partition, error) {
-	cons, err := r.job.work.Consumer(ctx, r.job.consumerName(p))
-	if err != nil {
-		return nil, err
-	}
-	batch := r.w.Batch
-	if batch <= 0 {
-		batch = max(r.w.Config.Concurrency, 32)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(batch), jetstream.PullExpiry(5*time.Second))
-	if err != nil {
-		return nil, err
-	}
-	return &partition{p: p, rev: rev, it: it, pulling: make(chan struct{}), handoff: make(chan struct{})}, nil
-}
-
 // liveWorkers returns the ids of the workers whose heartbeat has not
 // expired, this one included.
 func (r *workerRun) liveWorkers(ctx context.Context) []string {
@@ -221,31 +169,6 @@ func (r *workerRun) liveWorkers(ctx context.Context) []string {
 	}
 	slices.Sort(live)
 	return live
-}
-
-// free gives up a partition's lease, which its revision proves still ours.
-func (r *workerRun) free(ctx context.Context, part *partition) {
-	if part.rev == 0 {
-		return
-	}
-	if err := r.job.leases.Delete(ctx, leaseKey(part.p), jetstream.LastRevision(part.rev)); err != nil {
-		if ctx.Err() == nil {
-			r.log.Warn("freeing a lease failed; it expires after the lease TTL", "partition", part.p, "err", err)
-		}
-		return
-	}
-	r.log.Info("freed the lease on a partition: every URL taken from it has its record", "partition", part.p)
-}
-
-// stopPullers ends every partition's pull; the messages they still had
-// are given back to the queue.
-func (r *workerRun) stopPullers() {
-	for _, part := range r.parts {
-		if !part.releasing {
-			r.log.Info("handing a partition over: the worker is stopping", "partition", part.p)
-			r.handOff(part)
-		}
-	}
 }
 
 // releaseAll frees every lease and the heartbeat once the worker holds no

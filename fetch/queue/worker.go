@@ -82,17 +82,6 @@ type heldMsg struct {
 	bad  *fetch.Record // set for a message turned into a record without fetching
 }
 
-// partition is a partition this worker holds the lease of.
-type partition struct {
-	p         int
-	rev       uint64 // the lease's revision
-	it        jetstream.MessagesContext
-	inflight  atomic.Int64  // messages pulled and not yet acked or given back
-	releasing bool          // no longer pulled; the lease goes once inflight is 0
-	handoff   chan struct{} // closed when released: what the engine has not taken goes back
-	pulling   chan struct{} // closed when the puller has returned
-}
-
 // publishWindow bounds the records published and not yet acknowledged by
 // the server. Past it the engine's sink waits, which slows the fetching:
 // below the JetStream context's own bound, so that a server slow to
@@ -489,54 +478,6 @@ func (r *workerRun) progressLoop(ctx context.Context) {
 			for _, m := range old {
 				m.InProgress()
 			}
-		}
-	}
-}
-
-// pull delivers a partition's messages to the engine until its iterator is
-// stopped or drained.
-func (r *workerRun) pull(part *partition) {
-	defer r.pullers.Done()
-	defer close(part.pulling)
-	for {
-		msg, err := part.it.Next()
-		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-			return
-		}
-		if err != nil {
-			r.log.Debug("pull", "partition", part.p, "err", err)
-			continue
-		}
-		h := r.decode(msg, part)
-		r.mu.Lock()
-		if _, dup := r.all[h.seq]; dup && h.seq != 0 {
-			// Delivered again while this worker still holds it: its ack
-			// wait ran out while it sat in the pull's buffer. The copy
-			// held is the one that will be acknowledged.
-			r.mu.Unlock()
-			msg.InProgress()
-			continue
-		}
-		part.inflight.Add(1)
-		if h.seq != 0 {
-			r.all[h.seq] = h
-		}
-		if h.bad == nil {
-			r.byLine[h.in.Line] = append(r.byLine[h.in.Line], h)
-		}
-		r.mu.Unlock()
-		if h.bad != nil {
-			r.publish(h.bad, h)
-			continue
-		}
-		select {
-		case r.inputs <- h:
-		case <-r.stopFeed:
-			r.unindex(h)
-			r.giveBack(h)
-		case <-part.handoff:
-			r.unindex(h)
-			r.giveBack(h)
 		}
 	}
 }
