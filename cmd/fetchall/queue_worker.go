@@ -16,7 +16,7 @@ import (
 )
 
 // workerOwnFlags are the worker's flags; every other flag is the local
-// run's and means the same (see workerEngineConfig).
+// run's and means the same (see workerArgs).
 var workerOwnFlags = map[string]bool{"nats": true, "job": true, "id": true, "batch": true, "drain": true, "q": false, "v": false,
 	"partitions": true, "replicas": true, "memory": false, "dup-window": true, "ack-wait": true, "lease-ttl": true, "create": false,
 	"creds": true, "nkey": true, "user": true, "password": true, "token": true, "tls-ca": true, "tls-cert": true, "tls-key": true, "connect-wait": true}
@@ -122,16 +122,10 @@ func runWorker(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return status
 }
 
-// workerEngineConfig parses the local run's flags given to a worker into
-// the engine's configuration, with the local run's own parser, so that the
-// two always agree.
-func workerEngineConfig(args []string, stderr io.Writer) (fetch.Config, error) {
-	cfg, _, err := workerArgs(args, stderr)
-	return cfg, err
-}
-
-// workerArgs is workerEngineConfig that also returns -debug-addr, which a
-// worker serves its task tree and its metrics at.
+// workerArgs parses the local run's flags given to a worker into the
+// engine's configuration, with the local run's own parser, so that the two
+// always agree, and returns -debug-addr, which a worker serves its task
+// tree and its metrics at.
 func workerArgs(args []string, stderr io.Writer) (fetch.Config, string, error) {
 	for _, a := range args {
 		if a == "--" {

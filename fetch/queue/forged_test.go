@@ -172,7 +172,7 @@ func TestCollectOrdered(t *testing.T) {
 	if got := order(recs); !slices.Equal(got, []int{2, 3, 4, 5, 6, 1}) || c.OutOfOrder != 1 {
 		t.Errorf("ordered, window 2: lines %v, %d out of order; want 2…6 then 1, late", got, c.OutOfOrder)
 	}
-	c, recs = collect(t, job, 10*time.Second, CollectOptions{})
+	_, recs = collect(t, job, 10*time.Second, CollectOptions{})
 	if got := order(recs); !slices.Equal(got, []int{2, 3, 4, 5, 6, 1}) {
 		t.Errorf("not ordered: lines %v; want the order stored", got)
 	}
