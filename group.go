@@ -288,7 +288,7 @@ func (g *Group) add(r runner, reserved bool) {
 			t.finishUnstarted(context.Cause(l), noSlot)
 			return
 		}
-		t.state.Store(stateQueued)
+		t.state.setQueued()
 		g.queue.push(r)
 		g.mu.Unlock()
 		return
@@ -343,7 +343,7 @@ func (g *Group) release(state State, slot bool) runner {
 	var next runner
 	if slot {
 		if r := g.queue.pop(); r != nil {
-			r.core().state.Store(int32(Pending))
+			r.core().state.leaveQueue()
 			next = r
 		} else {
 			g.running--
@@ -378,10 +378,10 @@ func (g *Group) unqueue(t *taskCore) bool {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if t.state.Load() != stateQueued {
+	if !t.state.queued() {
 		return false
 	}
-	t.state.Store(int32(Pending))
+	t.state.leaveQueue()
 	g.queue.markRemoved()
 	return true
 }

@@ -6,7 +6,7 @@ package async
 //
 // A task cancelled while it waits leaves the queue at once in the sense
 // that counts (it ends, and Group.Len no longer includes it); its slot is
-// only marked (its state is no longer stateQueued) and skipped by pop, so that
+// only marked (its state is no longer queued) and skipped by pop, so that
 // cancelling every queued task one by one costs O(n), not O(n²). The marked
 // slots are compacted away too once they are the majority.
 type taskQueue struct {
@@ -34,7 +34,7 @@ func (q *taskQueue) pop() runner {
 		r := q.items[q.head]
 		q.items[q.head] = nil
 		q.head++
-		if r.core().state.Load() != stateQueued {
+		if !r.core().state.queued() {
 			q.removed--
 			continue
 		}
@@ -50,7 +50,7 @@ func (q *taskQueue) pop() runner {
 }
 
 // markRemoved accounts for a task taken out of the queue by Cancel, which
-// has already moved it out of stateQueued.
+// has already moved it out of the queued phase.
 func (q *taskQueue) markRemoved() {
 	q.removed++
 	q.shrink()
@@ -71,7 +71,7 @@ func (q *taskQueue) shrink() {
 		items = items[:0]
 	}
 	for _, r := range q.items[q.head:] {
-		if r.core().state.Load() == stateQueued {
+		if r.core().state.queued() {
 			items = append(items, r)
 		}
 	}

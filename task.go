@@ -73,7 +73,7 @@ type Task[T any] struct {
 // taskContext).
 type taskCore struct {
 	id          uint64
-	state       atomic.Int32
+	state       taskState // see taskState
 	inGroup     bool // the task belongs to the group whose context is parent; set before the task is shared
 	cancelAsked bool // Cancel took effect; guarded by mu
 	errMade     bool // err is the final error, not yet the cause of a cancellation; guarded by mu
@@ -300,7 +300,7 @@ func (t *Task[T]) run(call func(context.Context) (T, error)) (next runner) {
 		if returned {
 			return
 		}
-		t.state.Store(stateReturned)
+		t.state.setReturned()
 		r := recover()
 		var err error
 		if r != nil {
@@ -320,7 +320,7 @@ func (t *Task[T]) run(call func(context.Context) (T, error)) (next runner) {
 	val, err := call(t.context())
 	returned = true
 	// From here on Cancel reports false: the function can no longer see it.
-	t.state.Store(stateReturned)
+	t.state.setReturned()
 	return t.finish(val, err, true)
 }
 
@@ -340,21 +340,10 @@ func (t *taskCore) begin() bool {
 		return false
 	}
 	t.started.Store(monoNow())
-	t.state.Store(int32(Running))
+	t.state.set(Running)
 	t.labelGoroutine()
 	return true
 }
-
-// Two internal values of taskCore.state, which State reports as the public
-// state they refine, so that a task needs no field of its own for them:
-//   - stateReturned, between the function's return and the final state: the
-//     task reads as Running, but Cancel can no longer take effect;
-//   - stateQueued, while the task waits in its group's queue (set and
-//     cleared under the group's mutex): it reads as Pending.
-const (
-	stateReturned = -1
-	stateQueued   = -2
-)
 
 // finish records the outcome and wakes everyone waiting for it.
 func (t *Task[T]) finish(val T, err error, entered bool) runner {
@@ -481,7 +470,7 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld) r
 		report = &unretrieved{name: t.nameLocked(), err: err}
 		t.extraLocked().report = report
 	}
-	t.state.Store(int32(state))
+	t.state.set(state)
 	if t.done != nil {
 		close(t.done)
 	}
@@ -551,7 +540,7 @@ func (t *taskCore) markRetrieved() {
 	}
 }
 
-func (t *taskCore) finished() bool { return State(t.state.Load()).Finished() }
+func (t *taskCore) finished() bool { return t.state.finished() }
 
 // Await waits for the task to finish and returns its result and error. A ctx
 // that ends first stops the waiting, not the task: Await then returns an
@@ -618,7 +607,7 @@ func (t *taskCore) Err() error {
 // error returns the error of a finished task, making the CancelledError of
 // a cancelled one on first use. Later calls return the same error.
 func (t *taskCore) error() error {
-	if State(t.state.Load()) != Cancelled {
+	if !t.state.is(Cancelled) {
 		return t.err // never changed once the task is seen finished
 	}
 	t.mu.Lock()
@@ -693,7 +682,7 @@ func (t *taskCore) Cancel(cause error) bool {
 		cause = context.Canceled
 	}
 	t.mu.Lock()
-	if t.state.Load() == stateReturned || t.finished() || t.cancelAsked {
+	if t.state.returned() || t.finished() || t.cancelAsked {
 		t.mu.Unlock()
 		return false
 	}
@@ -710,19 +699,10 @@ func (t *taskCore) Cancel(cause error) bool {
 
 // Cancelled reports whether the task ended because it was cancelled. It is
 // false while the task runs, even after Cancel.
-func (t *taskCore) Cancelled() bool { return State(t.state.Load()) == Cancelled }
+func (t *taskCore) Cancelled() bool { return t.state.is(Cancelled) }
 
 // State returns the task's current state.
-func (t *taskCore) State() State {
-	switch s := t.state.Load(); s {
-	case stateReturned:
-		return Running
-	case stateQueued:
-		return Pending
-	default:
-		return State(s)
-	}
-}
+func (t *taskCore) State() State { return t.state.public() }
 
 // Done returns a channel that is closed when the task has finished.
 func (t *taskCore) Done() <-chan struct{} {
