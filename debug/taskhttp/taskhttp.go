@@ -15,10 +15,15 @@
 //	curl 'localhost:6060/debug/tasks?format=json&stacks=1'  # with each task's goroutine stack
 //
 // and a browser gets a page that refreshes itself (?refresh=ms, default
-// 1000): each task's state as a badge, its age, progress bar and what it
-// awaits; groups that fold, with their tasks counted per state; and a filter
-// box (?q=text) that keeps the nodes whose id, name or state contains the
-// text, so that a scope of ten thousand tasks stays usable.
+// 1000): each task's state as a badge (waiting, for a task blocked in one of
+// package async's waits, apart from running), its age, progress bar, what
+// it awaits, for how long and until when, and where it was made; groups
+// that fold, with the tasks below them counted per state; identical
+// siblings as one row with a count; a click on a task for its goroutine's
+// stack; and a filter box (?q=text) that keeps the nodes whose id, name or
+// state contains the text, so that a scope of ten thousand tasks stays
+// usable. An awaiting link whose target is past the page's node cap asks
+// for it (?reveal=group-7), and the page shows the path to it.
 //
 // Like pprof, it shows a program's internals: serve it on a private address.
 package taskhttp
