@@ -233,6 +233,7 @@ func (t *taskCore) init(ctx context.Context, inGroup bool, site any) {
 	t.id = lastTaskID.Add(1)
 	t.parent = ctx
 	t.inGroup = inGroup
+	boundUnmadeChain(ctx)
 	if track := t.tracker(); track != nil {
 		track.prepare(t, ctx)
 		track.track(t, site)

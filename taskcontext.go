@@ -18,6 +18,18 @@ import (
 // children; a task that never looks at its context pays neither. Because the
 // context made is a real one, context.Cause, AfterFunc and derived contexts
 // behave exactly as usual.
+//
+// A context made after the task ended answers as it would have had it been
+// made at the start: what the parent said when the task ended, if it was
+// cancelled by then, else ended with [ErrTaskReturned]. Nothing that
+// happens to the parent afterwards shows through.
+//
+// Err on a context that is not made asks the parent; under tasks started
+// one inside another, each with the previous one's context, that would be
+// a walk of every enclosing task. So that Err costs the same at any depth,
+// no more than maxUnmadeChain such contexts in a row stay unmade: starting
+// a task deeper than that makes the context of the task that many levels
+// up (see boundUnmadeChain).
 type taskContext taskCore
 
 // liveContext is a task's own context and the function that cancels it.
@@ -26,9 +38,48 @@ type liveContext struct {
 	cancel context.CancelCauseFunc
 }
 
-// contextEnded stands in a task's live field when the task ended before
-// anything made its context: whatever makes it afterwards makes it ended.
-var contextEnded = new(liveContext)
+// contextEnded and contextEndedCancelled stand in a task's live field when
+// the task ended before anything made its context: whatever makes it
+// afterwards makes it ended, as it was at the end. contextEnded: the parent
+// was not cancelled then, so the context ended with ErrTaskReturned;
+// contextEndedCancelled: the parent was, and its error and cause, which no
+// later cancellation changes, are the context's.
+var (
+	contextEnded          = new(liveContext)
+	contextEndedCancelled = new(liveContext)
+)
+
+// ended reports whether l is one of the stand-ins for an ended context.
+func ended(l *liveContext) bool { return l == contextEnded || l == contextEndedCancelled }
+
+// maxUnmadeChain is how many tasks in a row, each started with the previous
+// one's context, may leave their contexts unmade: Err on the innermost asks
+// each of them, so this bounds its cost at any depth.
+const maxUnmadeChain = 4
+
+// boundUnmadeChain keeps the chain of unmade task contexts above a task
+// started with ctx at most maxUnmadeChain long, by making the context of
+// the task at that distance when the chain would grow longer. The chain
+// only ever shortens after that (contexts are made, tasks end), so each
+// task starting looks at most that far up, and Err walks no further.
+func boundUnmadeChain(ctx context.Context) {
+	p, ok := ctx.(*taskContext)
+	if !ok {
+		return
+	}
+	x := (*taskCore)(p)
+	for n := 1; x.live.Load() == nil; n++ {
+		up, ok := x.base().(*taskContext)
+		if !ok {
+			return
+		}
+		if n == maxUnmadeChain {
+			x.liveContext()
+			return
+		}
+		x = (*taskCore)(up)
+	}
+}
 
 // context returns the context the task's function receives.
 func (t *taskCore) context() context.Context { return (*taskContext)(t) }
@@ -47,12 +98,18 @@ func (t *taskCore) base() context.Context {
 func (t *taskCore) liveContext() *liveContext {
 	for {
 		l := t.live.Load()
-		if l != nil && l != contextEnded {
+		if l != nil && !ended(l) {
 			return l
 		}
-		ctx, cancel := context.WithCancelCause(t.base())
-		made := &liveContext{Context: ctx, cancel: cancel}
+		base := t.base()
 		if l == contextEnded {
+			// Ended before the parent was cancelled: made from a parent
+			// that nothing cancels, so that no later cause shows.
+			base = context.WithoutCancel(base)
+		}
+		ctx, cancel := context.WithCancelCause(base)
+		made := &liveContext{Context: ctx, cancel: cancel}
+		if l != nil {
 			cancel(ErrTaskReturned)
 		}
 		if t.live.CompareAndSwap(l, made) {
@@ -62,11 +119,22 @@ func (t *taskCore) liveContext() *liveContext {
 	}
 }
 
-// endContext ends the task's own context, when the task ends.
+// endContext ends the task's own context, when the task ends. If it was
+// not made, it records whether the parent was cancelled by then, which is
+// what the context answers if it is made afterwards.
 func (t *taskCore) endContext() {
-	if !t.live.CompareAndSwap(nil, contextEnded) {
-		t.live.Load().cancel(ErrTaskReturned)
+	l := t.live.Load()
+	if l == nil {
+		end := contextEnded
+		if t.base().Err() != nil {
+			end = contextEndedCancelled
+		}
+		if t.live.CompareAndSwap(nil, end) {
+			return
+		}
+		l = t.live.Load() // made meanwhile
 	}
+	l.cancel(ErrTaskReturned)
 }
 
 // made returns the task's own context if it has been made, or nil.
@@ -75,7 +143,7 @@ func (c *taskContext) made() *liveContext {
 	switch l := t.live.Load(); l {
 	case nil:
 		return nil
-	case contextEnded:
+	case contextEnded, contextEndedCancelled:
 		return t.liveContext()
 	default:
 		return l

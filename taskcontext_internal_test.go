@@ -1,0 +1,103 @@
+package async
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+// unmadeChain counts the unmade task contexts that Err on ctx would ask in
+// turn: ctx's own and those of the tasks above it, up to the first made
+// one or the first context that is not a task's.
+func unmadeChain(ctx context.Context) int {
+	n := 0
+	for {
+		c, ok := ctx.(*taskContext)
+		if !ok || (*taskCore)(c).live.Load() != nil {
+			return n
+		}
+		n++
+		ctx = (*taskCore)(c).base()
+	}
+}
+
+// nest starts depth tasks, each with the context of the one before, none
+// of which makes its context, and calls inner with the innermost's context
+// in the innermost task. cancelAt, if not 0, is the level whose task is
+// cancelled (1 is the outermost) before inner runs; returnAt the level
+// whose function returns before inner runs.
+func nest(t *testing.T, depth, cancelAt, returnAt int, inner func(ctx context.Context)) {
+	t.Helper()
+	hs := make([]Handle, depth+1)
+	ready := make(chan struct{})
+	called := false
+	var level func(ctx context.Context, n int) (int, error)
+	level = func(ctx context.Context, n int) (int, error) {
+		hs[n] = Current(ctx) // written before the tasks below start
+		if n == depth {
+			close(ready)
+			if cancelAt > 0 {
+				hs[cancelAt].Cancel(errStop)
+			}
+			if returnAt > 0 {
+				<-hs[returnAt].Done()
+			}
+			inner(ctx)
+			called = true
+			return 0, nil
+		}
+		child := Spawn(ctx, func(ctx context.Context) (int, error) { return level(ctx, n+1) })
+		if n == returnAt {
+			<-ready // the tasks below have started
+			return 0, nil
+		}
+		<-child.Done() // not Await: that would make ctx's Done
+		return 0, nil
+	}
+	outer := Spawn(context.Background(), func(ctx context.Context) (int, error) { return level(ctx, 1) })
+	<-ready
+	for _, h := range hs[1:] {
+		<-h.Done()
+	}
+	<-outer.Done()
+	if !called {
+		t.Fatalf("depth %d: the innermost task did not run", depth)
+	}
+}
+
+var errStop = errors.New("stop")
+
+// However deep tasks are started one inside another, Err on the innermost
+// asks at most maxUnmadeChain+1 unmade contexts: its cost does not grow
+// with the depth. (It used to ask every enclosing task.)
+func TestNestedTaskErrIsBounded(t *testing.T) {
+	for _, depth := range []int{2, 5, 8, 64, 512} {
+		nest(t, depth, 0, 0, func(ctx context.Context) {
+			if n := unmadeChain(ctx); n > maxUnmadeChain+1 {
+				t.Errorf("depth %d: Err asks %d unmade contexts, want at most %d", depth, n, maxUnmadeChain+1)
+			}
+			if ctx.Err() != nil {
+				t.Errorf("depth %d: Err = %v in a live task", depth, ctx.Err())
+			}
+		})
+	}
+}
+
+// The contexts made to keep the chain short change nothing that the
+// innermost task sees: a cancellation or a return anywhere above reaches
+// it, with its cause.
+func TestNestedTaskErrSeesEveryLevel(t *testing.T) {
+	const depth = 40
+	for _, at := range []int{1, 2, depth / 2, depth - 4, depth - 1} {
+		nest(t, depth, at, 0, func(ctx context.Context) {
+			if err := ctx.Err(); err != context.Canceled || context.Cause(ctx) != errStop {
+				t.Errorf("level %d cancelled: innermost Err %v, cause %v", at, err, context.Cause(ctx))
+			}
+		})
+		nest(t, depth, 0, at, func(ctx context.Context) {
+			if err := ctx.Err(); err != context.Canceled || context.Cause(ctx) != ErrTaskReturned {
+				t.Errorf("level %d returned: innermost Err %v, cause %v", at, err, context.Cause(ctx))
+			}
+		})
+	}
+}
