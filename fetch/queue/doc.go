@@ -56,7 +56,23 @@
 // overlap with the next holder's for that long. Keep the TTL well above
 // network hiccups (the default is 10s).
 //
+// A Retry-After pause goes with its partition: the worker that got it
+// records the host's pause, with its end, in the job's bucket, and the
+// partition's next holder pauses the host in its own engine before its
+// first request (see [Job.Pauses]).
+//
+// # The job's own record
+//
+// Enqueue records how far its list is stored, so that an enqueue run
+// again publishes nothing already there, whatever the server's duplicate
+// window remembers, and a table of the job's lines (a hash of each line's
+// URL). Collect takes a record for a line only if the line is one of the
+// job's and the URL fetched is the line's, and the job's count of lines
+// decides when it is done: a forged or stray message can neither finish a
+// job early nor take a real record's place.
+//
 // Package queue/embedded runs a NATS server inside the process, for tests
-// and fetchall cluster-demo; docs/cluster.md in the repository has the
-// design, the operations and a sizing estimate.
+// and fetchall cluster-demo (built with -tags clusterdemo);
+// docs/cluster.md in the repository has the design, the operations
+// (status, metrics, credentials, permissions) and a sizing estimate.
 package queue
