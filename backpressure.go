@@ -82,21 +82,12 @@ func (g *Group) TryGo(fn func(ctx context.Context) error, opts ...TaskOption) (*
 	return &e.Task, true
 }
 
-// fullLocked reports whether an add that respects the backlog must wait:
-// the tasks running, queued and reserved fill limit + backlog. (A task
-// waits in the queue only while limit tasks run, so this is "limit running
-// and backlog queued".) g.mu must be held.
-func (g *Group) fullLocked() bool {
-	return g.backlog >= 0 && g.limit > 0 &&
-		g.running+g.queuedLocked()+g.reserved >= g.limit+g.backlog
-}
-
 // reserveLocked reserves a place for a task the caller is about to make
 // and add with add(r, true). The place counts as room taken, and as a
 // task alive, so that the group neither lets another producer take it nor
 // closes before the task is added. g.mu must be held, and the group open.
 func (g *Group) reserveLocked() {
-	g.reserved++
+	g.slots.reserved++
 	g.alive.Add(1)
 }
 
@@ -108,7 +99,7 @@ func (g *Group) tryReserve() bool {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.closed || g.fullLocked() {
+	if g.closed || g.slots.full() {
 		return false
 	}
 	g.reserveLocked()
@@ -123,10 +114,10 @@ func (g *Group) waitForRoom(ctx context.Context) error {
 	if g.cancel == nil {
 		panic(errZeroGroup)
 	}
-	bounded := g.backlog >= 0 && g.limit > 0 && !g.inside(ctx)
+	bounded := g.slots.bounded() && !g.inside(ctx)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for bounded && !g.closed && g.fullLocked() {
+	for bounded && !g.closed && g.slots.full() {
 		changed := g.changedChanLocked()
 		g.mu.Unlock()
 		select {
@@ -164,6 +155,3 @@ func (g *Group) inside(ctx context.Context) bool {
 	}
 	return false
 }
-
-// queuedLocked returns how many tasks wait in the queue. g.mu must be held.
-func (g *Group) queuedLocked() int { return len(g.queue.items) - g.queue.head - g.queue.removed }

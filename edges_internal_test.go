@@ -121,7 +121,7 @@ func TestGroupQueueFollowsLiveQueue(t *testing.T) {
 			release <- struct{}{}
 			if i%1000 == 999 {
 				g.mu.Lock()
-				c := cap(g.queue.items)
+				c := cap(g.slots.queue.items)
 				g.mu.Unlock()
 				if c > maxSpare(2) {
 					t.Fatalf("after %d tasks through a queue of 1, it has room for %d", i+1, c)
@@ -150,8 +150,8 @@ func TestCancelledQueuedTasksLeaveQueue(t *testing.T) {
 			q.Cancel(nil)
 		}
 		g.mu.Lock()
-		live := len(g.queue.items) - g.queue.head - g.queue.removed
-		c := cap(g.queue.items)
+		live := len(g.slots.queue.items) - g.slots.queue.head - g.slots.queue.removed
+		c := cap(g.slots.queue.items)
 		g.mu.Unlock()
 		if live != 0 || c > maxSpare(0) {
 			t.Errorf("queue holds %d live tasks in room for %d after all were cancelled", live, c)

@@ -20,7 +20,6 @@ var lastGroupID atomic.Uint64
 type Group struct {
 	id      uint64
 	name    string
-	limit   int
 	parent  node
 	ctx     nodeContext
 	cancel  context.CancelCauseFunc
@@ -34,17 +33,14 @@ type Group struct {
 	cancelled atomic.Bool  // a task ended cancelled
 	watched   atomic.Bool  // someone has waited for the group to change
 
-	mu       sync.Mutex
-	running  int       // goroutines running the group's tasks (at most limit)
-	queue    taskQueue // tasks waiting for a goroutine
-	errs     []error
-	failed   bool // a real failure has cancelled the group
-	closed   bool
-	idle     chan struct{} // closed when alive drops to 0, if someone waits
-	added    int           // tasks ever added: the group's progress is added-active of added
-	reserved int           // places reserved by TryGo and Submit for tasks they are making (counted in alive)
-	backlog  int           // queued tasks beyond which Submit waits; -1 for no bound
-	changed  chan struct{} // closed when a task is added or finishes, if someone waits for that
+	mu      sync.Mutex
+	slots   limiter // the limit, the queue behind it, the backlog; see limiter
+	errs    []error
+	failed  bool // a real failure has cancelled the group
+	closed  bool
+	idle    chan struct{} // closed when alive drops to 0, if someone waits
+	added   int           // tasks ever added: the group's progress is added-active of added
+	changed chan struct{} // closed when a task is added or finishes, if someone waits for that
 
 	join   JoinPolicy // nil for the default, FailFast, which the group does itself
 	joinMu sync.Mutex // one Join call at a time
@@ -84,9 +80,9 @@ func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) err
 }
 
 func withGroup(ctx context.Context, body func(ctx context.Context, g *Group) error, cfg config) error {
-	g := &Group{id: lastGroupID.Add(1), name: cfg.name, limit: cfg.limit, started: time.Now(), backlog: -1}
+	g := &Group{id: lastGroupID.Add(1), name: cfg.name, started: time.Now(), slots: limiter{limit: cfg.limit, backlog: -1}}
 	if cfg.hasBacklog {
-		g.backlog = cfg.backlog
+		g.slots.backlog = cfg.backlog
 	}
 	if _, isDefault := cfg.join.(*failFast); !isDefault {
 		g.join = cfg.join
@@ -261,7 +257,7 @@ func (g *Group) add(r runner, reserved bool) {
 	t := r.core()
 	g.mu.Lock()
 	if reserved {
-		g.reserved--
+		g.slots.reserved--
 	} else {
 		if g.closed {
 			g.mu.Unlock()
@@ -277,7 +273,7 @@ func (g *Group) add(r runner, reserved bool) {
 	g.active.Add(1)
 	g.added++
 	g.changedLocked()
-	if g.limit > 0 && g.running >= g.limit {
+	if g.slots.atLimit() {
 		if l := t.live.Load(); l != nil && l.Err() != nil {
 			// Cancelled while being added (found through AllTasks, as
 			// Run's shutdown finds every task): Cancel could not take it
@@ -289,11 +285,11 @@ func (g *Group) add(r runner, reserved bool) {
 			return
 		}
 		t.state.setQueued()
-		g.queue.push(r)
+		g.slots.queue.push(r)
 		g.mu.Unlock()
 		return
 	}
-	g.running++
+	g.slots.running++
 	g.mu.Unlock()
 	r.start()
 }
@@ -326,7 +322,7 @@ func (g *Group) release(state State, slot bool) runner {
 	if state == Cancelled {
 		g.cancelled.Store(true)
 	}
-	if g.limit <= 0 {
+	if !g.slots.limited() {
 		// No queue, no running count: only progress watchers need to
 		// hear of it. They look at active under the mutex after making
 		// themselves known by watched, so one of the two sees the other.
@@ -342,12 +338,7 @@ func (g *Group) release(state State, slot bool) runner {
 	g.active.Add(-1)
 	var next runner
 	if slot {
-		if r := g.queue.pop(); r != nil {
-			r.core().state.leaveQueue()
-			next = r
-		} else {
-			g.running--
-		}
+		next = g.slots.handOn()
 	}
 	g.changedLocked()
 	g.mu.Unlock()
@@ -373,7 +364,7 @@ func (g *Group) exited() {
 // unqueue takes t out of the group's queue if it is waiting there, and
 // reports whether it was.
 func (g *Group) unqueue(t *taskCore) bool {
-	if g.limit <= 0 {
+	if !g.slots.limited() {
 		return false
 	}
 	g.mu.Lock()
@@ -382,7 +373,7 @@ func (g *Group) unqueue(t *taskCore) bool {
 		return false
 	}
 	t.state.leaveQueue()
-	g.queue.markRemoved()
+	g.slots.queue.markRemoved()
 	return true
 }
 
@@ -409,7 +400,7 @@ func (g *Group) ID() uint64 { return g.id }
 
 // Limit returns the most tasks the group runs at once, given with
 // [WithLimit]; 0 for no limit (conc's MaxGoroutines).
-func (g *Group) Limit() int { return max(g.limit, 0) }
+func (g *Group) Limit() int { return max(g.slots.limit, 0) }
 
 // Len returns how many of the group's tasks have not finished, queued ones
 // included.
