@@ -97,6 +97,12 @@ type Config struct {
 	// its method and body there, as on 307 and 308; and a 303 makes
 	// anything but HEAD a GET without a body.
 	KeepPost []int
+	// User, when set, is the name and password sent to servers that ask
+	// for them (curl -u), by the scheme Auth says, and only to the origin
+	// of the input URL unless LocationTrusted.
+	User *url.Userinfo
+	// Auth is how User is sent: see [AuthScheme].
+	Auth AuthScheme
 	// AutoReferer sends a Referer on each redirect, following the
 	// strict-origin-when-cross-origin policy of browsers: the URL that
 	// redirected (without fragment or password) to the same origin, only

@@ -31,16 +31,26 @@ func (f *Fetcher) roundTrip(ctx context.Context, in *Input, u *url.URL, offset i
 	res.redirects, res.redirectURL = 0, ""
 	cur, referer, dropped := u, "", false
 	for {
-		req, err := f.newRequest(ctx, in, method, cur, body, dropped, offset, f.cfg.LocationTrusted || sameOrigin(u, cur), u.User)
+		creds := f.cfg.LocationTrusted || sameOrigin(u, cur)
+		build := func() (*http.Request, error) {
+			req, err := f.newRequest(ctx, in, method, cur, body, dropped, offset, creds, u.User)
+			if err == nil && referer != "" {
+				req.Header.Set("Referer", referer)
+			}
+			return req, err
+		}
+		req, err := build()
 		if err != nil {
 			return nil, err
-		}
-		if referer != "" {
-			req.Header.Set("Referer", referer)
 		}
 		resp, err := f.send1(req)
 		if err != nil {
 			return nil, err
+		}
+		if resp.StatusCode == http.StatusUnauthorized && creds {
+			if resp, err = f.answerChallenge(resp, req, build); err != nil {
+				return nil, err
+			}
 		}
 		loc := resp.Header.Get("Location")
 		if !isRedirect(resp.StatusCode) || loc == "" {
@@ -165,6 +175,9 @@ func (f *Fetcher) fillHeader(req *http.Request, in *Input, u *url.URL, dropped b
 	if !creds {
 		req.Header.Del("Authorization")
 		req.Header.Del("Cookie")
+	} else if f.cfg.User != nil && f.cfg.Auth == AuthBasic && req.Header.Get("Authorization") == "" {
+		pw, _ := f.cfg.User.Password()
+		req.SetBasicAuth(f.cfg.User.Username(), pw)
 	} else if user != nil && u.User == nil && req.Header.Get("Authorization") == "" {
 		// The URL the chain started from had the password; this one,
 		// where it may go, has none of its own.

@@ -32,10 +32,11 @@ func (f *Fetcher) sharedHeader() http.Header {
 
 // plainRequest returns the request for a hop of in's chain that needs
 // nothing of its own — no per-line options, no range, no credentials in
-// the URL, no cookie jar, no Referer to add (AutoReferer off) — with the
+// the URL or Config.User, no cookie jar, no Referer to add (AutoReferer
+// off) — with the
 // shared header, or nil. Nothing writes to such a request's header.
 func (f *Fetcher) plainRequest(ctx context.Context, in *Input, method string, u *url.URL, body []byte, offset int64, user *url.Userinfo) *http.Request {
-	if f.header == nil || in.Options != nil || offset > 0 || user != nil || u.User != nil || f.cfg.Jar != nil || f.cfg.AutoReferer {
+	if f.header == nil || in.Options != nil || offset > 0 || user != nil || u.User != nil || f.cfg.Jar != nil || f.cfg.AutoReferer || f.cfg.User != nil {
 		return nil
 	}
 	var r io.Reader

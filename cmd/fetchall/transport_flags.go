@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"flag"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ type transportFlags struct {
 	trusted        bool
 	post           [3]bool // -post301, -post302, -post303
 	referer        string
+	digest, any    bool
 }
 
 // addTransportFlags registers the flags on fs; apply puts what they say
@@ -55,6 +57,8 @@ func addTransportFlags(fs *flag.FlagSet) *transportFlags {
 	fs.StringVar(&t.user, "u", "", "send `USER:PASSWORD` by HTTP basic authentication")
 	fs.StringVar(&t.cookies, "b", "", "send cookies from `FILE` in the Netscape format curl -c writes (or \"NAME=VALUE; ...\" as given) and keep those set")
 	fs.DurationVar(&t.connectTimeout, "connect-timeout", 0, "give up connecting (TLS handshake included) after `D` (0: the smaller of -timeout and 10s)")
+	fs.BoolVar(&t.digest, "digest", false, "send -u by Digest authentication (RFC 7616, MD5 or SHA-256; curl --digest), in answer to a 401, not unasked")
+	fs.BoolVar(&t.any, "anyauth", false, "send -u by whichever of Digest or Basic a 401 offers (curl --anyauth), never unasked")
 	fs.BoolVar(&t.trusted, "location-trusted", false, "send -u, an Authorization or Cookie header and a URL's password on redirects to other hosts too (curl --location-trusted); without it they go only to the scheme, host and port of the URL given")
 	for i, code := range []string{"301", "302", "303"} {
 		fs.BoolVar(&t.post[i], "post"+code, false, "keep a POST a POST, with its body, after a "+code+" (curl --post"+code+"); by default it becomes a GET, as RFC 9110 allows (other methods keep theirs on 301 and 302)")
@@ -101,7 +105,19 @@ func (t *transportFlags) apply(cfg *fetch.Config) error {
 		if !strings.Contains(t.user, ":") {
 			return usagef("-u %q: want USER:PASSWORD", t.user)
 		}
-		setHeader(cfg, "Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(t.user)))
+		name, pw, _ := strings.Cut(t.user, ":")
+		switch {
+		case t.digest && t.any:
+			return usagef("-digest and -anyauth: give one")
+		case t.digest:
+			cfg.User, cfg.Auth = url.UserPassword(name, pw), fetch.AuthDigest
+		case t.any:
+			cfg.User, cfg.Auth = url.UserPassword(name, pw), fetch.AuthAny
+		default:
+			setHeader(cfg, "Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(t.user)))
+		}
+	} else if t.digest || t.any {
+		return usagef("-digest and -anyauth send the -u USER:PASSWORD: give it")
 	}
 	switch {
 	case t.cookies == "":

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/asyncgo/async/fetch/demoserver"
+	"github.com/mccutchen/go-httpbin/v2/httpbin"
 )
 
 // The curl-style flags, each against the demo server on 127.0.0.1: the
@@ -305,5 +306,29 @@ func TestFlagsRedirects(t *testing.T) {
 	}
 	if r := run("-e", ";auto"); r.Header.Get("Referer") != from.URL+"/" {
 		t.Errorf("-e ;auto across origins: Referer %q, want %q", r.Header.Get("Referer"), from.URL+"/")
+	}
+}
+
+// TestFlagsDigest: -digest and -anyauth answer go-httpbin's challenges;
+// either without -u is a usage error.
+func TestFlagsDigest(t *testing.T) {
+	ts := httptest.NewServer(httpbin.New())
+	defer ts.Close()
+	for _, c := range []struct {
+		flag, path, want string
+	}{
+		{"-digest", "/digest-auth/auth/ann/pw/SHA-256", "ok"},
+		{"-digest", "/digest-auth/auth/ann/pw/MD5", "ok"},
+		{"-anyauth", "/digest-auth/auth/ann/pw/MD5", "ok"},
+		{"-anyauth", "/basic-auth/ann/pw", "ok"},
+		{"-digest", "/basic-auth/ann/pw", "http_error"},
+	} {
+		r := cli(t, context.Background(), "", "-q", "-retries", "0", "-u", "ann:pw", c.flag, ts.URL+c.path)
+		if recs := records(t, r.stdout); len(recs) != 1 || string(recs[0].Outcome) != c.want {
+			t.Errorf("%s %s: %s", c.flag, c.path, r.stdout)
+		}
+	}
+	if r := cli(t, context.Background(), "", "-digest", ts.URL); r.code != 2 || !strings.Contains(r.stderr, "-u") {
+		t.Errorf("-digest without -u: exit %d %s", r.code, r.stderr)
 	}
 }
