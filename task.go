@@ -74,9 +74,9 @@ type Task[T any] struct {
 type taskCore struct {
 	id          uint64
 	state       taskState // see taskState
-	inGroup     bool // the task belongs to the group whose context is parent; set before the task is shared
-	cancelAsked bool // Cancel took effect; guarded by mu
-	errMade     bool // err is the final error, not yet the cause of a cancellation; guarded by mu
+	inGroup     bool      // the task belongs to the group whose context is parent; set before the task is shared
+	cancelAsked bool      // Cancel took effect; guarded by mu
+	errMade     bool      // err is the final error, not yet the cause of a cancellation; guarded by mu
 
 	parent context.Context             // the context the task was started with
 	live   atomic.Pointer[liveContext] // the task's own context, once made
