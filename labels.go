@@ -29,11 +29,16 @@ func withTaskLabels(ctx context.Context, t *taskCore) context.Context {
 // labelGoroutine sets the task's profiler labels on the goroutine that has
 // just started running it, if its scope asked for them: only the goroutine
 // itself can. A goroutine that runs several tasks of a group in turn takes
-// each one's labels as it starts it.
-func (t *taskCore) labelGoroutine() {
-	if x := t.extra.Load(); x != nil {
-		if m := x.more.Load(); m != nil && m.trace.labels {
-			pprof.SetGoroutineLabels(m.trace.ctx)
-		}
+// each one's labels as it starts it. x is the task's extra part: a task
+// without one (untracked, unnamed) never gets here.
+func (x *taskExtra) labelGoroutine() {
+	if m := x.more.Load(); m != nil && m.trace.labels {
+		setGoroutineLabels(m)
 	}
 }
+
+// setGoroutineLabels is kept out of labelGoroutine so that the check stays
+// small enough to be inlined.
+//
+//go:noinline
+func setGoroutineLabels(m *taskMore) { pprof.SetGoroutineLabels(m.trace.ctx) }

@@ -342,7 +342,9 @@ func (t *taskCore) begin() bool {
 	}
 	t.started.Store(monoNow())
 	t.state.set(Running)
-	t.labelGoroutine()
+	if x := t.extra.Load(); x != nil {
+		x.labelGoroutine() // WithProfileLabels
+	}
 	return true
 }
 
