@@ -154,9 +154,22 @@ func (c *taskContext) Deadline() (time.Time, bool) { return (*taskCore)(c).base(
 
 func (c *taskContext) Done() <-chan struct{} { return (*taskCore)(c).liveContext().Done() }
 
+// Err answers, made or not, what the context not made answers: the
+// parent's error when the parent's cancellation is what ended it. A made
+// context holds the standard library's error instead, context.Canceled,
+// when the parent is not one of the standard library's own and says
+// otherwise (a TimeoutScope's context says DeadlineExceeded once expired);
+// the same cause tells that the parent's cancellation reached it first.
 func (c *taskContext) Err() error {
 	if l := c.made(); l != nil {
-		return l.Err()
+		err := l.Err()
+		if err == context.Canceled {
+			base := (*taskCore)(c).base()
+			if berr := base.Err(); berr != nil && berr != err && context.Cause(l) == context.Cause(base) {
+				return berr
+			}
+		}
+		return err
 	}
 	return (*taskCore)(c).base().Err()
 }

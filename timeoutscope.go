@@ -36,11 +36,12 @@ const NoTimeout time.Duration = math.MaxInt64
 //
 // Once the deadline has passed, the context's Err is
 // context.DeadlineExceeded and its cause the [*TimeoutError], as with
-// context.WithTimeoutCause. Contexts derived from it see that cause, but
-// their Err is context.Canceled: the standard library gives
-// DeadlineExceeded only to the contexts of its own timers, so test them
-// with errors.Is(context.Cause(ctx), ErrTimeout), or let
-// [TimeoutScope.Exit] sort the outcome.
+// context.WithTimeoutCause, and so is the context of a task started with
+// it. Other contexts derived from it see that cause, but their Err is
+// context.Canceled: the standard library gives DeadlineExceeded only to the
+// contexts of its own timers, so test them with
+// errors.Is(context.Cause(ctx), ErrTimeout), or let [TimeoutScope.Exit]
+// sort the outcome.
 type TimeoutScope struct {
 	ctx    timeoutContext
 	parent context.Context

@@ -167,3 +167,33 @@ func TestTimeoutScopeErrReturnedByATaskIsAFailure(t *testing.T) {
 		})
 	}
 }
+
+// A task started with an expired scope's context answers Err as the scope
+// does, DeadlineExceeded, whether or not something made its own context
+// (here by asking for Done), and before or after it returned: a made
+// context answers what the one not made does.
+func TestTimeoutScopeTaskContextErrMadeOrNot(t *testing.T) {
+	for _, made := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			sctx, tm := async.NewTimeout(t.Context(), time.Second)
+			defer tm.Stop()
+			var kept context.Context
+			task := async.Spawn(sctx, func(ctx context.Context) (error, error) {
+				kept = ctx
+				if made {
+					<-ctx.Done()
+				} else {
+					time.Sleep(2 * time.Second)
+				}
+				return ctx.Err(), nil
+			})
+			inside, _ := task.Await(t.Context())
+			if inside != context.DeadlineExceeded {
+				t.Errorf("made %v: Err inside the task = %v, want DeadlineExceeded", made, inside)
+			}
+			if err := kept.Err(); err != context.DeadlineExceeded || !errors.Is(context.Cause(kept), async.ErrTimeout) {
+				t.Errorf("made %v: Err after the return = %v, cause %v; want DeadlineExceeded and the timeout", made, err, context.Cause(kept))
+			}
+		})
+	}
+}
