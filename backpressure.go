@@ -45,16 +45,6 @@ func Submit[T any](ctx context.Context, g *Group, fn func(context.Context) (T, e
 	return t, nil
 }
 
-// Submit adds a task that returns only an error; see [Submit].
-func (g *Group) Submit(ctx context.Context, fn func(ctx context.Context) error, opts ...TaskOption) (*Task[struct{}], error) {
-	if err := g.waitForRoom(ctx); err != nil {
-		return nil, err
-	}
-	e := newErrTask(&g.ctx, true, fn, opts)
-	g.add(e, true)
-	return &e.Task, nil
-}
-
 // TryGo adds a task running fn to g if the group is not full (see
 // [Submit]) and reports whether it did; errgroup's TryGo. It never blocks.
 // The check and the add are one step: of any number of calls at once, only
@@ -69,17 +59,6 @@ func TryGo[T any](g *Group, fn func(context.Context) (T, error), opts ...TaskOpt
 	t := newTask(&g.ctx, true, fn, fn, opts)
 	g.add(t, true)
 	return t, true
-}
-
-// TryGo adds a task that returns only an error if the group is not full;
-// see [TryGo].
-func (g *Group) TryGo(fn func(ctx context.Context) error, opts ...TaskOption) (*Task[struct{}], bool) {
-	if !g.tryReserve() {
-		return nil, false
-	}
-	e := newErrTask(&g.ctx, true, fn, opts)
-	g.add(e, true)
-	return &e.Task, true
 }
 
 // reserveLocked reserves a place for a task the caller is about to make

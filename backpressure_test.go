@@ -22,7 +22,7 @@ func TestSubmitWaitsWhileFull(t *testing.T) {
 		maxLen := 0
 		err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
 			for range 7 {
-				if _, err := g.Submit(ctx, func(ctx context.Context) error { return async.Sleep(ctx, time.Second) }); err != nil {
+				if _, err := async.Submit(ctx, g, errFn(func(ctx context.Context) error { return async.Sleep(ctx, time.Second) })); err != nil {
 					return err
 				}
 				returned = append(returned, time.Since(start))
@@ -54,12 +54,12 @@ func TestTryGoReportsFull(t *testing.T) {
 			if h, ok := async.TryGo(g, sleep); ok || h != nil {
 				t.Error("TryGo added to a full group")
 			}
-			if _, ok := g.TryGo(func(context.Context) error { return nil }); ok {
-				t.Error("Group.TryGo added to a full group")
+			if _, ok := async.TryGo(g, errFn(func(context.Context) error { return nil })); ok {
+				t.Error("TryGo of an error-only function added to a full group")
 			}
 			time.Sleep(time.Second)
 			synctest.Wait()
-			if _, ok := g.TryGo(func(context.Context) error { return nil }); !ok {
+			if _, ok := async.TryGo(g, errFn(func(context.Context) error { return nil })); !ok {
 				t.Error("TryGo refused after the running task finished")
 			}
 			return nil
@@ -76,18 +76,18 @@ func TestSubmitFromInsideTheGroupNeverWaits(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var ran atomic.Int32
 		err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
-			_, err := g.Submit(ctx, func(ctx context.Context) error {
+			_, err := async.Submit(ctx, g, errFn(func(ctx context.Context) error {
 				ran.Add(1)
 				// The group is full (limit 1, backlog 0): this task holds
 				// the only slot, and so does the Spawned helper's parent.
-				if _, err := g.Submit(ctx, func(context.Context) error { ran.Add(1); return nil }); err != nil {
+				if _, err := async.Submit(ctx, g, errFn(func(context.Context) error { ran.Add(1); return nil })); err != nil {
 					return err
 				}
 				_, err := async.Spawn(ctx, func(ctx context.Context) (async.Handle, error) {
-					return g.Submit(ctx, func(context.Context) error { ran.Add(1); return nil })
+					return async.Submit(ctx, g, errFn(func(context.Context) error { ran.Add(1); return nil }))
 				}).Await(ctx)
 				return err
-			})
+			}))
 			return err
 		}, async.WithLimit(1), async.WithBacklog(0))
 		if err != nil || ran.Load() != 3 {
@@ -130,10 +130,10 @@ func TestSubmitWithoutBacklogNeverWaits(t *testing.T) {
 		start := time.Now()
 		err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
 			for range 5 {
-				if _, err := g.Submit(ctx, func(ctx context.Context) error { return async.Sleep(ctx, time.Second) }); err != nil {
+				if _, err := async.Submit(ctx, g, errFn(func(ctx context.Context) error { return async.Sleep(ctx, time.Second) })); err != nil {
 					return err
 				}
-				if _, ok := g.TryGo(func(ctx context.Context) error { return nil }); !ok {
+				if _, ok := async.TryGo(g, errFn(func(ctx context.Context) error { return nil })); !ok {
 					t.Error("TryGo refused a group without a backlog bound")
 				}
 			}

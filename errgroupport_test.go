@@ -23,13 +23,13 @@ func TestErrgroupTryGo(t *testing.T) {
 		fn := func(context.Context) error { ch <- struct{}{}; return nil }
 		hs := make([]async.Handle, 0, n)
 		for i := range n {
-			h, ok := g.TryGo(fn)
+			h, ok := async.TryGo(g, errFn(fn))
 			if !ok {
 				return fmt.Errorf("TryGo should succeed but failed at the %d-th call", i)
 			}
 			hs = append(hs, h)
 		}
-		if _, ok := g.TryGo(fn); ok {
+		if _, ok := async.TryGo(g, errFn(fn)); ok {
 			return fmt.Errorf("TryGo is expected to fail but succeeded")
 		}
 		for range n {
@@ -40,7 +40,7 @@ func TestErrgroupTryGo(t *testing.T) {
 		}
 		// errgroup's Wait, then TryGo: here the tasks seen done have given
 		// their slots back.
-		h, ok := g.TryGo(fn)
+		h, ok := async.TryGo(g, errFn(fn))
 		if !ok {
 			return fmt.Errorf("TryGo should succeed after every task ended, but failed")
 		}

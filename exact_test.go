@@ -26,12 +26,12 @@ func TestFinishedTaskFreesItsSlotBeforeDone(t *testing.T) {
 	err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
 		f := func(context.Context) error { return nil }
 		for i := range exactRounds {
-			h, ok := g.TryGo(f)
+			h, ok := async.TryGo(g, errFn(f))
 			if !ok {
 				return fmt.Errorf("round %d: the first TryGo was refused", i)
 			}
 			<-h.Done()
-			h2, ok := g.TryGo(f)
+			h2, ok := async.TryGo(g, errFn(f))
 			if !ok {
 				return fmt.Errorf("round %d: TryGo after the only task was done was refused (Len %d)", i, g.Len())
 			}
@@ -82,7 +82,7 @@ func TestTryGoConcurrentProducersExact(t *testing.T) {
 			for range producers {
 				wg.Go(func() {
 					start.Wait()
-					if _, ok := g.TryGo(func(context.Context) error { <-release; return nil }); ok {
+					if _, ok := async.TryGo(g, errFn(func(context.Context) error { <-release; return nil })); ok {
 						accepted.Add(1)
 					}
 				})
@@ -124,10 +124,10 @@ func TestSubmitConcurrentProducersNeverExceedBound(t *testing.T) {
 					for range producers {
 						wg.Go(func() {
 							for range perProducer {
-								_, err := g.Submit(ctx, func(context.Context) error {
+								_, err := async.Submit(ctx, g, errFn(func(context.Context) error {
 									note(g.Len())
 									return nil
-								})
+								}))
 								if err != nil {
 									t.Error(err)
 									return
@@ -211,14 +211,14 @@ func TestAddsToClosedGroupAreRefused(t *testing.T) {
 	}
 	var ran atomic.Bool
 	f := func(context.Context) error { ran.Store(true); return nil }
-	if h, ok := g.TryGo(f); ok || h != nil {
-		t.Errorf("Group.TryGo on a closed group = %v, %v; want nil, false", h, ok)
+	if h, ok := async.TryGo(g, errFn(f)); ok || h != nil {
+		t.Errorf("TryGo of an error-only function on a closed group = %v, %v; want nil, false", h, ok)
 	}
 	if h, ok := async.TryGo(g, func(context.Context) (int, error) { ran.Store(true); return 1, nil }); ok || h != nil {
 		t.Errorf("TryGo on a closed group = %v, %v; want nil, false", h, ok)
 	}
-	if h, err := g.Submit(t.Context(), f); h != nil || !errors.Is(err, async.ErrGroupClosed) {
-		t.Errorf("Group.Submit on a closed group = %v, %v; want nil and ErrGroupClosed", h, err)
+	if h, err := async.Submit(t.Context(), g, errFn(f)); h != nil || !errors.Is(err, async.ErrGroupClosed) {
+		t.Errorf("Submit of an error-only function on a closed group = %v, %v; want nil and ErrGroupClosed", h, err)
 	}
 	if h, err := async.Submit(t.Context(), g, func(context.Context) (int, error) { ran.Store(true); return 1, nil }); h != nil || !errors.Is(err, async.ErrGroupClosed) {
 		t.Errorf("Submit on a closed group = %v, %v; want nil and ErrGroupClosed", h, err)
@@ -242,7 +242,7 @@ func TestSubmitWhichContextsWait(t *testing.T) {
 				tctx, cancel := context.WithTimeout(ctx, time.Hour)
 				defer cancel()
 				// The group is full (this task holds the only slot).
-				if _, err := g.Submit(tctx, func(context.Context) error { return nil }); err != nil {
+				if _, err := async.Submit(tctx, g, errFn(func(context.Context) error { return nil })); err != nil {
 					return err
 				}
 				if d := time.Since(start); d != 0 {
@@ -253,7 +253,7 @@ func TestSubmitWhichContextsWait(t *testing.T) {
 			synctest.Wait()
 			// From the body: full until the first task and the one it
 			// added over the backlog have ended.
-			if _, err := g.Submit(ctx, func(context.Context) error { return nil }); err != nil {
+			if _, err := async.Submit(ctx, g, errFn(func(context.Context) error { return nil })); err != nil {
 				return err
 			}
 			if d := time.Since(start); d != time.Second {
@@ -284,4 +284,10 @@ func TestWaitWithNoTasks(t *testing.T) {
 	if _, _, err := async.Wait[async.Handle](t.Context(), async.WaitMode(9)); err == nil {
 		t.Error("Wait with an unknown mode and no tasks returned no error")
 	}
+}
+
+// errFn adapts a function that returns only an error to the typed form
+// that TryGo and Submit take, as Group.Go's errgroup shape does for Go.
+func errFn(f func(context.Context) error) func(context.Context) (struct{}, error) {
+	return func(ctx context.Context) (struct{}, error) { return struct{}{}, f(ctx) }
 }

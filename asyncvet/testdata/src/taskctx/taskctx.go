@@ -56,8 +56,8 @@ func withGroupOuter(ctx context.Context) error {
 		async.Go(g, func(context.Context) (int, error) {
 			return fetch(ctx, "b") // want `task ignores its own context \(_\) and passes the outer context ctx`
 		})
-		g.Submit(gctx, func(sctx context.Context) error {
-			return work(ctx) // want `task passes the outer context ctx to work`
+		async.Submit(gctx, g, func(sctx context.Context) (int, error) {
+			return 0, work(ctx) // want `task passes the outer context ctx to work`
 		})
 		async.TryGo(g, func(tctx context.Context) (int, error) {
 			return fetch(gctx, "c") // want `task passes the outer context gctx`
