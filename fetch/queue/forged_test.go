@@ -91,6 +91,12 @@ func TestForgedMessagesAreRejected(t *testing.T) {
 	if _, err := js.PublishMsg(ctx, other); err != nil {
 		t.Fatal(err)
 	}
+	beyond := nats.NewMsg(job.resultsSubject())
+	rec = fetch.Record{Line: 999999, URL: "http://a.test/forged", Outcome: fetch.OK, Status: 200}
+	beyond.Data, _ = rec.MarshalJSON()
+	if _, err := js.PublishMsg(ctx, beyond); err != nil {
+		t.Fatal(err)
+	}
 	nowhere := nats.NewMsg("fetchall.test.work.99")
 	nowhere.Data = []byte(urls[0])
 	nowhere.Header.Set(hdrLine, "1")
@@ -109,30 +115,18 @@ func TestForgedMessagesAreRejected(t *testing.T) {
 	if c.Done != int64(len(urls)) || c.Total != int64(len(urls)) {
 		t.Errorf("collect: %d of %d lines done; want %d of %d", c.Done, c.Total, len(urls), len(urls))
 	}
-	// The forged work message's record may come after the last real one;
-	// collect has no need to wait for it. The two forged records come
-	// first, and must have been rejected.
-	if c.Rejected < 2 || !strings.Contains(strings.Join(reported, "\n"), "rejected a record for line 4") ||
-		!strings.Contains(strings.Join(reported, "\n"), "its URL is not line 5's") {
-		t.Errorf("%d rejected: %q; want the records of lines 4 and 5 rejected", c.Rejected, reported)
-	}
-	// Collected again from the start, once the forged line's record is
-	// stored: it is rejected too.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		info, err := js.Stream(ctx, job.resultsStream())
-		if err == nil && info.CachedInfo().State.Msgs >= uint64(len(urls)+3) {
-			break
+	// The records published before the workers started come first, and
+	// must have been rejected; the forged work message's own record (line
+	// 999999 too) may come after the last real one, which collect has no
+	// need to wait for.
+	all := strings.Join(reported, "\n")
+	for _, want := range []string{"rejected a record for line 4", "its URL is not line 5's", "line 999999 is not a line of the job"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("rejected: %q; want %q", reported, want)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the forged line's record never came: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	c2, recs2 := collect(t, job, 30*time.Second, CollectOptions{})
-	checkExactlyOnce(t, urls, recs2)
-	if c2.Rejected != 3 {
-		t.Errorf("a second collect rejected %d; want 3 (lines 4, 5 and 999999)", c2.Rejected)
+	if c.Rejected < 3 {
+		t.Errorf("%d rejected; want at least 3", c.Rejected)
 	}
 }
 

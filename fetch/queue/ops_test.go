@@ -203,8 +203,15 @@ func TestJobStatus(t *testing.T) {
 	if held != job.Partitions {
 		t.Errorf("w1 holds %d of %d partitions mid-run", held, job.Partitions)
 	}
-	time.Sleep(job.LeaseTTL / 2) // the worker's next report
-	st, err = job.Status(ctx)
+	// The worker reports its counts every quarter lease TTL.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err = job.Status(ctx)
+		if err == nil && len(st.Workers) == 1 && st.Workers[0].Stored == 21 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil || st.Recorded != 21 || st.Queued != 0 || st.InFlight != 0 || st.Rate <= 0 || st.Failed != 1 {
 		t.Errorf("status at the end: %+v, %v; want 21 recorded, 1 failed, nothing left, a rate", st, err)
 	}

@@ -84,6 +84,12 @@ func TestDocumentedPermissions(t *testing.T) {
 	cjob := as("collect", "c")
 	_, recs := collect(t, cjob, 40*time.Second, CollectOptions{})
 	checkExactlyOnce(t, urls, recs)
+	// The worker counts a record once the server has acknowledged it,
+	// which may be just after collect has read it.
+	deadline := time.Now().Add(10 * time.Second)
+	for w.Stats().Stored != int64(len(urls)) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
 	if st := w.Stats(); st.Stored != int64(len(urls)) {
 		t.Errorf("worker stats %+v; want %d stored", st, len(urls))
 	}
