@@ -155,6 +155,35 @@ func TestRedirectCredentialsStayWithTheirOrigin(t *testing.T) {
 		})
 	}
 
+	// Cookies of a jar follow the cookie rules, which ignore ports: the
+	// jar's cookie for 127.0.0.1 goes to its other port too.
+	t.Run("jar", func(t *testing.T) {
+		jar, err := ReadCookieFile(strings.NewReader("127.0.0.1\tFALSE\t/\tFALSE\t0\tsid\t42\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := fetchOne(t, Config{Timeout: 5e9, Retries: -1, Jar: jar},
+			"http://127.0.0.1:"+firstPort+"/?to="+url.QueryEscape("http://127.0.0.1:"+plainPort+"/landed"))
+		if got := target.last().Header.Get("Cookie"); r.Outcome != OK || got != "sid=42" {
+			t.Errorf("%s: the other port got Cookie %q from the jar", r.Outcome, got)
+		}
+	})
+
+	// The URL's own password follows the same rule.
+	t.Run("password in the URL", func(t *testing.T) {
+		for _, trusted := range []bool{false, true} {
+			r := fetchOne(t, Config{Timeout: 5e9, Retries: -1, LocationTrusted: trusted},
+				"http://alice:pw@127.0.0.1:"+firstPort+"/?to="+url.QueryEscape("http://127.0.0.1:"+plainPort+"/landed"))
+			if r.Outcome != OK {
+				t.Fatalf("%s %q", r.Outcome, r.Error)
+			}
+			got := target.last().Header.Get("Authorization")
+			if trusted != (got == "Basic YWxpY2U6cHc=") {
+				t.Errorf("trusted=%v: the other port got Authorization %q", trusted, got)
+			}
+		}
+	})
+
 	// The same origin keeps them, the URL's own password included, as
 	// curl sends it to the host it was given for.
 	t.Run("same origin", func(t *testing.T) {
