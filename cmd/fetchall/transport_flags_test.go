@@ -332,3 +332,22 @@ func TestFlagsDigest(t *testing.T) {
 		t.Errorf("-digest without -u: exit %d %s", r.code, r.stderr)
 	}
 }
+
+// TestFlagsMaxRedirectsRecords: with -max-redirects 0 the 3xx is the
+// result and redirect_url says where it pointed; a chain longer than
+// -max-redirects keeps its last status and URL, and names the next.
+func TestFlagsMaxRedirectsRecords(t *testing.T) {
+	ts := httptest.NewServer(httpbin.New())
+	defer ts.Close()
+	r := cli(t, context.Background(), "", "-q", "-max-redirects", "0", ts.URL+"/relative-redirect/3")
+	recs := records(t, r.stdout)
+	if len(recs) != 1 || recs[0].Status != 302 || recs[0].RedirectURL != ts.URL+"/relative-redirect/2" || !strings.Contains(r.stdout, `"redirect_url":`) {
+		t.Errorf("-max-redirects 0: %s", r.stdout)
+	}
+	r = cli(t, context.Background(), "", "-q", "-max-redirects", "1", ts.URL+"/relative-redirect/3")
+	recs = records(t, r.stdout)
+	if len(recs) != 1 || recs[0].ErrorKind != "too_many_redirects" || recs[0].Status != 302 ||
+		recs[0].FinalURL != ts.URL+"/relative-redirect/2" || recs[0].Redirects != 1 || !strings.Contains(recs[0].Error, ts.URL+"/relative-redirect/1") {
+		t.Errorf("-max-redirects 1: %s", r.stdout)
+	}
+}
