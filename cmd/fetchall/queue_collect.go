@@ -47,7 +47,9 @@ func runCollect(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		"Write the records of a job as its workers publish them: exactly one per input line,\n"+
 			"whatever workers died or fetched twice; then the summary of the whole job, with\n"+
 			"the records per worker. It ends when every line has its record; Ctrl-C stops it,\n"+
-			"and the same command with -resume FILE goes on where it stopped."); !ok {
+			"and the same command with -resume FILE goes on where it stopped. It starts once\n"+
+			"enqueue has finished, and takes only records of the job's own lines and URLs:\n"+
+			"others are reported on stderr."); !ok {
 		return status
 	}
 
