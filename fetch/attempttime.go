@@ -40,13 +40,7 @@ type attemptTimeJSON struct {
 }
 
 // MarshalJSON writes the durations in milliseconds.
-func (a AttemptTime) MarshalJSON() ([]byte, error) {
-	return json.Marshal(attemptTimeJSON{
-		QueuedMS: ms(a.Queued), StartMS: ms(a.Start), DNSMS: ms(a.DNS), ConnectMS: ms(a.Connect), TLSMS: ms(a.TLS),
-		TTFBMS: ms(a.TTFB), EndMS: ms(a.End), BackoffMS: ms(a.Backoff), PauseMS: ms(a.Pause),
-		Status: a.Status, ErrorKind: a.ErrorKind,
-	})
-}
+func (a AttemptTime) MarshalJSON() ([]byte, error) { return a.appendJSON(nil), nil }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (a *AttemptTime) UnmarshalJSON(data []byte) error {

@@ -2,30 +2,19 @@ package fetch
 
 import (
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // RecordFields returns the names of the fields of a JSON Lines record, in
 // the order [JSONLWriter] writes them.
 func RecordFields() []string {
-	names, _ := recordFieldIndex()
-	return slices.Clone(names)
-}
-
-var recordFieldIndex = sync.OnceValues(func() ([]string, map[string]int) {
-	t := reflect.TypeFor[recordJSON]()
-	names := make([]string, 0, t.NumField())
-	index := map[string]int{}
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		names = append(names, name)
-		index[name] = i
+	names := make([]string, len(recordFields))
+	for i, f := range recordFields {
+		names[i] = f.name
 	}
-	return names, index
-})
+	return names
+}
 
 // selectFields returns the positions of names among all, or an error
 // naming the unknown ones and what is known, or one named twice.
@@ -54,44 +43,31 @@ func selectFields(names, all []string) ([]int, error) {
 	return idx, nil
 }
 
+// fieldIndexes returns the indexes into recordFields of names, chosen
+// among all.
+func fieldIndexes(names, all []string) ([]int, error) {
+	pos, err := selectFields(names, all)
+	if err != nil {
+		return nil, err
+	}
+	idx := make([]int, len(pos))
+	for k, p := range pos {
+		idx[k] = fieldIndex[all[p]]
+	}
+	return idx, nil
+}
+
 // SetFields makes the writer write only the named fields (see
 // [RecordFields]), in that order, each in every record even when it is
 // empty: a file of chosen columns. A field named twice is an error (a
 // JSON object would have the key twice). It must be called before the
 // first Write.
 func (j *JSONLWriter) SetFields(names []string) error {
-	all, _ := recordFieldIndex()
-	idx, err := selectFields(names, all)
+	idx, err := fieldIndexes(names, RecordFields())
 	if err != nil {
 		return err
 	}
 	j.fields = idx
-	return nil
-}
-
-// writeFields encodes the chosen fields of rec into j.buf, as one line.
-func (j *JSONLWriter) writeFields(rec *Record) error {
-	all, _ := recordFieldIndex()
-	wire := rec.wire()
-	v := reflect.ValueOf(&wire).Elem()
-	var line []byte
-	line = append(line, '{')
-	for k, i := range j.fields {
-		if k > 0 {
-			line = append(line, ',')
-		}
-		line = append(line, '"')
-		line = append(line, all[i]...)
-		line = append(line, '"', ':')
-		j.buf.Reset()
-		if err := j.enc.Encode(v.Field(i).Interface()); err != nil {
-			return err
-		}
-		line = append(line, strings.TrimSuffix(j.buf.String(), "\n")...)
-	}
-	line = append(line, '}', '\n')
-	j.buf.Reset()
-	j.buf.Write(line)
 	return nil
 }
 
@@ -102,7 +78,7 @@ func (c *CSVWriter) SetFields(names []string) error {
 	if c.header {
 		return fmt.Errorf("fetch: CSV fields chosen after the header was written")
 	}
-	idx, err := selectFields(names, CSVHeader)
+	idx, err := fieldIndexes(names, CSVHeader)
 	if err != nil {
 		return err
 	}
@@ -110,14 +86,15 @@ func (c *CSVWriter) SetFields(names []string) error {
 	return nil
 }
 
-// pick returns the chosen columns of row, or row when none were chosen.
-func (c *CSVWriter) pick(row []string) []string {
+// pick returns the chosen columns of the header, or the header when none
+// were chosen.
+func (c *CSVWriter) pick(header []string) []string {
 	if c.fields == nil {
-		return row
+		return header
 	}
 	out := make([]string, len(c.fields))
 	for k, i := range c.fields {
-		out[k] = row[i]
+		out[k] = recordFields[i].name
 	}
 	return out
 }

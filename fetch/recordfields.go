@@ -1,0 +1,321 @@
+package fetch
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// recordField is one field of a record as it is written: its name, which
+// is both its JSON Lines key and its CSV column, and how it is written and
+// read. The list recordFields is the one place that says what a written
+// record holds: the JSON encoder, the JSON decoder, the CSV header and rows
+// and -fields all follow it.
+type recordField struct {
+	name string
+	// csvCol is the field's position among the CSV columns, from 1; 0 for
+	// a field CSV does not have. (CSV's columns came in another order
+	// than JSON's keys, and readers of either rely on their order.)
+	csvCol int
+	// omitEmpty leaves the field out of a JSON record when empty says so
+	// (unless -fields chose it).
+	omitEmpty bool
+	empty     func(r *Record) bool
+	// appendJSON appends the field's JSON value; csv returns its cell.
+	appendJSON func(b []byte, r *Record) []byte
+	csv        func(r *Record) string
+	// decode sets the field from its JSON value.
+	decode func(r *Record, v []byte) error
+}
+
+// Field makers, one per kind of value.
+
+func intField(name string, csvCol int, omitEmpty bool, get func(*Record) int64, set func(*Record, int64)) recordField {
+	return recordField{name: name, csvCol: csvCol, omitEmpty: omitEmpty,
+		empty:      func(r *Record) bool { return get(r) == 0 },
+		appendJSON: func(b []byte, r *Record) []byte { return strconv.AppendInt(b, get(r), 10) },
+		csv:        func(r *Record) string { return strconv.FormatInt(get(r), 10) },
+		decode: func(r *Record, v []byte) error {
+			var n int64
+			err := json.Unmarshal(v, &n)
+			set(r, n)
+			return err
+		}}
+}
+
+func stringField(name string, csvCol int, omitEmpty bool, get func(*Record) string, set func(*Record, string)) recordField {
+	return recordField{name: name, csvCol: csvCol, omitEmpty: omitEmpty,
+		empty:      func(r *Record) bool { return get(r) == "" },
+		appendJSON: func(b []byte, r *Record) []byte { return appendJSONString(b, get(r)) },
+		csv:        func(r *Record) string { return csvSafe(get(r)) },
+		decode: func(r *Record, v []byte) error {
+			var s string
+			err := json.Unmarshal(v, &s)
+			set(r, s)
+			return err
+		}}
+}
+
+func boolField(name string, csvCol int, omitEmpty bool, get func(*Record) bool, set func(*Record, bool)) recordField {
+	return recordField{name: name, csvCol: csvCol, omitEmpty: omitEmpty,
+		empty:      func(r *Record) bool { return !get(r) },
+		appendJSON: func(b []byte, r *Record) []byte { return strconv.AppendBool(b, get(r)) },
+		csv:        func(r *Record) string { return strconv.FormatBool(get(r)) },
+		decode: func(r *Record, v []byte) error {
+			var x bool
+			err := json.Unmarshal(v, &x)
+			set(r, x)
+			return err
+		}}
+}
+
+// msField is a duration, written in milliseconds with microsecond
+// resolution: JSON's shortest float, CSV's three decimals.
+func msField(name string, csvCol int, omitEmpty bool, get func(*Record) time.Duration, set func(*Record, time.Duration)) recordField {
+	return recordField{name: name, csvCol: csvCol, omitEmpty: omitEmpty,
+		empty:      func(r *Record) bool { return ms(get(r)) == 0 },
+		appendJSON: func(b []byte, r *Record) []byte { return appendJSONFloat(b, ms(get(r))) },
+		csv:        func(r *Record) string { return strconv.FormatFloat(ms(get(r)), 'f', 3, 64) },
+		decode: func(r *Record, v []byte) error {
+			var f float64
+			err := json.Unmarshal(v, &f)
+			set(r, fromMS(f))
+			return err
+		}}
+}
+
+// recordFields are the fields of a written record, in JSON Lines order.
+var recordFields = []recordField{
+	intField("line", 1, false, func(r *Record) int64 { return int64(r.Line) }, func(r *Record, n int64) { r.Line = int(n) }),
+	stringField("url", 2, false, func(r *Record) string { return r.URL }, func(r *Record, s string) { r.URL = s }),
+	stringField("final_url", 3, true, func(r *Record) string { return r.FinalURL }, func(r *Record, s string) { r.FinalURL = s }),
+	stringField("outcome", 4, false, func(r *Record) string { return string(r.Outcome) }, func(r *Record, s string) { r.Outcome = Outcome(s) }),
+	func() recordField {
+		f := intField("status", 5, true, func(r *Record) int64 { return int64(r.Status) }, func(r *Record, n int64) { r.Status = int(n) })
+		f.csv = func(r *Record) string { // an empty cell for no status
+			if r.Status == 0 {
+				return ""
+			}
+			return strconv.Itoa(r.Status)
+		}
+		return f
+	}(),
+	intField("bytes", 6, false, func(r *Record) int64 { return r.Bytes }, func(r *Record, n int64) { r.Bytes = n }),
+	boolField("truncated", 7, true, func(r *Record) bool { return r.Truncated }, func(r *Record, b bool) { r.Truncated = b }),
+	intField("attempts", 8, false, func(r *Record) int64 { return int64(r.Attempts) }, func(r *Record, n int64) { r.Attempts = int(n) }),
+	stringField("error_kind", 9, true, func(r *Record) string { return r.ErrorKind }, func(r *Record, s string) { r.ErrorKind = s }),
+	stringField("error", 10, true, func(r *Record) string { return r.Error }, func(r *Record, s string) { r.Error = s }),
+	stringField("sha256", 20, true, func(r *Record) string { return r.SHA256 }, func(r *Record, s string) { r.SHA256 = s }),
+	stringField("saved_as", 21, true, func(r *Record) string { return r.SavedAs }, func(r *Record, s string) { r.SavedAs = s }),
+	boolField("reused", 19, true, func(r *Record) bool { return r.Reused }, func(r *Record, b bool) { r.Reused = b }),
+	stringField("http_version", 22, true, func(r *Record) string { return r.HTTPVersion }, func(r *Record, s string) { r.HTTPVersion = s }),
+	intField("redirects", 23, true, func(r *Record) int64 { return int64(r.Redirects) }, func(r *Record, n int64) { r.Redirects = int(n) }),
+	stringField("redirect_url", 24, true, func(r *Record) string { return r.RedirectURL }, func(r *Record, s string) { r.RedirectURL = s }),
+	stringField("content_encoding", 25, true, func(r *Record) string { return r.ContentEncoding }, func(r *Record, s string) { r.ContentEncoding = s }),
+	msField("start_ms", 11, false, func(r *Record) time.Duration { return r.Start }, func(r *Record, d time.Duration) { r.Start = d }),
+	msField("duration_ms", 12, false, func(r *Record) time.Duration { return r.Duration }, func(r *Record, d time.Duration) { r.Duration = d }),
+	msField("queued_ms", 13, false, func(r *Record) time.Duration { return r.Queued }, func(r *Record, d time.Duration) { r.Queued = d }),
+	msField("retry_wait_ms", 14, true, func(r *Record) time.Duration { return r.Retried }, func(r *Record, d time.Duration) { r.Retried = d }),
+	msField("dns_ms", 15, false, func(r *Record) time.Duration { return r.DNS }, func(r *Record, d time.Duration) { r.DNS = d }),
+	msField("connect_ms", 16, false, func(r *Record) time.Duration { return r.Connect }, func(r *Record, d time.Duration) { r.Connect = d }),
+	msField("tls_ms", 17, false, func(r *Record) time.Duration { return r.TLS }, func(r *Record, d time.Duration) { r.TLS = d }),
+	msField("ttfb_ms", 18, false, func(r *Record) time.Duration { return r.TTFB }, func(r *Record, d time.Duration) { r.TTFB = d }),
+	intField("resumed_from", 0, true, func(r *Record) int64 { return r.ResumedFrom }, func(r *Record, n int64) { r.ResumedFrom = n }),
+	{name: "attempt_times", omitEmpty: true,
+		empty:      func(r *Record) bool { return r.AttemptTimes == nil || len(*r.AttemptTimes) == 0 },
+		appendJSON: appendAttemptTimes,
+		decode: func(r *Record, v []byte) error {
+			var list []AttemptTime
+			err := json.Unmarshal(v, &list)
+			if len(list) > 0 {
+				r.AttemptTimes = &list
+			}
+			return err
+		}},
+}
+
+// fieldIndex maps a field's name to its place in recordFields; csvFields
+// are the CSV columns in order, and CSVHeader their names.
+var (
+	fieldIndex = func() map[string]int {
+		m := map[string]int{}
+		for i, f := range recordFields {
+			m[f.name] = i
+		}
+		return m
+	}()
+	csvFields = func() []int {
+		var cols []int
+		for i, f := range recordFields {
+			if f.csvCol > 0 {
+				cols = append(cols, i)
+			}
+		}
+		slices.SortFunc(cols, func(a, b int) int { return recordFields[a].csvCol - recordFields[b].csvCol })
+		return cols
+	}()
+)
+
+// appendRecordJSON appends rec as a JSON object: every field of
+// recordFields, or only those of chosen (indexes into recordFields), each
+// then written even when empty. The bytes are those encoding/json wrote
+// for the record before (without HTML escaping), so files stay the same.
+func appendRecordJSON(b []byte, rec *Record, chosen []int) []byte {
+	b = append(b, '{')
+	first := true
+	field := func(f *recordField) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, f.name...)
+		b = append(b, '"', ':')
+		b = f.appendJSON(b, rec)
+	}
+	if chosen != nil {
+		for _, i := range chosen {
+			field(&recordFields[i])
+		}
+	} else {
+		for i := range recordFields {
+			f := &recordFields[i]
+			if f.omitEmpty && f.empty(rec) {
+				continue
+			}
+			field(f)
+		}
+	}
+	return append(b, '}')
+}
+
+// appendAttemptTimes appends a record's attempt times (null for none, as
+// a chosen field).
+func appendAttemptTimes(b []byte, r *Record) []byte {
+	if r.AttemptTimes == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, a := range *r.AttemptTimes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = a.appendJSON(b)
+	}
+	return append(b, ']')
+}
+
+// appendJSON appends the attempt as MarshalJSON writes it.
+func (a *AttemptTime) appendJSON(b []byte) []byte {
+	b = append(b, `{"queued_ms":`...)
+	b = appendJSONFloat(b, ms(a.Queued))
+	b = append(b, `,"start_ms":`...)
+	b = appendJSONFloat(b, ms(a.Start))
+	b = append(b, `,"dns_ms":`...)
+	b = appendJSONFloat(b, ms(a.DNS))
+	b = append(b, `,"connect_ms":`...)
+	b = appendJSONFloat(b, ms(a.Connect))
+	b = append(b, `,"tls_ms":`...)
+	b = appendJSONFloat(b, ms(a.TLS))
+	b = append(b, `,"ttfb_ms":`...)
+	b = appendJSONFloat(b, ms(a.TTFB))
+	b = append(b, `,"end_ms":`...)
+	b = appendJSONFloat(b, ms(a.End))
+	if v := ms(a.Backoff); v != 0 {
+		b = append(b, `,"backoff_ms":`...)
+		b = appendJSONFloat(b, v)
+	}
+	if v := ms(a.Pause); v != 0 {
+		b = append(b, `,"pause_ms":`...)
+		b = appendJSONFloat(b, v)
+	}
+	if a.Status != 0 {
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(a.Status), 10)
+	}
+	if a.ErrorKind != "" {
+		b = append(b, `,"error_kind":`...)
+		b = appendJSONString(b, a.ErrorKind)
+	}
+	return append(b, '}')
+}
+
+// appendJSONFloat appends f as encoding/json writes a float64: the
+// shortest representation, in exponent form only below 1e-6 or from 1e21
+// on, with a one-digit negative exponent unpadded.
+func appendJSONFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// 1e-07 → 1e-7, as encoding/json does.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string, as encoding/json writes it
+// without HTML escaping: quote, backslash and control characters escaped
+// (\b \f \n \r \t by name, the others as \u00XX), invalid UTF-8 as \ufffd,
+// and U+2028 and U+2029 escaped for JavaScript.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
