@@ -33,11 +33,13 @@ type GroupWriter struct {
 	mu      sync.Mutex
 	written *sync.Cond // broadcast after each batch
 	pending []byte
+	queued  int64 // Writes whose bytes are in pending
+	done    int64 // Writes whose bytes reached w
 	writing bool
 	err     error
 	closed  bool
 	kick    chan struct{}
-	done    chan struct{}
+	stopped chan struct{}
 }
 
 // maxPending is how many queued bytes make Write wait for the writer: the
@@ -52,7 +54,7 @@ var ErrWriterClosed = errors.New("fetch: write after close")
 // synced at most syncEvery after it is written, and on Close. The caller
 // must Close it.
 func NewGroupWriter(w io.Writer, syncEvery time.Duration) *GroupWriter {
-	g := &GroupWriter{w: w, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	g := &GroupWriter{w: w, kick: make(chan struct{}, 1), stopped: make(chan struct{})}
 	g.written = sync.NewCond(&g.mu)
 	if s, ok := w.(interface{ Sync() error }); ok && syncEvery > 0 {
 		g.sync, g.every = s.Sync, syncEvery
@@ -77,6 +79,7 @@ func (g *GroupWriter) Write(p []byte) (int, error) {
 		return 0, ErrWriterClosed
 	}
 	g.pending = append(g.pending, p...)
+	g.queued++
 	select {
 	case g.kick <- struct{}{}:
 	default:
@@ -109,14 +112,23 @@ func (g *GroupWriter) Close() error {
 		}
 	}
 	g.mu.Unlock()
-	<-g.done
+	<-g.stopped
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.err
 }
 
+// Written returns how many Writes have reached the underlying writer
+// whole: after a write error, the records that are in the file (a batch
+// whose write failed counts for none of its Writes).
+func (g *GroupWriter) Written() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.done
+}
+
 func (g *GroupWriter) loop() {
-	defer close(g.done)
+	defer close(g.stopped)
 	var (
 		spare    []byte
 		dirty    bool // written since the last sync
@@ -131,16 +143,17 @@ func (g *GroupWriter) loop() {
 			timerC = nil
 		}
 		g.mu.Lock()
-		batch := g.pending
-		g.pending = spare[:0]
+		batch, n := g.pending, g.queued
+		g.pending, g.queued = spare[:0], 0
 		g.writing = len(batch) > 0
 		closed, failed := g.closed, g.err != nil
 		g.mu.Unlock()
 
 		var err error
+		wrote := false
 		if len(batch) > 0 && !failed {
 			_, err = g.w.Write(batch)
-			dirty = true
+			dirty, wrote = true, err == nil
 		}
 		if err == nil && !failed && dirty && g.sync != nil && (closed || time.Since(lastSync) >= g.every) {
 			err = g.sync()
@@ -149,6 +162,9 @@ func (g *GroupWriter) loop() {
 
 		g.mu.Lock()
 		g.writing = false
+		if wrote {
+			g.done += n
+		}
 		if err != nil && g.err == nil {
 			g.err = err
 		}

@@ -129,3 +129,26 @@ func TestGroupWriterSyncsAtMostEveryInterval(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupWriterCountsTheWritesThatReachedTheFile: Written counts the
+// Writes whose bytes were written, not those of a batch whose write
+// failed, nor those queued after it.
+func TestGroupWriterCountsTheWritesThatReachedTheFile(t *testing.T) {
+	cw := &callWriter{}
+	g := NewGroupWriter(cw, 0)
+	for range 3 {
+		g.Write([]byte("r\n"))
+	}
+	if err := g.Flush(); err != nil || g.Written() != 3 {
+		t.Fatalf("Written %d after 3 writes, err %v", g.Written(), err)
+	}
+	cw.mu.Lock()
+	cw.fail = errors.New("no space left on device")
+	cw.mu.Unlock()
+	g.Write([]byte("r\n"))
+	g.Flush()
+	g.Write([]byte("r\n"))
+	if err := g.Close(); err == nil || g.Written() != 3 {
+		t.Errorf("Written %d after a failed write, err %v; want 3", g.Written(), err)
+	}
+}

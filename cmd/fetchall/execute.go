@@ -105,6 +105,9 @@ func (j *job) execute(ctx context.Context) int {
 		status = exitUsage
 	case err != nil:
 		fmt.Fprintf(j.stderr, "fetchall: %v\n", err)
+		if note := j.writtenNote(sum, err); note != "" {
+			fmt.Fprintf(j.stderr, "fetchall: %s\n", note)
+		}
 		status = exitFailures
 	case sum.Inputs == 0:
 		fmt.Fprintf(j.stderr, "fetchall: no URLs in %s\n", j.emptyHint)
@@ -124,6 +127,9 @@ func (j *job) execute(ctx context.Context) int {
 	}
 	if j.summary {
 		fmt.Fprint(j.report, sum.Text())
+		if note := j.writtenNote(sum, err); note != "" {
+			fmt.Fprintf(j.report, "  written    %s\n", note)
+		}
 		if sum.Interrupted && !errors.Is(err, errMaxTime) && !errors.Is(err, fetch.ErrFailFast) {
 			fmt.Fprintf(j.report, "  interrupted: %s\n", j.stopNote(sum))
 		}
@@ -188,4 +194,23 @@ func writeSorted(w interface{ Write([]byte) (int, error) }, sum *fetch.Summary) 
 		}
 		fmt.Fprintf(w, "  %9s  %s  %s\n", dur, fetch.ShortenURL(r.URL, 200), what)
 	}
+}
+
+// writtenNote says, when writing the records failed (a full disk), how
+// many of the run's records reached the output: the summary counts every
+// record the run made, and this says which of them are in the file.
+func (j *job) writtenNote(sum *fetch.Summary, err error) string {
+	if !errors.Is(err, fetch.ErrOutput) || j.written == nil || sum == nil {
+		return ""
+	}
+	n := j.written()
+	if j.csv != nil && n > 0 {
+		n-- // the header
+	}
+	where := "the output"
+	if j.output != "" {
+		where = j.output
+	}
+	return fmt.Sprintf("only %d of the %s reached %s before writing failed; -resume fetches the lines of the others again",
+		n, fetch.Plural(sum.Inputs-sum.Outcomes[fetch.Skipped], "record"), where)
 }

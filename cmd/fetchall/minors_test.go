@@ -53,3 +53,17 @@ func TestLineOptionsAreReportedAsWhatTheyAre(t *testing.T) {
 		}
 	}
 }
+
+// TestDiskFullSaysWhichRecordsReachedTheFile: on a full disk (/dev/full),
+// the summary's counts are of the records the run made; it says how many
+// of them reached the file.
+func TestDiskFullSaysWhichRecordsReachedTheFile(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Fatalf("no /dev/full to fill: %v", err)
+	}
+	r := cli(t, context.Background(), "", "-retries", "0", "-o", "/dev/full", "http://127.0.0.1:1/a", "http://127.0.0.1:1/b", "http://127.0.0.1:1/c")
+	if r.code != exitFailures || !strings.Contains(r.stderr, "no space left on device") ||
+		!strings.Contains(r.stderr, "only 0 of the 3 records reached /dev/full before writing failed") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}

@@ -96,6 +96,9 @@ type job struct {
 	// false, at once.
 	csv        *fetch.CSVWriter
 	lazyHeader bool
+	// written counts the writes that reached the records' file (the CSV
+	// header one of them), when they go through a group writer.
+	written func() int64
 }
 
 // discardOutput removes the records file if the job created it and wrote
@@ -510,7 +513,7 @@ func (j *job) useOutput(out io.Writer, toTerminal bool, format string, fsync tim
 				g.Close() // the job is not run: stop its writer
 			}
 		}()
-		w, j.flushOut = g, g.Close
+		w, j.flushOut, j.written = g, g.Close, g.Written
 		j.closers = append([]io.Closer{g}, j.closers...) // before the file it writes to
 	}
 	switch format {
