@@ -102,156 +102,218 @@ var ErrInterrupted = errors.New("fetch: run interrupted")
 // If ctx belongs to an async task, Run reports its progress there with
 // [async.Report]: records done out of [Config.Total].
 func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sink) (*Summary, error) {
-	start := time.Now()
-	sum := newSummary(start, f.cfg.KeepRecords)
-	runCtx, cancelRun := context.WithCancelCause(ctx)
-	defer cancelRun(nil)
-
-	var (
-		mu      sync.Mutex
-		done    int64
-		sinkErr error
-		failErr error // the first failure, with FailFast
-	)
-	// write hands a record to the sink and the summary; the caller holds mu.
-	write := func(rec *Record) {
-		redact(rec)
-		if rec.Outcome != Skipped && sinkErr == nil {
-			if err := sink.Write(rec); err != nil {
-				sinkErr = fmt.Errorf("%w: %w", ErrOutput, err)
-				cancelRun(sinkErr)
-			}
-		}
-		if f.cfg.FailFast && rec.Failed() && failErr == nil {
-			failErr = fmt.Errorf("%w: line %d, %s: %s", ErrFailFast, rec.Line, rec.URL, rec.Error)
-			cancelRun(failErr)
-		}
-		sum.add(rec)
-		if f.cfg.OnRecord != nil {
-			f.cfg.OnRecord(rec)
-		}
-		done++
-		async.Report(ctx, done, f.cfg.Total, "")
-	}
-	// emit takes the record of input number seq (in reading order), and
-	// writes it now or, with Ordered, once the earlier ones are written.
-	var order *reorder
-	if f.cfg.Ordered {
-		order = newReorder(f.cfg.OrderWindow)
-	}
-	emit := func(seq int64, rec *Record) {
-		mu.Lock()
-		defer mu.Unlock()
-		if order == nil {
-			write(rec)
-		} else {
-			order.put(seq, rec, write)
-		}
-	}
-
-	outs := map[string]int{}                                      // out= names taken, by line
-	slots := make(chan struct{}, f.cfg.Concurrency+f.cfg.Backlog) // inputs pending
-	active := make(chan struct{}, f.cfg.Concurrency)              // requests in flight
-	parked := make(chan struct{}, f.cfg.HostBacklog)              // inputs waiting for a busy host
-	var (
-		srcErr    error
-		exhausted bool // src ended by itself
-	)
+	r := newRun(ctx, f, sink)
+	defer r.cancel(nil)
 	// The run's group holds a task per host, whose group holds the URL
 	// tasks of the host (see hostGroups). It has no limit of its own: the
 	// slots and parked places bound the URL tasks, and with them the hosts.
-	groupErr := async.WithGroup(runCtx, func(gctx context.Context, g *async.Group) error {
-		hosts := newHostGroups(g)
-		defer hosts.closeAll()
-		var seq int64 = -1
-		for in, err := range src {
-			if err != nil {
-				srcErr = fmt.Errorf("%w: %w", ErrInput, err)
-				return nil
-			}
-			seq++
-			seq := seq
-			if order != nil {
-				if err := order.waitRoom(gctx, &mu, seq); err != nil {
-					emit(seq, cancelledRecord(in, start, 0, err))
-					return nil
-				}
-			}
-			u, rec, err := f.precheck(in, start)
-			if err != nil {
-				srcErr = fmt.Errorf("%w: %w", ErrInput, err)
-				return nil
-			}
-			if rec == nil {
-				rec = claimOut(outs, in, start)
-			}
-			if rec != nil {
-				emit(seq, rec)
-				continue
-			}
-			select {
-			case slots <- struct{}{}:
-			case <-gctx.Done():
-			}
-			if gctx.Err() != nil {
-				emit(seq, cancelledRecord(in, start, 0, context.Cause(gctx)))
-				return nil
-			}
-			key := hostKey(u)
-			hg, err := hosts.get(gctx, key)
-			if err != nil {
-				<-slots
-				emit(seq, cancelledRecord(in, start, 0, err))
-				return nil
-			}
-			// The record is emitted when the task is done, not by its
-			// function: a task whose group is cancelled before it starts
-			// never enters its function, and its input still needs a record.
-			tk := &ticket{slots: slots, parked: parked, host: key}
-			// The fetch runs under the group's context, not the task's own:
-			// nothing cancels a fetch task but its group, so the two end
-			// alike, and an attempt's deadline registered under the task's
-			// context would give each URL a context children map of its
-			// own (about 500 B, 5% of the bytes a URL allocates).
-			t := async.Go(hg.g, func(self context.Context) (Record, error) {
-				tk.self = self
-				return f.do(gctx, in, u, start, active, tk), nil
-			}, async.WithName(RedactURL(in.URL)))
-			t.AddDoneCallback(func(t *async.Task[Record]) {
-				rec, err := t.Result()
-				var pe *async.PanicError
-				switch {
-				case errors.As(err, &pe):
-					rec = Record{Line: in.Line, URL: in.URL, Outcome: Failed, ErrorKind: KindInternal,
-						Error: fmt.Sprintf("internal error: %v", pe.Value), Start: time.Since(start)}
-				case err != nil:
-					rec = *cancelledRecord(in, start, 0, context.Cause(gctx))
-				}
-				emit(seq, &rec)
-				hosts.done(hg)
-				tk.release()
-			})
-		}
-		exhausted = true
+	groupErr := async.WithGroup(r.runCtx, func(gctx context.Context, g *async.Group) error {
+		r.read(gctx, g, src)
 		return nil
 	}, async.WithName("fetch.Run"))
+	return r.end(groupErr)
+}
 
+// run is one Run: what its tasks share, and the steps of the run as
+// methods — read the source, dispatch each input, write each record, end.
+type run struct {
+	f      *Fetcher
+	ctx    context.Context // Run's own: its end is an interrupt
+	runCtx context.Context // ended by ctx, a sink error or FailFast
+	cancel context.CancelCauseFunc
+	start  time.Time
+	sink   Sink
+	sum    *Summary
+
+	mu      sync.Mutex // held while a record is written
+	done    int64
+	sinkErr error
+	failErr error           // the first failure, with FailFast
+	order   *reorder        // with Ordered: records held until the earlier ones are written
+	writeFn func(*Record)   // r.write, made once
+	outs    map[string]int  // out= names taken, by line
+	slots   chan struct{}   // inputs pending
+	active  chan struct{}   // requests in flight
+	parked  chan struct{}   // inputs waiting for a busy host
+	hosts   *hostGroups     // set by read
+	srcErr  error           // a read error, or Config.Skip's
+	allRead bool            // src ended by itself
+	gctx    context.Context // the run's group's, set by read
+}
+
+func newRun(ctx context.Context, f *Fetcher, sink Sink) *run {
+	r := &run{f: f, ctx: ctx, start: time.Now(), sink: sink, outs: map[string]int{},
+		slots:  make(chan struct{}, f.cfg.Concurrency+f.cfg.Backlog),
+		active: make(chan struct{}, f.cfg.Concurrency),
+		parked: make(chan struct{}, f.cfg.HostBacklog),
+	}
+	r.sum = newSummary(r.start, f.cfg.KeepRecords)
+	r.runCtx, r.cancel = context.WithCancelCause(ctx)
+	r.writeFn = r.write
+	if f.cfg.Ordered {
+		r.order = newReorder(f.cfg.OrderWindow)
+	}
+	return r
+}
+
+// read reads src and dispatches every input, until src ends, fails or the
+// run is stopped.
+func (r *run) read(gctx context.Context, g *async.Group, src iter.Seq2[Input, error]) {
+	r.gctx = gctx
+	r.hosts = newHostGroups(g)
+	defer r.hosts.closeAll()
+	var seq int64 = -1
+	for in, err := range src {
+		if err != nil {
+			r.srcErr = fmt.Errorf("%w: %w", ErrInput, err)
+			return
+		}
+		seq++
+		if !r.dispatch(seq, in) {
+			return
+		}
+	}
+	r.allRead = true
+}
+
+// dispatch gives input number seq (in reading order) its record at once,
+// or a task that fetches it. It returns false when the run is to read no
+// further.
+func (r *run) dispatch(seq int64, in Input) bool {
+	gctx := r.gctx
+	if r.order != nil {
+		if err := r.order.waitRoom(gctx, &r.mu, seq); err != nil {
+			r.emit(seq, cancelledRecord(in, r.start, 0, err))
+			return false
+		}
+	}
+	u, rec, err := r.f.precheck(in, r.start)
+	if err != nil {
+		r.srcErr = fmt.Errorf("%w: %w", ErrInput, err)
+		return false
+	}
+	if rec == nil {
+		rec = claimOut(r.outs, in, r.start)
+	}
+	if rec != nil {
+		r.emit(seq, rec)
+		return true
+	}
+	select {
+	case r.slots <- struct{}{}:
+	case <-gctx.Done():
+	}
+	if gctx.Err() != nil {
+		r.emit(seq, cancelledRecord(in, r.start, 0, context.Cause(gctx)))
+		return false
+	}
+	key := hostKey(u)
+	hg, err := r.hosts.get(gctx, key)
+	if err != nil {
+		<-r.slots
+		r.emit(seq, cancelledRecord(in, r.start, 0, err))
+		return false
+	}
+	// The record is emitted when the task is done, not by its function: a
+	// task whose group is cancelled before it starts never enters its
+	// function, and its input still needs a record.
+	p := &pending{r: r, in: in, u: u, seq: seq, hg: hg,
+		tk: ticket{slots: r.slots, parked: r.parked, host: key}}
+	t := async.Go(hg.g, p.fetch, async.WithName(RedactURL(in.URL)))
+	t.AddDoneCallback(p.done)
+	return true
+}
+
+// pending is an input being fetched by its task.
+type pending struct {
+	r   *run
+	in  Input
+	u   *url.URL
+	seq int64
+	hg  *hostGroup
+	tk  ticket
+}
+
+// fetch is the task's function. The fetch runs under the group's
+// context, not the task's own: nothing cancels a fetch task but its
+// group, so the two end alike, and an attempt's deadline registered under
+// the task's context would give each URL a context children map of its
+// own (about 500 B, 5% of the bytes a URL allocates).
+func (p *pending) fetch(self context.Context) (Record, error) {
+	p.tk.self = self
+	return p.r.f.do(p.r.gctx, p.in, p.u, p.r.start, p.r.active, &p.tk), nil
+}
+
+// done emits the task's record and gives its places back.
+func (p *pending) done(t *async.Task[Record]) {
+	r := p.r
+	rec, err := t.Result()
+	var pe *async.PanicError
+	switch {
+	case errors.As(err, &pe):
+		rec = Record{Line: p.in.Line, URL: p.in.URL, Outcome: Failed, ErrorKind: KindInternal,
+			Error: fmt.Sprintf("internal error: %v", pe.Value), Start: time.Since(r.start)}
+	case err != nil:
+		rec = *cancelledRecord(p.in, r.start, 0, context.Cause(r.gctx))
+	}
+	r.emit(p.seq, &rec)
+	r.hosts.done(p.hg)
+	p.tk.release()
+}
+
+// emit takes the record of input number seq (in reading order), and
+// writes it now or, with Ordered, once the earlier ones are written.
+func (r *run) emit(seq int64, rec *Record) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.order == nil {
+		r.write(rec)
+	} else {
+		r.order.put(seq, rec, r.writeFn)
+	}
+}
+
+// write hands a record to the sink and the summary; the caller holds mu.
+func (r *run) write(rec *Record) {
+	redact(rec)
+	if rec.Outcome != Skipped && r.sinkErr == nil {
+		if err := r.sink.Write(rec); err != nil {
+			r.sinkErr = fmt.Errorf("%w: %w", ErrOutput, err)
+			r.cancel(r.sinkErr)
+		}
+	}
+	if r.f.cfg.FailFast && rec.Failed() && r.failErr == nil {
+		r.failErr = fmt.Errorf("%w: line %d, %s: %s", ErrFailFast, rec.Line, rec.URL, rec.Error)
+		r.cancel(r.failErr)
+	}
+	r.sum.add(rec)
+	if r.f.cfg.OnRecord != nil {
+		r.f.cfg.OnRecord(rec)
+	}
+	r.done++
+	async.Report(r.ctx, r.done, r.f.cfg.Total, "")
+}
+
+// end finishes the summary once every task is done, and returns it with
+// the error that ended the run, if any.
+func (r *run) end(groupErr error) (*Summary, error) {
+	sum := r.sum
 	sum.finish(time.Now())
-	sum.AllRead = exhausted
+	sum.AllRead = r.allRead
 	var panicked *async.GroupError
 	switch {
 	case errors.As(groupErr, &panicked): // only a panic fails a fetch task
 		return sum, fmt.Errorf("fetch: internal error: %w", groupErr)
-	case sinkErr != nil:
-		return sum, sinkErr
-	case failErr != nil:
-		sum.Interrupted = !exhausted || sum.Outcomes[Cancelled] > 0
-		return sum, failErr
-	case ctx.Err() != nil && (!exhausted || sum.Outcomes[Cancelled] > 0):
+	case r.sinkErr != nil:
+		return sum, r.sinkErr
+	case r.failErr != nil:
+		sum.Interrupted = !r.allRead || sum.Outcomes[Cancelled] > 0
+		return sum, r.failErr
+	case r.ctx.Err() != nil && (!r.allRead || sum.Outcomes[Cancelled] > 0):
 		sum.Interrupted = true
-		return sum, fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
-	case srcErr != nil:
-		return sum, srcErr
+		return sum, fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(r.ctx))
+	case r.srcErr != nil:
+		return sum, r.srcErr
 	}
 	return sum, nil
 }
