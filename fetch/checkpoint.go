@@ -16,6 +16,10 @@ import (
 // that line, or a line the checkpoint has a record of is gone.
 var ErrInputChanged = errors.New("the input changed since the checkpoint was written")
 
+// ErrLocked reports a file that another fetchall is writing (see
+// [LockFile]).
+var ErrLocked = errors.New("another fetchall is writing it (the file is locked)")
+
 // Checkpoint is what an earlier run's JSON Lines output says of each input
 // line: the URL and outcome of its last record. Records of the same line
 // may appear several times, since each resumed run appends a record for

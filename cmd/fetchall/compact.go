@@ -58,7 +58,7 @@ func compactFile(name string) (st fetch.CompactStats, err error) {
 	}
 	// Held until the rename: a run appending to the file meanwhile would
 	// append to the old file, and its records would be lost.
-	if err := lockFile(in); err != nil {
+	if err := fetch.LockFile(in); err != nil {
 		return st, fmt.Errorf("%s: %w", name, err)
 	}
 	// Resolve a symbolic link, so that the link stays and its target is

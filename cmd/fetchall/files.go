@@ -8,9 +8,6 @@ import (
 	"github.com/asyncgo/async/fetch"
 )
 
-// errLocked reports a file that another fetchall is writing.
-var errLocked = errors.New("another fetchall is writing it (the file is locked)")
-
 // Files are compared by identity (device and inode, through os.SameFile),
 // never by name: ./out.jsonl, out.jsonl, a symbolic link and a hard link to
 // it are all the same checkpoint.
@@ -156,7 +153,7 @@ func openRecordsFile(name string, input, resume openedFile, others ...openedFile
 		if st, err := f.Stat(); err != nil || !os.SameFile(st, out.info) {
 			return nil, usagef("the checkpoint %s changed while it was opened", name)
 		}
-		if err := lockFile(f); err != nil {
+		if err := fetch.LockFile(f); err != nil {
 			return nil, usagef("cannot write records to %s: %v", name, err)
 		}
 		rf.appending = true
@@ -166,7 +163,7 @@ func openRecordsFile(name string, input, resume openedFile, others ...openedFile
 		return nil, usagef("cannot read -resume file: %s: no such file or directory", resume.name)
 	}
 	if out.info.Mode().IsRegular() {
-		if err := lockFile(f); err != nil {
+		if err := fetch.LockFile(f); err != nil {
 			return nil, usagef("cannot write records to %s: %v", name, err)
 		}
 	}
