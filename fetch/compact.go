@@ -3,7 +3,10 @@ package fetch
 import (
 	"bytes"
 	"cmp"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 )
@@ -75,4 +78,69 @@ func Compact(r io.Reader, w io.Writer) (CompactStats, error) {
 func (s CompactStats) String() string {
 	return strconv.Itoa(s.Records) + " records, " + strconv.Itoa(s.Kept) + " kept (one per line), " +
 		strconv.Itoa(s.Replaced) + " superseded, " + strconv.Itoa(s.Torn) + " torn dropped"
+}
+
+// CompactFile compacts the checkpoint name in place (see [Compact]). The
+// file is replaced only once its new content is complete and synced: it
+// is written to a temporary file in the same directory, which is then
+// renamed over it (over the target of a symbolic link, which stays), so
+// that at every moment name holds either all its old records or the
+// compacted ones. It is locked meanwhile (see [LockFile]): a run appending
+// to it would append to the old file and lose its records.
+func CompactFile(name string) (st CompactStats, err error) {
+	in, err := os.Open(name)
+	if err != nil {
+		return st, pathError(err)
+	}
+	defer in.Close()
+	info, err := in.Stat()
+	if err != nil {
+		return st, pathError(err)
+	}
+	if !info.Mode().IsRegular() {
+		return st, fmt.Errorf("%s is not a regular file", name)
+	}
+	// Held until the rename: a run appending to the file meanwhile would
+	// append to the old file, and its records would be lost.
+	if err := LockFile(in); err != nil {
+		return st, fmt.Errorf("%s: %w", name, err)
+	}
+	// Resolve a symbolic link, so that the link stays and its target is
+	// compacted.
+	target, err := filepath.EvalSymlinks(name)
+	if err != nil {
+		return st, pathError(err)
+	}
+	dir := filepath.Dir(target)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".compact-*")
+	if err != nil {
+		return st, pathError(err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if st, err = Compact(in, tmp); err != nil {
+		return st, fmt.Errorf("%s: %w", name, err)
+	}
+	if err = tmp.Chmod(info.Mode().Perm()); err != nil {
+		return st, err
+	}
+	if err = tmp.Sync(); err != nil {
+		return st, err
+	}
+	if err = tmp.Close(); err != nil {
+		return st, err
+	}
+	if err = os.Rename(tmp.Name(), target); err != nil {
+		return st, pathError(err)
+	}
+	// The rename is durable once the directory is synced.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return st, nil
 }

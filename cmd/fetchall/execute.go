@@ -79,7 +79,7 @@ func (j *job) execute(ctx context.Context) int {
 	if sum.Inputs > 0 && j.out != nil {
 		// Nothing written (every input skipped): the file is still
 		// replaced, or its torn tail cut, as asked.
-		if perr := j.out.prepare(); perr != nil && err == nil {
+		if perr := j.out.Prepare(); perr != nil && err == nil {
 			err = fmt.Errorf("%w: %w", fetch.ErrOutput, perr)
 		}
 	}

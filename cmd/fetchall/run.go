@@ -90,7 +90,7 @@ type job struct {
 	demo          bool                // the demo, which has no -resume
 	// out is the records file, changed only once records are written, or
 	// nil when records go elsewhere.
-	out *recordsFile
+	out *fetch.RecordsFile
 	// csv is the CSV writer, whose header is written with the first
 	// record, or at the end of a run that had inputs; with lazyHeader
 	// false, at once.
@@ -105,7 +105,7 @@ type job struct {
 // nothing to it: a refused command leaves no empty file behind.
 func (j *job) discardOutput() {
 	if j.out != nil {
-		j.out.removeIfUnused()
+		j.out.RemoveIfUnused()
 	}
 }
 
@@ -328,7 +328,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (_ *job
 
 	// Everything that can be refused is checked before any output is
 	// changed: outputs are opened, never truncated, until records are
-	// written (see recordsFile), and a refused command removes the files
+	// written (see fetch.RecordsFile), and a refused command removes the files
 	// it created.
 	if !validFormat(format) {
 		return nil, usagef("-f %q: want jsonl, csv or table", format)
@@ -405,7 +405,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (_ *job
 		}
 		j.closers = append(j.closers, rf)
 		j.out = rf
-		out, appendOut = rf, rf.appending
+		out, appendOut = rf, rf.Appending()
 	} else if f, ok := stdout.(*os.File); ok {
 		o := statFile("-o", "stdout", f)
 		switch {
@@ -414,7 +414,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (_ *job
 		case o.info != nil && o.info.Mode().IsRegular() && o.same(tlFile):
 			return nil, usagef("stdout is the same file as -timeline %s", timeline)
 		case o.info != nil && o.info.Mode().IsRegular() && o.same(resumeFile):
-			j.out = &recordsFile{f: f, name: "stdout", appending: true}
+			j.out = fetch.AppendTo(f, "stdout")
 			out, appendOut = j.out, true
 		}
 	}
@@ -614,8 +614,8 @@ func statOut(w io.Writer) openedFile {
 	switch f := w.(type) {
 	case *os.File:
 		return statFile("-o", f.Name(), f)
-	case *recordsFile:
-		return statFile("-o", f.name, f.f)
+	case *fetch.RecordsFile:
+		return statFile("-o", f.Name(), f.File())
 	}
 	return openedFile{}
 }
