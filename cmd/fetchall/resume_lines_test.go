@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -132,7 +133,7 @@ func TestResumeRefusesAChangedList(t *testing.T) {
 
 // TestResumeAfterAnyInterruptionEndsWithOneRecordPerLine interrupts a run
 // of a 2,000-line list in which every URL appears on 20 lines, by kill -9,
-// by -max-time and by SIGTERM, resumes it, and checks that every line ends
+// by -max-time, by SIGTERM and by a full disk, resumes it, and checks that every line ends
 // with exactly one final ok record.
 func TestResumeAfterAnyInterruptionEndsWithOneRecordPerLine(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -145,12 +146,22 @@ func TestResumeAfterAnyInterruptionEndsWithOneRecordPerLine(t *testing.T) {
 	for i := range n {
 		fmt.Fprintf(&list, "%s/u/%d\n", ts.URL, i%100)
 	}
-	for _, how := range []string{"kill -9", "-max-time", "SIGTERM"} {
+	for _, how := range []string{"kill -9", "-max-time", "SIGTERM", "disk full"} {
 		t.Run(how, func(t *testing.T) {
 			in := writeFile(t, "list.txt", list.String())
 			out := filepath.Join(filepath.Dir(in), "out.jsonl")
 			args := []string{"-q", "-c", "4", "-i", in, "-o", out, "-resume", out}
 			switch how {
+			case "disk full":
+				// The file may not grow past 64 KiB (RLIMIT_FSIZE), as on a
+				// full disk: a write fails and the run stops, its last
+				// batch torn.
+				cmd := exec.Command("prlimit", append([]string{"--fsize=65536", os.Args[0]}, args...)...)
+				cmd.Env = append(os.Environ(), "FETCHALL_MAIN=1")
+				outb, err := cmd.CombinedOutput()
+				if code := cmd.ProcessState.ExitCode(); err == nil || code != exitFailures || !bytes.Contains(outb, []byte("file too large")) {
+					t.Fatalf("the full disk did not stop the run: exit %d, %v, %s", code, err, outb)
+				}
 			case "-max-time":
 				if r := cli(t, context.Background(), "", append(args, "-max-time", "300ms")...); r.code != exitFailures {
 					t.Fatalf("the run was not stopped by -max-time: exit %d %s", r.code, r.stderr)
