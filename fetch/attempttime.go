@@ -90,11 +90,3 @@ func (l *attemptLog) backoff(rec *Record, d time.Duration) {
 		l.first.Backoff = d
 	}
 }
-
-// attemptTimes returns the record's attempt times, or nil.
-func (r *Record) attemptTimes() []AttemptTime {
-	if r.AttemptTimes == nil {
-		return nil
-	}
-	return *r.AttemptTimes
-}
