@@ -193,6 +193,17 @@ type Config struct {
 	Jar            http.CookieJar
 }
 
+// The defaults of the Config fields that a command line also offers, so
+// that its flags show and use the same values.
+const (
+	DefaultConcurrency   = 32
+	DefaultOrderWindow   = 4096
+	DefaultTimeout       = 30 * time.Second
+	DefaultRetries       = 2
+	DefaultMaxRetryAfter = 60 * time.Second
+	DefaultMaxRedirects  = 10
+)
+
 // withDefaults returns c with every zero field set to its default, or an
 // error for values that make no sense.
 func (c Config) withDefaults() (Config, error) {
@@ -216,7 +227,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("fetch: bad config: %w", errors.Join(errs...))
 	}
 	if c.Concurrency == 0 {
-		c.Concurrency = 32
+		c.Concurrency = DefaultConcurrency
 	}
 	if c.Backlog == 0 {
 		c.Backlog = 4 * c.Concurrency
@@ -229,7 +240,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.HostBacklog = 0
 	}
 	if c.OrderWindow == 0 {
-		c.OrderWindow = 4096
+		c.OrderWindow = DefaultOrderWindow
 	}
 	if c.PerHost > c.Concurrency {
 		c.PerHost = c.Concurrency
@@ -241,10 +252,10 @@ func (c Config) withDefaults() (Config, error) {
 		c.Method = http.MethodGet
 	}
 	if c.Timeout == 0 {
-		c.Timeout = 30 * time.Second
+		c.Timeout = DefaultTimeout
 	}
 	if c.Retries == 0 {
-		c.Retries = 2
+		c.Retries = DefaultRetries
 	} else if c.Retries < 0 {
 		c.Retries = 0
 	}
@@ -255,10 +266,10 @@ func (c Config) withDefaults() (Config, error) {
 		c.RetryMax = 10 * time.Second
 	}
 	if c.MaxRetryAfter == 0 {
-		c.MaxRetryAfter = 60 * time.Second
+		c.MaxRetryAfter = DefaultMaxRetryAfter
 	}
 	if c.MaxRedirects == 0 {
-		c.MaxRedirects = 10
+		c.MaxRedirects = DefaultMaxRedirects
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = "fetchall/1"

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/asyncgo/async/fetch"
 )
 
 // TestMinorMessagesSayWhatIsWrong: each usage mistake is named as what it
@@ -65,5 +68,26 @@ func TestDiskFullSaysWhichRecordsReachedTheFile(t *testing.T) {
 	if r.code != exitFailures || !strings.Contains(r.stderr, "no space left on device") ||
 		!strings.Contains(r.stderr, "only 0 of the 3 records reached /dev/full before writing failed") {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestFlagDefaultsAreTheEngines: the run's flags default to the engine's
+// own defaults (written once, in package fetch).
+func TestFlagDefaultsAreTheEngines(t *testing.T) {
+	j, err := parseArgs([]string{"-q", "http://127.0.0.1:1/"}, strings.NewReader(""), io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	f, err := fetch.New(fetch.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := f.Config()
+	got := j.cfg
+	if got.Concurrency != want.Concurrency || got.OrderWindow != want.OrderWindow || got.Timeout != want.Timeout ||
+		got.Retries != want.Retries || got.MaxRetryAfter != want.MaxRetryAfter || got.MaxRedirects != want.MaxRedirects {
+		t.Errorf("flag defaults %+v differ from the engine's %+v", got, want)
 	}
 }
