@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -240,7 +240,7 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "\nThe task tree %s into the run, %s: async.Run's main,\n"+
 			"the engine's group, a task and a group per host, a task per URL (named by\n"+
 			"its path here); those held by the pause await its end:\n", fetch.FormatDuration(bestAt.Round(time.Millisecond)), when)
-		writeTreeFolded(stderr, best, srv.URL, 5, 2)
+		writeTree(stderr, best, srv.URL)
 	}
 	fmt.Fprintf(stderr, "\nnext, to paste:\n")
 	for _, h := range demoHints(self) {
@@ -382,71 +382,19 @@ func urlTask(t *async.TaskInfo) bool {
 	return t.Kind == async.KindTask && (strings.HasPrefix(t.Name, "http://") || strings.HasPrefix(t.Name, "https://"))
 }
 
-// writeTreeFolded writes the snapshot's tree with every node but the URL
-// tasks, of which it shows the first paused ones (held by a Retry-After)
-// and the first others, then a line that says what it left out.
-// URL tasks are named by what follows base in their name.
-func writeTreeFolded(w io.Writer, snap *async.Snapshot, base string, paused, others int) {
-	pruned := *snap
-	pruned.Nodes = nil
-	var (
-		foldedPaused, foldedOthers, foldedBackoff int
-		lastShown                                 string
-	)
-	for i := range snap.Nodes {
-		t := &snap.Nodes[i]
-		switch {
-		case !urlTask(t):
-		case pausedTask(t) && paused > 0:
-			paused--
-		case !pausedTask(t) && others > 0:
-			others--
-		case pausedTask(t):
-			foldedPaused++
-			continue
-		case t.Awaiting != nil && t.Awaiting.Sleep:
-			foldedBackoff++
-			continue
-		default:
-			foldedOthers++
-			continue
+// writeTree writes the snapshot's tree with the URL tasks named by what
+// follows base in their name. The tree folds identical siblings (the URL
+// tasks awaiting the same pause) into one line that says what it folds,
+// and its groups count every task.
+func writeTree(w io.Writer, snap *async.Snapshot, base string) {
+	named := *snap
+	named.Nodes = slices.Clone(snap.Nodes)
+	for i := range named.Nodes {
+		if t := &named.Nodes[i]; urlTask(t) {
+			t.Name = strings.TrimPrefix(t.Name, base)
 		}
-		c := *t
-		if urlTask(t) {
-			c.Name = strings.TrimPrefix(t.Name, base)
-			lastShown = fmt.Sprintf("task %d %q", c.ID, c.Name)
-		}
-		pruned.Nodes = append(pruned.Nodes, c)
 	}
-	var b bytes.Buffer
-	_ = tasktree.WriteTree(&b, &pruned)
-	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	// The scope's line counts every task, not only those shown.
-	tasks, groups := tasktree.Counts(snap)
-	lines[0] = fmt.Sprintf("scope %q: %s, %s", snap.Scope, plural(tasks, "task"), plural(groups, "group"))
-	folded := foldedPaused + foldedOthers + foldedBackoff
-	for _, line := range lines {
-		i := strings.Index(line, "─ "+lastShown)
-		if folded == 0 || lastShown == "" || i < 0 {
-			fmt.Fprintln(w, line)
-			continue
-		}
-		// The last URL task shown is no longer the last child: the fold is.
-		indent := strings.TrimSuffix(line[:i], "└")
-		indent = strings.TrimSuffix(indent, "├")
-		fmt.Fprintln(w, indent+"├"+line[i:])
-		var what []string
-		if foldedPaused > 0 {
-			what = append(what, fmt.Sprintf("%d awaiting the Retry-After", foldedPaused))
-		}
-		if foldedBackoff > 0 {
-			what = append(what, fmt.Sprintf("%d asleep before a retry", foldedBackoff))
-		}
-		if foldedOthers > 0 {
-			what = append(what, fmt.Sprintf("%d in a request", foldedOthers))
-		}
-		fmt.Fprintf(w, "%s└─ … %s not shown: %s\n", indent, plural(folded, "more URL task"), strings.Join(what, ", "))
-	}
+	_ = tasktree.WriteTree(w, &named)
 }
 
 // plural returns "1 retry", "2 retries", "3 URLs".
