@@ -9,8 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -262,22 +260,8 @@ var built struct {
 func buildFetchall(t *testing.T) string {
 	t.Helper()
 	built.once.Do(func() {
-		// One directory per test process, named by its pid, so that the
-		// next test process can remove those whose process has ended: no
-		// hook runs once the package's tests are done.
-		if old, _ := filepath.Glob(filepath.Join(os.TempDir(), "fetchall-test-*")); runtime.GOOS == "linux" {
-			for _, d := range old {
-				pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "fetchall-test-"))
-				if err != nil || pid <= 0 || pid > 1<<22 { // not a pid: someone else's name
-					continue
-				}
-				if _, alive := os.Stat(fmt.Sprintf("/proc/%d", pid)); os.IsNotExist(alive) {
-					os.RemoveAll(d)
-				}
-			}
-		}
-		built.dir = filepath.Join(os.TempDir(), fmt.Sprintf("fetchall-test-%d", os.Getpid()))
-		if built.err = os.MkdirAll(built.dir, 0o755); built.err != nil {
+		// TestMain removes the directory once the package's tests are done.
+		if built.dir, built.err = os.MkdirTemp("", "fetchall-test-"); built.err != nil {
 			return
 		}
 		built.bin = filepath.Join(built.dir, "fetchall")

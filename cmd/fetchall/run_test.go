@@ -25,13 +25,20 @@ import (
 
 // TestMain lets the signal tests run this test binary as the command
 // itself: with FETCHALL_MAIN=1 it is fetchall. Otherwise it runs the tests
-// and fails them if a goroutine outlives them.
+// and fails them if a goroutine outlives them, then removes the fetchall
+// that buildFetchall built for the process tests.
 func TestMain(m *testing.M) {
 	if os.Getenv("FETCHALL_MAIN") == "1" {
 		main()
 		return
 	}
-	goleak.VerifyTestMain(m)
+	// goleak calls Cleanup in place of os.Exit.
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		if built.dir != "" {
+			os.RemoveAll(built.dir)
+		}
+		os.Exit(code)
+	}))
 }
 
 type result struct {
