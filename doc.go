@@ -99,9 +99,10 @@
 //
 // # Cost
 //
-// A task costs its goroutine, one allocation of 112 bytes (for a Task[int])
-// and two reads of the monotonic clock, for [Task.StartTime] and
-// [Task.EndTime]. Its own context is made only when something needs it: the
+// A task costs its goroutine and one allocation of 112 bytes (for a
+// Task[int]). It reads the clock, for [Task.StartTime] and [Task.EndTime],
+// only when something needs the times: a [Run] scope, whose task tree shows
+// each task's age, or [WithTimes]. Its own context is made only when something needs it: the
 // function asking for ctx.Done(), [Task.Cancel], or a look at the context
 // after the task has ended; a function that never looks at its context
 // does not pay for one. The [CancelledError] of a cancelled task is made

@@ -12,6 +12,7 @@ package async
 //	WithBacklog            ✓                        ✓
 //	WithJoin               ✓          ✓
 //	WithErroredValues                 ✓
+//	WithTimes        ✓
 //	WithGracePeriod, WithSignals, WithExit, WithTracing,
 //	WithCreationStacks                                                ✓
 
@@ -106,6 +107,17 @@ func WithJoin(p JoinPolicy) JoinOption { return JoinOption{p} }
 func (o JoinOption) applyGroup(c *config)  { c.join = o.p }
 func (o JoinOption) applyFanOut(c *config) { c.join = o.p }
 
+// TimesOption is the option [WithTimes] returns: for tasks.
+type TimesOption struct{}
+
+// WithTimes makes a task record when its function is entered and when it
+// ends, for [Task.StartTime] and [Task.EndTime]. Tasks of a [Run] scope
+// always record them; others do only with this option, since the two
+// reads of the clock are a noticeable part of what a short task costs.
+func WithTimes() TimesOption { return TimesOption{} }
+
+func (TimesOption) applyTask(*config) {}
+
 // ErroredValuesOption is the option [WithErroredValues] returns: for [Map]
 // and [GatherFunc].
 type ErroredValuesOption struct{}
@@ -137,6 +149,21 @@ func nameOf[O any](opts []O) string {
 		}
 	}
 	return name
+}
+
+// taskOptions returns what opts give a task: the name of the last
+// WithName, or "", and whether WithTimes is among them. Like nameOf it reads
+// the options by type assertion, so that they cost no allocation.
+func taskOptions(opts []TaskOption) (name string, timed bool) {
+	for _, o := range opts {
+		switch o := o.(type) {
+		case NameOption:
+			name = o.name
+		case TimesOption:
+			timed = true
+		}
+	}
+	return name, timed
 }
 
 // configOf applies opts, skipping nil ones, with apply: one of the family

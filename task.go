@@ -77,6 +77,7 @@ type taskCore struct {
 	inGroup     bool      // the task belongs to the group whose context is parent; set before the task is shared
 	cancelAsked bool      // Cancel took effect; guarded by mu
 	errMade     bool      // err is the final error, not yet the cause of a cancellation; guarded by mu
+	timed       bool      // record when the task starts and ends (tracked, or WithTimes); set before the task is shared
 
 	parent context.Context             // the context the task was started with
 	live   atomic.Pointer[liveContext] // the task's own context, once made
@@ -84,8 +85,8 @@ type taskCore struct {
 
 	mu      sync.Mutex
 	err     error
-	started atomic.Int64 // monoNow reading; 0 until the function is entered
-	ended   int64        // monoNow reading; 0 until the task finishes; guarded by mu
+	started atomic.Int64 // monoNow reading; 0 until the function is entered, or if not timed
+	ended   int64        // monoNow reading; 0 until the task finishes, or if not timed; guarded by mu
 
 	extra atomic.Pointer[taskExtra] // what only some tasks need; written under mu
 }
@@ -202,27 +203,30 @@ func Spawn[T any](ctx context.Context, fn func(context.Context) (T, error), opts
 // is.
 func newTask[T any](ctx context.Context, inGroup bool, fn func(context.Context) (T, error), site any, opts []TaskOption) *Task[T] {
 	var t *Task[T]
-	if name, track := extraFor(ctx, opts); name == "" && track == nil {
+	name, timed, track := extraFor(ctx, opts)
+	if name == "" && track == nil {
 		t = &Task[T]{fn: fn}
 	} else {
 		w := &withExtra[T]{task: Task[T]{fn: fn}, extra: taskExtra{name: name, track: track}}
 		t = &w.task
 		t.extra.Store(&w.extra)
 	}
+	t.timed = timed || track != nil
 	t.init(ctx, inGroup, site)
 	return t
 }
 
-// extraFor returns what a task started with ctx and opts needs in its extra
-// part from the start: its name and the tracker that records it.
-func extraFor(ctx context.Context, opts []TaskOption) (name string, track tracker) {
+// extraFor returns what a task started with ctx and opts needs from the
+// start: its name and the tracker that records it, which go in its extra
+// part, and whether it records its times ([WithTimes]).
+func extraFor(ctx context.Context, opts []TaskOption) (name string, timed bool, track tracker) {
 	if len(opts) > 0 {
-		name = nameOf(opts)
+		name, timed = taskOptions(opts)
 	}
 	if up := parentNode(ctx); up != nil {
 		track = up.nodeTracker()
 	}
-	return name, track
+	return name, timed, track
 }
 
 // init gives a task just made its number, parent and group, and records it
@@ -264,7 +268,8 @@ type errTask struct {
 // newErrTask makes a task running f; see newTask.
 func newErrTask(ctx context.Context, inGroup bool, f func(context.Context) error, opts []TaskOption) *errTask {
 	var e *errTask
-	if name, track := extraFor(ctx, opts); name == "" && track == nil {
+	name, timed, track := extraFor(ctx, opts)
+	if name == "" && track == nil {
 		e = &errTask{f: f}
 	} else {
 		w := &struct {
@@ -274,6 +279,7 @@ func newErrTask(ctx context.Context, inGroup bool, f func(context.Context) error
 		e = &w.task
 		e.extra.Store(&w.extra)
 	}
+	e.timed = timed || track != nil
 	e.init(ctx, inGroup, f)
 	return e
 }
@@ -340,7 +346,9 @@ func (t *taskCore) begin() bool {
 	if l := t.live.Load(); (l != nil && l.Err() != nil) || t.parent.Err() != nil {
 		return false
 	}
-	t.started.Store(monoNow())
+	if t.timed {
+		t.started.Store(monoNow())
+	}
 	t.state.set(Running)
 	if x := t.extra.Load(); x != nil {
 		x.labelGoroutine() // WithProfileLabels
@@ -467,7 +475,9 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld) r
 	}
 	t.mu.Lock()
 	t.err, t.errMade = err, made
-	t.ended = monoNow()
+	if t.timed {
+		t.ended = monoNow()
+	}
 	var report *unretrieved
 	if state == Done && err != nil && g == nil {
 		report = &unretrieved{name: t.nameLocked(), err: err}
@@ -756,12 +766,17 @@ func (t *taskCore) SetName(name string) {
 }
 
 // StartTime returns when the task's function was entered, or the zero Time
-// if it has not been.
+// if it has not been. Only a task that records its times has one: a task
+// of a [Run] scope, which the task tree shows with its age, or one started
+// with [WithTimes]. For any other task it is always the zero Time, so that
+// a task nobody times does not pay for two reads of the clock.
 func (t *taskCore) StartTime() time.Time {
 	return monoTime(t.started.Load())
 }
 
 // EndTime returns when the task finished, or the zero Time if it has not.
+// Like [Task.StartTime], it is recorded only for a task of a [Run] scope or
+// one started with [WithTimes], and is the zero Time for any other.
 func (t *taskCore) EndTime() time.Time {
 	t.mu.Lock()
 	defer t.mu.Unlock()

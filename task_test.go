@@ -384,7 +384,10 @@ func TestStartAndEndTimes(t *testing.T) {
 		created := time.Now()
 		task := async.Spawn(t.Context(), func(ctx context.Context) (int, error) {
 			return 0, async.Sleep(ctx, 3*time.Second)
-		})
+		}, async.WithTimes())
+		if !task.EndTime().IsZero() {
+			t.Errorf("running task has an end time")
+		}
 		task.Await(t.Context())
 		if !task.StartTime().Equal(created) {
 			t.Errorf("start %v, want %v", task.StartTime(), created)
@@ -392,6 +395,50 @@ func TestStartAndEndTimes(t *testing.T) {
 		if d := task.EndTime().Sub(task.StartTime()); d != 3*time.Second {
 			t.Errorf("end - start = %v, want 3s", d)
 		}
+	})
+}
+
+// StartTime and EndTime promise times only for tasks that record them: a
+// task of a Run scope, or one given WithTimes, in a group as well as alone.
+func TestTimesAreRecordedOnlyWhenAsked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sleep := func(ctx context.Context) (int, error) { return 0, async.Sleep(ctx, time.Second) }
+		check := func(name string, task async.Handle, want bool) {
+			t.Helper()
+			h := task.(interface {
+				StartTime() time.Time
+				EndTime() time.Time
+			})
+			if got := !h.StartTime().IsZero() && !h.EndTime().IsZero(); got != want {
+				t.Errorf("%s: start %v, end %v; want times recorded: %v", name, h.StartTime(), h.EndTime(), want)
+			}
+			if want && h.EndTime().Sub(h.StartTime()) != time.Second {
+				t.Errorf("%s: end - start = %v, want 1s", name, h.EndTime().Sub(h.StartTime()))
+			}
+		}
+		plain := async.Spawn(t.Context(), sleep)
+		timed := async.Spawn(t.Context(), sleep, async.WithName("timed"), async.WithTimes())
+		plain.Await(t.Context())
+		timed.Await(t.Context())
+		check("plain task", plain, false)
+		check("task WithTimes", timed, true)
+
+		var inGroup, inGroupTimed *async.Task[int]
+		_ = async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
+			inGroup = async.Go(g, sleep)
+			inGroupTimed = async.Go(g, sleep, async.WithTimes())
+			return nil
+		})
+		check("group task", inGroup, false)
+		check("group task WithTimes", inGroupTimed, true)
+
+		var tracked *async.Task[int]
+		_ = async.Run(t.Context(), func(ctx context.Context) error {
+			tracked = async.Spawn(ctx, sleep)
+			_, err := tracked.Await(ctx)
+			return err
+		}, async.WithSignals(nil))
+		check("task of a Run scope", tracked, true)
 	})
 }
 

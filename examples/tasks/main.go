@@ -49,7 +49,7 @@ func run(ctx context.Context, w io.Writer) (Report, error) {
 	elapsed := func() string { return fmt.Sprintf("%4.1fs", time.Since(start).Seconds()) }
 
 	// Python: task = asyncio.create_task(download())
-	task := async.Spawn(ctx, download, async.WithName("download"))
+	task := async.Spawn(ctx, download, async.WithName("download"), async.WithTimes())
 	fmt.Fprintf(w, "%s  started %s\n", elapsed(), task.Name())
 
 	// Meanwhile, the creator does one second of its own work. The download

@@ -76,7 +76,7 @@ func run(ctx context.Context, w io.Writer, client *http.Client, urls []string, l
 			return async.Timeout(ctx, limit, func(ctx context.Context) (int64, error) {
 				return fetch(ctx, client, url)
 			}, async.WithName(url))
-		}, async.WithName(url))
+		}, async.WithName(url), async.WithTimes()) // Took is EndTime - StartTime
 	}
 
 	// Python: for next in asyncio.as_completed(tasks): ...
