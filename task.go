@@ -66,8 +66,8 @@ type Task[T any] struct {
 // taskCore is everything about a task that does not depend on T. It is the
 // tree's view of a task and the [Handle] that [Current] returns.
 //
-// It is kept small on purpose (96 bytes on 64-bit platforms, so that a
-// Task[int] fills a 112-byte size class): a task costs what its goroutine
+// It is kept small on purpose (88 bytes on 64-bit platforms, so that a
+// Task[int] fits a 112-byte size class): a task costs what its goroutine
 // costs plus little more. What only some tasks need lives in extra, and the
 // task's own context is made only when something needs it (see
 // taskContext).
@@ -77,16 +77,14 @@ type taskCore struct {
 	inGroup     bool      // the task belongs to the group whose context is parent; set before the task is shared
 	cancelAsked bool      // Cancel took effect; guarded by mu
 	errMade     bool      // err is the final error, not yet the cause of a cancellation; guarded by mu
-	timed       bool      // record when the task starts and ends (tracked, or WithTimes); set before the task is shared
 
-	parent context.Context             // the context the task was started with
-	live   atomic.Pointer[liveContext] // the task's own context, once made
-	done   chan struct{}               // closed when the task finishes; made on demand, guarded by mu
+	parent  context.Context             // the context the task was started with
+	live    atomic.Pointer[liveContext] // the task's own context, once made
+	done    chan struct{}               // closed when the task finishes; made on demand, guarded by mu
+	ctxDone chan struct{}               // the Done channel of a group task's context, if asked before it was made; see groupDone
 
-	mu      sync.Mutex
-	err     error
-	started atomic.Int64 // monoNow reading; 0 until the function is entered, or if not timed
-	ended   int64        // monoNow reading; 0 until the task finishes, or if not timed; guarded by mu
+	mu  sync.Mutex
+	err error
 
 	extra atomic.Pointer[taskExtra] // what only some tasks need; written under mu
 }
@@ -107,6 +105,13 @@ type taskExtra struct {
 	report    *unretrieved // armed when the task fails outside a group
 	callbacks []doneCallback
 	more      atomic.Pointer[taskMore] // written under the task's mutex
+
+	// The task's times, for a task that records them (tracked, or
+	// WithTimes): monoNow readings, 0 until the function is entered and
+	// until the task finishes. timed is set before the task is shared.
+	timed   bool
+	started atomic.Int64
+	ended   int64 // guarded by the task's mutex
 }
 
 // taskMore is what only a task that reports progress, is watched, waits
@@ -204,14 +209,13 @@ func Spawn[T any](ctx context.Context, fn func(context.Context) (T, error), opts
 func newTask[T any](ctx context.Context, inGroup bool, fn func(context.Context) (T, error), site any, opts []TaskOption) *Task[T] {
 	var t *Task[T]
 	name, timed, track := extraFor(ctx, opts)
-	if name == "" && track == nil {
+	if name == "" && track == nil && !timed {
 		t = &Task[T]{fn: fn}
 	} else {
-		w := &withExtra[T]{task: Task[T]{fn: fn}, extra: taskExtra{name: name, track: track}}
+		w := &withExtra[T]{task: Task[T]{fn: fn}, extra: taskExtra{name: name, track: track, timed: timed || track != nil}}
 		t = &w.task
 		t.extra.Store(&w.extra)
 	}
-	t.timed = timed || track != nil
 	t.init(ctx, inGroup, site)
 	return t
 }
@@ -269,17 +273,16 @@ type errTask struct {
 func newErrTask(ctx context.Context, inGroup bool, f func(context.Context) error, opts []TaskOption) *errTask {
 	var e *errTask
 	name, timed, track := extraFor(ctx, opts)
-	if name == "" && track == nil {
+	if name == "" && track == nil && !timed {
 		e = &errTask{f: f}
 	} else {
 		w := &struct {
 			task  errTask
 			extra taskExtra
-		}{task: errTask{f: f}, extra: taskExtra{name: name, track: track}}
+		}{task: errTask{f: f}, extra: taskExtra{name: name, track: track, timed: timed || track != nil}}
 		e = &w.task
 		e.extra.Store(&w.extra)
 	}
-	e.timed = timed || track != nil
 	e.init(ctx, inGroup, f)
 	return e
 }
@@ -346,13 +349,15 @@ func (t *taskCore) begin() bool {
 	if l := t.live.Load(); (l != nil && l.Err() != nil) || t.parent.Err() != nil {
 		return false
 	}
-	if t.timed {
-		t.started.Store(monoNow())
+	if x := t.extra.Load(); x != nil {
+		if x.timed {
+			x.started.Store(monoNow())
+		}
+		t.state.set(Running)
+		x.labelGoroutine() // WithProfileLabels
+		return true
 	}
 	t.state.set(Running)
-	if x := t.extra.Load(); x != nil {
-		x.labelGoroutine() // WithProfileLabels
-	}
 	return true
 }
 
@@ -475,8 +480,8 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld) r
 	}
 	t.mu.Lock()
 	t.err, t.errMade = err, made
-	if t.timed {
-		t.ended = monoNow()
+	if x := t.extra.Load(); x != nil && x.timed {
+		x.ended = monoNow()
 	}
 	var report *unretrieved
 	if state == Done && err != nil && g == nil {
@@ -771,7 +776,10 @@ func (t *taskCore) SetName(name string) {
 // with [WithTimes]. For any other task it is always the zero Time, so that
 // a task nobody times does not pay for two reads of the clock.
 func (t *taskCore) StartTime() time.Time {
-	return monoTime(t.started.Load())
+	if x := t.extra.Load(); x != nil {
+		return monoTime(x.started.Load())
+	}
+	return time.Time{}
 }
 
 // EndTime returns when the task finished, or the zero Time if it has not.
@@ -780,7 +788,10 @@ func (t *taskCore) StartTime() time.Time {
 func (t *taskCore) EndTime() time.Time {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return monoTime(t.ended)
+	if x := t.extra.Load(); x != nil {
+		return monoTime(x.ended)
+	}
+	return time.Time{}
 }
 
 // The task clock. A task records when it starts and ends as monotonic
