@@ -102,12 +102,16 @@
 // A task costs its goroutine and one allocation of 112 bytes (for a
 // Task[int]). It reads the clock, for [Task.StartTime] and [Task.EndTime],
 // only when something needs the times: a [Run] scope, whose task tree shows
-// each task's age, or [WithTimes]. Its own context is made only when something needs it: the
-// function asking for ctx.Done(), [Task.Cancel], or a look at the context
-// after the task has ended; a function that never looks at its context
-// does not pay for one. The [CancelledError] of a cancelled task is made
-// when it is first read. BENCHMARKS.md measures all of this against
-// errgroup, conc and asyncio.
+// each task's age, or [WithTimes]. Its own context is made only when
+// something needs it: the function asking for ctx.Done(), [Task.Cancel],
+// or a look at the context after the task has ended; a function that never
+// looks at its context does not pay for one. A task of a group that waits
+// on ctx.Done() gets a channel and nothing more, which the group closes
+// when it is cancelled: when that cancellation comes from above the group
+// (the context given to [WithGroup] ends), the channel closes just after
+// the context's Err reports it, as the cancellation propagates. The
+// [CancelledError] of a cancelled task is made when it is first read.
+// BENCHMARKS.md measures all of this against errgroup, conc and asyncio.
 //
 // # Options
 //

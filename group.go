@@ -3,6 +3,7 @@ package async
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -44,6 +45,15 @@ type Group struct {
 
 	join   JoinPolicy // nil for the default, FailFast, which the group does itself
 	joinMu sync.Mutex // one Join call at a time
+
+	// The tasks whose context has a Done channel of its own (see
+	// taskCore.groupDone), which the group closes when it is cancelled.
+	// Guarded by mu. When the group's parent can be cancelled, wake
+	// stops what closes them then, and woken is closed once that ran.
+	waiters     []*taskCore
+	cancellable bool // the parent can be cancelled
+	wake        func() bool
+	woken       chan struct{}
 }
 
 // WithGroup runs body with a new [Group] and waits until body has returned
@@ -97,6 +107,7 @@ func withGroup(ctx context.Context, body func(ctx context.Context, g *Group) err
 	gctx, cancel := context.WithCancelCause(ctx)
 	g.ctx = nodeContext{Context: gctx, owner: g}
 	g.cancel = cancel
+	g.cancellable = ctx.Done() != nil // asked already by WithCancelCause
 	if g.track != nil {
 		if gt, ok := g.track.(groupTracker); ok {
 			gt.trackGroup(g)
@@ -155,7 +166,16 @@ func (g *Group) close(ctx context.Context) (errs []error, cancelled bool) {
 		g.mu.Lock()
 	}
 	g.closed = true
-	g.changedLocked()        // progress watchers see the end
+	g.changedLocked() // progress watchers see the end
+	if g.wake != nil && !g.wake() {
+		// The group was cancelled from above: let what closes the
+		// channels finish, so that nothing outlives WithGroup.
+		g.mu.Unlock()
+		<-g.woken
+		g.mu.Lock()
+	}
+	g.wake = nil
+	g.waiters = nil
 	g.cancel(ErrGroupClosed) // a no-op if the group was cancelled before
 	return g.errs, g.cancelled.Load()
 }
@@ -223,6 +243,50 @@ func (g *Group) fail(err error) {
 // before any goroutine can start one.
 func (g *Group) cancelLocked(cause error) {
 	g.cancel(cause)
+	g.closeWaitersLocked()
+}
+
+// watchDone records t, a task of the group whose context has just been
+// given a Done channel of its own, so that the group closes the channel
+// when it is cancelled; or closes it now if the group is cancelled
+// already. A cancellation of the group's parent reaches the group's
+// context through the standard library, which cannot call the group; an
+// AfterFunc on the group's context, set up with the first channel, closes
+// them then, in a goroutine of its own, so those channels close as the
+// cancellation propagates, just after their Err reports it.
+func (g *Group) watchDone(t *taskCore) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ctx.Err() != nil {
+		t.closeDone()
+		return
+	}
+	if g.cancellable && g.wake == nil && !g.closed {
+		woken := make(chan struct{})
+		g.woken = woken
+		g.wake = context.AfterFunc(g.ctx.Context, func() {
+			g.mu.Lock()
+			g.closeWaitersLocked()
+			g.mu.Unlock()
+			close(woken)
+		})
+	}
+	if len(g.waiters) == cap(g.waiters) && len(g.waiters) > 0 {
+		// Before the list grows, drop the tasks that have ended, whose
+		// channels are closed: it stays within twice the live ones.
+		g.waiters = slices.DeleteFunc(g.waiters, (*taskCore).finished)
+	}
+	g.waiters = append(g.waiters, t)
+}
+
+// closeWaitersLocked closes the Done channel of every task in waiters.
+// g.mu must be held.
+func (g *Group) closeWaitersLocked() {
+	for _, t := range g.waiters {
+		t.closeDone()
+	}
+	clear(g.waiters)
+	g.waiters = g.waiters[:0]
 }
 
 // Go adds a task running fn to group g and returns its handle. It never
@@ -274,7 +338,7 @@ func (g *Group) add(r runner, reserved bool) {
 	g.added++
 	g.changedLocked()
 	if g.slots.atLimit() {
-		if l := t.live.Load(); l != nil && l.Err() != nil {
+		if l := t.live.Load(); !unmade(l) && l.Err() != nil {
 			// Cancelled while being added (found through AllTasks, as
 			// Run's shutdown finds every task): Cancel could not take it
 			// out of the queue yet, so it ends here rather than wait

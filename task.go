@@ -121,6 +121,7 @@ type taskMore struct {
 	progress progressState
 	awaiting waitRecord // what the task is blocked on; kept only for tracked tasks
 	trace    taskTrace  // the execution-tracer task, when a scope traces
+	after    []*afterFunc // registered with the task context's AfterFunc, while it has a Done channel of its own
 }
 
 // taskTrace is a task's execution-tracer task.
@@ -346,7 +347,7 @@ func (t *taskCore) begin() bool {
 	// The parent is checked too: a cancellation reaches the parent before it
 	// reaches the parent's children, one by one, and a task must not start
 	// in between.
-	if l := t.live.Load(); (l != nil && l.Err() != nil) || t.parent.Err() != nil {
+	if l := t.live.Load(); (!unmade(l) && l.Err() != nil) || t.parent.Err() != nil {
 		return false
 	}
 	if x := t.extra.Load(); x != nil {
@@ -368,7 +369,7 @@ func (t *Task[T]) finish(val T, err error, entered bool) runner {
 	// complete ends it, the task's own context, or, if none was made, the
 	// one it would have derived from, which answers Err and Cause alike.
 	fnCtx := t.base()
-	if l := t.live.Load(); l != nil {
+	if l := t.live.Load(); !unmade(l) {
 		fnCtx = l
 	}
 	switch {
@@ -705,8 +706,14 @@ func (t *taskCore) Cancel(cause error) bool {
 		return false
 	}
 	t.cancelAsked = true
-	t.liveContext().cancel(cause)
+	l := t.liveContext()
+	l.cancel(cause)
+	var after []*afterFunc
+	if l.light != nil {
+		after = t.closeDoneLocked()
+	}
 	t.mu.Unlock()
+	runAfter(after)
 	if g := t.group(); g != nil && g.unqueue(t) {
 		// Waiting behind the group's limit: it ends now, not when a
 		// slot frees up, and never runs.

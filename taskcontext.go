@@ -2,6 +2,7 @@ package async
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -30,12 +31,34 @@ import (
 // no more than maxUnmadeChain such contexts in a row stay unmade: starting
 // a task deeper than that makes the context of the task that many levels
 // up (see boundUnmadeChain).
+//
+// A task of a group whose function asks for Done before anything made its
+// context gets a channel and nothing else (see groupDone): the group closes
+// it when it is cancelled, walking its own list, and the task when it ends.
+// Err, Value and Cause still answer from the group's context, which is what
+// the context would answer; the standard library's context is made, as
+// above, only if the task is cancelled on its own or ends before something
+// asks. Contexts derived from such a context register with it through its
+// AfterFunc method, as the standard library does for any context that has
+// one, without a goroutine.
 type taskContext taskCore
 
 // liveContext is a task's own context and the function that cancels it.
 type liveContext struct {
 	context.Context
 	cancel context.CancelCauseFunc
+	// light is the task's ctxDone if it had one before this was made:
+	// Done keeps answering with it, since Done must return the same
+	// channel every time.
+	light chan struct{}
+}
+
+// Done returns the context's Done channel: the one it was first asked for.
+func (l *liveContext) Done() <-chan struct{} {
+	if l.light != nil {
+		return l.light
+	}
+	return l.Context.Done()
 }
 
 // contextEnded and contextEndedCancelled stand in a task's live field when
@@ -44,13 +67,47 @@ type liveContext struct {
 // was not cancelled then, so the context ended with ErrTaskReturned;
 // contextEndedCancelled: the parent was, and its error and cause, which no
 // later cancellation changes, are the context's.
+//
+// contextLight stands in a group task's live field while its context is
+// only ctxDone (see groupDone); contextEndedLight and
+// contextEndedCancelledLight when such a task ended: ctxDone was made
+// before they were stored, so whoever loads them may read it.
 var (
-	contextEnded          = new(liveContext)
-	contextEndedCancelled = new(liveContext)
+	contextEnded               = new(liveContext)
+	contextEndedCancelled      = new(liveContext)
+	contextLight               = new(liveContext)
+	contextEndedLight          = new(liveContext)
+	contextEndedCancelledLight = new(liveContext)
 )
 
 // ended reports whether l is one of the stand-ins for an ended context.
-func ended(l *liveContext) bool { return l == contextEnded || l == contextEndedCancelled }
+func ended(l *liveContext) bool {
+	switch l {
+	case contextEnded, contextEndedCancelled, contextEndedLight, contextEndedCancelledLight:
+		return true
+	}
+	return false
+}
+
+// unmade reports whether l stands for a context not made yet: nil, or
+// only a Done channel.
+func unmade(l *liveContext) bool { return l == nil || l == contextLight }
+
+// endMark returns the stand-in for a context that ends now, unmade: the
+// parent's cancellation, if there is one, is the context's, and light says
+// whether it had a Done channel of its own.
+func (t *taskCore) endMark(light bool) *liveContext {
+	cancelled := t.base().Err() != nil
+	switch {
+	case light && cancelled:
+		return contextEndedCancelledLight
+	case light:
+		return contextEndedLight
+	case cancelled:
+		return contextEndedCancelled
+	}
+	return contextEnded
+}
 
 // maxUnmadeChain is how many tasks in a row, each started with the previous
 // one's context, may leave their contexts unmade: Err on the innermost asks
@@ -68,7 +125,7 @@ func boundUnmadeChain(ctx context.Context) {
 		return
 	}
 	x := (*taskCore)(p)
-	for n := 1; x.live.Load() == nil; n++ {
+	for n := 1; unmade(x.live.Load()); n++ {
 		up, ok := x.base().(*taskContext)
 		if !ok {
 			return
@@ -98,18 +155,22 @@ func (t *taskCore) base() context.Context {
 func (t *taskCore) liveContext() *liveContext {
 	for {
 		l := t.live.Load()
-		if l != nil && !ended(l) {
+		if l != nil && !ended(l) && l != contextLight {
 			return l
 		}
 		base := t.base()
-		if l == contextEnded {
+		if l == contextEnded || l == contextEndedLight {
 			// Ended before the parent was cancelled: made from a parent
 			// that nothing cancels, so that no later cause shows.
 			base = context.WithoutCancel(base)
 		}
 		ctx, cancel := context.WithCancelCause(base)
 		made := &liveContext{Context: ctx, cancel: cancel}
-		if l != nil {
+		switch l {
+		case contextLight, contextEndedLight, contextEndedCancelledLight:
+			made.light = t.ctxDone // made before l was stored
+		}
+		if ended(l) {
 			cancel(ErrTaskReturned)
 		}
 		if t.live.CompareAndSwap(l, made) {
@@ -125,25 +186,146 @@ func (t *taskCore) liveContext() *liveContext {
 func (t *taskCore) endContext() {
 	l := t.live.Load()
 	if l == nil {
-		end := contextEnded
-		if t.base().Err() != nil {
-			end = contextEndedCancelled
-		}
-		if t.live.CompareAndSwap(nil, end) {
+		if t.live.CompareAndSwap(nil, t.endMark(false)) {
 			return
 		}
+		l = t.live.Load() // made, or given a Done channel, meanwhile
+	}
+	if l == contextLight {
+		t.mu.Lock()
+		if t.live.CompareAndSwap(contextLight, t.endMark(true)) {
+			after := t.closeDoneLocked()
+			t.mu.Unlock()
+			runAfter(after)
+			return
+		}
+		t.mu.Unlock()
 		l = t.live.Load() // made meanwhile
 	}
 	l.cancel(ErrTaskReturned)
+	if l.light != nil {
+		t.mu.Lock()
+		after := t.closeDoneLocked()
+		t.mu.Unlock()
+		runAfter(after)
+	}
+}
+
+// groupDone gives the context of a task of a group, not made yet, a Done
+// channel of its own, which the group closes when it is cancelled and the
+// task when it ends, and returns it; or nil if the context was made, or
+// the task ended, meanwhile. Unlike making the standard library's
+// context, it costs the channel alone: no cancel function, no place in the
+// group context's children map.
+func (t *taskCore) groupDone() <-chan struct{} {
+	t.mu.Lock()
+	if t.live.Load() != nil {
+		t.mu.Unlock()
+		return nil
+	}
+	ch := make(chan struct{})
+	t.ctxDone = ch
+	if !t.live.CompareAndSwap(nil, contextLight) {
+		t.ctxDone = nil // nobody read it: only contextLight says it is there
+		t.mu.Unlock()
+		return nil
+	}
+	t.mu.Unlock()
+	t.group().watchDone(t)
+	return ch
+}
+
+// closeDoneLocked closes ctxDone, unless it is closed already, and returns
+// the functions registered with AfterFunc, for the caller to run once it
+// has let go of t.mu. t.mu must be held, and ctxDone made.
+func (t *taskCore) closeDoneLocked() []*afterFunc {
+	select {
+	case <-t.ctxDone:
+		return nil
+	default:
+	}
+	close(t.ctxDone)
+	x := t.extra.Load()
+	if x == nil {
+		return nil
+	}
+	m := x.more.Load()
+	if m == nil {
+		return nil
+	}
+	after := m.after
+	m.after = nil
+	return after
+}
+
+// closeDone closes ctxDone, for the group cancelling t, and runs what was
+// registered with AfterFunc.
+func (t *taskCore) closeDone() {
+	t.mu.Lock()
+	after := t.closeDoneLocked()
+	t.mu.Unlock()
+	runAfter(after)
+}
+
+// afterFunc is a function registered with a task context's AfterFunc. Its
+// address tells it apart, so that stop finds it.
+type afterFunc struct{ f func() }
+
+func runAfter(after []*afterFunc) {
+	for _, a := range after {
+		a.f()
+	}
+}
+
+// AfterFunc arranges for f to be called once the context is done, and
+// returns a function that stops that, reporting whether it did. The
+// standard library calls it for every context derived from this one
+// (context.WithCancel and the like, context.AfterFunc), when the
+// context's Done channel is one of its own (see groupDone): f is then
+// called synchronously as the channel closes, which is how a derived
+// context is cancelled with its parent, with no goroutine. If the context
+// is done already, f runs in a goroutine of its own, as context.AfterFunc
+// runs it.
+func (c *taskContext) AfterFunc(f func()) (stop func() bool) {
+	t := (*taskCore)(c)
+	done := c.Done()
+	t.mu.Lock()
+	if t.ctxDone == nil || done != t.ctxDone {
+		// The standard library's own context answers Done: it calls this
+		// only if asked directly.
+		t.mu.Unlock()
+		return context.AfterFunc(t.liveContext().Context, f)
+	}
+	select {
+	case <-t.ctxDone:
+		t.mu.Unlock()
+		go f()
+		return func() bool { return false }
+	default:
+	}
+	a := &afterFunc{f: f}
+	m := t.extraLocked().moreLocked()
+	m.after = append(m.after, a)
+	t.mu.Unlock()
+	return func() bool {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		i := slices.Index(m.after, a)
+		if i < 0 {
+			return false // run, or stopped, already
+		}
+		m.after = slices.Delete(m.after, i, i+1)
+		return true
+	}
 }
 
 // made returns the task's own context if it has been made, or nil.
 func (c *taskContext) made() *liveContext {
 	t := (*taskCore)(c)
-	switch l := t.live.Load(); l {
-	case nil:
+	switch l := t.live.Load(); {
+	case unmade(l):
 		return nil
-	case contextEnded, contextEndedCancelled:
+	case ended(l):
 		return t.liveContext()
 	default:
 		return l
@@ -152,7 +334,25 @@ func (c *taskContext) made() *liveContext {
 
 func (c *taskContext) Deadline() (time.Time, bool) { return (*taskCore)(c).base().Deadline() }
 
-func (c *taskContext) Done() <-chan struct{} { return (*taskCore)(c).liveContext().Done() }
+// Done returns the context's Done channel. A task of a group gets a channel
+// of its own (see groupDone) unless its tasks are traced, since then its
+// context derives from the trace's rather than the group's.
+func (c *taskContext) Done() <-chan struct{} {
+	t := (*taskCore)(c)
+	for {
+		l := t.live.Load()
+		switch {
+		case l == contextLight:
+			return t.ctxDone // made before contextLight was stored
+		case l == nil && t.inGroup && t.base() == t.parent:
+			if ch := t.groupDone(); ch != nil {
+				return ch
+			}
+			continue // made, or ended, meanwhile
+		}
+		return t.liveContext().Done()
+	}
+}
 
 // Err answers, made or not, what the context not made answers: the
 // parent's error when the parent's cancellation is what ended it. A made
