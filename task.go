@@ -119,8 +119,8 @@ type taskExtra struct {
 // mutex, except trace's context, set before the task is shared.
 type taskMore struct {
 	progress progressState
-	awaiting waitRecord // what the task is blocked on; kept only for tracked tasks
-	trace    taskTrace  // the execution-tracer task, when a scope traces
+	awaiting waitRecord   // what the task is blocked on; kept only for tracked tasks
+	trace    taskTrace    // the execution-tracer task, when a scope traces
 	after    []*afterFunc // registered with the task context's AfterFunc, while it has a Done channel of its own
 }
 
