@@ -160,3 +160,20 @@ func BenchmarkFinalURL(b *testing.B) {
 		}
 	})
 }
+
+// TestRecordHost: the host key is the URL's host[:port], lower-cased, with
+// no user information and no default port added, whatever follows it.
+func TestRecordHost(t *testing.T) {
+	for u, want := range map[string]string{
+		"HTTP://User:p@ss@A.Test:8080/x?y#z": "a.test:8080",
+		"http://a.test?q=/p":                 "a.test",
+		"https://a.test#frag":                "a.test",
+		"https://a.test":                     "a.test",
+		"http://[::1]:81/":                   "[::1]:81",
+		"a.test/x":                           "a.test",
+	} {
+		if got := (&Record{URL: u}).Host(); got != want {
+			t.Errorf("Host of %q = %q, want %q", u, got, want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"strings"
 	"time"
 )
 
@@ -106,6 +107,25 @@ type Record struct {
 // cancelled).
 func (r *Record) Failed() bool {
 	return r.Outcome == HTTPError || r.Outcome == Failed || r.Outcome == Invalid
+}
+
+// Host returns the lower-case host[:port] of the record's URL, as written
+// in it (no default port added, user information dropped): the key by
+// which a summary counts hosts (see [Summary.Hosts]). It does not parse the
+// URL, so it is cheap, and for a URL with no "://" it is what comes before
+// the first /, ? or #.
+func (r *Record) Host() string {
+	u := r.URL
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+	}
+	if i := strings.IndexAny(u, "/?#"); i >= 0 {
+		u = u[:i]
+	}
+	if i := strings.LastIndexByte(u, '@'); i >= 0 {
+		u = u[i+1:]
+	}
+	return strings.ToLower(u)
 }
 
 // StatusClass returns "2xx", "3xx", "4xx", "5xx", "1xx" or "none".

@@ -111,7 +111,7 @@ func (s *Summary) add(rec *Record) {
 }
 
 func (s *Summary) addHost(rec *Record) {
-	name := hostOf(rec.URL)
+	name := rec.Host()
 	h := s.hosts[name]
 	if h == nil {
 		if len(s.hosts) >= maxHosts {
@@ -132,20 +132,6 @@ func (s *Summary) addHost(rec *Record) {
 	}
 	h.Busy += rec.Duration
 	h.Max = max(h.Max, rec.Duration)
-}
-
-// hostOf returns the lower-case host[:port] of a valid URL without parsing it.
-func hostOf(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		u = u[i+3:]
-	}
-	if i := strings.IndexAny(u, "/?#"); i >= 0 {
-		u = u[:i]
-	}
-	if i := strings.LastIndexByte(u, '@'); i >= 0 {
-		u = u[i+1:]
-	}
-	return strings.ToLower(u)
 }
 
 // Hosts returns what the run saw of each host, most requested first.

@@ -95,7 +95,7 @@ func WriteTimeline(w io.Writer, title string, records []Record, wall time.Durati
 	// Hosts, most requested first, for the filter.
 	hostN := map[string]int{}
 	for _, b := range drawn {
-		hostN[hostOf(b.rec.URL)]++
+		hostN[b.rec.Host()]++
 	}
 	hosts := make([]string, 0, len(hostN))
 	for h := range hostN {
@@ -182,7 +182,7 @@ func WriteTimeline(w io.Writer, title string, records []Record, wall time.Durati
 	bars := make([]tlBarView, len(drawn))
 	for i, b := range drawn {
 		y := top + float64(lanes[i])*(laneH+laneGap)
-		bars[i] = b.view(x, y, laneH, hostClass[hostOf(b.rec.URL)])
+		bars[i] = b.view(x, y, laneH, hostClass[b.rec.Host()])
 	}
 	height := top + float64(nLanes)*(laneH+laneGap) + axisH + 4
 	type tick struct {
@@ -617,7 +617,7 @@ func hostPauses(bars []tlBar) []hostPause {
 	for _, b := range bars {
 		for _, t := range b.tries {
 			if t.Pause > 0 {
-				all = append(all, hostPause{host: hostOf(b.rec.URL), from: t.End, to: t.End + t.Pause, n: 1, line: b.rec.Line, status: t.Status})
+				all = append(all, hostPause{host: b.rec.Host(), from: t.End, to: t.End + t.Pause, n: 1, line: b.rec.Line, status: t.Status})
 			}
 		}
 	}
