@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"regexp"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -66,32 +64,6 @@ func TestAttemptTimes(t *testing.T) {
 		if err := json.Unmarshal(b, &back); err != nil || back.AttemptTimes == nil || len(*back.AttemptTimes) != 3 ||
 			(*back.AttemptTimes)[1].Start != at[1].Start || (*back.AttemptTimes)[0].Pause != at[0].Pause {
 			t.Errorf("round trip: %v %s", err, b)
-		}
-	})
-}
-
-// TestTimelineLanesFollowConcurrency: 640 requests of 100ms at -c 64, with
-// a backlog of queued inputs, are drawn in 64 lanes: the queue does not
-// hold a lane.
-func TestTimelineLanesFollowConcurrency(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		web := newFakeWeb(func(req *http.Request, n int) (*http.Response, error) {
-			if err := wait(req, 100*time.Millisecond); err != nil {
-				return nil, err
-			}
-			return respond(200, "ok"), nil
-		})
-		f := mustNew(t, Config{Transport: web, Concurrency: 64})
-		c, sum := runAll(t, f, urls(640, "http://h%d.test/"))
-		var page strings.Builder
-		if err := WriteTimeline(&page, "t", c.recs, sum.Wall); err != nil {
-			t.Fatal(err)
-		}
-		if got := regexp.MustCompile(`\d+ lanes`).FindString(page.String()); got != "64 lanes" {
-			t.Errorf("%s, want 64", got)
-		}
-		if n := strings.Count(page.String(), `class="p-queue"`); n < 500 {
-			t.Errorf("%d queue whiskers, want one for each of the queued requests", n)
 		}
 	})
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"iter"
 	"os"
+
+	"github.com/asyncgo/async/internal/printable"
 )
 
 // ErrInputChanged is wrapped by the error [Checkpoint.Skip] and
@@ -84,7 +86,7 @@ func (c *Checkpoint) Skip(in Input) (bool, error) {
 	u := RedactURL(in.URL) // as its record has it
 	if maphash.String(c.seed, u) != st.url {
 		return false, fmt.Errorf("%w: line %d is now %s, and the checkpoint's record of that line is of another URL: "+
-			"resume with the list the checkpoint was written for, or start a new checkpoint", ErrInputChanged, in.Line, ShortenURL(u, 200))
+			"resume with the list the checkpoint was written for, or start a new checkpoint", ErrInputChanged, in.Line, printable.Shorten(u, 200))
 	}
 	return st.ok, nil
 }

@@ -51,7 +51,7 @@ func TestRunOneRecordPerInputWithOutcomes(t *testing.T) {
 			t.Errorf("bytes/attempts wrong: %+v", got)
 		}
 		if sum.Inputs != 6 || sum.Outcomes[OK] != 3 || sum.Failures() != 3 || sum.Statuses["4xx"] != 1 || sum.Bytes != 5012 {
-			t.Errorf("summary:\n%s", sum.Text())
+			t.Errorf("summary: %+v", sum)
 		}
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/asyncgo/async/internal/printable"
 )
 
 // recordField is one field of a record as it is written: its name, which
@@ -318,4 +320,23 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// csvSafe makes a text field safe to read and to open. Control
+// characters and invalid UTF-8 are written escaped, as fetch/report's
+// table writes them (internal/printable), so that no escape sequence
+// reaches a terminal and every CSV reader takes the file (Python's refuses NUL). A field that
+// a spreadsheet would take for a formula — one starting with =, +, -, @,
+// a tab or a carriage return — is written with a leading ', as OWASP's
+// CSV injection guidance says: the cell shows as text.
+func csvSafe(s string) string {
+	if s == "" {
+		return s
+	}
+	s = printable.String(s)
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/asyncgo/async/debug/tasktree"
 	"github.com/asyncgo/async/fetch"
 	"github.com/asyncgo/async/fetch/demoserver"
+	"github.com/asyncgo/async/fetch/report"
 )
 
 // demoOptions is the demo's command line beyond the job it runs.
@@ -239,7 +240,7 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		}
 		fmt.Fprintf(stderr, "\nThe task tree %s into the run, %s: async.Run's main,\n"+
 			"the engine's group, a task and a group per host, a task per URL (named by\n"+
-			"its path here); those held by the pause await its end:\n", fetch.FormatDuration(bestAt.Round(time.Millisecond)), when)
+			"its path here); those held by the pause await its end:\n", report.FormatDuration(bestAt.Round(time.Millisecond)), when)
 		writeTree(stderr, best, srv.URL)
 	}
 	fmt.Fprintf(stderr, "\nnext, to paste:\n")
@@ -294,7 +295,7 @@ func (v *liveView) add(r *fetch.Record) {
 		return
 	}
 	path := strings.TrimPrefix(r.URL, v.base)
-	fmt.Fprintf(v.w, "  %-18s %8s  %s\n", attemptsChain(r), fetch.FormatDuration(r.Duration.Round(100*time.Microsecond)), fetch.ShortenURL(path, 60))
+	fmt.Fprintf(v.w, "  %-18s %8s  %s\n", attemptsChain(r), report.FormatDuration(r.Duration.Round(100*time.Microsecond)), report.ShortenURL(path, 60))
 }
 
 // attemptsChain is what each attempt of r got: "503 → 200", "timeout ×2",
@@ -398,7 +399,7 @@ func writeTree(w io.Writer, snap *async.Snapshot, base string) {
 }
 
 // plural returns "1 retry", "2 retries", "3 URLs".
-func plural(n int, word string) string { return fetch.Plural(int64(n), word) }
+func plural(n int, word string) string { return report.Plural(int64(n), word) }
 
 // selfCommand is how the user ran this program, for hints they can paste.
 func selfCommand() string {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/asyncgo/async"
 	"github.com/asyncgo/async/fetch"
+	"github.com/asyncgo/async/fetch/report"
 )
 
 // errMaxTime is the cause of a run stopped by -max-time.
@@ -126,7 +127,7 @@ func (j *job) execute(ctx context.Context) int {
 		writeSorted(j.report, sum)
 	}
 	if j.summary {
-		fmt.Fprint(j.report, sum.Text())
+		fmt.Fprint(j.report, report.Summary(sum))
 		if note := j.writtenNote(sum, err); note != "" {
 			fmt.Fprintf(j.report, "  written    %s\n", note)
 		}
@@ -135,7 +136,7 @@ func (j *job) execute(ctx context.Context) int {
 		}
 		if j.tornLines > 0 {
 			fmt.Fprintf(j.report, "  resumed    the checkpoint had %s (cut short by a crash): their URLs were fetched again\n",
-				fetch.Plural(int64(j.tornLines), "torn record"))
+				report.Plural(int64(j.tornLines), "torn record"))
 		}
 	}
 	return status
@@ -161,11 +162,11 @@ func writeTimeline(name string, sum *fetch.Summary) (err error) {
 	}
 	// The title gives the summary's count: skipped URLs have no record
 	// here, their requests being in an earlier run.
-	title := "fetchall timeline: " + fetch.Plural(sum.Inputs, "URL")
+	title := "fetchall timeline: " + report.Plural(sum.Inputs, "URL")
 	if n := sum.Outcomes[fetch.Skipped]; n > 0 {
 		title += fmt.Sprintf(" (%d skipped: fetched by an earlier run)", n)
 	}
-	if err := fetch.WriteTimeline(f, title, sum.Records(), sum.Wall); err != nil {
+	if err := report.WriteTimeline(f, title, sum.Records(), sum.Wall); err != nil {
 		return err
 	}
 	if err := f.Close(); err != nil {
@@ -182,17 +183,17 @@ func writeSorted(w interface{ Write([]byte) (int, error) }, sum *fetch.Summary) 
 	if n := sum.Outcomes[fetch.Skipped]; n > 0 {
 		skipped = fmt.Sprintf(" (and %d skipped: fetched by an earlier run)", n)
 	}
-	fmt.Fprintf(w, "%s from fastest to slowest%s:\n", fetch.Plural(int64(len(recs)), "URL"), skipped)
+	fmt.Fprintf(w, "%s from fastest to slowest%s:\n", report.Plural(int64(len(recs)), "URL"), skipped)
 	for _, r := range recs {
 		what := fmt.Sprint(r.Status)
 		if r.Error != "" {
-			what = fetch.Printable(r.Error)
+			what = report.Printable(r.Error)
 		}
 		dur := "-"
 		if r.Attempts > 0 && r.Outcome != fetch.Cancelled {
-			dur = fetch.FormatDuration(r.Duration)
+			dur = report.FormatDuration(r.Duration)
 		}
-		fmt.Fprintf(w, "  %9s  %s  %s\n", dur, fetch.ShortenURL(r.URL, 200), what)
+		fmt.Fprintf(w, "  %9s  %s  %s\n", dur, report.ShortenURL(r.URL, 200), what)
 	}
 }
 
@@ -212,5 +213,5 @@ func (j *job) writtenNote(sum *fetch.Summary, err error) string {
 		where = j.output
 	}
 	return fmt.Sprintf("only %d of the %s reached %s before writing failed; -resume fetches the lines of the others again",
-		n, fetch.Plural(sum.Inputs-sum.Outcomes[fetch.Skipped], "record"), where)
+		n, report.Plural(sum.Inputs-sum.Outcomes[fetch.Skipped], "record"), where)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/asyncgo/async/fetch"
+	"github.com/asyncgo/async/fetch/report"
 )
 
 // stopNote says, for a run stopped before its end (by -max-time or an
@@ -13,7 +14,7 @@ import (
 // cancelled); inputs after the last one read have none.
 func (j *job) stopNote(sum *fetch.Summary) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s recorded", fetch.Plural(sum.Inputs, "URL"))
+	fmt.Fprintf(&b, "%s recorded", report.Plural(sum.Inputs, "URL"))
 	if n := sum.Outcomes[fetch.Cancelled]; n > 0 {
 		fmt.Fprintf(&b, " (%d cancelled before finishing)", n)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/asyncgo/async"
 	"github.com/asyncgo/async/fetch"
 	"github.com/asyncgo/async/fetch/queue"
+	"github.com/asyncgo/async/fetch/report"
 )
 
 // runCollect is "fetchall collect": it writes the records of a job, one
@@ -182,7 +183,7 @@ func reportCollected(c *queue.Collected, err error, j *job, stderr io.Writer) in
 	if c == nil || j.quiet {
 		return status
 	}
-	fmt.Fprint(j.report, c.Summary.Text())
+	fmt.Fprint(j.report, report.Summary(c.Summary))
 	fmt.Fprintf(j.report, "  job: %d of %d lines have their record", c.Done, c.Total)
 	if c.Resumed > 0 {
 		fmt.Fprintf(j.report, " (%d written by an earlier collect)", c.Resumed)

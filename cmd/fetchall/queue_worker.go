@@ -13,6 +13,7 @@ import (
 	"github.com/asyncgo/async"
 	"github.com/asyncgo/async/fetch"
 	"github.com/asyncgo/async/fetch/queue"
+	"github.com/asyncgo/async/fetch/report"
 )
 
 // workerOwnFlags are the worker's flags; every other flag is the local
@@ -100,7 +101,7 @@ func runWorker(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	if !quiet && sum != nil {
 		fmt.Fprintf(stderr, "worker %s stopped; what it fetched:\n", w.ID)
-		fmt.Fprint(stderr, sum.Text())
+		fmt.Fprint(stderr, report.Summary(sum))
 		st := w.Stats()
 		fmt.Fprintf(stderr, "  records: %d stored", st.Stored)
 		if st.Duplicates > 0 {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/asyncgo/async/fetch"
+	"github.com/asyncgo/async/fetch/report"
 )
 
 // Exit statuses.
@@ -542,7 +543,7 @@ func (j *job) useOutput(out io.Writer, toTerminal bool, format string, fsync tim
 		if j.fields != nil {
 			return usagef("-fields works with -f jsonl and csv; the table has its own columns")
 		}
-		j.sink = fetch.NewTableWriter(w)
+		j.sink = report.NewTableWriter(w)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/asyncgo/async"
 	"github.com/asyncgo/async/debug/taskhttp"
 	"github.com/asyncgo/async/fetch"
+	"github.com/asyncgo/async/fetch/report"
 )
 
 // The screenshots that README.md and docs/taskpage.md show are made by
@@ -147,7 +148,7 @@ func timelinePage(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := fetch.WriteTimeline(&b, "fetchall: 40 URLs, a Retry-After", records, time.Since(start)); err != nil {
+	if err := report.WriteTimeline(&b, "fetchall: 40 URLs, a Retry-After", records, time.Since(start)); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()

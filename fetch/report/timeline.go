@@ -1,4 +1,4 @@
-package fetch
+package report
 
 import (
 	"cmp"
@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/asyncgo/async/fetch"
 )
 
 // timelineDetail is the most requests a timeline draws one bar each for:
@@ -73,11 +75,11 @@ var timelinePhases = []struct{ Name, Color, Help, Line string }{
 // only for the notable ones: every failed, retried or pausing request
 // first, then the slowest, a few hundred in all. The page stays small
 // whatever the number of records.
-func WriteTimeline(w io.Writer, title string, records []Record, wall time.Duration) error {
+func WriteTimeline(w io.Writer, title string, records []fetch.Record, wall time.Duration) error {
 	var drawn []tlBar
 	for i := range records {
 		r := &records[i]
-		if r.Attempts > 0 || (r.Outcome == Cancelled && r.Duration > 0) {
+		if r.Attempts > 0 || (r.Outcome == fetch.Cancelled && r.Duration > 0) {
 			drawn = append(drawn, tlBar{rec: r, tries: triesOf(r)})
 		}
 	}
@@ -194,7 +196,7 @@ func WriteTimeline(w io.Writer, title string, records []Record, wall time.Durati
 	for t := time.Duration(0); t <= wall; t += step {
 		ticks = append(ticks, tick{x(t), round(t).String()})
 	}
-	counts := map[Outcome]int{}
+	counts := map[fetch.Outcome]int{}
 	for _, r := range records {
 		counts[r.Outcome]++
 	}
@@ -202,7 +204,7 @@ func WriteTimeline(w io.Writer, title string, records []Record, wall time.Durati
 		Name, Color string
 		N           int
 	}
-	for _, o := range []Outcome{OK, HTTPError, Failed, Cancelled, Invalid, Skipped} {
+	for _, o := range []fetch.Outcome{fetch.OK, fetch.HTTPError, fetch.Failed, fetch.Cancelled, fetch.Invalid, fetch.Skipped} {
 		if counts[o] > 0 {
 			legend = append(legend, struct {
 				Name, Color string
@@ -221,8 +223,8 @@ func WriteTimeline(w io.Writer, title string, records []Record, wall time.Durati
 
 // tlBar is one drawn record and its attempts.
 type tlBar struct {
-	rec   *Record
-	tries []AttemptTime
+	rec   *fetch.Record
+	tries []fetch.AttemptTime
 }
 
 // from is when the bar takes its lane: its first attempt; the queue
@@ -234,12 +236,12 @@ func (b *tlBar) to() time.Duration { return b.tries[len(b.tries)-1].End }
 
 // triesOf returns the record's attempts, or one made from the record's own
 // timings when it kept none (one attempt, or a record from elsewhere).
-func triesOf(r *Record) []AttemptTime {
+func triesOf(r *fetch.Record) []fetch.AttemptTime {
 	if r.AttemptTimes != nil && len(*r.AttemptTimes) > 0 {
 		return *r.AttemptTimes
 	}
 	start := r.Start + r.Queued
-	return []AttemptTime{{Queued: r.Queued, Start: start, End: start + r.Duration, DNS: r.DNS, Connect: r.Connect,
+	return []fetch.AttemptTime{{Queued: r.Queued, Start: start, End: start + r.Duration, DNS: r.DNS, Connect: r.Connect,
 		TLS: r.TLS, TTFB: r.TTFB, Status: r.Status, ErrorKind: r.ErrorKind}}
 }
 
@@ -247,7 +249,7 @@ func triesOf(r *Record) []AttemptTime {
 // attempt did not reach is left out. The network phases come one after
 // another from the attempt's start: DNS, connect, TLS, then the wait for
 // the first byte (measured from the start) and the body to the end.
-func phaseSpans(t AttemptTime) []tlSpan {
+func phaseSpans(t fetch.AttemptTime) []tlSpan {
 	var spans []tlSpan
 	at := t.Start
 	add := func(phase string, d time.Duration) {
@@ -320,10 +322,10 @@ func (b *tlBar) view(x func(time.Duration) float64, y, h float64, hostClass stri
 			}
 			v.Rects = append(v.Rects[:n], tlRect{X: x(t.Start), W: minAttemptPx, Phase: phase, Fill: phaseColor(phase), Attempt: i + 1})
 		}
-		if t.ErrorKind != "" && t.ErrorKind != KindCancelled {
-			color := outcomeColor(Failed)
-			if t.ErrorKind == KindHTTP || t.ErrorKind == KindRetryAfter {
-				color = outcomeColor(HTTPError)
+		if t.ErrorKind != "" && t.ErrorKind != fetch.KindCancelled {
+			color := outcomeColor(fetch.Failed)
+			if t.ErrorKind == fetch.KindHTTP || t.ErrorKind == fetch.KindRetryAfter {
+				color = outcomeColor(fetch.HTTPError)
 			}
 			v.Outline = append(v.Outline, tlRect{X: x(t.Start), W: tenth(max(x(t.End)-x(t.Start), minAttemptPx)), Fill: color, Attempt: i + 1})
 		}
@@ -477,23 +479,23 @@ func tickStep(wall time.Duration) time.Duration {
 	return time.Hour
 }
 
-func outcomeColor(o Outcome) string {
+func outcomeColor(o fetch.Outcome) string {
 	switch o {
-	case OK:
+	case fetch.OK:
 		return "#2e9d4a"
-	case HTTPError:
+	case fetch.HTTPError:
 		return "#e08a00"
-	case Failed:
+	case fetch.Failed:
 		return "#d1342f"
-	case Cancelled:
+	case fetch.Cancelled:
 		return "#8c8c8c"
-	case Invalid:
+	case fetch.Invalid:
 		return "#8e44ad"
 	}
 	return "#4a7fd1"
 }
 
-func barTitle(r *Record, tries []AttemptTime) string {
+func barTitle(r *fetch.Record, tries []fetch.AttemptTime) string {
 	s := fmt.Sprintf("line %d: %s\n%s", r.Line, ShortenURL(r.URL, 300), r.Outcome)
 	if r.Status != 0 {
 		s += fmt.Sprintf(" %d", r.Status)
@@ -583,7 +585,7 @@ a bar for each of the {{.Drawn}} notable requests — failed, retried or pausing
 func notable(bars []tlBar, n int) []tlBar {
 	var marked, rest []tlBar
 	for _, b := range bars {
-		paused := slices.ContainsFunc(b.tries, func(t AttemptTime) bool { return t.Pause > 0 })
+		paused := slices.ContainsFunc(b.tries, func(t fetch.AttemptTime) bool { return t.Pause > 0 })
 		if b.rec.Failed() || len(b.tries) > 1 || paused {
 			marked = append(marked, b)
 		} else {
@@ -680,7 +682,7 @@ func aggregate(bars []tlBar, wall time.Duration, x func(time.Duration) float64, 
 	for i := range acc {
 		acc[i] = make([]float64, nb)
 	}
-	outcomes := []Outcome{OK, HTTPError, Failed, Cancelled}
+	outcomes := []fetch.Outcome{fetch.OK, fetch.HTTPError, fetch.Failed, fetch.Cancelled}
 	fin := make([][]float64, len(outcomes))
 	for i := range fin {
 		fin[i] = make([]float64, nb)
@@ -853,4 +855,17 @@ func niceCeil(v float64) float64 {
 			}
 		}
 	}
+}
+
+// round shortens a duration for display.
+func round(d time.Duration) time.Duration {
+	switch {
+	case d >= 10*time.Second:
+		return d.Round(100 * time.Millisecond)
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
 }

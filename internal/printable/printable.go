@@ -1,4 +1,8 @@
-package fetch
+// Package printable makes text safe to write to a terminal: fetch/report
+// shows URLs and messages through it (Printable, ShortenURL), and so do the
+// fetch engine's CSV writer and error messages, which cannot import the
+// report package.
+package printable
 
 import (
 	"strconv"
@@ -7,12 +11,12 @@ import (
 	"unicode/utf8"
 )
 
-// Printable returns s as it may be written to a terminal: control
+// String returns s as it may be written to a terminal: control
 // characters (which include escape sequences), invalid UTF-8 and other
 // non-printing runes are escaped as in a Go string literal (\x1b, \u200b),
 // so that a URL or a server's message can neither move the cursor nor
 // garble the screen. Printable text is returned as it is.
-func Printable(s string) string {
+func String(s string) string {
 	i := strings.IndexFunc(s, func(r rune) bool { return r == utf8.RuneError || !unicode.IsPrint(r) && r != ' ' })
 	if i < 0 {
 		return s
@@ -36,11 +40,11 @@ func Printable(s string) string {
 	return b.String()
 }
 
-// ShortenURL returns a printable form of a URL (see [Printable]) of at
+// Shorten returns a printable form of a URL (see [String]) of at
 // most n bytes: a longer one keeps its start, which names the host, and its
 // end, which often tells URLs of a list apart, around "…".
-func ShortenURL(u string, n int) string {
-	u = Printable(u)
+func Shorten(u string, n int) string {
+	u = String(u)
 	if len(u) <= n || n < 16 {
 		return u
 	}
@@ -54,23 +58,4 @@ func ShortenURL(u string, n int) string {
 		start++
 	}
 	return u[:head] + "…" + u[start:]
-}
-
-// csvSafe makes a text field safe to read and to open. Control
-// characters and invalid UTF-8 are written escaped, as the table writes
-// them (see [Printable]), so that no escape sequence reaches a terminal
-// and every CSV reader takes the file (Python's refuses NUL). A field that
-// a spreadsheet would take for a formula — one starting with =, +, -, @,
-// a tab or a carriage return — is written with a leading ', as OWASP's
-// CSV injection guidance says: the cell shows as text.
-func csvSafe(s string) string {
-	if s == "" {
-		return s
-	}
-	s = Printable(s)
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
 }

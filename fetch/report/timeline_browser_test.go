@@ -1,4 +1,4 @@
-package fetch
+package report
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/asyncgo/async/fetch"
 )
 
 // The timeline is judged by what Chromium draws: the script below, added to
@@ -109,7 +111,7 @@ type measured struct {
 
 // render loads the timeline of recs in headless Chromium and returns what
 // the measuring script found.
-func render(t *testing.T, recs []Record, wall time.Duration) measured {
+func render(t *testing.T, recs []fetch.Record, wall time.Duration) measured {
 	t.Helper()
 	chromium := browser(t)
 	var page bytes.Buffer
@@ -154,16 +156,16 @@ func near(got, want, tol float64) bool { return got >= want-tol && got <= want+t
 // other hosts' bars.
 func TestTimelineInChromium(t *testing.T) {
 	ms := time.Millisecond
-	tries := []AttemptTime{
-		{Start: 100 * ms, End: 300 * ms, TTFB: 150 * ms, Status: 503, ErrorKind: KindHTTP, Pause: 500 * ms, Backoff: 500 * ms},
+	tries := []fetch.AttemptTime{
+		{Start: 100 * ms, End: 300 * ms, TTFB: 150 * ms, Status: 503, ErrorKind: fetch.KindHTTP, Pause: 500 * ms, Backoff: 500 * ms},
 		{Start: 800 * ms, End: 1000 * ms, TTFB: 100 * ms, Status: 200},
 	}
-	recs := []Record{
-		{Line: 1, URL: "http://slow-connect.test/big-download", Outcome: OK, Status: 200, Attempts: 1,
+	recs := []fetch.Record{
+		{Line: 1, URL: "http://slow-connect.test/big-download", Outcome: fetch.OK, Status: 200, Attempts: 1,
 			Duration: 1000 * ms, Connect: 600 * ms, TTFB: 800 * ms},
-		{Line: 2, URL: "http://flaky.test/api", Outcome: OK, Status: 200, Attempts: 2, Start: 100 * ms,
+		{Line: 2, URL: "http://flaky.test/api", Outcome: fetch.OK, Status: 200, Attempts: 2, Start: 100 * ms,
 			Duration: 900 * ms, Retried: 500 * ms, AttemptTimes: &tries},
-		{Line: 3, URL: "not a url", Outcome: Invalid},
+		{Line: 3, URL: "not a url", Outcome: fetch.Invalid},
 	}
 	m := render(t, recs, time.Second)
 
@@ -228,11 +230,11 @@ func TestTimelineInChromiumRealSlowHandshake(t *testing.T) {
 	ts.Listener = slowAccept{ts.Listener, 400 * time.Millisecond}
 	ts.StartTLS()
 	defer ts.Close()
-	f := mustNew(t, Config{TLS: &tls.Config{InsecureSkipVerify: true}, Retries: -1, Timeout: 10 * time.Second})
+	f := mustNew(t, fetch.Config{TLS: &tls.Config{InsecureSkipVerify: true}, Retries: -1, Timeout: 10 * time.Second})
 	defer f.Close()
 	c, sum := runAll(t, f, []string{ts.URL + "/slow-handshake"})
 	r := c.recs[0]
-	if r.Outcome != OK || r.TLS < 350*time.Millisecond {
+	if r.Outcome != fetch.OK || r.TLS < 350*time.Millisecond {
 		t.Fatalf("record %+v", r)
 	}
 	m := render(t, c.recs, sum.Wall)
