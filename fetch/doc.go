@@ -6,7 +6,11 @@
 //	if err != nil { ... }
 //	defer f.Close()
 //	sum, err := f.Run(ctx, fetch.Lines(os.Stdin), fetch.NewJSONLWriter(os.Stdout))
-//	fmt.Print(sum.Text())
+//	fmt.Print(report.Summary(sum))
+//
+// It is the engine and nothing else: what a person sees of a run — the
+// summary as text, a table of records on a terminal, the timeline page —
+// is package fetch/report, which this package does not import.
 //
 // # Built on the async package
 //
@@ -56,12 +60,12 @@
 // outcome (ok, http_error, error, invalid, cancelled), status, bytes read,
 // attempts, an error kind and message, and the timing of the last attempt
 // from net/http/httptrace: DNS, connect, TLS and time to first byte.
-// [JSONLWriter], [CSVWriter] and [TableWriter] write them (the first two
-// with a chosen set of fields, SetFields), through a [GroupWriter] for group
-// commit; a JSON Lines file is also a checkpoint: [LoadCheckpoint] reads it
-// back for [Config.Skip], line by line, so an interrupted run resumes without
-// fetching any line twice ([CutTornTail] cuts what a crash tore first), and [Compact] keeps the last record of each line after
-// repeated resumes. [WriteTimeline] draws a run as an HTML page.
+// [JSONLWriter] and [CSVWriter] write them (with a chosen set of fields,
+// SetFields), through a [GroupWriter] for group commit; a JSON Lines file is
+// also a checkpoint: [LoadCheckpoint] reads it back for [Config.Skip], line
+// by line, so an interrupted run resumes without fetching any line twice
+// ([CutTornTail] cuts what a crash tore first), and [Compact] keeps the last
+// record of each line after repeated resumes.
 //
 // Package fetch/demoserver is a local server with every kind of endpoint
 // the engine must handle, for tests, examples and fetchall demo.

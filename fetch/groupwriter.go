@@ -15,8 +15,8 @@ import (
 // few, each is written at once.
 //
 // The checkpoint promise holds: each Write must be whole records (as
-// [JSONLWriter], [CSVWriter] and [TableWriter] do: one Write per record),
-// and a batch is written in one call, so a file killed at any moment holds
+// [JSONLWriter] and [CSVWriter] do: one Write per record), and a batch is
+// written in one call, so a file killed at any moment holds
 // whole records, at most the last one torn by a write cut short (which
 // resuming repairs). Records still queued when a process is killed are
 // lost, as they would be in any buffer: a run resumed from its output
