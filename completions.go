@@ -3,6 +3,7 @@ package async
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // completions tells, on ch, the index of each of a list of tasks as it
@@ -12,8 +13,18 @@ import (
 // (the FirstCompleted loop) does not pile up callbacks on them: memory stays
 // proportional to the tasks, as asyncio's remove_done_callback keeps it.
 type completions struct {
-	ch    chan int // has room for every task, so that a finishing task never blocks
+	ch    chan int // has room for every task, so that a finishing task never blocks; nil when counting
 	cores []*taskCore
+
+	// Counting, for Gather and GatherSettled, which need to hear only of
+	// the first failure and of the last task to finish: a finishing task
+	// counts itself down instead of sending its index, and wakes the
+	// waiter only then.
+	counting bool
+	failFast bool          // a failure wakes the waiter too (Gather)
+	left     atomic.Int64  // tasks not finished yet
+	failed   atomic.Int64  // 1 + the index of the first task seen to fail; 0 for none
+	wake     chan struct{} // room for one: the waiter looks again at left and failed
 
 	// Handles that are not this package's tasks are watched through their
 	// Done channel, by a goroutine each, which stop ends.
@@ -48,6 +59,63 @@ func watch[H Handle](hs []H) *completions {
 		}
 	}
 	return c
+}
+
+// count starts watching tasks in counting mode (see completions.counting).
+// The caller waits with next or waitAll, and must call stop.
+func count[T any](tasks []*Task[T], failFast bool) *completions {
+	c := &completions{cores: make([]*taskCore, len(tasks)), counting: true, failFast: failFast, wake: make(chan struct{}, 1)}
+	c.left.Store(int64(len(tasks)))
+	for i, t := range tasks {
+		c.cores[i] = &t.taskCore
+		if t.finished() || !t.addCallback(doneCallback{c: c, i: i}) {
+			c.finished(i, &t.taskCore)
+		}
+	}
+	return c
+}
+
+// finished counts task i, t, as finished, and wakes the waiter if it was
+// the last or, under failFast, the first to fail. It runs after t's end is
+// published.
+func (c *completions) finished(i int, t *taskCore) {
+	if c.failFast && (t.state.is(Cancelled) || t.err != nil) && c.failed.CompareAndSwap(0, int64(i)+1) {
+		c.signal()
+	}
+	if c.left.Add(-1) == 0 {
+		c.signal()
+	}
+}
+
+func (c *completions) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default: // a wake-up is pending already: the waiter will look again
+	}
+}
+
+// firstFailed returns the index of the first task seen to fail, or -1.
+func (c *completions) firstFailed() int { return int(c.failed.Load()) - 1 }
+
+// next waits, in counting mode, until every task has finished or, under
+// failFast, one has failed, and reports true; or until ctx ends first, and
+// reports false.
+func (c *completions) next(ctx context.Context) bool {
+	for c.left.Load() > 0 && c.firstFailed() < 0 {
+		select {
+		case <-c.wake:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// waitAll waits, in counting mode, until every task has finished.
+func (c *completions) waitAll() {
+	for c.left.Load() > 0 {
+		<-c.wake
+	}
 }
 
 func (c *completions) watchForeign(h Handle, i int) {

@@ -27,24 +27,21 @@ type Result[T any] struct {
 //
 // To get every outcome instead, use [GatherSettled].
 func Gather[T any](ctx context.Context, tasks ...*Task[T]) ([]T, error) {
-	c := watch(tasks)
+	c := count(tasks, true)
 	defer c.stop()
 	if end := awaitingAny(ctx, tasks); end != nil {
 		defer end()
 	}
-	for received := 1; received <= len(tasks); received++ {
-		select {
-		case i := <-c.ch:
-			t := tasks[i]
-			if err := t.error(); err != nil {
-				settle(c, tasks, received, &TaskError{Task: t.Name(), Err: err})
-				return nil, err
-			}
-		case <-ctx.Done():
-			cause := context.Cause(ctx)
-			settle(c, tasks, received-1, cause)
-			return nil, fmt.Errorf("async: gather: %w", cause)
-		}
+	if !c.next(ctx) {
+		cause := context.Cause(ctx)
+		settle(c, tasks, cause)
+		return nil, fmt.Errorf("async: gather: %w", cause)
+	}
+	if i := c.firstFailed(); i >= 0 {
+		t := tasks[i]
+		err := t.error()
+		settle(c, tasks, &TaskError{Task: t.Name(), Err: err})
+		return nil, err
 	}
 	out := make([]T, len(tasks))
 	for i, t := range tasks {
@@ -53,15 +50,13 @@ func Gather[T any](ctx context.Context, tasks ...*Task[T]) ([]T, error) {
 	return out, nil
 }
 
-// settle cancels every task with cause, waits until all of them have ended
-// (received of them already have), and marks their errors retrieved.
-func settle[T any](c *completions, tasks []*Task[T], received int, cause error) {
+// settle cancels every task with cause, waits until all of them have ended,
+// and marks their errors retrieved.
+func settle[T any](c *completions, tasks []*Task[T], cause error) {
 	for _, t := range tasks {
 		t.Cancel(cause)
 	}
-	for ; received < len(tasks); received++ {
-		<-c.ch
-	}
+	c.waitAll()
 	for _, t := range tasks {
 		t.markRetrieved()
 	}
@@ -73,18 +68,13 @@ func settle[T any](c *completions, tasks []*Task[T], received int, cause error) 
 // tasks are cancelled with ctx's cause and GatherSettled still waits for them
 // to end, so every Result is final.
 func GatherSettled[T any](ctx context.Context, tasks ...*Task[T]) []Result[T] {
-	c := watch(tasks)
+	c := count(tasks, false)
 	defer c.stop()
 	if end := awaitingAny(ctx, tasks); end != nil {
 		defer end()
 	}
-	for received := 0; received < len(tasks); received++ {
-		select {
-		case <-c.ch:
-		case <-ctx.Done():
-			settle(c, tasks, received, context.Cause(ctx))
-			received = len(tasks)
-		}
+	if !c.next(ctx) {
+		settle(c, tasks, context.Cause(ctx))
 	}
 	out := make([]Result[T], len(tasks))
 	for i, t := range tasks {

@@ -77,6 +77,7 @@ type taskCore struct {
 	inGroup     bool      // the task belongs to the group whose context is parent; set before the task is shared
 	cancelAsked bool      // Cancel took effect; guarded by mu
 	errMade     bool      // err is the final error, not yet the cause of a cancellation; guarded by mu
+	timed       bool      // the task records its times, in its extra part (tracked, or WithTimes); set before it is shared
 
 	parent  context.Context             // the context the task was started with
 	live    atomic.Pointer[liveContext] // the task's own context, once made
@@ -99,19 +100,40 @@ type taskCore struct {
 // that Gather or Wait watches while it runs makes this (80 bytes) and its
 // callback.
 type taskExtra struct {
-	name      string
-	track     tracker      // records the task for the tree, if anything does
-	slot      trackSlot    // where track recorded the task
-	report    *unretrieved // armed when the task fails outside a group
-	callbacks []doneCallback
-	more      atomic.Pointer[taskMore] // written under the task's mutex
+	name   string
+	track  tracker                  // records the task for the tree, if anything does
+	slot   trackSlot                // where track recorded the task
+	report *unretrieved             // armed when the task fails outside a group
+	more   atomic.Pointer[taskMore] // written under the task's mutex
 
-	// The task's times, for a task that records them (tracked, or
-	// WithTimes): monoNow readings, 0 until the function is entered and
-	// until the task finishes. timed is set before the task is shared.
-	timed   bool
+	// The done callbacks, in the order they were added: the first in
+	// callback, so that a task watched once (by Gather, Wait, AsCompleted)
+	// needs no slice, the others in callbacks.
+	callback  doneCallback
+	callbacks []doneCallback
+
+	// The task's times, for a task that records them (taskCore.timed):
+	// monoNow readings, 0 until the function is entered and until the
+	// task finishes.
 	started atomic.Int64
 	ended   int64 // guarded by the task's mutex
+}
+
+// addCallbackLocked adds cb after the others. The task's mutex must be held.
+func (x *taskExtra) addCallbackLocked(cb doneCallback) {
+	if x.callback.empty() && len(x.callbacks) == 0 {
+		x.callback = cb
+		return
+	}
+	x.callbacks = append(x.callbacks, cb)
+}
+
+// takeCallbacksLocked returns the callbacks, in order, and forgets them.
+// The task's mutex must be held.
+func (x *taskExtra) takeCallbacksLocked() (first doneCallback, rest []doneCallback) {
+	first, rest = x.callback, x.callbacks
+	x.callback, x.callbacks = doneCallback{}, nil
+	return first, rest
 }
 
 // taskMore is what only a task that reports progress, is watched, waits
@@ -213,10 +235,11 @@ func newTask[T any](ctx context.Context, inGroup bool, fn func(context.Context) 
 	if name == "" && track == nil && !timed {
 		t = &Task[T]{fn: fn}
 	} else {
-		w := &withExtra[T]{task: Task[T]{fn: fn}, extra: taskExtra{name: name, track: track, timed: timed || track != nil}}
+		w := &withExtra[T]{task: Task[T]{fn: fn}, extra: taskExtra{name: name, track: track}}
 		t = &w.task
 		t.extra.Store(&w.extra)
 	}
+	t.timed = timed || track != nil
 	t.init(ctx, inGroup, site)
 	return t
 }
@@ -280,10 +303,11 @@ func newErrTask(ctx context.Context, inGroup bool, f func(context.Context) error
 		w := &struct {
 			task  errTask
 			extra taskExtra
-		}{task: errTask{f: f}, extra: taskExtra{name: name, track: track, timed: timed || track != nil}}
+		}{task: errTask{f: f}, extra: taskExtra{name: name, track: track}}
 		e = &w.task
 		e.extra.Store(&w.extra)
 	}
+	e.timed = timed || track != nil
 	e.init(ctx, inGroup, f)
 	return e
 }
@@ -351,7 +375,7 @@ func (t *taskCore) begin() bool {
 		return false
 	}
 	if x := t.extra.Load(); x != nil {
-		if x.timed {
+		if t.timed {
 			x.started.Store(monoNow())
 		}
 		t.state.set(Running)
@@ -481,8 +505,8 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld) r
 	}
 	t.mu.Lock()
 	t.err, t.errMade = err, made
-	if x := t.extra.Load(); x != nil && x.timed {
-		x.ended = monoNow()
+	if t.timed {
+		t.extra.Load().ended = monoNow()
 	}
 	var report *unretrieved
 	if state == Done && err != nil && g == nil {
@@ -493,16 +517,20 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld) r
 	if t.done != nil {
 		close(t.done)
 	}
-	var callbacks []doneCallback
+	var first doneCallback
+	var rest []doneCallback
 	if x := t.extra.Load(); x != nil {
-		callbacks, x.callbacks = x.callbacks, nil
+		first, rest = x.takeCallbacksLocked()
 	}
 	t.mu.Unlock()
 
 	if report != nil {
 		runtime.AddCleanup(t, reportUnretrieved, report)
 	}
-	for _, cb := range callbacks {
+	if !first.empty() {
+		first.run(t)
+	}
+	for _, cb := range rest {
 		cb.run(t)
 	}
 	if g != nil {
@@ -520,8 +548,14 @@ type doneCallback struct {
 	i int
 }
 
+func (cb doneCallback) empty() bool { return cb.f == nil && cb.c == nil }
+
 func (cb doneCallback) run(t *taskCore) {
 	if cb.c != nil {
+		if cb.c.counting {
+			cb.c.finished(cb.i, t)
+			return
+		}
 		cb.c.ch <- cb.i // never blocks: ch has room for every task
 		return
 	}
@@ -662,8 +696,7 @@ func (t *taskCore) addCallback(cb doneCallback) bool {
 	if t.finished() {
 		return false
 	}
-	x := t.extraLocked()
-	x.callbacks = append(x.callbacks, cb)
+	t.extraLocked().addCallbackLocked(cb)
 	return true
 }
 
@@ -675,9 +708,18 @@ func (t *taskCore) removeCallbacks(c *completions) {
 	if x == nil {
 		return
 	}
+	first := x.callback
+	x.callback = doneCallback{}
+	if !first.empty() && first.c != c {
+		x.callback = first
+	}
 	kept := x.callbacks[:0]
 	for _, cb := range x.callbacks {
-		if cb.c != c {
+		switch {
+		case cb.c == c:
+		case x.callback.empty(): // the first was removed: the next takes its place
+			x.callback = cb
+		default:
 			kept = append(kept, cb)
 		}
 	}
