@@ -2,6 +2,7 @@ package async
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -21,10 +22,10 @@ type completions struct {
 	// counts itself down instead of sending its index, and wakes the
 	// waiter only then.
 	counting bool
-	failFast bool          // a failure wakes the waiter too (Gather)
-	left     atomic.Int64  // tasks not finished yet
-	failed   atomic.Int64  // 1 + the index of the first task seen to fail; 0 for none
-	wake     chan struct{} // room for one: the waiter looks again at left and failed
+	failFast bool                     // a failure wakes the waiter too (Gather)
+	left     atomic.Int64             // tasks not finished yet
+	failed   atomic.Pointer[taskCore] // the first task seen to fail
+	wake     chan struct{}            // room for one: the waiter looks again at left and failed
 
 	// Handles that are not this package's tasks are watched through their
 	// Done channel, by a goroutine each, which stop ends.
@@ -68,18 +69,18 @@ func count[T any](tasks []*Task[T], failFast bool) *completions {
 	c.left.Store(int64(len(tasks)))
 	for i, t := range tasks {
 		c.cores[i] = &t.taskCore
-		if t.finished() || !t.addCallback(doneCallback{c: c, i: i}) {
-			c.finished(i, &t.taskCore)
+		if t.finished() || !t.addCounter(c) {
+			c.finished(&t.taskCore)
 		}
 	}
 	return c
 }
 
-// finished counts task i, t, as finished, and wakes the waiter if it was
-// the last or, under failFast, the first to fail. It runs after t's end is
+// finished counts t as finished, and wakes the waiter if it was the last
+// or, under failFast, the first to fail. It runs after t's end is
 // published.
-func (c *completions) finished(i int, t *taskCore) {
-	if c.failFast && (t.state.is(Cancelled) || t.err != nil) && c.failed.CompareAndSwap(0, int64(i)+1) {
+func (c *completions) finished(t *taskCore) {
+	if c.failFast && (t.state.is(Cancelled) || t.err != nil) && c.failed.CompareAndSwap(nil, t) {
 		c.signal()
 	}
 	if c.left.Add(-1) == 0 {
@@ -95,13 +96,18 @@ func (c *completions) signal() {
 }
 
 // firstFailed returns the index of the first task seen to fail, or -1.
-func (c *completions) firstFailed() int { return int(c.failed.Load()) - 1 }
+func (c *completions) firstFailed() int {
+	if f := c.failed.Load(); f != nil {
+		return slices.Index(c.cores, f)
+	}
+	return -1
+}
 
 // next waits, in counting mode, until every task has finished or, under
 // failFast, one has failed, and reports true; or until ctx ends first, and
 // reports false.
 func (c *completions) next(ctx context.Context) bool {
-	for c.left.Load() > 0 && c.firstFailed() < 0 {
+	for c.left.Load() > 0 && c.failed.Load() == nil {
 		select {
 		case <-c.wake:
 		case <-ctx.Done():

@@ -66,8 +66,8 @@ type Task[T any] struct {
 // taskCore is everything about a task that does not depend on T. It is the
 // tree's view of a task and the [Handle] that [Current] returns.
 //
-// It is kept small on purpose (88 bytes on 64-bit platforms, so that a
-// Task[int] fits a 112-byte size class): a task costs what its goroutine
+// It is kept small on purpose (96 bytes on 64-bit platforms, so that a
+// Task[int] fills a 112-byte size class): a task costs what its goroutine
 // costs plus little more. What only some tasks need lives in extra, and the
 // task's own context is made only when something needs it (see
 // taskContext).
@@ -84,8 +84,9 @@ type taskCore struct {
 	done    chan struct{}               // closed when the task finishes; made on demand, guarded by mu
 	ctxDone chan struct{}               // the Done channel of a group task's context, if asked before it was made; see groupDone
 
-	mu  sync.Mutex
-	err error
+	mu      sync.Mutex
+	err     error
+	counter *completions // a Gather counting the task down (see count), so that being watched costs no allocation; guarded by mu
 
 	extra atomic.Pointer[taskExtra] // what only some tasks need; written under mu
 }
@@ -522,7 +523,13 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld) r
 	if x := t.extra.Load(); x != nil {
 		first, rest = x.takeCallbacksLocked()
 	}
+	counter := t.counter
+	t.counter = nil
 	t.mu.Unlock()
+
+	if counter != nil {
+		counter.finished(t)
+	}
 
 	if report != nil {
 		runtime.AddCleanup(t, reportUnretrieved, report)
@@ -553,7 +560,7 @@ func (cb doneCallback) empty() bool { return cb.f == nil && cb.c == nil }
 func (cb doneCallback) run(t *taskCore) {
 	if cb.c != nil {
 		if cb.c.counting {
-			cb.c.finished(cb.i, t)
+			cb.c.finished(t)
 			return
 		}
 		cb.c.ch <- cb.i // never blocks: ch has room for every task
@@ -700,10 +707,29 @@ func (t *taskCore) addCallback(cb doneCallback) bool {
 	return true
 }
 
+// addCounter makes c count the task down when it finishes, unless it has
+// finished, and reports whether it did.
+func (t *taskCore) addCounter(c *completions) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.finished() {
+		return false
+	}
+	if t.counter == nil {
+		t.counter = c
+	} else { // two Gathers of the same task at once
+		t.extraLocked().addCallbackLocked(doneCallback{c: c})
+	}
+	return true
+}
+
 // removeCallbacks removes the callbacks that notify c.
 func (t *taskCore) removeCallbacks(c *completions) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.counter == c {
+		t.counter = nil
+	}
 	x := t.extra.Load()
 	if x == nil {
 		return

@@ -298,3 +298,55 @@ func TestGroupTaskDoneRaces(t *testing.T) {
 		<-chans[0]
 	}
 }
+
+// Gather watches its tasks without allocating for each: a task gathered
+// costs its Task and its goroutine's closure, as one nobody watches does.
+func TestGatherAllocatesNothingPerTask(t *testing.T) {
+	const n = 500
+	fn := func(context.Context) (int, error) { return 1, nil }
+	tasks := make([]*async.Task[int], n)
+	allocs := testing.AllocsPerRun(50, func() {
+		for i := range tasks {
+			tasks[i] = async.Spawn(context.Background(), fn)
+		}
+		if _, err := async.Gather(context.Background(), tasks...); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("%.2f allocations per task", allocs/n)
+	if perTask := allocs / n; perTask > 2.05 {
+		t.Errorf("%.2f allocations per gathered task, want 2 (the Task, its goroutine's closure) and a few per Gather", perTask)
+	}
+}
+
+// Two Gathers of the same tasks at once both hear of every end: the first
+// counts them down through the task itself, the second through its done
+// callbacks.
+func TestGatherTwiceAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		tasks := make([]*async.Task[int], 3)
+		for i := range tasks {
+			tasks[i] = async.Spawn(t.Context(), func(context.Context) (int, error) { <-release; return i, nil })
+		}
+		var wg sync.WaitGroup
+		results := make([][]int, 2)
+		for g := range results {
+			wg.Go(func() {
+				out, err := async.Gather(t.Context(), tasks...)
+				if err != nil {
+					t.Error(err)
+				}
+				results[g] = out
+			})
+		}
+		synctest.Wait()
+		close(release)
+		wg.Wait()
+		for g, out := range results {
+			if len(out) != 3 || out[0] != 0 || out[1] != 1 || out[2] != 2 {
+				t.Errorf("Gather %d = %v, want [0 1 2]", g, out)
+			}
+		}
+	})
+}
