@@ -7,17 +7,25 @@ import (
 	"strconv"
 	"testing"
 	"testing/synctest"
+	"time"
 )
 
 // callbacksOn returns how many done callbacks wait on t.
 func callbacksOn(t *taskCore) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	n := 0
+	if t.counter != nil {
+		n++
+	}
 	x := t.extra.Load()
 	if x == nil {
-		return 0
+		return n
 	}
-	return len(x.callbacks)
+	if !x.callback.empty() {
+		n++
+	}
+	return n + len(x.callbacks)
 }
 
 // reportOf returns what t's unretrieved-error report would report, if armed.
@@ -176,6 +184,28 @@ func TestGatherMarksSiblingErrorsRetrieved(t *testing.T) {
 		synctest.Wait()
 		if r := reportOf(&b.taskCore); b.State() != Done || r == nil || !r.retrieved.Load() {
 			t.Fatalf("b %v, report %v: want its error marked retrieved", b.State(), r)
+		}
+	})
+}
+
+// Gather of one task (a path of its own) marks the failure it returns
+// retrieved, and so does it when it cancels the task because its context
+// ended and the task fails on its way out.
+func TestGatherOfOneMarksTheFailureRetrieved(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		failing := Spawn(t.Context(), func(ctx context.Context) (int, error) { return 0, errors.New("boom") })
+		Gather(t.Context(), failing)
+		ctx, cancel := context.WithCancel(t.Context())
+		stopping := Spawn(t.Context(), func(ctx context.Context) (int, error) {
+			<-ctx.Done()
+			return 0, errors.New("fails while stopping")
+		})
+		time.AfterFunc(time.Second, cancel)
+		Gather(ctx, stopping)
+		for name, task := range map[string]*Task[int]{"failed": failing, "failed once cancelled": stopping} {
+			if r := reportOf(&task.taskCore); task.State() != Done || r == nil || !r.retrieved.Load() {
+				t.Errorf("%s: %v, report %v: want its error marked retrieved", name, task.State(), r)
+			}
 		}
 	})
 }

@@ -27,6 +27,9 @@ type Result[T any] struct {
 //
 // To get every outcome instead, use [GatherSettled].
 func Gather[T any](ctx context.Context, tasks ...*Task[T]) ([]T, error) {
+	if len(tasks) == 1 {
+		return gatherOne(ctx, tasks[0])
+	}
 	c := count(tasks, true)
 	defer c.stop()
 	if end := awaitingAny(ctx, tasks); end != nil {
@@ -48,6 +51,23 @@ func Gather[T any](ctx context.Context, tasks ...*Task[T]) ([]T, error) {
 		out[i] = t.val
 	}
 	return out, nil
+}
+
+// gatherOne is Gather of one task: Await, and what Gather does when ctx
+// ends first, without watching the task through a counter.
+func gatherOne[T any](ctx context.Context, t *Task[T]) ([]T, error) {
+	if !t.finished() && t.wait(ctx) != nil {
+		cause := context.Cause(ctx)
+		t.Cancel(cause)
+		<-t.Done()
+		t.markRetrieved()
+		return nil, fmt.Errorf("async: gather: %w", cause)
+	}
+	if err := t.error(); err != nil {
+		t.markRetrieved()
+		return nil, err
+	}
+	return []T{t.val}, nil
 }
 
 // settle cancels every task with cause, waits until all of them have ended,

@@ -190,3 +190,33 @@ func TestMapFailureStopsQueuedItems(t *testing.T) {
 		}
 	})
 }
+
+// Gather of one task takes a path of its own (it awaits the task rather
+// than counting it down): the same rules hold there as for many.
+func TestGatherOfOneTask(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		if out, err := async.Gather(t.Context(), async.Spawn(t.Context(), after(time.Second, 7, nil))); err != nil || len(out) != 1 || out[0] != 7 {
+			t.Errorf("success: %v, %v; want [7]", out, err)
+		}
+
+		failing := async.Spawn(t.Context(), after(time.Second, 0, errBoom))
+		if _, err := async.Gather(t.Context(), failing); !errors.Is(err, errBoom) {
+			t.Errorf("failure: %v, want boom", err)
+		}
+
+		cause := errors.New("caller gave up")
+		ctx, cancel := context.WithCancelCause(t.Context())
+		time.AfterFunc(time.Second, func() { cancel(cause) })
+		slow := async.Spawn(t.Context(), after(time.Hour, 1, nil))
+		_, err := async.Gather(ctx, slow)
+		if !errors.Is(err, cause) {
+			t.Errorf("context ended: %v, want its cause", err)
+		}
+		if !slow.Cancelled() { // ended, not only asked: Gather waited
+			t.Errorf("context ended: task %v, want cancelled by the time Gather returned", slow.State())
+		}
+		if !errors.Is(slow.Err(), cause) {
+			t.Errorf("task's error %v, want the cause", slow.Err())
+		}
+	})
+}
