@@ -240,6 +240,7 @@ type pending struct {
 // the task's context would give each URL a context children map of its
 // own (about 500 B, 5% of the bytes a URL allocates).
 func (p *pending) fetch(self context.Context) (Record, error) {
+	growStack()
 	p.tk.self = self
 	return p.r.f.do(p.r.gctx, p.in, p.u, p.r.start, p.r.active, &p.tk), nil
 }
