@@ -239,25 +239,30 @@ type pending struct {
 // group, so the two end alike, and an attempt's deadline registered under
 // the task's context would give each URL a context children map of its
 // own (about 500 B, 5% of the bytes a URL allocates).
-func (p *pending) fetch(self context.Context) (Record, error) {
+//
+// The record travels by pointer: the task holds its result inline, and a
+// Record by value would make every URL's task several hundred bytes larger
+// and be copied once more on its way to the sink.
+func (p *pending) fetch(self context.Context) (*Record, error) {
 	growStack()
 	p.tk.self = self
-	return p.r.f.do(p.r.gctx, p.in, p.u, p.r.start, p.r.active, &p.tk), nil
+	rec := p.r.f.do(p.r.gctx, p.in, p.u, p.r.start, p.r.active, &p.tk)
+	return &rec, nil
 }
 
 // done emits the task's record and gives its places back.
-func (p *pending) done(t *async.Task[Record]) {
+func (p *pending) done(t *async.Task[*Record]) {
 	r := p.r
 	rec, err := t.Result()
 	var pe *async.PanicError
 	switch {
 	case errors.As(err, &pe):
-		rec = Record{Line: p.in.Line, URL: p.in.URL, Outcome: Failed, ErrorKind: KindInternal,
+		rec = &Record{Line: p.in.Line, URL: p.in.URL, Outcome: Failed, ErrorKind: KindInternal,
 			Error: fmt.Sprintf("internal error: %v", pe.Value), Start: time.Since(r.start)}
 	case err != nil:
-		rec = *cancelledRecord(p.in, r.start, 0, context.Cause(r.gctx))
+		rec = cancelledRecord(p.in, r.start, 0, context.Cause(r.gctx))
 	}
-	r.emit(p.seq, &rec)
+	r.emit(p.seq, rec)
 	r.hosts.done(p.hg)
 	p.tk.release()
 }
