@@ -78,7 +78,7 @@ func (c *CSVWriter) SetFields(names []string) error {
 	if c.header {
 		return fmt.Errorf("fetch: CSV fields chosen after the header was written")
 	}
-	idx, err := fieldIndexes(names, CSVHeader)
+	idx, err := fieldIndexes(names, csvHeader)
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ func TestCSV(t *testing.T) {
 	w.Write(&sample)
 	w.Write(&Record{Line: 9, URL: "http://a.test/, \"odd\"", Outcome: Failed, Error: "x, y"})
 	rows, err := csv.NewReader(&b).ReadAll()
-	if err != nil || len(rows) != 3 || len(rows[0]) != len(CSVHeader) || len(rows[1]) != len(CSVHeader) {
+	if err != nil || len(rows) != 3 || len(rows[0]) != len(CSVHeader()) || len(rows[1]) != len(CSVHeader()) {
 		t.Fatalf("rows %v, %v", rows, err)
 	}
 	if rows[1][0] != "3" || rows[1][4] != "200" || rows[1][11] != "1.500" || rows[2][1] != "http://a.test/, \"odd\"" || rows[2][9] != "x, y" {
@@ -178,5 +178,22 @@ func TestSummaryPerHost(t *testing.T) {
 	}
 	if n := len(s.hosts); n != maxHosts+1 || s.hosts[otherHosts].Requests == 0 {
 		t.Errorf("%d hosts kept, want %d and the rest as %q", n, maxHosts+1, otherHosts)
+	}
+}
+
+// TestCSVHeaderIsACopy: what CSVHeader returns is the caller's; writing
+// over it changes neither the next CSVHeader nor a writer's header.
+func TestCSVHeaderIsACopy(t *testing.T) {
+	h := CSVHeader()
+	h[0], h[1] = "changed", "too"
+	if again := CSVHeader(); again[0] != "line" || again[1] != "url" {
+		t.Errorf("CSVHeader after a caller changed its copy: %q", again[:2])
+	}
+	var b bytes.Buffer
+	if err := NewCSVWriter(&b).WriteHeader(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(b.String(), "line,url,") {
+		t.Errorf("header %q", b.String())
 	}
 }

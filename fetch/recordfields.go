@@ -140,7 +140,7 @@ var recordFields = []recordField{
 }
 
 // fieldIndex maps a field's name to its place in recordFields; csvFields
-// are the CSV columns in order, and CSVHeader their names.
+// are the CSV columns in order, and csvHeader their names.
 var (
 	fieldIndex = func() map[string]int {
 		m := map[string]int{}

@@ -228,8 +228,8 @@ func TestCSVRowsAreAsBefore(t *testing.T) {
 	want := []string{"line", "url", "final_url", "outcome", "status", "bytes", "truncated", "attempts",
 		"error_kind", "error", "start_ms", "duration_ms", "queued_ms", "retry_wait_ms", "dns_ms", "connect_ms",
 		"tls_ms", "ttfb_ms", "reused", "sha256", "saved_as", "http_version", "redirects", "redirect_url", "content_encoding"}
-	if !reflect.DeepEqual(CSVHeader, want) {
-		t.Fatalf("CSVHeader %q", CSVHeader)
+	if !reflect.DeepEqual(CSVHeader(), want) {
+		t.Fatalf("CSVHeader() %q", CSVHeader())
 	}
 	rnd := rand.New(rand.NewPCG(3, 4))
 	for range 500 {

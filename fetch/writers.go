@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -57,9 +58,13 @@ func (j *JSONLWriter) Write(rec *Record) error {
 	return err
 }
 
-// CSVHeader is the header row of [CSVWriter]: the fields of a record but
-// resumed_from and attempt_times; durations are in milliseconds.
-var CSVHeader = func() []string {
+// CSVHeader returns the header row of [CSVWriter]: the fields of a record
+// but resumed_from and attempt_times; durations are in milliseconds. The
+// slice is the caller's: changing it changes no writer's header.
+func CSVHeader() []string { return slices.Clone(csvHeader) }
+
+// csvHeader is the header row, which CSVHeader copies out.
+var csvHeader = func() []string {
 	names := make([]string, len(csvFields))
 	for k, i := range csvFields {
 		names[k] = recordFields[i].name
@@ -105,7 +110,7 @@ func (c *CSVWriter) WriteHeader() error {
 		return nil
 	}
 	c.header = true
-	if err := c.w.Write(c.pick(CSVHeader)); err != nil {
+	if err := c.w.Write(c.pick(csvHeader)); err != nil {
 		return err
 	}
 	return c.flush()

@@ -118,7 +118,7 @@ func TestCSVHasItsHeaderWhenEveryLineIsSkipped(t *testing.T) {
 		t.Fatal(r.stderr)
 	}
 	r := cli(t, context.Background(), "", "-q", "-f", "csv", "-resume", cp, s.URL+"/item")
-	if r.code != exitOK || r.stdout != strings.Join(fetch.CSVHeader, ",")+"\n" {
+	if r.code != exitOK || r.stdout != strings.Join(fetch.CSVHeader(), ",")+"\n" {
 		t.Errorf("exit %d, stdout %q; want the header alone", r.code, r.stdout)
 	}
 }
