@@ -162,7 +162,9 @@ type Config struct {
 	// Transport, when set, replaces the engine's own transport (for tests
 	// and custom dialing). The engine's transport is sized to the limits.
 	Transport http.RoundTripper
-	// UserAgent is sent unless Header sets one (default "fetchall/1").
+	// UserAgent is sent unless Header sets one. Empty, requests carry
+	// net/http's own (Go-http-client/1.1, or /2.0 over HTTP/2); the
+	// fetchall command sets fetchall/1.
 	UserAgent string
 
 	// Connections: what curl users reach for (see transport.go). They
@@ -270,9 +272,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxRedirects == 0 {
 		c.MaxRedirects = DefaultMaxRedirects
-	}
-	if c.UserAgent == "" {
-		c.UserAgent = "fetchall/1"
 	}
 	return c, nil
 }

@@ -170,7 +170,7 @@ func TestRealMethodHeadersAndBodyOnEveryAttempt(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if r.Method != "POST" || string(body) != `{"a":1}` || r.Header.Values("X-Tag")[1] != "two" ||
-			r.Header.Get("Authorization") != "Bearer t" || r.UserAgent() != "fetchall/1" {
+			r.Header.Get("Authorization") != "Bearer t" || !strings.HasPrefix(r.UserAgent(), "Go-http-client/") {
 			bad.Store(fmt.Sprintf("%s %q %v", r.Method, body, r.Header))
 		}
 		if calls.Add(1) == 1 {

@@ -165,7 +165,7 @@ func (f *Fetcher) fillHeader(req *http.Request, in *Input, u *url.URL, dropped b
 			req.Header[k] = vs
 		}
 	}
-	if req.Header.Get("User-Agent") == "" {
+	if f.cfg.UserAgent != "" && req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", f.cfg.UserAgent)
 	}
 	if host := req.Header.Get("Host"); host != "" && creds {

@@ -29,6 +29,10 @@ const (
 	exitInterrupted = 130 // SIGINT; an interrupt by another signal exits 128 plus its number
 )
 
+// userAgent is what fetchall's requests say they are, unless -H sets a
+// User-Agent; the engine left alone sends net/http's.
+const userAgent = "fetchall/1"
+
 // usageError is a mistake on the command line or in the input files: it is
 // reported in one line and exits 2.
 type usageError struct{ msg string }
@@ -145,7 +149,7 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (_ *job
 		input, output, format, resume, timeline, data string
 		maxBody                                       = sizeValue(0)
 		headers                                       []string
-		j                                             = &job{stderr: stderr, report: stderr}
+		j                                             = &job{stderr: stderr, report: stderr, cfg: fetch.Config{UserAgent: userAgent}}
 		cfg                                           = &j.cfg
 		retries                                       int
 		fsync                                         time.Duration

@@ -6,11 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -464,5 +466,34 @@ func TestMaxTimeStopsTheRunAndExits1(t *testing.T) {
 		if rec.Outcome == fetch.Cancelled && !strings.Contains(rec.Error, "max-time") {
 			t.Errorf("cancelled record does not say why: %q", rec.Error)
 		}
+	}
+}
+
+// TestRequestsSayTheyAreFetchall: fetchall's requests carry fetchall/1
+// (the engine alone sends net/http's User-Agent), a worker's too, and -H
+// User-Agent replaces it.
+func TestRequestsSayTheyAreFetchall(t *testing.T) {
+	var mu sync.Mutex
+	var agents []string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		agents = append(agents, r.UserAgent())
+		mu.Unlock()
+	}))
+	defer ts.Close()
+	if r := cli(t, context.Background(), "", "-q", ts.URL+"/a"); r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if r := cli(t, context.Background(), "", "-q", "-H", "User-Agent: mine/2", ts.URL+"/b"); r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(agents, []string{"fetchall/1", "mine/2"}) {
+		t.Errorf("User-Agents %q, want fetchall/1, then the one -H set", agents)
+	}
+	cfg, _, err := workerArgs(nil, io.Discard)
+	if err != nil || cfg.UserAgent != "fetchall/1" {
+		t.Errorf("a worker's User-Agent %q (%v), want fetchall/1", cfg.UserAgent, err)
 	}
 }
