@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os"
 	"time"
 )
 
@@ -151,11 +150,14 @@ type Config struct {
 	// out of order.
 	Ordered     bool
 	OrderWindow int
-	// Protected are files no body is ever saved to (compared as files,
-	// with os.SameFile): the caller's URL list and records. An input whose
-	// save path (-save, out=) is one of them gets an invalid record
-	// instead of a request.
-	Protected []os.FileInfo
+	// Protected, when set, is asked about the file each body would be
+	// saved to (SaveDir, out=), before its request: when it returns true,
+	// the input gets an invalid record instead of a request, and nothing is
+	// written. It may be called from several goroutines at once. fetchall
+	// protects its URL list and its records this way, comparing files with
+	// os.SameFile at that moment, so that no other spelling of their names
+	// and no link gets past it.
+	Protected func(path string) bool
 	// KeepRecords keeps every record in the summary, for the listing sorted
 	// by duration and for the timeline. Memory then grows with the list.
 	KeepRecords bool

@@ -2,10 +2,18 @@ package fetch
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -141,5 +149,57 @@ func TestOpenSaveNeverRecreatesAVanishedPartialFile(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); string(b) != "short" {
 		t.Errorf("the short file became %q", b)
+	}
+}
+
+// TestProtectedIsAskedBeforeEachSave: Config.Protected sees the path each
+// body would be saved to; a path it protects gets an invalid record, no
+// request, and its file stays as it was, while the others are fetched and
+// saved.
+func TestProtectedIsAskedBeforeEachSave(t *testing.T) {
+	var requests atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		io.WriteString(w, "body")
+	}))
+	defer ts.Close()
+	dir := t.TempDir()
+	keep := filepath.Join(dir, "keep.txt")
+	if err := os.WriteFile(keep, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var asked []string
+	f := mustNew(t, Config{SaveDir: dir, Retries: -1, Protected: func(path string) bool {
+		mu.Lock()
+		asked = append(asked, path)
+		mu.Unlock()
+		return path == keep
+	}})
+	defer f.Close()
+	c := &collector{}
+	list := ts.URL + "/a out=keep.txt\n" + ts.URL + "/b out=new.bin\n"
+	if _, err := f.Run(context.Background(), Lines(strings.NewReader(list)), c); err != nil {
+		t.Fatal(err)
+	}
+	byLine := map[int]Record{}
+	for _, r := range c.recs {
+		byLine[r.Line] = r
+	}
+	if r := byLine[1]; r.Outcome != Invalid || r.ErrorKind != KindInvalidLine || r.Attempts != 0 || !strings.Contains(r.Error, "would overwrite") {
+		t.Errorf("protected line: %+v", r)
+	}
+	if r := byLine[2]; r.Outcome != OK || r.SavedAs == "" {
+		t.Errorf("other line: %+v", r)
+	}
+	if got, _ := os.ReadFile(keep); string(got) != "precious" || requests.Load() != 1 {
+		t.Errorf("protected file %q after %d requests; want it untouched after 1", got, requests.Load())
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "new.bin")); string(got) != "body" {
+		t.Errorf("new.bin %q", got)
+	}
+	slices.Sort(asked)
+	if want := []string{keep, filepath.Join(dir, "new.bin")}; !slices.Equal(asked, want) {
+		t.Errorf("Protected asked about %q, want %q", asked, want)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -392,27 +391,10 @@ func (f *Fetcher) precheck(in Input, start time.Time) (*url.URL, *Record, error)
 			return nil, &Record{Line: in.Line, URL: in.URL, Start: time.Since(start), Outcome: Skipped}, nil
 		}
 	}
-	if p := f.savePath(in); p != "" && f.isProtected(p) {
+	if p := f.savePath(in); p != "" && f.cfg.Protected != nil && f.cfg.Protected(p) {
 		return nil, invalid(KindInvalidLine, fmt.Sprintf("saving the body to %s would overwrite a file the run reads or writes its records to", p)), nil
 	}
 	return u, nil, nil
-}
-
-// isProtected reports whether path is one of Config.Protected.
-func (f *Fetcher) isProtected(path string) bool {
-	if len(f.cfg.Protected) == 0 {
-		return false
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return false
-	}
-	for _, p := range f.cfg.Protected {
-		if os.SameFile(st, p) {
-			return true
-		}
-	}
-	return false
 }
 
 func cancelledRecord(in Input, start time.Time, attempts int, cause error) *Record {

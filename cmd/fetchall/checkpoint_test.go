@@ -194,6 +194,50 @@ func TestNoBodyIsSavedOverTheRecordsOrTheList(t *testing.T) {
 	}
 }
 
+// TestNoBodyIsSavedOverTheRecordsOrTheListByAnyName: the URL list and the
+// records are protected as files, not names: through a symbolic link, a
+// hard link, or a -save directory reached through a link, no body is
+// saved over them.
+func TestNoBodyIsSavedOverTheRecordsOrTheListByAnyName(t *testing.T) {
+	s := demo(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	os.Mkdir("real", 0o755)
+	if err := os.Symlink("real", "linkdir"); err != nil {
+		t.Fatal(err)
+	}
+	list := fmt.Sprintf("%[1]s/item?a out=link.txt\n%[1]s/item?b out=hard.jsonl\n%[1]s/item?c out=c.bin\n"+
+		"%[1]s/item?d out=list.txt\n%[1]s/item?e out=out.jsonl\n", s.URL)
+	os.WriteFile("real/list.txt", []byte(list), 0o644)
+	os.WriteFile("real/out.jsonl", nil, 0o644)
+	if err := os.Symlink("list.txt", "real/link.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link("real/out.jsonl", "real/hard.jsonl"); err != nil {
+		t.Fatal(err)
+	}
+	save := filepath.Join(dir, "linkdir") // the same directory as real, by another name
+	r := cli(t, context.Background(), "", "-q", "-i", "real/list.txt", "-o", "./real/../real/out.jsonl", "-save", save)
+	if got, _ := os.ReadFile("real/list.txt"); string(got) != list {
+		t.Fatalf("the URL list was overwritten: %q", got)
+	}
+	recs := fileRecords(t, "real/out.jsonl")
+	if r.code != exitFailures || len(recs) != 5 {
+		t.Fatalf("exit %d, %d records: %s", r.code, len(recs), r.stderr)
+	}
+	for _, rec := range recs {
+		if rec.Line != 3 && (rec.Outcome != fetch.Invalid || !strings.Contains(rec.Error, "would overwrite")) {
+			t.Errorf("line %d: %s %q; want refused", rec.Line, rec.Outcome, rec.Error)
+		}
+		if rec.Line == 3 && rec.Outcome != fetch.OK {
+			t.Errorf("line 3: %s %q", rec.Outcome, rec.Error)
+		}
+	}
+	if got, _ := os.ReadFile("real/c.bin"); len(got) == 0 {
+		t.Errorf("line 3's body was not saved")
+	}
+}
+
 func TestResumedCheckpointIsAppendedToNotOverwritten(t *testing.T) {
 	s := demo(t)
 	in := writeFile(t, "list.txt", s.URL+"/item?a\n"+s.URL+"/item?b\n")

@@ -23,6 +23,27 @@ func (o openedFile) same(p openedFile) bool {
 	return o.info != nil && p.info != nil && os.SameFile(o.info, p.info)
 }
 
+// sameFileAs returns a fetch.Config.Protected that protects files: it
+// reports whether path is, at the moment it is asked, one of them. os.Stat
+// follows links, and os.SameFile compares device and inode, so that every
+// name of a protected file — another spelling, a symbolic or a hard link —
+// is refused. A path that cannot be stat'ed (it does not exist yet) is
+// none of them: saving to it creates a new file.
+func sameFileAs(files []os.FileInfo) func(path string) bool {
+	return func(path string) bool {
+		st, err := os.Stat(path)
+		if err != nil {
+			return false
+		}
+		for _, f := range files {
+			if os.SameFile(st, f) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 // openRecords opens the -o file (see fetch.OpenRecords) and prepares it
 // at once: truncated, or, when it is the checkpoint, its torn tail cut.
 func openRecords(name string, input, resume openedFile, others ...openedFile) (f *os.File, appending bool, err error) {

@@ -438,10 +438,14 @@ func parseArgs(args []string, stdin io.Reader, stdout, stderr io.Writer) (_ *job
 		}
 	}
 	// No body is saved over the URL list or the records (out= names).
+	var protected []os.FileInfo
 	for _, o := range []openedFile{inFile, resumeFile, statOut(out)} {
 		if o.info != nil && o.info.Mode().IsRegular() {
-			cfg.Protected = append(cfg.Protected, o.info)
+			protected = append(protected, o.info)
 		}
+	}
+	if len(protected) > 0 {
+		cfg.Protected = sameFileAs(protected)
 	}
 	j.lazyHeader = true
 	if err := j.useOutput(out, output == "" && isTerminal(stdout), format, fsync); err != nil {
