@@ -110,8 +110,9 @@ func (r *Record) Failed() bool {
 }
 
 // Host returns the lower-case host[:port] of the record's URL, as written
-// in it (no default port added, user information dropped): the key by
-// which a summary counts hosts (see [Summary.Hosts]). It does not parse the
+// in it (user information dropped, and no default port added, unlike
+// [HostKey]): the key by which a summary counts hosts (see
+// [Summary.Hosts]). It does not parse the
 // URL, so it is cheap, and for a URL with no "://" it is what comes before
 // the first /, ? or #.
 func (r *Record) Host() string {
