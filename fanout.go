@@ -40,7 +40,8 @@ func (e *IndexError) Unwrap() error { return e.Err }
 //
 // Under a limit smaller than n, limit tasks take the indices in turn (the
 // same concurrency as a task per call queued behind the limit, without
-// making n tasks up front).
+// making n tasks up front), each call with a callContext of its own.
+// Otherwise each call is a task of its own, and its context the task's.
 func fanOut[T any](ctx context.Context, what string, n int, call func(context.Context, int) (T, error), cfg config) ([]T, error) {
 	policy := cfg.join
 	if policy == nil {
@@ -56,21 +57,32 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 	if limit := cfg.limit; limit > 0 && limit < n {
 		workers = limit
 	}
-	// Each task takes the next index until none is left, so that the calls
-	// made are exactly those below next: a task that never started (its
-	// group cancelled first) leaves no index behind.
-	var next atomic.Int64
+	var next atomic.Int64 // under a limit, the next index to take
+	var called []bool     // without one, which calls were made
 	_ = withGroup(ctx, func(ctx context.Context, g *Group) error {
 		e.g = g
+		if workers == n {
+			// A task per call: the call's context is the task's own,
+			// which ends when the call returns.
+			called = make([]bool, n)
+			for i := range n {
+				g.Go(func(ctx context.Context) error {
+					if ctx.Err() == nil { // a cause from the policy, or ctx ended: no call
+						called[i] = true
+						e.one(ctx, i, call)
+					}
+					return nil
+				})
+			}
+			return nil
+		}
+		// Each task takes the next index until none is left, so that the
+		// calls made are exactly those below next: a task that never
+		// started (its group cancelled first) leaves no index behind. Each
+		// call gets a context of its own, derived from the task's.
 		for range workers {
 			g.Go(func(ctx context.Context) error {
-				for ctx.Err() == nil { // a cause from the policy, or ctx ended: take no more
-					i := int(next.Add(1) - 1)
-					if i >= n {
-						return nil
-					}
-					e.one(ctx, i, call)
-				}
+				e.inTurn(ctx, &next, n, call)
 				return nil
 			})
 		}
@@ -78,20 +90,24 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 	}, config{name: cfg.name, limit: cfg.limit})
 
 	// Calls never made end cancelled too, as a group's queued tasks do.
-	made := min(int(next.Load()), n)
-	for i := made; i < n; i++ {
-		{
-			cause := e.stop
-			if cause == nil {
-				cause = context.Cause(ctx)
-			}
-			if cause == nil {
-				cause = context.Canceled
-			}
-			c := &fanCall[T]{what: what, idx: i, cancelled: true}
-			c.err = &IndexError{What: what, Index: i, Err: &CancelledError{Task: c.Name(), Cause: cause}}
-			e.join(c)
+	first := 0
+	if called == nil {
+		first = min(int(next.Load()), n)
+	}
+	for i := first; i < n; i++ {
+		if called != nil && called[i] {
+			continue
 		}
+		cause := e.stop
+		if cause == nil {
+			cause = context.Cause(ctx)
+		}
+		if cause == nil {
+			cause = context.Canceled
+		}
+		c := &fanCall[T]{what: what, idx: i, cancelled: true}
+		c.err = &IndexError{What: what, Index: i, Err: &CancelledError{Task: c.Name(), Cause: cause}}
+		e.join(c)
 	}
 	res := e.result(name)
 	if ctx.Err() != nil && !e.allDone && (res == nil || isCancellation(res, ctx) || errors.Is(res, ErrNoSuccess)) {
@@ -115,12 +131,66 @@ type fanOutRun[T any] struct {
 	allDone bool       // set by result: every call succeeded
 }
 
-// one makes call i with a context of its own, ended when the call returns
-// whatever the limit, and hands its end to the policy.
+// inTurn makes calls, taking the next index each time, until none is
+// left or ctx, the task's context, is cancelled (by a cause from the
+// policy, or because the fan-out's ctx ended). Each call gets a
+// callContext of its own.
+func (e *fanOutRun[T]) inTurn(ctx context.Context, next *atomic.Int64, n int, call func(context.Context, int) (T, error)) {
+	if ctx.Err() != nil {
+		return
+	}
+	slab := newCallSlab(ctx)
+	for e.untilPanic(&slab, next, n, call) {
+	}
+}
+
+// untilPanic makes calls in turn, as inTurn, until a call panics; it then
+// hands that call's end to the policy and reports whether to go on. One
+// deferred recover serves every call up to the panic, rather than one per
+// call.
+func (e *fanOutRun[T]) untilPanic(slab **callSlab, next *atomic.Int64, n int, call func(context.Context, int) (T, error)) (goOn bool) {
+	var cctx *callContext
+	i := 0
+	returned := true
+	defer func() {
+		if returned {
+			return
+		}
+		r := recover()
+		if r == nil { // runtime.Goexit: the goroutine ends, and the call with it
+			cctx.end()
+			return
+		}
+		var zero T
+		e.ended(cctx, i, zero, recovered(e.what+" "+strconv.Itoa(i), r))
+		goOn = !cctx.end()
+	}()
+	for {
+		i = int(next.Add(1) - 1)
+		if i >= n {
+			return false
+		}
+		cctx, *slab = (*slab).next()
+		returned = false
+		v, err := call(cctx, i)
+		returned = true
+		e.ended(cctx, i, v, err)
+		if cctx.end() {
+			return false
+		}
+	}
+}
+
+// one makes call i with ctx, the call's own context, and hands its end to
+// the policy.
 func (e *fanOutRun[T]) one(ctx context.Context, i int, call func(context.Context, int) (T, error)) {
-	cctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(ErrTaskReturned)
-	v, err := e.safeCall(cctx, i, call)
+	v, err := e.safeCall(ctx, i, call)
+	e.ended(ctx, i, v, err)
+}
+
+// ended keeps the result of call i, which returned v and err with cctx as
+// its context (not yet ended), and hands its end to the policy.
+func (e *fanOutRun[T]) ended(cctx context.Context, i int, v T, err error) {
 	if err == nil {
 		e.out[i] = v
 		if e.blind {

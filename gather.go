@@ -125,6 +125,13 @@ func GatherFunc[T any](ctx context.Context, fns []func(context.Context) (T, erro
 // item: the concurrency is the same and nothing is made up front for items
 // still waiting.
 //
+// Each call has a context of its own, derived from ctx, which ends when the
+// call returns (with the cause [ErrTaskReturned]) and which the calls'
+// cancellation cancels. Like a task's, it is made only when the call asks
+// for its Done channel: under a limit, a call that does not costs a 64th
+// of an allocation for its context, and a success nothing more under the
+// default policy or [CollectAll].
+//
 // [WithJoin] replaces the first-failure rule with any [JoinPolicy]: each
 // call's end is handed to its Join, in the order the calls end, as a
 // [Handle] named "item N" (whose Err, like the error Join receives, is an
