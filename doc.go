@@ -109,7 +109,9 @@
 // on ctx.Done() gets a channel and nothing more, which the group closes
 // when it is cancelled: when that cancellation comes from above the group
 // (the context given to [WithGroup] ends), the channel closes just after
-// the context's Err reports it, as the cancellation propagates. The
+// the context's Err reports it, as the cancellation propagates. So does a
+// task started with a context that is never cancelled
+// (context.Background), which only its own end or [Task.Cancel] closes. The
 // [CancelledError] of a cancelled task is made when it is first read.
 // BENCHMARKS.md measures all of this against errgroup, conc and asyncio.
 //

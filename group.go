@@ -47,7 +47,7 @@ type Group struct {
 	joinMu sync.Mutex // one Join call at a time
 
 	// The tasks whose context has a Done channel of its own (see
-	// taskCore.groupDone), which the group closes when it is cancelled.
+	// taskCore.ownDone), which the group closes when it is cancelled.
 	// Guarded by mu. When the group's parent can be cancelled, wake
 	// stops what closes them then, and woken is closed once that ran.
 	waiters     []*taskCore

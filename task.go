@@ -82,7 +82,7 @@ type taskCore struct {
 	parent  context.Context             // the context the task was started with
 	live    atomic.Pointer[liveContext] // the task's own context, once made
 	done    chan struct{}               // closed when the task finishes; made on demand, guarded by mu
-	ctxDone chan struct{}               // the Done channel of a group task's context, if asked before it was made; see groupDone
+	ctxDone chan struct{}               // the Done channel of the task's context, if it has one of its own; see ownDone
 
 	mu      sync.Mutex
 	err     error

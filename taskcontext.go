@@ -32,13 +32,14 @@ import (
 // a task deeper than that makes the context of the task that many levels
 // up (see boundUnmadeChain).
 //
-// A task of a group whose function asks for Done before anything made its
-// context gets a channel and nothing else (see groupDone): the group closes
-// it when it is cancelled, walking its own list, and the task when it ends.
-// Err, Value and Cause still answer from the group's context, which is what
-// the context would answer; the standard library's context is made, as
-// above, only if the task is cancelled on its own or ends before something
-// asks. Contexts derived from such a context register with it through its
+// A task of a group, or one whose parent can never be cancelled
+// (context.Background, context.WithoutCancel), whose function asks for Done
+// before anything made its context gets a channel and nothing else (see
+// ownDone): the group closes it when it is cancelled, walking its own list,
+// and the task when it ends or is cancelled. Err, Value and Cause still
+// answer from the parent, which is what the context would answer; the
+// standard library's context is made, as above, only if the task is
+// cancelled on its own or something asks after it ended. Contexts derived from such a context register with it through its
 // AfterFunc method, as the standard library does for any context that has
 // one, without a goroutine.
 type taskContext taskCore
@@ -69,7 +70,7 @@ func (l *liveContext) Done() <-chan struct{} {
 // later cancellation changes, are the context's.
 //
 // contextLight stands in a group task's live field while its context is
-// only ctxDone (see groupDone); contextEndedLight and
+// only ctxDone (see ownDone); contextEndedLight and
 // contextEndedCancelledLight when such a task ended: ctxDone was made
 // before they were stored, so whoever loads them may read it.
 var (
@@ -211,13 +212,14 @@ func (t *taskCore) endContext() {
 	}
 }
 
-// groupDone gives the context of a task of a group, not made yet, a Done
-// channel of its own, which the group closes when it is cancelled and the
-// task when it ends, and returns it; or nil if the context was made, or
-// the task ended, meanwhile. Unlike making the standard library's
-// context, it costs the channel alone: no cancel function, no place in the
-// group context's children map.
-func (t *taskCore) groupDone() <-chan struct{} {
+// ownDone gives the task's context, not made yet, a Done channel of its
+// own, which the task's group (if it has one) closes when it is cancelled
+// and the task when it ends or is cancelled, and returns it; or nil if the
+// context was made, or the task ended, meanwhile. Unlike making the
+// standard library's context, it costs the channel alone: no cancel
+// function, no place in the parent context's children map. It is for the
+// tasks of ownsDone.
+func (t *taskCore) ownDone() <-chan struct{} {
 	t.mu.Lock()
 	if t.live.Load() != nil {
 		t.mu.Unlock()
@@ -231,8 +233,28 @@ func (t *taskCore) groupDone() <-chan struct{} {
 		return nil
 	}
 	t.mu.Unlock()
-	t.group().watchDone(t)
+	if t.inGroup {
+		t.group().watchDone(t)
+	}
 	return ch
+}
+
+// ownsDone reports whether the task's context can be given a Done channel
+// of its own (ownDone): the parent is its group's context, which closes the
+// channel when it is cancelled, or a context that is never cancelled, so
+// nothing but the task closes it; and the context derives from the parent
+// itself, not from a trace's.
+func (t *taskCore) ownsDone() bool {
+	if t.base() != t.parent {
+		return false
+	}
+	if t.inGroup {
+		return true
+	}
+	if _, ok := t.parent.(*taskContext); ok {
+		return false // asking for its Done would make its context
+	}
+	return t.parent.Done() == nil
 }
 
 // closeDoneLocked closes ctxDone, unless it is closed already, and returns
@@ -281,7 +303,7 @@ func runAfter(after []*afterFunc) {
 // returns a function that stops that, reporting whether it did. The
 // standard library calls it for every context derived from this one
 // (context.WithCancel and the like, context.AfterFunc), when the
-// context's Done channel is one of its own (see groupDone): f is then
+// context's Done channel is one of its own (see ownDone): f is then
 // called synchronously as the channel closes, which is how a derived
 // context is cancelled with its parent, with no goroutine. If the context
 // is done already, f runs in a goroutine of its own, as context.AfterFunc
@@ -334,9 +356,8 @@ func (c *taskContext) made() *liveContext {
 
 func (c *taskContext) Deadline() (time.Time, bool) { return (*taskCore)(c).base().Deadline() }
 
-// Done returns the context's Done channel. A task of a group gets a channel
-// of its own (see groupDone) unless its tasks are traced, since then its
-// context derives from the trace's rather than the group's.
+// Done returns the context's Done channel: one of the task's own if it can
+// have one (see ownsDone), else the standard library's context's.
 func (c *taskContext) Done() <-chan struct{} {
 	t := (*taskCore)(c)
 	for {
@@ -344,8 +365,8 @@ func (c *taskContext) Done() <-chan struct{} {
 		switch {
 		case l == contextLight:
 			return t.ctxDone // made before contextLight was stored
-		case l == nil && t.inGroup && t.base() == t.parent:
-			if ch := t.groupDone(); ch != nil {
+		case l == nil && t.ownsDone():
+			if ch := t.ownDone(); ch != nil {
 				return ch
 			}
 			continue // made, or ended, meanwhile

@@ -502,8 +502,8 @@ func writeClosingNote(b *strings.Builder, s samples) {
   step would be a clock of the scope's own, read once per batch of tasks, or waits stamped when a snapshot first sees
   them: each changes what the tree shows, so neither is taken.
 - **(c) memory.** A blocked bare goroutine already costs about 2.7 kB (its 2 KiB minimum stack and the runtime's g).
-  The async task of (c) blocks on ctx.Done(), so it pays for its context's Done channel on top of its Task and
-  closure. asyncio's task is smaller (coroutine frame, Task, a waiter future). No library on goroutines can go below
+  The async task of (c) waits on something other than its context, so it adds its Task, its goroutine's closure and
+  Gather's slot for it (a task that waited on ctx.Done() would add the channel too). asyncio's task is smaller (coroutine frame, Task, a waiter future). No library on goroutines can go below
   the goroutine's own stack, so a blocked async task will stay about 2× an asyncio task at peak.
 `)
 }

@@ -350,3 +350,92 @@ func TestGatherTwiceAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// A task started with a context that is never cancelled gets a Done channel
+// of its own too: only Task.Cancel and the task's end close it, and it is
+// the one channel whatever happens after it was first asked.
+func TestBackgroundTaskDone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cause := errors.New("stop")
+		var first <-chan struct{}
+		var derived context.Context
+		ready := make(chan context.Context)
+		task := async.Spawn(context.Background(), func(ctx context.Context) (int, error) {
+			first = ctx.Done()
+			var stop context.CancelFunc
+			derived, stop = context.WithCancel(ctx)
+			defer stop()
+			ready <- ctx
+			<-ctx.Done()
+			return 0, ctx.Err()
+		})
+		ctx := <-ready
+		select {
+		case <-first:
+			t.Fatal("Done closed before anything cancelled the task")
+		default:
+		}
+		task.Cancel(cause)
+		if ctx.Done() != first {
+			t.Error("Done changed when the task was cancelled")
+		}
+		select {
+		case <-first:
+		default:
+			t.Error("Done not closed when Cancel returned")
+		}
+		if context.Cause(ctx) != cause || context.Cause(derived) != cause {
+			t.Errorf("causes %v and %v (derived), want %v", context.Cause(ctx), context.Cause(derived), cause)
+		}
+		task.Await(context.Background())
+		if !task.Cancelled() {
+			t.Errorf("task %v, want cancelled", task.State())
+		}
+
+		var leaked context.Context
+		ended := async.Spawn(context.WithoutCancel(t.Context()), func(ctx context.Context) (int, error) {
+			_ = ctx.Done()
+			leaked = ctx
+			return 1, nil
+		})
+		ended.Await(context.Background())
+		select {
+		case <-leaked.Done():
+		default:
+			t.Fatal("the context of a task that ended is not done")
+		}
+		if !errors.Is(context.Cause(leaked), async.ErrTaskReturned) {
+			t.Errorf("cause %v, want ErrTaskReturned", context.Cause(leaked))
+		}
+	})
+}
+
+// What it costs: a task under Background that waits on ctx.Done() until it
+// ends on its own allocates its Task, its goroutine's closure and the
+// channel.
+func TestBackgroundTaskWaitingOnDoneAllocatesThree(t *testing.T) {
+	const n = 200
+	release := make(chan struct{})
+	fn := func(ctx context.Context) (int, error) {
+		select {
+		case <-ctx.Done():
+		case <-release:
+		}
+		return 0, nil
+	}
+	tasks := make([]*async.Task[int], n)
+	allocs := testing.AllocsPerRun(20, func() {
+		release = make(chan struct{})
+		for i := range tasks {
+			tasks[i] = async.Spawn(context.Background(), fn)
+		}
+		close(release)
+		if _, err := async.Gather(context.Background(), tasks...); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("%.2f allocations per task", allocs/n)
+	if perTask := allocs / n; perTask > 3.05 {
+		t.Errorf("%.2f allocations per task, want 3 (the Task, its goroutine's closure, the channel) and a few per Gather", perTask)
+	}
+}
