@@ -65,14 +65,11 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 			// A task per call: the call's context is the task's own,
 			// which ends when the call returns.
 			called = make([]bool, n)
+			each := &taskPerCall[T]{e: e, call: call, called: called}
 			for i := range n {
-				g.Go(func(ctx context.Context) error {
-					if ctx.Err() == nil { // a cause from the policy, or ctx ended: no call
-						called[i] = true
-						e.one(ctx, i, call)
-					}
-					return nil
-				})
+				// Each task's closure holds only each and i: it is
+				// allocated per call, and the smaller the better.
+				g.Go(func(ctx context.Context) error { each.make(ctx, i); return nil })
 			}
 			return nil
 		}
@@ -114,6 +111,22 @@ func fanOut[T any](ctx context.Context, what string, n int, call func(context.Co
 		res = &CancelledError{Task: name, Cause: context.Cause(ctx)}
 	}
 	return e.out, res
+}
+
+// taskPerCall is what the tasks of a fanOut making a task per call share.
+type taskPerCall[T any] struct {
+	e      *fanOutRun[T]
+	call   func(context.Context, int) (T, error)
+	called []bool // which calls were made
+}
+
+// make makes call i with ctx, its task's context, unless ctx has ended (a
+// cause from the policy, or the fan-out's ctx ended).
+func (p *taskPerCall[T]) make(ctx context.Context, i int) {
+	if ctx.Err() == nil {
+		p.called[i] = true
+		p.e.one(ctx, i, p.call)
+	}
 }
 
 // fanOutRun is one run of fanOut.
