@@ -162,10 +162,15 @@ func (e *fanOutRun[T]) inTurn(ctx context.Context, next *atomic.Int64, n int, ca
 // deferred recover serves every call up to the panic, rather than one per
 // call.
 func (e *fanOutRun[T]) untilPanic(slab **callSlab, next *atomic.Int64, n int, call func(context.Context, int) (T, error)) (goOn bool) {
+	// The slab is kept in s, on the stack, and given back when this
+	// returns: writing it through slab at every call would cost a write
+	// barrier each time while the collector runs.
+	s := *slab
 	var cctx *callContext
 	i := 0
 	returned := true
 	defer func() {
+		*slab = s
 		if returned {
 			return
 		}
@@ -183,7 +188,7 @@ func (e *fanOutRun[T]) untilPanic(slab **callSlab, next *atomic.Int64, n int, ca
 		if i >= n {
 			return false
 		}
-		cctx, *slab = (*slab).next()
+		cctx, s = s.next()
 		returned = false
 		v, err := call(cctx, i)
 		returned = true
