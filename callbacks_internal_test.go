@@ -6,10 +6,8 @@ import (
 	"testing"
 )
 
-// A task keeps its first done callback apart from the others (so that a
-// task watched once needs no slice); removing a watcher's callbacks, first
-// or not, keeps the others in the order they were added, and they all run
-// in that order.
+// Removing a watcher's callbacks, first or not, keeps the others in the
+// order they were added, and they all run in that order.
 func TestDoneCallbacksKeepTheirOrderWhenOneIsRemoved(t *testing.T) {
 	for _, watcherAt := range []int{0, 1, 3} {
 		release := make(chan struct{})

@@ -22,9 +22,6 @@ func callbacksOn(t *taskCore) int {
 	if x == nil {
 		return n
 	}
-	if !x.callback.empty() {
-		n++
-	}
 	return n + len(x.callbacks)
 }
 

@@ -107,11 +107,7 @@ type taskExtra struct {
 	report *unretrieved             // armed when the task fails outside a group
 	more   atomic.Pointer[taskMore] // written under the task's mutex
 
-	// The done callbacks, in the order they were added: the first in
-	// callback, so that a task watched once (by Gather, Wait, AsCompleted)
-	// needs no slice, the others in callbacks.
-	callback  doneCallback
-	callbacks []doneCallback
+	callbacks []doneCallback // in the order they were added
 
 	// The task's times, for a task that records them (taskCore.timed):
 	// monoNow readings, 0 until the function is entered and until the
@@ -122,19 +118,15 @@ type taskExtra struct {
 
 // addCallbackLocked adds cb after the others. The task's mutex must be held.
 func (x *taskExtra) addCallbackLocked(cb doneCallback) {
-	if x.callback.empty() && len(x.callbacks) == 0 {
-		x.callback = cb
-		return
-	}
 	x.callbacks = append(x.callbacks, cb)
 }
 
 // takeCallbacksLocked returns the callbacks, in order, and forgets them.
 // The task's mutex must be held.
-func (x *taskExtra) takeCallbacksLocked() (first doneCallback, rest []doneCallback) {
-	first, rest = x.callback, x.callbacks
-	x.callback, x.callbacks = doneCallback{}, nil
-	return first, rest
+func (x *taskExtra) takeCallbacksLocked() []doneCallback {
+	cbs := x.callbacks
+	x.callbacks = nil
+	return cbs
 }
 
 // taskMore is what only a task that reports progress, is watched, waits
@@ -518,10 +510,9 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld) r
 	if t.done != nil {
 		close(t.done)
 	}
-	var first doneCallback
-	var rest []doneCallback
+	var callbacks []doneCallback
 	if x := t.extra.Load(); x != nil {
-		first, rest = x.takeCallbacksLocked()
+		callbacks = x.takeCallbacksLocked()
 	}
 	counter := t.counter
 	t.counter = nil
@@ -534,10 +525,7 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld) r
 	if report != nil {
 		runtime.AddCleanup(t, reportUnretrieved, report)
 	}
-	if !first.empty() {
-		first.run(t)
-	}
-	for _, cb := range rest {
+	for _, cb := range callbacks {
 		cb.run(t)
 	}
 	if g != nil {
@@ -554,8 +542,6 @@ type doneCallback struct {
 	c *completions
 	i int
 }
-
-func (cb doneCallback) empty() bool { return cb.f == nil && cb.c == nil }
 
 func (cb doneCallback) run(t *taskCore) {
 	if cb.c != nil {
@@ -734,18 +720,9 @@ func (t *taskCore) removeCallbacks(c *completions) {
 	if x == nil {
 		return
 	}
-	first := x.callback
-	x.callback = doneCallback{}
-	if !first.empty() && first.c != c {
-		x.callback = first
-	}
 	kept := x.callbacks[:0]
 	for _, cb := range x.callbacks {
-		switch {
-		case cb.c == c:
-		case x.callback.empty(): // the first was removed: the next takes its place
-			x.callback = cb
-		default:
+		if cb.c != c {
 			kept = append(kept, cb)
 		}
 	}
