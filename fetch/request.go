@@ -569,7 +569,12 @@ func (tr *tracer) result() timings {
 
 // httpVersion is the protocol of resp as curl's %{http_version} writes it.
 func httpVersion(resp *http.Response) string {
-	if resp.ProtoMajor >= 2 {
+	switch {
+	case resp.ProtoMajor == 1 && resp.ProtoMinor == 1:
+		return "1.1" // nearly every response: no string to build
+	case resp.ProtoMajor == 2:
+		return "2"
+	case resp.ProtoMajor >= 2:
 		return strconv.Itoa(resp.ProtoMajor)
 	}
 	return strconv.Itoa(resp.ProtoMajor) + "." + strconv.Itoa(resp.ProtoMinor)
