@@ -753,12 +753,10 @@ func (t *taskCore) Cancel(cause error) bool {
 	t.cancelAsked = true
 	l := t.liveContext()
 	l.cancel(cause)
-	var after []*afterFunc
 	if l.light != nil {
-		after = t.closeDoneLocked()
+		t.closeDoneLocked()
 	}
 	t.mu.Unlock()
-	runAfter(after)
 	if g := t.group(); g != nil && g.unqueue(t) {
 		// Waiting behind the group's limit: it ends now, not when a
 		// slot frees up, and never runs.

@@ -195,9 +195,8 @@ func (t *taskCore) endContext() {
 	if l == contextLight {
 		t.mu.Lock()
 		if t.live.CompareAndSwap(contextLight, t.endMark(true)) {
-			after := t.closeDoneLocked()
+			t.closeDoneLocked()
 			t.mu.Unlock()
-			runAfter(after)
 			return
 		}
 		t.mu.Unlock()
@@ -205,10 +204,7 @@ func (t *taskCore) endContext() {
 	}
 	l.cancel(ErrTaskReturned)
 	if l.light != nil {
-		t.mu.Lock()
-		after := t.closeDoneLocked()
-		t.mu.Unlock()
-		runAfter(after)
+		t.closeDone()
 	}
 }
 
@@ -257,55 +253,51 @@ func (t *taskCore) ownsDone() bool {
 	return t.parent.Done() == nil
 }
 
-// closeDoneLocked closes ctxDone, unless it is closed already, and returns
-// the functions registered with AfterFunc, for the caller to run once it
-// has let go of t.mu. t.mu must be held, and ctxDone made.
-func (t *taskCore) closeDoneLocked() []*afterFunc {
+// closeDoneLocked closes ctxDone, unless it is closed already, first
+// calling the functions registered with AfterFunc: the contexts derived
+// from this one are cancelled before anyone woken by the channel can look
+// at them, or cancel them another way (a deferred cancel in the task,
+// which would give them another cause). The standard library too cancels
+// a context's children holding the context's lock. Those functions cancel
+// the standard library's contexts, asking this one for its error and
+// cause, which takes no lock of the task's. t.mu must be held, and ctxDone
+// made.
+func (t *taskCore) closeDoneLocked() {
 	select {
 	case <-t.ctxDone:
-		return nil
+		return
 	default:
 	}
+	if x := t.extra.Load(); x != nil {
+		if m := x.more.Load(); m != nil {
+			after := m.after
+			m.after = nil
+			for _, a := range after {
+				a.f()
+			}
+		}
+	}
 	close(t.ctxDone)
-	x := t.extra.Load()
-	if x == nil {
-		return nil
-	}
-	m := x.more.Load()
-	if m == nil {
-		return nil
-	}
-	after := m.after
-	m.after = nil
-	return after
 }
 
-// closeDone closes ctxDone, for the group cancelling t, and runs what was
-// registered with AfterFunc.
+// closeDone closes ctxDone, for the group cancelling t.
 func (t *taskCore) closeDone() {
 	t.mu.Lock()
-	after := t.closeDoneLocked()
+	t.closeDoneLocked()
 	t.mu.Unlock()
-	runAfter(after)
 }
 
 // afterFunc is a function registered with a task context's AfterFunc. Its
 // address tells it apart, so that stop finds it.
 type afterFunc struct{ f func() }
 
-func runAfter(after []*afterFunc) {
-	for _, a := range after {
-		a.f()
-	}
-}
-
 // AfterFunc arranges for f to be called once the context is done, and
 // returns a function that stops that, reporting whether it did. The
 // standard library calls it for every context derived from this one
 // (context.WithCancel and the like, context.AfterFunc), when the
 // context's Done channel is one of its own (see ownDone): f is then
-// called synchronously as the channel closes, which is how a derived
-// context is cancelled with its parent, with no goroutine. If the context
+// called synchronously, just before the channel closes, which is how a
+// derived context is cancelled with its parent, with no goroutine. If the context
 // is done already, f runs in a goroutine of its own, as context.AfterFunc
 // runs it.
 func (c *taskContext) AfterFunc(f func()) (stop func() bool) {
