@@ -235,3 +235,20 @@ func ExampleReport() {
 	fmt.Println(last.Done, last.Total, last.Message)
 	// Output: 3 3 file 3 of 3
 }
+
+// A task records when its function ran only when something needs it: a
+// Run scope, whose task tree shows each task's age, or WithTimes.
+func ExampleWithTimes() {
+	ctx := context.Background()
+	plain := async.Spawn(ctx, func(ctx context.Context) (int, error) { return 1, nil })
+	timed := async.Spawn(ctx, func(ctx context.Context) (int, error) {
+		return 2, async.Sleep(ctx, 10*time.Millisecond)
+	}, async.WithTimes())
+	plain.Await(ctx)
+	timed.Await(ctx)
+	fmt.Println("plain task has a start time:", !plain.StartTime().IsZero())
+	fmt.Println("timed task ran for at least 10ms:", timed.EndTime().Sub(timed.StartTime()) >= 10*time.Millisecond)
+	// Output:
+	// plain task has a start time: false
+	// timed task ran for at least 10ms: true
+}
