@@ -116,19 +116,6 @@ type taskExtra struct {
 	ended   int64 // guarded by the task's mutex
 }
 
-// addCallbackLocked adds cb after the others. The task's mutex must be held.
-func (x *taskExtra) addCallbackLocked(cb doneCallback) {
-	x.callbacks = append(x.callbacks, cb)
-}
-
-// takeCallbacksLocked returns the callbacks, in order, and forgets them.
-// The task's mutex must be held.
-func (x *taskExtra) takeCallbacksLocked() []doneCallback {
-	cbs := x.callbacks
-	x.callbacks = nil
-	return cbs
-}
-
 // taskMore is what only a task that reports progress, is watched, waits
 // while tracked or is traced needs. Its fields are guarded by the task's
 // mutex, except trace's context, set before the task is shared.
@@ -512,7 +499,7 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld) r
 	}
 	var callbacks []doneCallback
 	if x := t.extra.Load(); x != nil {
-		callbacks = x.takeCallbacksLocked()
+		callbacks, x.callbacks = x.callbacks, nil
 	}
 	counter := t.counter
 	t.counter = nil
@@ -689,7 +676,8 @@ func (t *taskCore) addCallback(cb doneCallback) bool {
 	if t.finished() {
 		return false
 	}
-	t.extraLocked().addCallbackLocked(cb)
+	x := t.extraLocked()
+	x.callbacks = append(x.callbacks, cb)
 	return true
 }
 
@@ -704,7 +692,8 @@ func (t *taskCore) addCounter(c *completions) bool {
 	if t.counter == nil {
 		t.counter = c
 	} else { // two Gathers of the same task at once
-		t.extraLocked().addCallbackLocked(doneCallback{c: c})
+		x := t.extraLocked()
+		x.callbacks = append(x.callbacks, doneCallback{c: c})
 	}
 	return true
 }
