@@ -2,7 +2,6 @@ package async
 
 import (
 	"context"
-	"slices"
 	"time"
 )
 
@@ -39,9 +38,10 @@ import (
 // and the task when it ends or is cancelled. Err, Value and Cause still
 // answer from the parent, which is what the context would answer; the
 // standard library's context is made, as above, only if the task is
-// cancelled on its own or something asks after it ended. Contexts derived from such a context register with it through its
-// AfterFunc method, as the standard library does for any context that has
-// one, without a goroutine.
+// cancelled on its own or something asks after it ended. Contexts derived
+// from such a context register with it through its AfterFunc method, as
+// the standard library does for any context that has one, without a
+// goroutine.
 type taskContext taskCore
 
 // liveContext is a task's own context and the function that cancels it.
@@ -287,9 +287,12 @@ func (t *taskCore) closeDone() {
 	t.mu.Unlock()
 }
 
-// afterFunc is a function registered with a task context's AfterFunc. Its
-// address tells it apart, so that stop finds it.
-type afterFunc struct{ f func() }
+// afterFunc is a function registered with a task context's AfterFunc, and
+// where it is in the task's list, so that stop takes it out in one step.
+type afterFunc struct {
+	f func()
+	i int // guarded by the task's mutex
+}
 
 // AfterFunc arranges for f to be called once the context is done, and
 // returns a function that stops that, reporting whether it did. The
@@ -297,9 +300,10 @@ type afterFunc struct{ f func() }
 // (context.WithCancel and the like, context.AfterFunc), when the
 // context's Done channel is one of its own (see ownDone): f is then
 // called synchronously, just before the channel closes, which is how a
-// derived context is cancelled with its parent, with no goroutine. If the context
-// is done already, f runs in a goroutine of its own, as context.AfterFunc
-// runs it.
+// derived context is cancelled with its parent, with no goroutine. If the
+// context is done already, f runs in a goroutine of its own, as
+// context.AfterFunc runs it. Registering and stopping cost O(1), so that a
+// task may derive any number of contexts.
 func (c *taskContext) AfterFunc(f func()) (stop func() bool) {
 	t := (*taskCore)(c)
 	done := c.Done()
@@ -317,18 +321,21 @@ func (c *taskContext) AfterFunc(f func()) (stop func() bool) {
 		return func() bool { return false }
 	default:
 	}
-	a := &afterFunc{f: f}
 	m := t.extraLocked().moreLocked()
+	a := &afterFunc{f: f, i: len(m.after)}
 	m.after = append(m.after, a)
 	t.mu.Unlock()
 	return func() bool {
 		t.mu.Lock()
 		defer t.mu.Unlock()
-		i := slices.Index(m.after, a)
-		if i < 0 {
+		if a.i >= len(m.after) || m.after[a.i] != a {
 			return false // run, or stopped, already
 		}
-		m.after = slices.Delete(m.after, i, i+1)
+		last := len(m.after) - 1
+		m.after[a.i] = m.after[last]
+		m.after[a.i].i = a.i
+		m.after[last] = nil
+		m.after = m.after[:last]
 		return true
 	}
 }

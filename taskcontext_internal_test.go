@@ -3,6 +3,7 @@ package async
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 )
 
@@ -13,7 +14,7 @@ func unmadeChain(ctx context.Context) int {
 	n := 0
 	for {
 		c, ok := ctx.(*taskContext)
-		if !ok || (*taskCore)(c).live.Load() != nil {
+		if !ok || !unmade((*taskCore)(c).live.Load()) {
 			return n
 		}
 		n++
@@ -99,5 +100,99 @@ func TestNestedTaskErrSeesEveryLevel(t *testing.T) {
 				t.Errorf("level %d returned: innermost Err %v, cause %v", at, err, context.Cause(ctx))
 			}
 		})
+	}
+}
+
+// A task may derive any number of contexts from its own: each registers
+// with the task's context and leaves it when cancelled, in any order, so
+// that what the task keeps follows the contexts still live; those are
+// cancelled when the task ends.
+func TestManyDerivedContextsLeaveNothingBehind(t *testing.T) {
+	const n = 10000
+	var kept []context.Context
+	var keptCancels []context.CancelFunc
+	registered := -1
+	err := WithGroup(context.Background(), func(ctx context.Context, g *Group) error {
+		g.Go(func(ctx context.Context) error {
+			_ = ctx.Done() // the context's own channel: derived contexts register with it
+			cancels := make([]context.CancelFunc, n)
+			for i := range cancels {
+				_, cancels[i] = context.WithCancel(ctx)
+			}
+			for i := 0; i < n; i += 2 { // every other one, oldest first
+				cancels[i]()
+			}
+			for i := n - 1; i >= 0; i -= 2 { // the rest, newest first, as defers run
+				cancels[i]()
+			}
+			for range 3 {
+				c, cancel := context.WithCancel(ctx)
+				kept, keptCancels = append(kept, c), append(keptCancels, cancel)
+			}
+			task := Current(ctx).(*taskCore)
+			task.mu.Lock()
+			registered = len(task.extra.Load().more.Load().after)
+			task.mu.Unlock()
+			return nil
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if registered != len(kept) {
+		t.Errorf("%d registrations left after %d contexts were cancelled and %d kept, want %d", registered, n, len(kept), len(kept))
+	}
+	for i, c := range kept {
+		if !errors.Is(context.Cause(c), ErrTaskReturned) {
+			t.Errorf("kept context %d: cause %v, want ErrTaskReturned once the task ended", i, context.Cause(c))
+		}
+		keptCancels[i]()
+	}
+}
+
+// Sixteen goroutines cancelling contexts derived from one task's context
+// while its group is cancelled: every derived context ends, each with one
+// cause, and nothing is left registered.
+func TestDerivedContextsCancelledWhileTheGroupIs(t *testing.T) {
+	const n, workers = 1024, 16
+	derived := make([]context.Context, n)
+	cancels := make([]context.CancelFunc, n)
+	var task *taskCore
+	_ = WithGroup(context.Background(), func(ctx context.Context, g *Group) error {
+		ready := make(chan struct{})
+		g.Go(func(ctx context.Context) error {
+			_ = ctx.Done()
+			task = Current(ctx).(*taskCore)
+			for i := range derived {
+				derived[i], cancels[i] = context.WithCancel(ctx)
+			}
+			close(ready)
+			<-ctx.Done()
+			return ctx.Err()
+		})
+		<-ready
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for i := w; i < n; i += workers {
+					cancels[i]()
+				}
+			})
+		}
+		wg.Go(func() { g.Cancel(errors.New("stop")) })
+		wg.Wait()
+		return nil
+	})
+	for i, c := range derived {
+		if c.Err() == nil {
+			t.Fatalf("derived context %d still live", i)
+		}
+	}
+	task.mu.Lock()
+	left := len(task.extra.Load().more.Load().after)
+	task.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d registrations left", left)
 	}
 }
