@@ -113,34 +113,13 @@ type measured struct {
 // the measuring script found.
 func render(t *testing.T, recs []fetch.Record, wall time.Duration) measured {
 	t.Helper()
-	chromium := browser(t)
 	var page bytes.Buffer
 	if err := WriteTimeline(&page, "test", recs, wall); err != nil {
 		t.Fatal(err)
 	}
-	html := strings.Replace(page.String(), "</body>", measureScript+"</body>", 1)
-	dir := t.TempDir()
-	file := filepath.Join(dir, "timeline.html")
-	if err := os.WriteFile(file, []byte(html), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, chromium,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--user-data-dir="+filepath.Join(dir, "profile"),
-		"--window-size=1300,900", "--dump-dom", "file://"+file).Output()
-	if err != nil {
-		t.Fatalf("chromium: %v\n%s", err, out)
-	}
-	m := regexp.MustCompile(`(?s)<pre id="measured">(.*?)</pre>`).FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("the measuring script did not run:\n%.2000s", out)
-	}
-	text := strings.NewReplacer("&quot;", `"`, "&amp;", "&", "&lt;", "<", "&gt;", ">").Replace(string(m[1]))
+	text := runChromium(t, strings.Replace(page.String(), "</body>", measureScript+"</body>", 1))
 	var res measured
-	if err := json.Unmarshal([]byte(text), &res); err != nil {
+	if err := json.Unmarshal(text, &res); err != nil {
 		t.Fatalf("measurements %s: %v", text, err)
 	}
 	return res
