@@ -101,8 +101,9 @@
 //
 // A task costs its goroutine and one allocation of 112 bytes (for a
 // Task[int]). It reads the clock, for [Task.StartTime] and [Task.EndTime],
-// only when something needs the times: a [Run] scope, whose task tree shows
-// each task's age, or [WithTimes]. Its own context is made only when
+// only when something needs the times: [WithTimes], or a [Run] scope, whose
+// task tree shows each task's age and whose tasks share a reading of the
+// clock for up to a millisecond. Its own context is made only when
 // something needs it: the function asking for ctx.Done(), [Task.Cancel],
 // or a look at the context after the task has ended; a function that never
 // looks at its context does not pay for one. A task of a group that waits

@@ -215,6 +215,7 @@ func (c cancelOnUntrack) nodeTracker() tracker               { return c }
 func (c cancelOnUntrack) prepare(*taskCore, context.Context) {}
 func (c cancelOnUntrack) track(*taskCore, any)               {}
 func (c cancelOnUntrack) untrack(t *taskCore)                { c.got <- t.Cancel(nil) }
+func (c cancelOnUntrack) clock() *scopeClock                 { return nil }
 
 func TestCancelAfterFunctionReturnedReportsFalse(t *testing.T) {
 	c := cancelOnUntrack{got: make(chan bool, 1)}

@@ -110,10 +110,12 @@ func (o JoinOption) applyFanOut(c *config) { c.join = o.p }
 // TimesOption is the option [WithTimes] returns: for tasks.
 type TimesOption struct{}
 
-// WithTimes makes a task record when its function is entered and when it
-// ends, for [Task.StartTime] and [Task.EndTime]. Tasks of a [Run] scope
-// always record them; others do only with this option, since the two
-// reads of the clock are a noticeable part of what a short task costs.
+// WithTimes makes a task record exactly when its function is entered and
+// when it ends, for [Task.StartTime] and [Task.EndTime]. Other tasks do not
+// record them, since the two reads of the clock are a noticeable part of
+// what a short task costs, except those of a [Run] scope, which record
+// them to within about a millisecond from their scope's clock; with this
+// option such a task records them exactly too.
 func WithTimes() TimesOption { return TimesOption{} }
 
 func (TimesOption) applyTask(*config) {}

@@ -27,6 +27,8 @@ type Scope struct {
 	stacks  bool // record every task's creation stack
 	labels  bool // put profiler labels on every task's goroutine
 
+	times scopeClock // what the scope's tasks record their times with
+
 	shards [trackShards]trackShard
 
 	groupsMu sync.Mutex
@@ -101,6 +103,7 @@ func newScope(ctx context.Context, cfg runConfig) *Scope {
 	if s.name == "" {
 		s.name = "Scope-" + strconv.FormatUint(s.id, 10)
 	}
+	s.times.init()
 	sctx, cancel := context.WithCancelCause(ctx)
 	s.ctx = nodeContext{Context: sctx, owner: s}
 	s.cancel = cancel
@@ -111,6 +114,7 @@ func newScope(ctx context.Context, cfg runConfig) *Scope {
 }
 
 func (s *Scope) close() {
+	s.times.stop()
 	liveScopes.Lock()
 	liveScopes.list = slices.DeleteFunc(liveScopes.list, func(x *Scope) bool { return x == s })
 	liveScopes.Unlock()
@@ -202,6 +206,8 @@ func cmpUint(a, b uint64) int {
 
 func (s *Scope) nodeTracker() tracker { return s }
 
+func (s *Scope) clock() *scopeClock { return &s.times }
+
 func (s *Scope) track(t *taskCore, fn any) {
 	e := trackEntry{task: t, fn: reflect.ValueOf(fn).Pointer()}
 	if s.stacks {
@@ -285,7 +291,7 @@ func trackedCurrent(ctx context.Context) *taskCore {
 // setAwaiting records what t is blocked on and returns what it was before,
 // for restoreAwaiting.
 func (t *taskCore) setAwaiting(w waitRecord) waitRecord {
-	w.since = monoNow()
+	w.since = t.now(t.extra.Load())
 	t.mu.Lock()
 	m := t.extraLocked().moreLocked()
 	prev := m.awaiting

@@ -110,14 +110,15 @@ type TaskInfo struct {
 	Name    string    `json:"name"`
 	State   State     `json:"-"`       // a group is Running while it exists
 	Parent  Ref       `json:"parent"`  // the zero Ref for a child of the scope
-	Started time.Time `json:"started"` // when the function (or the group) started; zero while pending
+	Started time.Time `json:"started"` // when the function (or the group) started, to within about a millisecond (see Task.StartTime); zero while pending
 	// Age is how long the node had been running when the snapshot was
 	// taken; 0 while pending.
 	Age      time.Duration `json:"-"`
 	Progress *Progress     `json:"-"`                  // the latest report; nil if none
 	Awaiting *Awaiting     `json:"awaiting,omitempty"` // nil unless State is Waiting
 	// WaitingSince is when the task began the wait that Awaiting
-	// describes; zero unless State is Waiting.
+	// describes, read from the scope's clock like Started; zero unless
+	// State is Waiting.
 	WaitingSince time.Time `json:"waiting_since,omitzero"`
 	// Waited is how long the task had been waiting when the snapshot was
 	// taken; 0 unless State is Waiting.

@@ -77,7 +77,7 @@ type taskCore struct {
 	inGroup     bool      // the task belongs to the group whose context is parent; set before the task is shared
 	cancelAsked bool      // Cancel took effect; guarded by mu
 	errMade     bool      // err is the final error, not yet the cause of a cancellation; guarded by mu
-	timed       bool      // the task records its times, in its extra part (tracked, or WithTimes); set before it is shared
+	timing      timing    // whether and how the task records its times, in its extra part; set before it is shared
 
 	parent  context.Context             // the context the task was started with
 	live    atomic.Pointer[liveContext] // the task's own context, once made
@@ -109,9 +109,9 @@ type taskExtra struct {
 
 	callbacks []doneCallback // in the order they were added
 
-	// The task's times, for a task that records them (taskCore.timed):
-	// monoNow readings, 0 until the function is entered and until the
-	// task finishes.
+	// The task's times, for a task that records them (taskCore.timing):
+	// monoNow readings, or its scope's clock's, 0 until the function is
+	// entered and until the task finishes.
 	started atomic.Int64
 	ended   int64 // guarded by the task's mutex
 }
@@ -219,7 +219,7 @@ func newTask[T any](ctx context.Context, inGroup bool, fn func(context.Context) 
 		t = &w.task
 		t.extra.Store(&w.extra)
 	}
-	t.timed = timed || track != nil
+	t.timing = timingFor(timed, track)
 	t.init(ctx, inGroup, site)
 	return t
 }
@@ -287,7 +287,7 @@ func newErrTask(ctx context.Context, inGroup bool, f func(context.Context) error
 		e = &w.task
 		e.extra.Store(&w.extra)
 	}
-	e.timed = timed || track != nil
+	e.timing = timingFor(timed, track)
 	e.init(ctx, inGroup, f)
 	return e
 }
@@ -355,8 +355,8 @@ func (t *taskCore) begin() bool {
 		return false
 	}
 	if x := t.extra.Load(); x != nil {
-		if t.timed {
-			x.started.Store(monoNow())
+		if t.timing != untimed {
+			x.started.Store(t.now(x))
 		}
 		t.state.set(Running)
 		x.labelGoroutine() // WithProfileLabels
@@ -485,8 +485,9 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld) r
 	}
 	t.mu.Lock()
 	t.err, t.errMade = err, made
-	if t.timed {
-		t.extra.Load().ended = monoNow()
+	if t.timing != untimed {
+		x := t.extra.Load()
+		x.ended = t.now(x)
 	}
 	var report *unretrieved
 	if state == Done && err != nil && g == nil {
@@ -814,6 +815,15 @@ func (t *taskCore) SetName(name string) {
 // of a [Run] scope, which the task tree shows with its age, or one started
 // with [WithTimes]. For any other task it is always the zero Time, so that
 // a task nobody times does not pay for two reads of the clock.
+//
+// A task of a Run scope started without WithTimes records its times from
+// its scope's clock, which is read at most once a millisecond: its times
+// may be up to about a millisecond early, and tasks that start or end
+// within the same millisecond may record the same time. They stay in
+// order: a time recorded after another, in the same scope or by a task
+// started WithTimes in it, is never the earlier one, so a task that
+// starts after another ended never has the earlier start time. A task
+// started WithTimes reads the clock exactly.
 func (t *taskCore) StartTime() time.Time {
 	if x := t.extra.Load(); x != nil {
 		return monoTime(x.started.Load())
@@ -823,7 +833,8 @@ func (t *taskCore) StartTime() time.Time {
 
 // EndTime returns when the task finished, or the zero Time if it has not.
 // Like [Task.StartTime], it is recorded only for a task of a [Run] scope or
-// one started with [WithTimes], and is the zero Time for any other.
+// one started with [WithTimes], is the zero Time for any other, and is
+// exact only for a task started WithTimes; it is never before StartTime.
 func (t *taskCore) EndTime() time.Time {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -3,6 +3,7 @@ package async_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"strings"
@@ -440,6 +441,70 @@ func TestTimesAreRecordedOnlyWhenAsked(t *testing.T) {
 		}, async.WithSignals(nil))
 		check("task of a Run scope", tracked, true)
 	})
+}
+
+// A task of a Run scope records its times from the scope's clock, read at
+// most once a millisecond: tasks starting within the same millisecond share
+// a reading, which may be up to that early, and a reading after the
+// millisecond is fresh. WithTimes reads the clock exactly, scope or not.
+func TestScopeTasksShareAReadingOfTheClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		block := func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, nil }
+		_ = async.Run(t.Context(), func(ctx context.Context) error {
+			start := time.Now()
+			first := async.Spawn(ctx, block)
+			time.Sleep(400 * time.Microsecond)
+			second := async.Spawn(ctx, block)
+			synctest.Wait() // second has started: exact moves the clock on
+			exact := async.Spawn(ctx, block, async.WithTimes())
+			time.Sleep(2 * time.Millisecond)
+			third := async.Spawn(ctx, block)
+			synctest.Wait() // every task has entered its function
+			for _, c := range []struct {
+				name string
+				task *async.Task[int]
+				want time.Duration
+			}{
+				{"first", first, 0},
+				{"second, 400µs later, within the millisecond", second, 0},
+				{"WithTimes, 400µs later", exact, 400 * time.Microsecond},
+				{"third, 2.4ms later", third, 2400 * time.Microsecond},
+			} {
+				if got := c.task.StartTime().Sub(start); got != c.want {
+					t.Errorf("%s: started at +%v, want +%v", c.name, got, c.want)
+				}
+				c.task.Cancel(nil)
+			}
+			return nil
+		}, async.WithSignals(nil))
+	})
+}
+
+// The scope's clock keeps order with exact readings: a task of the scope
+// that starts after a task WithTimes ended never has the earlier start
+// time, although the scope's shared reading was taken before that end.
+// Real time, so that the readings differ.
+func TestScopeTimesKeepOrderWithExactTimes(t *testing.T) {
+	err := async.Run(t.Context(), func(ctx context.Context) error {
+		nothing := func(context.Context) (int, error) { return 0, nil }
+		for range 2000 {
+			exact := async.Spawn(ctx, nothing, async.WithTimes())
+			exact.Await(ctx)
+			next := async.Spawn(ctx, nothing)
+			next.Await(ctx)
+			if next.StartTime().Before(exact.EndTime()) {
+				return fmt.Errorf("a task started after another ended has the earlier start: %v before %v",
+					next.StartTime(), exact.EndTime())
+			}
+			if next.EndTime().Before(next.StartTime()) {
+				return fmt.Errorf("a task ended at %v, before it started at %v", next.EndTime(), next.StartTime())
+			}
+		}
+		return nil
+	}, async.WithSignals(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestTaskContextEndsWithTask(t *testing.T) {

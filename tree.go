@@ -25,6 +25,9 @@ type tracker interface {
 	// track records t, which runs fn, as live.
 	track(t *taskCore, fn any)
 	untrack(t *taskCore)
+	// clock returns the clock the tracked tasks record their times with,
+	// or nil for exact readings of the task clock.
+	clock() *scopeClock
 }
 
 // nodeContext is the context a task's function (or a group's body) receives:
