@@ -271,9 +271,12 @@ func (g *Group) watchDone(t *taskCore) {
 			close(woken)
 		})
 	}
-	if len(g.waiters) == cap(g.waiters) && len(g.waiters) > 0 {
+	if n := len(g.waiters); n == cap(g.waiters) && n > 0 && g.active.Load() <= int64(n/2) {
 		// Before the list grows, drop the tasks that have ended, whose
-		// channels are closed: it stays within twice the live ones.
+		// channels are closed, if that frees at least half of it: at
+		// most active of its tasks are still running. Otherwise it grows
+		// without a look at each task, which would find little to drop;
+		// either way it stays within four times the running tasks.
 		g.waiters = slices.DeleteFunc(g.waiters, (*taskCore).finished)
 	}
 	g.waiters = append(g.waiters, t)

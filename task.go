@@ -438,6 +438,15 @@ func cancellation(err error, ctx context.Context) (bool, error) {
 	if err == nil {
 		return false, nil
 	}
+	if err == context.Canceled {
+		// What a function returns most often when it gives up: its
+		// context's error as it is, which the rest below would also call
+		// a cancellation, after three walks of its chain.
+		if ctx.Err() == nil {
+			return true, err
+		}
+		return true, context.Cause(ctx)
+	}
 	if _, ok := errors.AsType[*PanicError](err); ok {
 		return false, nil
 	}

@@ -3,6 +3,7 @@ package async
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 )
@@ -194,5 +195,42 @@ func TestDerivedContextsCancelledWhileTheGroupIs(t *testing.T) {
 	task.mu.Unlock()
 	if left != 0 {
 		t.Errorf("%d registrations left", left)
+	}
+}
+
+// A group's list of the tasks whose Done channel it closes drops the
+// finished ones as it grows: a long-lived group whose tasks come and go
+// holds a list bounded by its running tasks (four times them), not by
+// every task it ever ran.
+func TestGroupWaitersStayWithinFourTimesTheRunningTasks(t *testing.T) {
+	const running, churn = 100, 20000
+	err := WithGroup(context.Background(), func(ctx context.Context, g *Group) error {
+		stop := make(chan struct{})
+		for range running {
+			g.Go(func(ctx context.Context) error {
+				select {
+				case <-ctx.Done():
+				case <-stop:
+				}
+				return nil
+			})
+		}
+		for i := range churn {
+			task := g.Go(func(ctx context.Context) error { _ = ctx.Done(); return nil })
+			if _, err := task.Await(ctx); err != nil {
+				return err
+			}
+			g.mu.Lock()
+			n := len(g.waiters)
+			g.mu.Unlock()
+			if bound := 4 * (running + 1); n > bound {
+				return fmt.Errorf("after %d tasks came and went the list holds %d, over %d", i+1, n, bound)
+			}
+		}
+		close(stop)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
