@@ -16,10 +16,15 @@ func growStack() byte {
 
 // stackWanted is the frame growStack asks for: enough, with what the task
 // has used by then, to take the runtime's starting stack to the size a
-// fetch's deepest call needs, and no more, since the frame is zeroed on
-// every call. Measured on list (b), 6 interleaved runs of fetchall each
-// (user+sys): 4 kB 1.78 s, 7 kB 1.73 s, 10 kB 1.81 s, 12 kB 1.93 s.
-const stackWanted = 7 << 10
+// fetch's deepest call needs, and no more. A larger stack costs twice:
+// the frame is zeroed on every call, and a task that waits with little of
+// a large stack in use (for its host or a request slot) has it shrunk by
+// the garbage collector, a copy of its own. Profile of fetchall on 60,000
+// URLs of list (b) (bench/fetch, -c 64): at 7 kB, growStack 0.25 s and
+// runtime.shrinkstack 0.12 s of 5.44 s; at 4 kB, growStack 0.14 s and no
+// shrinkstack, and still no stack growth anywhere else (runtime.newstack
+// is called from growStack alone). At 5 kB: 0.16 s.
+const stackWanted = 4 << 10
 
 //go:noinline
 func touch(b *[stackWanted]byte) byte { return b[len(b)-1] }
