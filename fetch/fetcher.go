@@ -138,6 +138,7 @@ type run struct {
 	srcErr  error           // a read error, or Config.Skip's
 	allRead bool            // src ended by itself
 	gctx    context.Context // the run's group's, set by read
+	traces  *tracePool      // the attempts' traces, under gctx; set by read
 }
 
 func newRun(ctx context.Context, f *Fetcher, sink Sink) *run {
@@ -159,6 +160,7 @@ func newRun(ctx context.Context, f *Fetcher, sink Sink) *run {
 // run is stopped.
 func (r *run) read(gctx context.Context, g *async.Group, src iter.Seq2[Input, error]) {
 	r.gctx = gctx
+	r.traces = newTracePool(gctx)
 	r.hosts = newHostGroups(g)
 	defer r.hosts.closeAll()
 	var seq int64 = -1
@@ -217,7 +219,7 @@ func (r *run) dispatch(seq int64, in Input) bool {
 	// task whose group is cancelled before it starts never enters its
 	// function, and its input still needs a record.
 	p := &pending{r: r, in: in, u: u, seq: seq, hg: hg,
-		tk: ticket{slots: r.slots, parked: r.parked, host: key}}
+		tk: ticket{slots: r.slots, parked: r.parked, host: key, traces: r.traces}}
 	t := async.Go(hg.g, p.fetch, async.WithName(RedactURL(in.URL)))
 	t.AddDoneCallback(p.done)
 	return true
@@ -332,8 +334,9 @@ type ticket struct {
 	// self is the context of the task fetching the input, which the fetch
 	// does not run under (see Run): its sleeps are recorded there, so that
 	// the task tree shows what the task waits for.
-	self context.Context
-	host string // the input's hostKey
+	self   context.Context
+	host   string     // the input's hostKey
+	traces *tracePool // the run's, for the fetch's attempts
 }
 
 // park trades the ticket's backlog place for a parked one, waiting for one

@@ -10,10 +10,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -317,3 +319,70 @@ func TestRealCancellationUnderLoad(t *testing.T) {
 		t.Error("no cancelled records although /hang requests were in flight")
 	}
 }
+
+// TestRealTracesOfDialsAreNotReused: net/http calls a request's dial hooks
+// from the dial it started even after the request got another connection
+// and finished, and a run reuses the traces of attempts: a trace whose
+// request started a dial must never serve a later request, or that dial's
+// late report would land in another record. The transport notes, in
+// order, each request's trace and each dial's (the dial's context keeps
+// the request's values). Dials are slow, so requests often get a
+// connection another request freed while their own dial goes on, and the
+// server closes every fifth connection, so that dials go on all through
+// the run.
+func TestRealTracesOfDialsAreNotReused(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%5 == 0 {
+			w.Header().Set("Connection", "close")
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	var (
+		mu     sync.Mutex
+		dialed = map[*httptrace.ClientTrace]bool{}
+		uses   = map[*httptrace.ClientTrace]int{}
+		late   []string
+	)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 8
+	dialer := &net.Dialer{}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		dialed[httptrace.ContextClientTrace(ctx)] = true
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		return dialer.DialContext(ctx, network, addr)
+	}
+	defer tr.CloseIdleConnections()
+	rt := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		ct := httptrace.ContextClientTrace(req.Context())
+		mu.Lock()
+		if dialed[ct] {
+			late = append(late, req.URL.String())
+		}
+		uses[ct]++
+		mu.Unlock()
+		return tr.RoundTrip(req)
+	})
+	f := mustNew(t, Config{Concurrency: 8, Transport: rt})
+	defer f.Close()
+	c, _ := runAll(t, f, urls(400, srv.URL+"/?n=%d"))
+	for _, r := range c.recs {
+		if r.Outcome != OK {
+			t.Fatalf("%s: %s %s", r.URL, r.Outcome, r.Error)
+		}
+	}
+	if len(late) > 0 {
+		t.Errorf("%d requests got the trace of an earlier request that had started a dial, the first %s", len(late), late[0])
+	}
+	if len(dialed) < 10 || len(uses) > 300 {
+		t.Errorf("%d dials and %d traces for 400 requests: the test wants many dials and traces reused", len(dialed), len(uses))
+	}
+}
+
+// roundTripFunc adapts a function to an http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }

@@ -1,12 +1,14 @@
 package fetch
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -401,5 +403,61 @@ func TestResolveFallsBack(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), s[:1]) {
 			t.Errorf("ParseResolve(%q): %v, want an error about the leading %s", s, err, s[:1])
 		}
+	}
+}
+
+// TestTracePoolKeepsOnlyQuietTraces: a trace goes back to its pool only
+// when every connection its requests asked for came at once from the idle
+// pool, so that no dial of its own can report to it later; it comes back
+// with no events, under the pool's context, and a trace made under another
+// context is never the pool's.
+func TestTracePoolKeepsOnlyQuietTraces(t *testing.T) {
+	type traceTestKey struct{}
+	parent := context.WithValue(context.Background(), traceTestKey{}, "run")
+	p := newTracePool(parent)
+
+	dialed := p.get(parent)
+	dialed.trace.GetConn("example.com:80")
+	dialed.trace.GotConn(httptrace.GotConnInfo{Reused: true}) // handed over by another request: not WasIdle
+	p.put(dialed)
+	other := p.get(context.Background())
+	if other.pool != nil || other.ctx.Value(traceTestKey{}) != nil {
+		t.Fatalf("a trace under another context: pool %p, run value %v", other.pool, other.ctx.Value(traceTestKey{}))
+	}
+	p.put(other)
+	for range 50 {
+		if tr := p.get(parent); tr == dialed || tr == other {
+			t.Fatal("the pool handed out a trace it must not keep")
+		}
+	}
+
+	quiet := p.get(parent)
+	used := func() {
+		quiet.start = time.Now()
+		quiet.trace.GetConn("example.com:80")
+		quiet.trace.GotConn(httptrace.GotConnInfo{Reused: true, WasIdle: true})
+		quiet.trace.GotFirstResponseByte()
+	}
+	used()
+	if quiet.result().ttfb <= 0 || !quiet.result().reused {
+		t.Fatalf("events not recorded: %+v", quiet.result())
+	}
+	// sync.Pool may drop what it is given (the race detector makes it drop
+	// a quarter at random), so the trace is used and given back until it
+	// returns.
+	back := false
+	for i := 0; i < 50 && !back; i++ {
+		used()
+		p.put(quiet)
+		back = p.get(parent) == quiet
+	}
+	if !back {
+		t.Fatal("a quiet trace never came back from the pool")
+	}
+	if got := quiet.result(); got != (timings{}) || quiet.getConns != 0 || quiet.idleConns != 0 || !quiet.start.IsZero() {
+		t.Errorf("a trace came back with events: %+v, %d conns asked, %d idle", got, quiet.getConns, quiet.idleConns)
+	}
+	if quiet.ctx.Value(traceTestKey{}) != "run" || httptrace.ContextClientTrace(quiet.ctx) != &quiet.trace {
+		t.Error("a trace came back without its context")
 	}
 }
