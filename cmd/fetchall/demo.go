@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/asyncgo/async"
@@ -184,31 +185,59 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	// The snapshot of the run's task tree to show, the library at work
 	// inside the tool: the one that had the most tasks awaiting a
 	// Retry-After, else the one taken halfway through. A snapshot is taken
-	// as a record arrives, at most every 2ms: URLs held by a pause finish
-	// no fetch, but those in flight when it began do while it lasts.
+	// every 2ms while the run lasts, and as the middle record arrives:
+	// taken only as records arrived, the pause, during which the URLs it
+	// holds finish nothing, was seen only while fetches begun before it
+	// still ended, which on a busy machine may be none.
 	var (
+		mu         sync.Mutex
 		best       *async.Snapshot
 		bestPaused int
 		bestAt     time.Duration
 		done       int
-		last       time.Time
 		start      = time.Now()
 	)
 	scope := async.ScopeOf(ctx)
+	consider := func(halfway bool) {
+		s := scope.Snapshot()
+		p := countPaused(s)
+		mu.Lock()
+		defer mu.Unlock()
+		if p > bestPaused || best == nil && halfway {
+			best, bestPaused, bestAt = s, p, time.Since(start)
+		}
+	}
 	j.observe = func(r *fetch.Record) {
 		done++
 		if live != nil {
 			live.add(r)
 		}
-		if scope == nil || j.quiet || time.Since(last) < 2*time.Millisecond && done != o.n/2 {
-			return
+		if scope != nil && !j.quiet && done == o.n/2 {
+			consider(true)
 		}
-		last = time.Now()
-		s := scope.Snapshot()
-		p := countPaused(s)
-		if p > bestPaused || best == nil && done >= o.n/2 {
-			best, bestPaused, bestAt = s, p, time.Since(start)
-		}
+	}
+	stopSampling := func() {}
+	if scope != nil && !j.quiet {
+		stop, sampled := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(sampled)
+			wait := time.NewTimer(2 * time.Millisecond)
+			defer wait.Stop()
+			for {
+				select {
+				case <-wait.C:
+				case <-stop:
+					return
+				}
+				began := time.Now()
+				consider(false)
+				// A tree of many URLs takes longer to snapshot: sampling
+				// then backs off, so that it stays a small part of the
+				// run's CPU.
+				wait.Reset(max(2*time.Millisecond, 20*time.Since(began)))
+			}
+		}()
+		stopSampling = func() { close(stop); <-sampled }
 	}
 	j.showBar = !j.quiet && isTerminal(stderr)
 	if !j.quiet {
@@ -219,6 +248,7 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		}
 	}
 	status := j.execute(ctx)
+	stopSampling()
 	if status == exitFailures {
 		// The failures are the demo's point, not a fault: the demo succeeded.
 		if !j.quiet {
