@@ -115,6 +115,15 @@ func timingFor(withTimes bool, track tracker) timing {
 	return untimed
 }
 
+// trackerNow returns a reading of the clock the tasks that track records
+// read: its scope's clock, or the task clock.
+func trackerNow(track tracker) int64 {
+	if c := track.clock(); c != nil {
+		return c.now()
+	}
+	return monoNow()
+}
+
 // now returns a reading for one of the task's times; x is its extra part.
 // A task of a scope that asked for exact times still moves its scope's
 // clock, so that the scope's readings stay in order with its own.

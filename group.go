@@ -25,7 +25,7 @@ type Group struct {
 	ctx     nodeContext
 	cancel  context.CancelCauseFunc
 	track   tracker
-	started time.Time
+	started time.Time // when the group was made, if a scope tracks it (for the task tree)
 
 	// Counted without the mutex, so that a task of a group without a limit
 	// finishes without taking it unless someone waits for the count.
@@ -90,7 +90,7 @@ func WithGroup(ctx context.Context, body func(ctx context.Context, g *Group) err
 }
 
 func withGroup(ctx context.Context, body func(ctx context.Context, g *Group) error, cfg config) error {
-	g := &Group{id: lastGroupID.Add(1), name: cfg.name, started: time.Now(), slots: limiter{limit: cfg.limit, backlog: -1}}
+	g := &Group{id: lastGroupID.Add(1), name: cfg.name, slots: limiter{limit: cfg.limit, backlog: -1}}
 	if cfg.hasBacklog {
 		g.slots.backlog = cfg.backlog
 	}
@@ -103,6 +103,11 @@ func withGroup(ctx context.Context, body func(ctx context.Context, g *Group) err
 	if up := parentNode(ctx); up != nil {
 		g.parent = up
 		g.track = up.nodeTracker()
+		if g.track != nil {
+			// From the clock the scope's tasks read, so that the group
+			// never seems younger than the tasks it starts.
+			g.started = monoTime(trackerNow(g.track))
+		}
 	}
 	gctx, cancel := context.WithCancelCause(ctx)
 	g.ctx = nodeContext{Context: gctx, owner: g}

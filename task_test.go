@@ -480,6 +480,47 @@ func TestScopeTasksShareAReadingOfTheClock(t *testing.T) {
 	})
 }
 
+// A group of a Run scope records when it was made from the clock its
+// tasks read, so that the tree never shows a task older than the group it
+// belongs to: here the scope's reading, shared for a millisecond, is 400µs
+// old when the group is made, and the group's task shares it.
+func TestScopeGroupIsNeverYoungerThanItsTasks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_ = async.Run(t.Context(), func(ctx context.Context) error {
+			start := time.Now()
+			first := async.Spawn(ctx, func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, nil })
+			synctest.Wait()
+			time.Sleep(400 * time.Microsecond)
+			return async.WithGroup(ctx, func(ctx context.Context, g *async.Group) error {
+				task := g.Go(func(ctx context.Context) error { <-ctx.Done(); return nil })
+				synctest.Wait()
+				snap := async.ScopeOf(ctx).Snapshot()
+				var group, member *async.TaskInfo
+				for i := range snap.Nodes {
+					switch n := &snap.Nodes[i]; {
+					case n.Kind == async.KindGroup && n.ID == g.ID():
+						group = n
+					case n.Kind == async.KindTask && n.ID == task.ID():
+						member = n
+					}
+				}
+				if group == nil || member == nil {
+					t.Fatalf("the snapshot lacks the group or its task: %+v", snap.Nodes)
+				}
+				if member.Started.Before(group.Started) {
+					t.Errorf("the group's task started at +%v, before its group at +%v", member.Started.Sub(start), group.Started.Sub(start))
+				}
+				if member.Age > group.Age {
+					t.Errorf("the group's task is %v old, its group %v", member.Age, group.Age)
+				}
+				first.Cancel(nil)
+				task.Cancel(nil)
+				return nil
+			})
+		}, async.WithSignals(nil))
+	})
+}
+
 // The scope's clock keeps order with exact readings: a task of the scope
 // that starts after a task WithTimes ended never has the earlier start
 // time, although the scope's shared reading was taken before that end.
