@@ -42,10 +42,16 @@ const trackShards = 64
 // trackShard holds live tasks in slots. A finished task's slot is cleared and
 // reused, so the registry never holds a finished task, and adding or removing
 // one is a slice store under an uncontended lock.
+//
+// The free slots form a list through the slots themselves (see trackEntry),
+// so that recording a task and clearing it touch the shard's header and the
+// task's slot and nothing else: a separate list of free slots was a third
+// cache line to move between the core that starts tasks and the cores that
+// end them.
 type trackShard struct {
 	mu    sync.Mutex
 	slots []trackEntry
-	free  []uint32
+	free  uint32 // 1 + the index of the first free slot; 0 for none
 	live  int
 	_     [64]byte // keep neighbouring shards' locks off one cache line
 }
@@ -67,10 +73,12 @@ func (sh *trackShard) compact() {
 			slots = append(slots, e)
 		}
 	}
-	sh.slots, sh.free = slots, nil
+	sh.slots, sh.free = slots, 0
 }
 
 // trackEntry is what the registry knows about a live task beyond the task.
+// A free slot has no task, and fn holds the shard's next free slot, encoded
+// as trackShard.free is.
 type trackEntry struct {
 	task  *taskCore
 	fn    uintptr   // entry of the function the task runs
@@ -220,9 +228,9 @@ func (s *Scope) track(t *taskCore, fn any) {
 	sh := &s.shards[shard]
 	sh.mu.Lock()
 	var i uint32
-	if n := len(sh.free); n > 0 {
-		i = sh.free[n-1]
-		sh.free = sh.free[:n-1]
+	if sh.free != 0 {
+		i = sh.free - 1
+		sh.free = uint32(sh.slots[i].fn)
 		sh.slots[i] = e
 	} else {
 		i = uint32(len(sh.slots))
@@ -238,16 +246,19 @@ func (s *Scope) untrack(t *taskCore) {
 	sh := &s.shards[x.slot.shard]
 	sh.mu.Lock()
 	i := x.slot.index // under the lock: compaction moves tasks
-	sh.slots[i] = trackEntry{}
 	sh.live--
 	switch {
 	case sh.live == 0:
 		// Every slot is free: start over rather than keep a long free list.
-		sh.slots, sh.free = sh.slots[:0], sh.free[:0]
+		// The others hold no task already, so appends may reuse them.
+		sh.slots[i] = trackEntry{}
+		sh.slots, sh.free = sh.slots[:0], 0
 	case sh.live < len(sh.slots)/4 && len(sh.slots) >= compactMin:
+		sh.slots[i] = trackEntry{}
 		sh.compact()
 	default:
-		sh.free = append(sh.free, i)
+		sh.slots[i] = trackEntry{fn: uintptr(sh.free)}
+		sh.free = i + 1
 	}
 	sh.mu.Unlock()
 	if s.tracing {

@@ -2,6 +2,7 @@ package async
 
 import (
 	"context"
+	"sync"
 	"testing"
 )
 
@@ -28,6 +29,50 @@ func BenchmarkTrackUntrack(b *testing.B) {
 			s.untrack(&tasks[i])
 		}
 	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/task")
+}
+
+// BenchmarkTrackUntrackAcrossCores is the registry as tasks use it: one
+// goroutine records tasks as it makes them while another clears them as
+// they end, so the shards' cache lines move between two cores, as they do
+// between a spawning goroutine and the goroutines its tasks run on.
+func BenchmarkTrackUntrackAcrossCores(b *testing.B) {
+	s := newScope(context.Background(), runConfig{})
+	defer s.close()
+	const batch, batches = 256, 8
+	tasks := make([][]taskCore, batches)
+	for k := range tasks {
+		tasks[k] = make([]taskCore, batch)
+		for i := range tasks[k] {
+			tasks[k][i].id = lastTaskID.Add(1)
+			tasks[k][i].extra.Store(&taskExtra{track: s})
+		}
+	}
+	fn := func(context.Context) (int, error) { return 0, nil }
+	tracked := make(chan []taskCore, batches-2)
+	var done sync.WaitGroup
+	done.Go(func() {
+		for ts := range tracked {
+			for i := range ts {
+				s.untrack(&ts[i])
+			}
+		}
+	})
+	// A batch is reused only once the other goroutine has cleared it:
+	// when the batch made batches-1 rounds after it was sent, the channel
+	// (room for batches-2) has given out at least the batch after it, so
+	// the other goroutine, which clears them in order, is done with it.
+	k := 0
+	for b.Loop() {
+		ts := tasks[k%batches]
+		for i := range ts {
+			s.track(&ts[i], fn)
+		}
+		tracked <- ts
+		k++
+	}
+	close(tracked)
+	done.Wait()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/task")
 }
 
