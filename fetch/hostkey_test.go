@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -175,5 +176,33 @@ func TestRecordHost(t *testing.T) {
 		if got := (&Record{URL: u}).Host(); got != want {
 			t.Errorf("Host of %q = %q, want %q", u, got, want)
 		}
+	}
+}
+
+// TestPlainRequestIsWhatNewRequestMakes: a plain request with no body is
+// built without http.NewRequestWithContext, and must be the request it
+// would have made, field for field, context included.
+func TestPlainRequestIsWhatNewRequestMakes(t *testing.T) {
+	type key struct{}
+	ctx := context.WithValue(context.Background(), key{}, 1)
+	f := mustNew(t, Config{Header: http.Header{"X-A": {"b"}}})
+	u, err := url.Parse("http://a.example:8080/p?q=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		got := f.plainRequest(ctx, &Input{URL: u.String()}, method, u, nil, 0, nil)
+		want, err := http.NewRequestWithContext(ctx, method, "/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.URL, want.Host, want.Header = u, u.Host, f.header
+		if got == nil || !reflect.DeepEqual(got, want) || got.Context() != ctx {
+			t.Errorf("%s: got\n%#v\nwant\n%#v", method, got, want)
+		}
+	}
+	// A body, or another method, still goes through NewRequestWithContext.
+	if req := f.plainRequest(ctx, &Input{}, http.MethodPost, u, []byte("x"), 0, nil); req == nil || req.ContentLength != 1 || req.GetBody == nil {
+		t.Errorf("a POST with a body: %#v", req)
 	}
 }
