@@ -31,7 +31,7 @@ func (f *Fetcher) roundTrip(ctx context.Context, in *Input, u *url.URL, offset i
 	res.redirects, res.redirectURL = 0, ""
 	cur, referer, dropped := u, "", false
 	for {
-		creds := f.cfg.LocationTrusted || sameOrigin(u, cur)
+		creds := f.cfg.LocationTrusted || cur == u || sameOrigin(u, cur)
 		build := func() (*http.Request, error) {
 			req, err := f.newRequest(ctx, in, method, cur, body, dropped, offset, creds, u.User)
 			if err == nil && referer != "" {
