@@ -200,9 +200,15 @@ func (r *run) dispatch(seq int64, in Input) bool {
 		r.emit(seq, rec)
 		return true
 	}
+	// A free place is taken without a two-way select, the common case
+	// for every input while the backlog has room.
 	select {
 	case r.slots <- struct{}{}:
-	case <-gctx.Done():
+	default:
+		select {
+		case r.slots <- struct{}{}:
+		case <-gctx.Done():
+		}
 	}
 	if gctx.Err() != nil {
 		r.emit(seq, cancelledRecord(in, r.start, 0, context.Cause(gctx)))
