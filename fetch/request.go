@@ -98,7 +98,8 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 			rec.Queued += waited
 			requeued += waited
 		}
-		res := f.attempt(ctx, &in, u, traces)
+		var res attemptResult // on the stack: nothing keeps it
+		f.attempt(ctx, &in, u, traces, &res)
 		var paused time.Duration
 		if res.hasRetryAfter && res.retryAfter > 0 {
 			paused = min(res.retryAfter, f.cfg.MaxRetryAfter)
@@ -125,7 +126,7 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 			return f.cancelled(rec, attempt, ctx)
 		}
 
-		wait, retry := f.nextWait(&rec, res, attempt, f.method(in))
+		wait, retry := f.nextWait(&rec, &res, attempt, f.method(in))
 		if retry && wait > 0 {
 			slept := time.Now()
 			why := "backoff before retry"
@@ -283,8 +284,7 @@ func (r *attemptResult) fill(rec *Record) {
 //
 // The attempt's trace comes from traces when it is not nil and belongs to
 // ctx, and goes back to it when no hook of it can be called any more.
-func (f *Fetcher) attempt(ctx context.Context, in *Input, u *url.URL, traces *tracePool) *attemptResult {
-	res := new(attemptResult)
+func (f *Fetcher) attempt(ctx context.Context, in *Input, u *url.URL, traces *tracePool, res *attemptResult) {
 	tr := traces.get(ctx)
 	actx, cancel := context.WithTimeoutCause(tr.ctx, f.cfg.Timeout, errAttemptTimeout)
 	err := f.send(actx, in, u, res, tr)
@@ -296,7 +296,6 @@ func (f *Fetcher) attempt(ctx context.Context, in *Input, u *url.URL, traces *tr
 	if err == nil {
 		traces.put(tr)
 	}
-	return res
 }
 
 // errAttemptTimeout is the cause of an attempt's context when the attempt
@@ -424,8 +423,9 @@ func (f *Fetcher) readBody(ctx context.Context, body io.Reader, res *attemptResu
 		r = io.LimitReader(body, max(f.cfg.MaxBody-offset, 0))
 	}
 	buf := copyBuffers.Get().(*[]byte)
-	_, err := io.CopyBuffer(counting{w, &res.bytes}, r, *buf)
+	n, err := io.CopyBuffer(writerOnly{w}, r, *buf)
 	copyBuffers.Put(buf)
+	res.bytes += n
 	if err == nil && f.cfg.MaxBody > 0 && res.bytes >= f.cfg.MaxBody {
 		var one [1]byte
 		if n, _ := io.ReadFull(body, one[:]); n == 1 {
@@ -470,17 +470,10 @@ func (s saveWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// counting counts the bytes written through it.
-type counting struct {
-	w io.Writer
-	n *int64
-}
-
-func (c counting) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	*c.n += int64(n)
-	return n, err
-}
+// writerOnly hides any ReadFrom of the writer it holds, so that
+// io.CopyBuffer reads through the buffer it is given (io.Discard's
+// ReadFrom would take one of its own).
+type writerOnly struct{ io.Writer }
 
 // timings is the breakdown of one attempt, from its trace.
 type timings struct {
