@@ -374,6 +374,10 @@ func TestRealTracesOfDialsAreNotReused(t *testing.T) {
 			t.Fatalf("%s: %s %s", r.URL, r.Outcome, r.Error)
 		}
 	}
+	// A dial a request started may still be going on: the maps are read
+	// under the lock.
+	mu.Lock()
+	defer mu.Unlock()
 	if len(late) > 0 {
 		t.Errorf("%d requests got the trace of an earlier request that had started a dial, the first %s", len(late), late[0])
 	}
