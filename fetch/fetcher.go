@@ -160,7 +160,9 @@ func newRun(ctx context.Context, f *Fetcher, sink Sink) *run {
 // run is stopped.
 func (r *run) read(gctx context.Context, g *async.Group, src iter.Seq2[Input, error]) {
 	r.gctx = gctx
-	r.traces = newTracePool(gctx)
+	// A trace per request in flight, which is all the pool ever holds
+	// (an attempt holds one of the active slots).
+	r.traces = newTracePool(gctx, r.f.cfg.Concurrency, r.f.cfg.Transport == nil)
 	r.hosts = newHostGroups(g)
 	defer r.hosts.closeAll()
 	var seq int64 = -1

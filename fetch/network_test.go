@@ -390,3 +390,36 @@ func TestRealTracesOfDialsAreNotReused(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+// TestRealDeadlineOfOneAttemptReachesNoOther: a run on the engine's own
+// transport keeps each attempt's deadline with the attempt's trace and
+// reuses both; an attempt that times out must not end any other, and a
+// deadline set for an attempt that succeeded must not fire on a later
+// one. Hanging URLs are spread among fast ones, with few slots, so that
+// traces go from one to the next.
+func TestRealDeadlineOfOneAttemptReachesNoOther(t *testing.T) {
+	s := startDemo(t)
+	var list []string
+	for i := range 300 {
+		if i%30 == 7 {
+			list = append(list, fmt.Sprintf("%s/hang?n=%d", s.URL, i))
+		} else {
+			list = append(list, fmt.Sprintf("%s/item?size=10&n=%d", s.URL, i))
+		}
+	}
+	f := mustNew(t, Config{Concurrency: 3, Timeout: 150 * time.Millisecond, Retries: 0})
+	defer f.Close()
+	c, _ := runAll(t, f, list)
+	if len(c.recs) != len(list) {
+		t.Fatalf("%d records for %d URLs", len(c.recs), len(list))
+	}
+	for _, r := range c.recs {
+		hang := strings.Contains(r.URL, "/hang")
+		switch {
+		case hang && (r.Outcome != Failed || r.ErrorKind != KindTimeout || !strings.Contains(r.Error, "no response")):
+			t.Errorf("%s: %s %s %q, want a timeout with no response", r.URL, r.Outcome, r.ErrorKind, r.Error)
+		case !hang && r.Outcome != OK:
+			t.Errorf("%s: %s %s %q", r.URL, r.Outcome, r.ErrorKind, r.Error)
+		}
+	}
+}

@@ -283,19 +283,27 @@ func (r *attemptResult) fill(rec *Record) {
 // and its extra frames (stack growth) on this path.
 //
 // The attempt's trace comes from traces when it is not nil and belongs to
-// ctx, and goes back to it when no hook of it can be called any more.
+// ctx, and goes back to it when no hook of it can be called any more. A
+// trace of a run on the engine's own transport carries the deadline too:
+// a context of its own, cancelled by a timer the attempt sets, and kept
+// with the trace while neither fires (see tracePool).
 func (f *Fetcher) attempt(ctx context.Context, in *Input, u *url.URL, traces *tracePool, res *attemptResult) {
 	tr := traces.get(ctx)
-	actx, cancel := context.WithTimeoutCause(tr.ctx, f.cfg.Timeout, errAttemptTimeout)
+	actx, cancel := tr.ctx, context.CancelFunc(nil)
+	if tr.timer != nil {
+		tr.timer.Reset(f.cfg.Timeout)
+	} else {
+		actx, cancel = context.WithTimeoutCause(tr.ctx, f.cfg.Timeout, errAttemptTimeout)
+	}
 	err := f.send(actx, in, u, res, tr)
 	if err != nil && ctx.Err() == nil && context.Cause(actx) == errAttemptTimeout {
 		err = fmt.Errorf("%w (%s)", context.DeadlineExceeded, phase(res))
 	}
-	cancel()
-	res.err = err
-	if err == nil {
-		traces.put(tr)
+	if cancel != nil {
+		cancel()
 	}
+	res.err = err
+	traces.put(tr, err == nil)
 }
 
 // errAttemptTimeout is the cause of an attempt's context when the attempt
@@ -492,14 +500,24 @@ type tracer struct {
 	// those they got at once from the idle pool (see tracePool.put).
 	getConns, idleConns int
 	trace               httptrace.ClientTrace
-	ctx                 context.Context // the parent's, with trace
+	ctx                 context.Context // the parent's, with trace (and the deadline's cancel, with timer)
 	pool                *tracePool      // the pool it goes back to, or nil
+	// With a deadline of its own (see tracePool), cancel cancels ctx
+	// with errAttemptTimeout when timer fires; timer is stopped between
+	// attempts.
+	cancel context.CancelCauseFunc
+	timer  *time.Timer
 }
 
 // newTracer returns a tracer of pool (nil for none) whose ctx is parent
-// with its hooks.
+// with its hooks, and with a deadline of its own when the pool says so.
 func newTracer(parent context.Context, pool *tracePool) *tracer {
 	tr := &tracer{pool: pool}
+	if pool != nil && pool.deadlines {
+		parent, tr.cancel = context.WithCancelCause(parent)
+		tr.timer = time.AfterFunc(time.Hour, tr.expire)
+		tr.timer.Stop()
+	}
 	tr.trace = httptrace.ClientTrace{
 		GetConn:              tr.getConn,
 		DNSStart:             tr.dnsStart,
@@ -515,16 +533,37 @@ func newTracer(parent context.Context, pool *tracePool) *tracer {
 	return tr
 }
 
+// expire ends the attempt that runs under the tracer's context.
+func (tr *tracer) expire() { tr.cancel(errAttemptTimeout) }
+
 // tracePool keeps the traces of a run's finished attempts for later ones:
 // binding a trace's hooks and putting them in a context took 13 of the 72
 // allocations a URL made on a throughput-bound list.
+//
+// With deadlines, each trace's context is also the attempt's deadline: a
+// cancellable context of the trace's own, which a timer cancels, instead
+// of a context.WithTimeoutCause per attempt, which cost six allocations
+// (the context, its timer and two closures, and the Done channel and
+// children map that net/http's own context under it asks for) and 5% of
+// the CPU of a throughput-bound list. It is for the engine's own
+// transport only: the context then carries no Deadline, which net/http's
+// transport never reads (its dials run under a context without the
+// request's deadline or cancellation), but a transport given in Config
+// might.
+//
+// The free traces are a bounded list rather than a sync.Pool: a trace with
+// a deadline has a place among the run's context's children, which it
+// must give up when it is dropped.
 type tracePool struct {
-	parent context.Context // the context the traces are made under
-	pool   sync.Pool
+	parent    context.Context // the context the traces are made under
+	deadlines bool
+	free      chan *tracer
 }
 
-func newTracePool(parent context.Context) *tracePool {
-	return &tracePool{parent: parent}
+// newTracePool returns a pool of traces under parent, keeping up to size
+// of them, with deadlines of their own if asked.
+func newTracePool(parent context.Context, size int, deadlines bool) *tracePool {
+	return &tracePool{parent: parent, deadlines: deadlines, free: make(chan *tracer, size)}
 }
 
 // get returns a tracer, with no events, under ctx: one of the pool's when
@@ -533,33 +572,46 @@ func (p *tracePool) get(ctx context.Context) *tracer {
 	if p == nil || ctx != p.parent {
 		return newTracer(ctx, nil)
 	}
-	if tr, _ := p.pool.Get().(*tracer); tr != nil {
+	select {
+	case tr := <-p.free:
 		return tr
+	default:
+		return newTracer(ctx, p)
 	}
-	return newTracer(ctx, p)
 }
 
-// put gives back the tracer of an attempt that succeeded, if none of its
-// hooks can be called any more. net/http calls a request's hooks from the
-// dial it starts for the request even after the request is done (it may
-// have got another connection, and the dial goes on for later requests),
-// so a tracer is kept only when every connection its requests asked for
-// came at once from the idle pool, when no dial was started: that is what
+// put takes back the tracer of a finished attempt, which succeeded if ok,
+// and keeps it if none of its hooks can be called any more and its
+// deadline did not fire. net/http calls a request's hooks from the dial it
+// starts for the request even after the request is done (it may have got
+// another connection, and the dial goes on for later requests), so a
+// tracer is kept only when every connection its requests asked for came at
+// once from the idle pool, when no dial was started: that is what
 // GotConnInfo.WasIdle says, for HTTP/1 and HTTP/2 alike. A transport that
-// reported no connection at all keeps its tracer too. The first response
-// byte of a request that succeeded was traced before its response came
-// back.
-func (p *tracePool) put(tr *tracer) {
+// reports no connection keeps none. The first response byte of a request
+// that succeeded was traced before its response came back. A tracer not
+// kept has its context cancelled, which takes it out of its parent's.
+func (p *tracePool) put(tr *tracer, ok bool) {
 	if p == nil || tr.pool != p {
 		return
 	}
+	if tr.timer != nil && !tr.timer.Stop() {
+		ok = false // the deadline fired: the context is cancelled, or about to be
+	}
 	tr.mu.Lock()
-	reusable := tr.getConns > 0 && tr.getConns == tr.idleConns
+	reusable := ok && tr.getConns > 0 && tr.getConns == tr.idleConns
 	tr.start, tr.dnsAt, tr.connAt, tr.tlsAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	tr.t, tr.getConns, tr.idleConns = timings{}, 0, 0
 	tr.mu.Unlock()
 	if reusable {
-		p.pool.Put(tr)
+		select {
+		case p.free <- tr:
+			return
+		default:
+		}
+	}
+	if tr.cancel != nil {
+		tr.cancel(context.Canceled)
 	}
 }
 

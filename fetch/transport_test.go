@@ -414,17 +414,17 @@ func TestResolveFallsBack(t *testing.T) {
 func TestTracePoolKeepsOnlyQuietTraces(t *testing.T) {
 	type traceTestKey struct{}
 	parent := context.WithValue(context.Background(), traceTestKey{}, "run")
-	p := newTracePool(parent)
+	p := newTracePool(parent, 4, false)
 
 	dialed := p.get(parent)
 	dialed.trace.GetConn("example.com:80")
 	dialed.trace.GotConn(httptrace.GotConnInfo{Reused: true}) // handed over by another request: not WasIdle
-	p.put(dialed)
+	p.put(dialed, true)
 	other := p.get(context.Background())
 	if other.pool != nil || other.ctx.Value(traceTestKey{}) != nil {
 		t.Fatalf("a trace under another context: pool %p, run value %v", other.pool, other.ctx.Value(traceTestKey{}))
 	}
-	p.put(other)
+	p.put(other, true)
 	for range 50 {
 		if tr := p.get(parent); tr == dialed || tr == other {
 			t.Fatal("the pool handed out a trace it must not keep")
@@ -442,22 +442,63 @@ func TestTracePoolKeepsOnlyQuietTraces(t *testing.T) {
 	if quiet.result().ttfb <= 0 || !quiet.result().reused {
 		t.Fatalf("events not recorded: %+v", quiet.result())
 	}
-	// sync.Pool may drop what it is given (the race detector makes it drop
-	// a quarter at random), so the trace is used and given back until it
-	// returns.
-	back := false
-	for i := 0; i < 50 && !back; i++ {
-		used()
-		p.put(quiet)
-		back = p.get(parent) == quiet
-	}
-	if !back {
-		t.Fatal("a quiet trace never came back from the pool")
+	p.put(quiet, true)
+	if p.get(parent) != quiet {
+		t.Fatal("a quiet trace did not come back from the pool")
 	}
 	if got := quiet.result(); got != (timings{}) || quiet.getConns != 0 || quiet.idleConns != 0 || !quiet.start.IsZero() {
 		t.Errorf("a trace came back with events: %+v, %d conns asked, %d idle", got, quiet.getConns, quiet.idleConns)
 	}
 	if quiet.ctx.Value(traceTestKey{}) != "run" || httptrace.ContextClientTrace(quiet.ctx) != &quiet.trace {
 		t.Error("a trace came back without its context")
+	}
+}
+
+// TestTracePoolDeadlines: with deadlines, a trace's context is cancelled
+// with the attempt's timeout cause when its timer fires, and such a trace
+// is dropped; a trace whose attempt failed is dropped too; a trace kept
+// comes back with its context live; every trace dropped has its context
+// cancelled, so that it leaves the run's.
+func TestTracePoolDeadlines(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := newTracePool(parent, 4, true)
+	quietly := func(tr *tracer) {
+		tr.trace.GetConn("example.com:80")
+		tr.trace.GotConn(httptrace.GotConnInfo{Reused: true, WasIdle: true})
+	}
+
+	kept := p.get(parent)
+	if kept.timer == nil || kept.ctx.Err() != nil {
+		t.Fatalf("a trace of a pool with deadlines: timer %v, context %v", kept.timer, kept.ctx.Err())
+	}
+	kept.timer.Reset(time.Hour)
+	quietly(kept)
+	p.put(kept, true)
+	if p.get(parent) != kept || kept.ctx.Err() != nil {
+		t.Fatalf("a quiet trace whose deadline did not fire: not kept, or its context ended (%v)", kept.ctx.Err())
+	}
+
+	fired := kept
+	fired.timer.Reset(time.Millisecond)
+	<-fired.ctx.Done()
+	if cause := context.Cause(fired.ctx); cause != errAttemptTimeout {
+		t.Fatalf("a fired deadline's cause: %v", cause)
+	}
+	quietly(fired)
+	p.put(fired, true)
+
+	failed := p.get(parent)
+	if failed == fired {
+		t.Fatal("a trace whose deadline fired came back")
+	}
+	failed.timer.Reset(time.Hour)
+	quietly(failed)
+	p.put(failed, false)
+	if failed.ctx.Err() == nil {
+		t.Error("a trace dropped after a failed attempt keeps its context live")
+	}
+	if tr := p.get(parent); tr == failed || tr == fired {
+		t.Error("a dropped trace came back")
 	}
 }
