@@ -79,7 +79,7 @@ func boolField(name string, csvCol int, omitEmpty bool, get func(*Record) bool, 
 func msField(name string, csvCol int, omitEmpty bool, get func(*Record) time.Duration, set func(*Record, time.Duration)) recordField {
 	return recordField{name: name, csvCol: csvCol, omitEmpty: omitEmpty,
 		empty:      func(r *Record) bool { return ms(get(r)) == 0 },
-		appendJSON: func(b []byte, r *Record) []byte { return appendJSONFloat(b, ms(get(r))) },
+		appendJSON: func(b []byte, r *Record) []byte { return appendMS(b, get(r)) },
 		csv:        func(r *Record) string { return strconv.FormatFloat(ms(get(r)), 'f', 3, 64) },
 		decode: func(r *Record, v []byte) error {
 			var f float64
@@ -213,19 +213,19 @@ func appendAttemptTimes(b []byte, r *Record) []byte {
 // appendJSON appends the attempt as MarshalJSON writes it.
 func (a *AttemptTime) appendJSON(b []byte) []byte {
 	b = append(b, `{"queued_ms":`...)
-	b = appendJSONFloat(b, ms(a.Queued))
+	b = appendMS(b, a.Queued)
 	b = append(b, `,"start_ms":`...)
-	b = appendJSONFloat(b, ms(a.Start))
+	b = appendMS(b, a.Start)
 	b = append(b, `,"dns_ms":`...)
-	b = appendJSONFloat(b, ms(a.DNS))
+	b = appendMS(b, a.DNS)
 	b = append(b, `,"connect_ms":`...)
-	b = appendJSONFloat(b, ms(a.Connect))
+	b = appendMS(b, a.Connect)
 	b = append(b, `,"tls_ms":`...)
-	b = appendJSONFloat(b, ms(a.TLS))
+	b = appendMS(b, a.TLS)
 	b = append(b, `,"ttfb_ms":`...)
-	b = appendJSONFloat(b, ms(a.TTFB))
+	b = appendMS(b, a.TTFB)
 	b = append(b, `,"end_ms":`...)
-	b = appendJSONFloat(b, ms(a.End))
+	b = appendMS(b, a.End)
 	if v := ms(a.Backoff); v != 0 {
 		b = append(b, `,"backoff_ms":`...)
 		b = appendJSONFloat(b, v)
@@ -243,6 +243,31 @@ func (a *AttemptTime) appendJSON(b []byte) []byte {
 		b = appendJSONString(b, a.ErrorKind)
 	}
 	return append(b, '}')
+}
+
+// appendMS appends d in milliseconds exactly as appendJSONFloat(b, ms(d))
+// does, without formatting a float: ms(d) is a whole number of
+// microseconds over 1000, and below 1e15 µs that number has at most 15
+// significant digits, which every float64 tells apart, so the shortest
+// representation of ms(d) is its exact decimal with the trailing zeros
+// of the fraction dropped. The eight durations of every record were most
+// of the time JSON Lines took.
+func appendMS(b []byte, d time.Duration) []byte {
+	us := d.Microseconds()
+	if us < 0 || us >= 1e15 {
+		return appendJSONFloat(b, ms(d))
+	}
+	b = strconv.AppendInt(b, us/1000, 10)
+	frac := us % 1000
+	if frac == 0 {
+		return b
+	}
+	digits := [4]byte{'.', byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+	n := len(digits)
+	for digits[n-1] == '0' {
+		n--
+	}
+	return append(b, digits[:n]...)
 }
 
 // appendJSONFloat appends f as encoding/json writes a float64: the

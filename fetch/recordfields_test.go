@@ -286,3 +286,31 @@ func BenchmarkJSONLEncodingJSON(b *testing.B) {
 		ioDiscard{}.Write(buf.Bytes())
 	}
 }
+
+// TestAppendMSIsTheFloatsShortestForm: a duration is written in
+// milliseconds from its integer microseconds, and must be the bytes that
+// formatting ms(d) as encoding/json does gives, for every magnitude, the
+// edges of the exact range and beyond it (negative, 1e15 µs and more).
+func TestAppendMSIsTheFloatsShortestForm(t *testing.T) {
+	check := func(d time.Duration) {
+		t.Helper()
+		want, err := json.Marshal(ms(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendMS(nil, d); string(got) != string(want) || string(appendJSONFloat(nil, ms(d))) != string(want) {
+			t.Fatalf("%d ns: appendMS %s, encoding/json %s", int64(d), got, want)
+		}
+	}
+	for _, d := range []time.Duration{0, 1, 999, 1000, 1001, 1500, 10_000, 100_000, 999_999, time.Millisecond,
+		time.Millisecond + time.Microsecond, 120 * time.Millisecond, time.Second, 1e15*time.Microsecond - 1,
+		(1e15 - 1) * time.Microsecond, 1e15 * time.Microsecond, 1e15*time.Microsecond + 1, 1<<62 + 12345,
+		-1, -999, -1000, -1500 * time.Microsecond, -time.Hour} {
+		check(d)
+	}
+	rnd := rand.New(rand.NewPCG(21, 1))
+	for range 200_000 {
+		// Every magnitude from nanoseconds to past the exact range.
+		check(time.Duration(rnd.Int64N(int64(1) << rnd.IntN(63))))
+	}
+}
