@@ -124,20 +124,7 @@ func TestMapCallContextEndedIgnoresLaterParentCancel(t *testing.T) {
 				}
 				cancel(errors.New("later"))
 				for _, kept := range ctxs {
-					switch first {
-					case "Err":
-						kept.Err()
-					case "Cause":
-						context.Cause(kept)
-					case "Done":
-						<-kept.Done()
-					case "Value":
-						kept.Value(ctxKey{})
-					case "AfterFunc":
-						ran := make(chan struct{})
-						context.AfterFunc(kept, func() { close(ran) })
-						<-ran
-					}
+					lookFirst(kept, first)
 					checkEnded(t, kept, async.ErrTaskReturned)
 				}
 			})

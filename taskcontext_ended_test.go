@@ -40,22 +40,35 @@ func checkEnded(t *testing.T, ctx context.Context, want error) {
 	}
 }
 
+// lookFirst asks ctx one thing, as a caller's first look at a context it
+// kept might: Err, Cause, Done (waiting for it), Value, or AfterFunc
+// (waiting for the function to run).
+func lookFirst(ctx context.Context, how string) {
+	switch how {
+	case "Err":
+		ctx.Err()
+	case "Cause":
+		context.Cause(ctx)
+	case "Done":
+		<-ctx.Done()
+	case "Value":
+		ctx.Value(ctxKey{})
+	case "AfterFunc":
+		ran := make(chan struct{})
+		context.AfterFunc(ctx, func() { close(ran) })
+		<-ran
+	default:
+		panic("lookFirst: no way to look called " + how)
+	}
+}
+
 func TestTaskContextEndedIgnoresLaterParentCancel(t *testing.T) {
 	for _, first := range []string{"Err", "Cause", "Done", "Value"} {
 		t.Run("first look "+first, func(t *testing.T) {
 			parent, cancel := context.WithCancelCause(t.Context())
 			kept := keptContext(t, parent)
 			cancel(errors.New("later"))
-			switch first {
-			case "Err":
-				kept.Err()
-			case "Cause":
-				context.Cause(kept)
-			case "Done":
-				<-kept.Done()
-			case "Value":
-				kept.Value(ctxKey{})
-			}
+			lookFirst(kept, first)
 			checkEnded(t, kept, async.ErrTaskReturned)
 		})
 	}
