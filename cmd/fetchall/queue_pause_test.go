@@ -26,17 +26,26 @@ func TestPauseSurvivesWorkerProcessKilled(t *testing.T) {
 	bin := buildFetchall(t)
 	srv := startNATS(t)
 	const pause = 4 * time.Second
+	// The times are read from the wall clock (Round(0) drops the monotonic
+	// reading), the clock a handed-over pause is written in: a step or slew
+	// of the wall clock then moves the worker's wait and this test's view of
+	// it alike (docs/cluster.md: the pause's end is a wall-clock time).
+	type arrival struct {
+		at   time.Time
+		path string
+	}
 	var (
 		mu     sync.Mutex
-		starts []time.Time
+		starts []arrival
 		busyAt time.Time
 	)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		starts = append(starts, time.Now())
+		now := time.Now().Round(0)
+		starts = append(starts, arrival{now, r.URL.Path})
 		first := r.URL.Path == "/busy" && busyAt.IsZero()
 		if first {
-			busyAt = time.Now()
+			busyAt = now
 		}
 		mu.Unlock()
 		if first {
@@ -102,13 +111,15 @@ func TestPauseSurvivesWorkerProcessKilled(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	inPause := 0
+	var early strings.Builder
 	for _, st := range starts {
-		if st.After(busyAt) && st.Before(busyAt.Add(pause)) {
+		if st.at.After(busyAt) && st.at.Before(busyAt.Add(pause)) {
 			inPause++
+			fmt.Fprintf(&early, "\t%s at %s, %v into the pause\n", st.path, st.at.UTC().Format(time.RFC3339Nano), st.at.Sub(busyAt))
 		}
 	}
 	if inPause > 0 {
-		t.Errorf("%d requests reached the host during its %v pause after its worker was SIGKILLed\nfirst:\n%s\nnext:\n%s", inPause, pause, firstLog, nextLog)
+		t.Errorf("%d requests reached the host during its %v pause (from %s) after its worker was SIGKILLed:\n%sfirst:\n%s\nnext:\n%s", inPause, pause, busyAt.UTC().Format(time.RFC3339Nano), &early, firstLog, nextLog)
 	}
 	if !strings.Contains(nextLog.String(), "inherited a Retry-After pause") {
 		t.Errorf("the next worker's log (-v) does not tell of the pause it inherited:\n%s", nextLog)
