@@ -606,6 +606,17 @@ func (t *Task[T]) Await(ctx context.Context) (T, error) {
 // wait blocks until t has finished or ctx ends. A tracked task doing the
 // waiting records what it waits for, so the task tree can show it.
 func (t *taskCore) wait(ctx context.Context) error {
+	if t.state.is(Pending) && ctx.Err() == nil {
+		// The task's goroutine has not run yet: it waits in a run queue,
+		// most often this P's, behind the caller (a spawner awaiting in
+		// order what it has just started). Yielding once lets it run, so
+		// that the await returns without making a channel, parking and
+		// being woken, once per task.
+		runtime.Gosched()
+		if t.finished() {
+			return nil
+		}
+	}
 	if w := trackedCurrent(ctx); w != nil {
 		rec := waitRecord{target: t, deadline: deadlineOf(ctx)}
 		defer w.restoreAwaiting(rec, w.setAwaiting(rec))

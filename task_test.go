@@ -654,3 +654,59 @@ func TestCancelledErrorIsOneValue(t *testing.T) {
 		}
 	})
 }
+
+// A spawner that awaits, in order, the tasks it has just started finds
+// each one not yet begun: Await yields to it once rather than park, so
+// that on one P the awaits make no channel and need no wake-up (before,
+// each await parked, and each task's end woke the spawner for the next
+// one). Inside Run, no wait is recorded either.
+func TestAwaitingTasksJustSpawnedMakesNoChannel(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	fn := func(context.Context) (int, error) { return 1, nil }
+	const n = 100
+	tasks := make([]*async.Task[int], n)
+	spawnAwait := func(ctx context.Context) {
+		for i := range tasks {
+			tasks[i] = async.Spawn(ctx, fn)
+		}
+		for _, task := range tasks {
+			if v, err := task.Await(ctx); v != 1 || err != nil {
+				t.Fatalf("Await = %d, %v", v, err)
+			}
+		}
+	}
+	// Two per task: the Task and its goroutine's closure (see
+	// TestTaskThatIgnoresItsContextAllocatesTwice).
+	if allocs := leastAllocs(func() float64 {
+		return testing.AllocsPerRun(50, func() { spawnAwait(context.Background()) })
+	}); allocs > 2*n {
+		t.Errorf("spawn and await of %d tasks: %v allocations, want at most %d", n, allocs, 2*n)
+	}
+	err := async.Run(context.Background(), func(ctx context.Context) error {
+		if allocs := leastAllocs(func() float64 {
+			return testing.AllocsPerRun(50, func() { spawnAwait(ctx) })
+		}); allocs > 2*n {
+			t.Errorf("inside Run: spawn and await of %d tasks: %v allocations, want at most %d", n, allocs, 2*n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A ctx already done when Await is called stops the waiting at once, even
+// for a task that has not begun (Await does not yield to it first).
+func TestAwaitWithDoneContextDoesNotWaitForAPendingTask(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cause := errors.New("gave up")
+	cancel(cause)
+	for range 100 {
+		task := async.Spawn(context.Background(), func(context.Context) (int, error) { return 1, nil })
+		if _, err := task.Await(ctx); !errors.Is(err, cause) {
+			t.Fatalf("Await with a done ctx of a task not begun = %v, want the ctx's cause", err)
+		}
+		task.Await(context.Background())
+	}
+}
