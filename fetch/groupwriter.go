@@ -69,22 +69,51 @@ func NewGroupWriter(w io.Writer, syncEvery time.Duration) *GroupWriter {
 func (g *GroupWriter) Write(p []byte) (int, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if err := g.waitRoom(); err != nil {
+		return 0, err
+	}
+	g.pending = append(g.pending, p...)
+	g.queued++
+	g.kickLocked()
+	return len(p), nil
+}
+
+// writeRecordJSON queues rec as the JSON line a [JSONLWriter] with fields
+// writes, encoded straight into the queue instead of into the writer's
+// buffer and copied: a Write of its own, as the writer's would be.
+func (g *GroupWriter) writeRecordJSON(rec *Record, fields []int) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.waitRoom(); err != nil {
+		return err
+	}
+	g.pending = append(appendRecordJSON(g.pending, rec, fields), '\n')
+	g.queued++
+	g.kickLocked()
+	return nil
+}
+
+// waitRoom waits, with mu held, until the queue has room for a Write, and
+// returns the error the Write is to return instead, if any.
+func (g *GroupWriter) waitRoom() error {
 	for g.err == nil && !g.closed && len(g.pending) >= maxPending {
 		g.written.Wait()
 	}
 	switch {
 	case g.err != nil:
-		return 0, g.err
+		return g.err
 	case g.closed:
-		return 0, ErrWriterClosed
+		return ErrWriterClosed
 	}
-	g.pending = append(g.pending, p...)
-	g.queued++
+	return nil
+}
+
+// kickLocked wakes the writing goroutine, with mu held.
+func (g *GroupWriter) kickLocked() {
 	select {
 	case g.kick <- struct{}{}:
 	default:
 	}
-	return len(p), nil
 }
 
 // Flush waits until everything queued is written, and returns the first

@@ -3,6 +3,7 @@ package fetch
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -150,5 +151,50 @@ func TestGroupWriterCountsTheWritesThatReachedTheFile(t *testing.T) {
 	g.Write([]byte("r\n"))
 	if err := g.Close(); err == nil || g.Written() != 3 {
 		t.Errorf("Written %d after a failed write, err %v; want 3", g.Written(), err)
+	}
+}
+
+// TestJSONLinesThroughAGroupWriterAreTheWritersOwn: a JSONLWriter over a
+// GroupWriter encodes each record straight into the group's queue; the
+// file gets the same lines as from a JSONLWriter of its own, with or
+// without -fields, each a Write that Written counts, and a Write after
+// Close fails as the group's Write does.
+func TestJSONLinesThroughAGroupWriterAreTheWritersOwn(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(9, 10))
+	for _, fields := range [][]string{nil, {"url", "attempt_times", "status"}} {
+		var want, got bytes.Buffer
+		direct := NewJSONLWriter(&want)
+		g := NewGroupWriter(&got, 0)
+		grouped := NewJSONLWriter(g)
+		if fields != nil {
+			if err := direct.SetFields(fields); err != nil {
+				t.Fatal(err)
+			}
+			if err := grouped.SetFields(fields); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const n = 2000
+		for range n {
+			rec := randomRecord(rnd)
+			if err := direct.Write(rec); err != nil {
+				t.Fatal(err)
+			}
+			if err := grouped.Write(rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := g.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("fields %v: the group's file differs from the writer's own:\n got %.300s\nwant %.300s", fields, got.Bytes(), want.Bytes())
+		}
+		if w := g.Written(); w != n {
+			t.Fatalf("fields %v: Written() = %d, want %d", fields, w, n)
+		}
+		if err := grouped.Write(&Record{}); !errors.Is(err, ErrWriterClosed) {
+			t.Fatalf("a record after Close: %v, want ErrWriterClosed", err)
+		}
 	}
 }

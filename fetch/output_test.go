@@ -5,6 +5,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -195,5 +197,37 @@ func TestCSVHeaderIsACopy(t *testing.T) {
 	}
 	if !strings.HasPrefix(b.String(), "line,url,") {
 		t.Errorf("header %q", b.String())
+	}
+}
+
+// TestSummaryHostsOfRunsOfURLs: the summary finds a record's host from
+// the last record's when the URL starts the same way up to the end of
+// that host; URLs that start alike but name another host (a longer name,
+// a port, user information, no "://") are each counted under their own,
+// as Record.Host names them, in any order.
+func TestSummaryHostsOfRunsOfURLs(t *testing.T) {
+	urls := []string{"http://a.test/1", "http://a.test", "http://a.test?q", "http://a.test#f", "http://a.test.evil/x",
+		"http://a.testx", "http://a.test:81/", "http://A.TEST/", "http://u@a.test/", "http://u@a.test", "https://a.test/",
+		"a.test/x://b.test/", "a.test", "a.test/y", "http://a.test/x://b.test", "", "http://", "http:///x", "://a.test/"}
+	rnd := rand.New(rand.NewPCG(11, 12))
+	for round := range 200 {
+		s := newSummary(time.Unix(0, 0), false)
+		want := map[string]int64{}
+		for range 50 {
+			u := urls[rnd.IntN(len(urls))]
+			if round%2 == 0 && rnd.IntN(2) == 0 { // runs of one URL too
+				u = urls[0]
+			}
+			rec := &Record{URL: u, Outcome: OK, Attempts: 1}
+			want[rec.Host()]++
+			s.add(rec)
+		}
+		got := map[string]int64{}
+		for _, h := range s.Hosts() {
+			got[h.Host] = h.Requests
+		}
+		if !maps.Equal(got, want) {
+			t.Fatalf("round %d: hosts %v, want %v", round, got, want)
+		}
 	}
 }

@@ -166,6 +166,17 @@ var (
 // then written even when empty. The bytes are those encoding/json wrote
 // for the record before (without HTML escaping), so files stay the same.
 func appendRecordJSON(b []byte, rec *Record, chosen []int) []byte {
+	if chosen == nil {
+		return appendWholeRecordJSON(b, rec)
+	}
+	return appendRecordFieldsJSON(b, rec, chosen)
+}
+
+// appendRecordFieldsJSON is appendRecordJSON by the field list, field by
+// field through its functions: the chosen fields, or (for nil) every
+// field the list does not leave out as empty. appendWholeRecordJSON is
+// its every-field case written out.
+func appendRecordFieldsJSON(b []byte, rec *Record, chosen []int) []byte {
 	b = append(b, '{')
 	first := true
 	field := func(f *recordField) {
@@ -192,6 +203,85 @@ func appendRecordJSON(b []byte, rec *Record, chosen []int) []byte {
 		}
 	}
 	return append(b, '}')
+}
+
+// appendWholeRecordJSON appends rec as appendRecordFieldsJSON(b, rec,
+// nil) does, every field in recordFields' order and the empty ones left
+// out, reading the record's fields directly: every record of a run is
+// written this way, and calling two functions of the list per field was
+// most of the encoder's time. TestWholeRecordIsTheFieldList holds the two
+// together, field by field.
+func appendWholeRecordJSON(b []byte, r *Record) []byte {
+	b = append(b, `{"line":`...)
+	b = strconv.AppendInt(b, int64(r.Line), 10)
+	b = append(b, `,"url":`...)
+	b = appendJSONString(b, r.URL)
+	if r.FinalURL != "" {
+		b = append(b, `,"final_url":`...)
+		b = appendJSONString(b, r.FinalURL)
+	}
+	b = append(b, `,"outcome":`...)
+	b = appendJSONString(b, string(r.Outcome))
+	if r.Status != 0 {
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(r.Status), 10)
+	}
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendInt(b, r.Bytes, 10)
+	if r.Truncated {
+		b = append(b, `,"truncated":true`...)
+	}
+	b = append(b, `,"attempts":`...)
+	b = strconv.AppendInt(b, int64(r.Attempts), 10)
+	b = appendOptString(b, `,"error_kind":`, r.ErrorKind)
+	b = appendOptString(b, `,"error":`, r.Error)
+	b = appendOptString(b, `,"sha256":`, r.SHA256)
+	b = appendOptString(b, `,"saved_as":`, r.SavedAs)
+	if r.Reused {
+		b = append(b, `,"reused":true`...)
+	}
+	b = appendOptString(b, `,"http_version":`, r.HTTPVersion)
+	if r.Redirects != 0 {
+		b = append(b, `,"redirects":`...)
+		b = strconv.AppendInt(b, int64(r.Redirects), 10)
+	}
+	b = appendOptString(b, `,"redirect_url":`, r.RedirectURL)
+	b = appendOptString(b, `,"content_encoding":`, r.ContentEncoding)
+	b = append(b, `,"start_ms":`...)
+	b = appendMS(b, r.Start)
+	b = append(b, `,"duration_ms":`...)
+	b = appendMS(b, r.Duration)
+	b = append(b, `,"queued_ms":`...)
+	b = appendMS(b, r.Queued)
+	if ms(r.Retried) != 0 {
+		b = append(b, `,"retry_wait_ms":`...)
+		b = appendMS(b, r.Retried)
+	}
+	b = append(b, `,"dns_ms":`...)
+	b = appendMS(b, r.DNS)
+	b = append(b, `,"connect_ms":`...)
+	b = appendMS(b, r.Connect)
+	b = append(b, `,"tls_ms":`...)
+	b = appendMS(b, r.TLS)
+	b = append(b, `,"ttfb_ms":`...)
+	b = appendMS(b, r.TTFB)
+	if r.ResumedFrom != 0 {
+		b = append(b, `,"resumed_from":`...)
+		b = strconv.AppendInt(b, r.ResumedFrom, 10)
+	}
+	if r.AttemptTimes != nil && len(*r.AttemptTimes) > 0 {
+		b = append(b, `,"attempt_times":`...)
+		b = appendAttemptTimes(b, r)
+	}
+	return append(b, '}')
+}
+
+// appendOptString appends key and s as a JSON string, unless s is empty.
+func appendOptString(b []byte, key, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return appendJSONString(append(b, key...), s)
 }
 
 // appendAttemptTimes appends a record's attempt times (null for none, as
@@ -299,6 +389,14 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a look: the URLs of
+		// every record are plain ASCII.
+		for i+8 <= len(s) && plainJSON8(s[i:i+8]) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -345,6 +443,23 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plainJSON8 reports whether none of the eight bytes of s is one that
+// appendJSONString must look at: a control character, a quote, a
+// backslash or a byte of a multi-byte character.
+func plainJSON8(s string) bool {
+	_ = s[7]
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// A byte below 0x20, or equal to '"' or '\\', sets its high bit
+	// in one of these (the classic "has a zero byte" test, exact for
+	// bytes below 0x80); a byte from 0x80 up has it set in x itself.
+	below := x - 0x20*ones
+	quote := (x ^ '"'*ones) - ones
+	slash := (x ^ '\\'*ones) - ones
+	return (x|below|quote|slash)&highs == 0
 }
 
 // csvSafe makes a text field safe to read and to open. Control

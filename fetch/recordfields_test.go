@@ -314,3 +314,67 @@ func TestAppendMSIsTheFloatsShortestForm(t *testing.T) {
 		check(time.Duration(rnd.Int64N(int64(1) << rnd.IntN(63))))
 	}
 }
+
+// TestJSONStringsAreEncodingJSONs: appendJSONString, which passes over
+// eight plain bytes at a time, writes what encoding/json writes (without
+// HTML escaping) for every byte value at every place of a string longer
+// than one step, and for strings of every length around the steps.
+func TestJSONStringsAreEncodingJSONs(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := string(appendJSONString(nil, s)), strings.TrimSuffix(b.String(), "\n"); got != want {
+			t.Fatalf("%q: got %s, want %s", s, got, want)
+		}
+	}
+	base := []byte("http://a.test/0123456789abcdef?q=x")
+	for c := range 256 {
+		for at := range base {
+			s := bytes.Clone(base)
+			s[at] = byte(c)
+			check(string(s))
+		}
+	}
+	for n := range 40 {
+		check(string(base[:n%len(base)]))
+		check(strings.Repeat("é", n))
+		check(strings.Repeat("a", n) + "\u2028" + strings.Repeat("b", n))
+	}
+	rnd := rand.New(rand.NewPCG(7, 8))
+	for range 20_000 {
+		s := make([]byte, rnd.IntN(40))
+		for i := range s {
+			s[i] = byte(rnd.IntN(256))
+			if rnd.IntN(4) > 0 {
+				s[i] = byte(0x20 + rnd.IntN(0x60))
+			}
+		}
+		check(string(s))
+	}
+}
+
+// TestWholeRecordIsTheFieldList: the every-field encoder that writes the
+// records of a run is the field list's own encoding, field by field, so
+// that a field added to the list and not to it (or the reverse) fails.
+func TestWholeRecordIsTheFieldList(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	for range 5000 {
+		rec := randomRecord(rnd)
+		switch rnd.IntN(4) {
+		case 0:
+			*rec = Record{}
+		case 1:
+			empty := []AttemptTime{}
+			rec.AttemptTimes = &empty
+		}
+		got, want := appendWholeRecordJSON(nil, rec), appendRecordFieldsJSON(nil, rec, nil)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("record %+v:\n got %s\nwant %s", rec, got, want)
+		}
+	}
+}

@@ -37,6 +37,13 @@ type Summary struct {
 	records []Record
 	hist    histogram
 	hosts   map[string]*HostStats
+	// lastHost is the entry of the last record's host, and lastPrefix
+	// the start of that record's URL up to the end of its host: a record
+	// whose URL starts the same way, the host ending there too, has the
+	// same host, so the run of records of one host finds its entry
+	// without working out the host and looking it up.
+	lastHost   *HostStats
+	lastPrefix string
 }
 
 // HostStats is what a run saw of one host.
@@ -106,7 +113,53 @@ func (s *Summary) add(rec *Record) {
 }
 
 func (s *Summary) addHost(rec *Record) {
-	name := rec.Host()
+	h := s.lastHost
+	if !sameHostPrefix(rec.URL, s.lastPrefix) {
+		h = s.hostOf(rec.URL)
+	}
+	h.Requests++
+	if rec.Failed() {
+		h.Failed++
+	}
+	if rec.Attempts > 1 {
+		h.Retried++
+	}
+	h.Busy += rec.Duration
+	h.Max = max(h.Max, rec.Duration)
+}
+
+// sameHostPrefix reports whether url has the host of the URL that prefix
+// is the start of, up to the end of its host (see hostPrefix); an empty
+// prefix has none.
+func sameHostPrefix(url, prefix string) bool {
+	if prefix == "" || len(url) < len(prefix) || url[:len(prefix)] != prefix {
+		return false
+	}
+	if len(url) == len(prefix) {
+		return true
+	}
+	c := url[len(prefix)]
+	return c == '/' || c == '?' || c == '#'
+}
+
+// hostPrefix returns the start of url up to the end of its host, as
+// Record.Host finds it, or "" for a URL without "://" (whose host a
+// longer URL of the same start might not share).
+func hostPrefix(url string) string {
+	i := strings.Index(url, "://")
+	if i < 0 {
+		return ""
+	}
+	if j := strings.IndexAny(url[i+3:], "/?#"); j >= 0 {
+		return url[:i+3+j]
+	}
+	return url
+}
+
+// hostOf returns the entry of url's host, made if need be, and notes it
+// as the last host.
+func (s *Summary) hostOf(url string) *HostStats {
+	name := (&Record{URL: url}).Host()
 	h := s.hosts[name]
 	if h == nil {
 		if len(s.hosts) >= maxHosts {
@@ -118,15 +171,8 @@ func (s *Summary) addHost(rec *Record) {
 			s.hosts[h.Host] = h
 		}
 	}
-	h.Requests++
-	if rec.Failed() {
-		h.Failed++
-	}
-	if rec.Attempts > 1 {
-		h.Retried++
-	}
-	h.Busy += rec.Duration
-	h.Max = max(h.Max, rec.Duration)
+	s.lastHost, s.lastPrefix = h, hostPrefix(url)
+	return h
 }
 
 // Hosts returns what the run saw of each host, most requested first.

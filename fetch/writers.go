@@ -53,6 +53,9 @@ func NewJSONLWriter(w io.Writer) *JSONLWriter { return &JSONLWriter{w: w} }
 
 // Write writes rec as one line.
 func (j *JSONLWriter) Write(rec *Record) error {
+	if g, ok := j.w.(*GroupWriter); ok {
+		return g.writeRecordJSON(rec, j.fields)
+	}
 	j.buf = append(appendRecordJSON(j.buf[:0], rec, j.fields), '\n')
 	_, err := j.w.Write(j.buf)
 	return err
