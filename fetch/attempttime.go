@@ -58,28 +58,42 @@ func (a *AttemptTime) UnmarshalJSON(data []byte) error {
 
 // attemptLog collects a fetch's attempt times. A fetch of one attempt that
 // paused no host keeps them to itself (the record's own timings say it
-// all, and the common case allocates nothing); from a second attempt or a
-// pause on, every attempt is in Record.AttemptTimes.
+// all, and the common case builds no AttemptTime and allocates nothing):
+// only the end of its first attempt is noted. From a second attempt or a
+// pause on, every attempt is in Record.AttemptTimes, the first one's
+// made then from what the record still holds of it.
 type attemptLog struct {
-	first AttemptTime
-	n     int
+	first    AttemptTime   // the first attempt's backoff, until the second attempt
+	firstEnd time.Duration // when the first attempt ended, if it paused no host
 }
 
-func (l *attemptLog) add(rec *Record, t AttemptTime) {
-	l.n++
-	switch {
-	case l.n == 1 && t.Pause == 0:
-		l.first = t
-	case rec.AttemptTimes == nil:
+// add notes attempt number n, t, a second or later one or one that
+// paused its host. rec still holds what the attempt before left in it;
+// firstStart is when the first attempt began (since the run began), and
+// firstQueued how long it waited.
+func (l *attemptLog) add(rec *Record, t AttemptTime, n int, firstStart, firstQueued time.Duration) {
+	if rec.AttemptTimes == nil {
 		list := make([]AttemptTime, 0, 2)
-		if l.n > 1 {
-			list = append(list, l.first)
+		if n > 1 {
+			list = append(list, l.firstOf(rec, firstStart, firstQueued))
 		}
 		list = append(list, t)
 		rec.AttemptTimes = &list
-	default:
-		*rec.AttemptTimes = append(*rec.AttemptTimes, t)
+		return
 	}
+	*rec.AttemptTimes = append(*rec.AttemptTimes, t)
+}
+
+// firstOf returns the times of the first attempt, which paused no host,
+// when the second is made: the record's timings, status and error kind
+// are still the first attempt's (the error kind of an attempt that is
+// retried is its AttemptTime's: classify's, or KindHTTP).
+func (l *attemptLog) firstOf(rec *Record, start, queued time.Duration) AttemptTime {
+	t := l.first // the backoff after it, if any
+	t.Queued, t.Start, t.End = queued, start, l.firstEnd
+	t.DNS, t.Connect, t.TLS, t.TTFB = rec.DNS, rec.Connect, rec.TLS, rec.TTFB
+	t.Status, t.ErrorKind = rec.Status, rec.ErrorKind
+	return t
 }
 
 // backoff notes the sleep after the last attempt.

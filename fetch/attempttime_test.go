@@ -67,3 +67,56 @@ func TestAttemptTimes(t *testing.T) {
 		}
 	})
 }
+
+// TestAttemptTimesOfAFirstAttemptThatPausedNothing: the first attempt's
+// times are made only when a second attempt comes, from what the record
+// still holds of the first; they must be what the attempt measured: its
+// own wait (not the waits for a slot since), start, end, status, error
+// kind and backoff. One slot for two URLs makes the waits: whichever goes
+// first, the other waits for it before an attempt.
+func TestAttemptTimesOfAFirstAttemptThatPausedNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		web := newFakeWeb(func(req *http.Request, n int) (*http.Response, error) {
+			d := 100 * time.Millisecond
+			if req.URL.Path == "/slow" {
+				d = 3 * time.Second
+			}
+			if err := wait(req, d); err != nil {
+				return nil, err
+			}
+			switch {
+			case req.URL.Path == "/slow":
+			case n == 1:
+				return respond(503, "later"), nil // no Retry-After: a backoff, no pause
+			case n == 2:
+				return nil, errors.New("connection reset by peer")
+			}
+			return respond(200, "ok"), nil
+		})
+		f := mustNew(t, Config{Transport: web, Concurrency: 1, Retries: 3, RetryBase: time.Second, RetryMax: time.Second})
+		c, _ := runAll(t, f, []string{"http://a.test/flaky", "http://b.test/slow"})
+		r := c.byURL()["http://a.test/flaky"]
+		if r.Attempts != 3 || r.AttemptTimes == nil || len(*r.AttemptTimes) != 3 {
+			t.Fatalf("record %+v", r)
+		}
+		at := *r.AttemptTimes
+		ms := time.Millisecond
+		if at[0].Start != r.Start+at[0].Queued || at[0].End != at[0].Start+100*ms || at[0].Status != 503 ||
+			at[0].ErrorKind != KindHTTP || at[0].Pause != 0 || at[0].Backoff < 500*ms || at[0].Backoff > time.Second {
+			t.Errorf("attempt 1: %+v (record starts at %v)", at[0], r.Start)
+		}
+		if at[1].Start != at[0].End+at[0].Backoff+at[1].Queued || at[1].End != at[1].Start+100*ms ||
+			at[1].Status != 0 || at[1].ErrorKind != KindNetwork {
+			t.Errorf("attempt 2: %+v", at[1])
+		}
+		if at[2].Start != at[1].End+at[1].Backoff+at[2].Queued || at[2].Status != 200 || at[2].ErrorKind != "" {
+			t.Errorf("attempt 3: %+v", at[2])
+		}
+		if q := at[0].Queued + at[1].Queued + at[2].Queued; q != r.Queued || r.Queued < 2*time.Second {
+			t.Errorf("the attempts waited %v, the record %v (want the slow URL's 3s less at most a backoff)", q, r.Queued)
+		}
+		if end := r.Start + r.Queued + r.Duration; end != at[2].End {
+			t.Errorf("the record ends at %v, its last attempt at %v", end, at[2].End)
+		}
+	})
+}

@@ -255,8 +255,9 @@ type pending struct {
 func (p *pending) fetch(self context.Context) (*Record, error) {
 	growStack()
 	p.tk.self = self
-	rec := p.r.f.do(p.r.gctx, p.in, p.u, p.r.start, p.r.active, &p.tk)
-	return &rec, nil
+	rec := new(Record)
+	p.r.f.do(p.r.gctx, p.in, p.u, p.r.start, p.r.active, &p.tk, rec)
+	return rec, nil
 }
 
 // done emits the task's record and gives its places back.

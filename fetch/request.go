@@ -31,19 +31,20 @@ func (f *Fetcher) Do(ctx context.Context, in Input) Record {
 		rec = &Record{Line: in.Line, URL: in.URL, Start: time.Since(start), Outcome: Invalid, ErrorKind: KindInvalidLine, Error: err.Error()}
 	}
 	if rec == nil {
-		r := f.do(ctx, in, u, start, nil, nil)
-		rec = &r
+		rec = new(Record)
+		f.do(ctx, in, u, start, nil, nil, rec)
 	}
 	redact(rec)
 	return *rec
 }
 
 // do fetches a valid input: it waits for its host, then makes attempts
-// until one is final or the retries are spent. Each attempt holds one of the
+// until one is final or the retries are spent, and writes the record into
+// rec (the caller's, so that it is not copied out). Each attempt holds one of the
 // active slots (when active is not nil) only while it runs: waits for the
 // host and sleeps between retries leave the slot to other requests.
-func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Time, active chan struct{}, tk *ticket) Record {
-	rec := Record{Line: in.Line, URL: in.URL, Start: time.Since(runStart)}
+func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Time, active chan struct{}, tk *ticket, rec *Record) {
+	*rec = Record{Line: in.Line, URL: in.URL, Start: time.Since(runStart)}
 	self, key := ctx, "" // where the sleeps are shown in the task tree, the host
 	if tk != nil && tk.self != nil {
 		self = tk.self
@@ -66,12 +67,14 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 			// The host is at its cap: wait for it parked, leaving the
 			// backlog place to inputs of other hosts.
 			if err := tk.park(ctx); err != nil {
-				return *cancelledRecord(in, runStart, 0, err)
+				*rec = *cancelledRecord(in, runStart, 0, err)
+				return
 			}
 			select {
 			case h.slots <- struct{}{}:
 			case <-ctx.Done():
-				return *cancelledRecord(in, runStart, 0, context.Cause(ctx))
+				*rec = *cancelledRecord(in, runStart, 0, context.Cause(ctx))
+				return
 			}
 		}
 		defer func() { <-h.slots }()
@@ -86,7 +89,8 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 	for attempt := 1; ; attempt++ {
 		waitStart := time.Now()
 		if err := f.waitTurn(ctx, self, h, active); err != nil {
-			return f.cancelled(rec, attempt-1, ctx)
+			f.cancelled(rec, attempt-1, ctx)
+			return
 		}
 		now := time.Now()
 		waited := now.Sub(waitStart)
@@ -115,18 +119,26 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 				f.onPause(h.key, until)
 			}
 		}
-		tries.add(&rec, res.attemptTime(waited, now.Sub(runStart), time.Since(runStart), paused))
+		end := time.Since(runStart)
+		if attempt == 1 && paused == 0 {
+			// The record's own times say it all unless there is a
+			// second attempt (see attemptLog).
+			tries.firstEnd = end
+		} else {
+			tries.add(rec, res.attemptTime(waited, now.Sub(runStart), end, paused), attempt, first.Sub(runStart), rec.Queued-requeued)
+		}
 		if active != nil {
 			<-active
 		}
 		rec.Attempts = attempt
-		res.fill(&rec)
+		res.fill(rec)
 		rec.Duration = time.Since(first) - requeued
 		if ctx.Err() != nil && res.err != nil {
-			return f.cancelled(rec, attempt, ctx)
+			f.cancelled(rec, attempt, ctx)
+			return
 		}
 
-		wait, retry := f.nextWait(&rec, &res, attempt, f.method(in))
+		wait, retry := f.nextWait(rec, &res, attempt, f.method(in))
 		if retry && wait > 0 {
 			slept := time.Now()
 			why := "backoff before retry"
@@ -135,24 +147,24 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 			}
 			err := async.SleepNamed(self, wait, why)
 			rec.Retried += time.Since(slept)
-			tries.backoff(&rec, time.Since(slept))
+			tries.backoff(rec, time.Since(slept))
 			if err != nil {
 				rec.Duration = time.Since(first) - requeued
-				return f.cancelled(rec, attempt, ctx)
+				f.cancelled(rec, attempt, ctx)
+				return
 			}
 		}
 		if !retry {
-			return rec
+			return
 		}
 	}
 }
 
 // cancelled turns rec into a Cancelled record, keeping what it measured.
-func (f *Fetcher) cancelled(rec Record, attempts int, ctx context.Context) Record {
+func (f *Fetcher) cancelled(rec *Record, attempts int, ctx context.Context) {
 	c := cancelledRecord(Input{Line: rec.Line, URL: rec.URL}, time.Time{}, attempts, context.Cause(ctx))
 	rec.Outcome, rec.ErrorKind, rec.Error, rec.Attempts = c.Outcome, c.ErrorKind, c.Error, attempts
 	rec.SavedAs = ""
-	return rec
 }
 
 // waitTurn waits for the host's pause and rate, then for an active slot,
