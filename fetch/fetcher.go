@@ -241,6 +241,7 @@ type pending struct {
 	seq int64
 	hg  *hostGroup
 	tk  ticket
+	rec Record // the task's result, which points here: one allocation less per input
 }
 
 // fetch is the task's function. The fetch runs under the group's
@@ -255,22 +256,24 @@ type pending struct {
 func (p *pending) fetch(self context.Context) (*Record, error) {
 	growStack()
 	p.tk.self = self
-	rec := new(Record)
-	p.r.f.do(p.r.gctx, p.in, p.u, p.r.start, p.r.active, &p.tk, rec)
-	return rec, nil
+	p.r.f.do(p.r.gctx, p.in, p.u, p.r.start, p.r.active, &p.tk, &p.rec)
+	return &p.rec, nil
 }
 
 // done emits the task's record and gives its places back.
 func (p *pending) done(t *async.Task[*Record]) {
 	r := p.r
 	rec, err := t.Result()
-	var pe *async.PanicError
-	switch {
-	case errors.As(err, &pe):
-		rec = &Record{Line: p.in.Line, URL: p.in.URL, Outcome: Failed, ErrorKind: KindInternal,
-			Error: fmt.Sprintf("internal error: %v", pe.Value), Start: time.Since(r.start)}
-	case err != nil:
-		rec = cancelledRecord(p.in, r.start, 0, context.Cause(r.gctx))
+	if err != nil {
+		// Declared here, where it is rare: errors.As makes it escape, and
+		// it would be allocated for every input.
+		var pe *async.PanicError
+		if errors.As(err, &pe) {
+			rec = &Record{Line: p.in.Line, URL: p.in.URL, Outcome: Failed, ErrorKind: KindInternal,
+				Error: fmt.Sprintf("internal error: %v", pe.Value), Start: time.Since(r.start)}
+		} else {
+			rec = cancelledRecord(p.in, r.start, 0, context.Cause(r.gctx))
+		}
 	}
 	r.emit(p.seq, rec)
 	r.hosts.done(p.hg)

@@ -74,3 +74,50 @@ func TestLiveHeapDoesNotGrowWithTheList(t *testing.T) {
 		t.Errorf("live heap grew from %d KiB to %d KiB with the list", small>>10, large>>10)
 	}
 }
+
+// TestRunAllocationsPerURL bounds what the engine allocates per input of
+// a run, on a transport that allocates a few objects of its own per
+// request (instantWeb's response). What a URL costs the garbage collector
+// is mostly its number of objects: the bound is today's count, so that a
+// new allocation on every URL's path (a local that escapes, an interface
+// value made per body, a record apart from its pending input) fails here.
+func TestRunAllocationsPerURL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 20,000 URLs")
+	}
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own, 0.8 to 1.6 a URL")
+	}
+	const n = 20_000
+	run := func() float64 {
+		f := mustNew(t, Config{Transport: instantWeb{}, Concurrency: 32})
+		defer f.Close()
+		urls := make([]string, n)
+		for i := range urls {
+			urls[i] = fmt.Sprintf("http://h%d.test/item/%d", i%100, i)
+		}
+		src := func(yield func(Input, error) bool) {
+			for i, u := range urls {
+				if !yield(Input{Line: i + 1, URL: u}, nil) {
+					return
+				}
+			}
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		if _, err := f.Run(context.Background(), src, NewJSONLWriter(io.Discard)); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		return float64(after.Mallocs-before.Mallocs) / n
+	}
+	got := min(run(), run(), run())
+	t.Logf("%.2f allocations per URL", got)
+	if bound := allocsPerURL + 0.7; got > bound { // one more per URL fails; runs vary by about 0.1
+		t.Errorf("%.2f allocations per URL, want at most %.1f", got, bound)
+	}
+}
+
+// allocsPerURL is what a URL of TestRunAllocationsPerURL allocates.
+const allocsPerURL = 38

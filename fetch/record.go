@@ -131,8 +131,17 @@ func (r *Record) Host() string {
 
 // StatusClass returns "2xx", "3xx", "4xx", "5xx", "1xx" or "none".
 func (r *Record) StatusClass() string {
-	if r.Status < 100 || r.Status > 599 {
-		return "none"
+	switch r.Status / 100 {
+	case 1:
+		return "1xx"
+	case 2:
+		return "2xx"
+	case 3:
+		return "3xx"
+	case 4:
+		return "4xx"
+	case 5:
+		return "5xx"
 	}
-	return string(rune('0'+r.Status/100)) + "xx"
+	return "none"
 }

@@ -443,7 +443,11 @@ func (f *Fetcher) readBody(ctx context.Context, body io.Reader, res *attemptResu
 		r = io.LimitReader(body, max(f.cfg.MaxBody-offset, 0))
 	}
 	buf := copyBuffers.Get().(*[]byte)
-	n, err := io.CopyBuffer(writerOnly{w}, r, *buf)
+	wo := discardOnly // the common case, without making an interface value per body
+	if w != io.Discard {
+		wo = writerOnly{w}
+	}
+	n, err := io.CopyBuffer(wo, r, *buf)
 	copyBuffers.Put(buf)
 	res.bytes += n
 	if err == nil && f.cfg.MaxBody > 0 && res.bytes >= f.cfg.MaxBody {
@@ -494,6 +498,9 @@ func (s saveWriter) Write(p []byte) (int, error) {
 // io.CopyBuffer reads through the buffer it is given (io.Discard's
 // ReadFrom would take one of its own).
 type writerOnly struct{ io.Writer }
+
+// discardOnly is writerOnly{io.Discard}, made once.
+var discardOnly io.Writer = writerOnly{io.Discard}
 
 // timings is the breakdown of one attempt, from its trace.
 type timings struct {
