@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 )
 
 // BenchmarkTrackUntrack is the registry's share of a tracked task's cost:
@@ -21,6 +22,7 @@ func BenchmarkTrackUntrack(b *testing.B) {
 	}
 	fn := func(context.Context) (int, error) { return 0, nil }
 	b.ReportAllocs()
+	cpu0, _ := processCPU()
 	for b.Loop() {
 		for i := range tasks {
 			s.track(&tasks[i], fn)
@@ -30,6 +32,15 @@ func BenchmarkTrackUntrack(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/task")
+	reportCPU(b, cpu0, b.N*batch)
+}
+
+// reportCPU reports the CPU time the process spent since cpu0 per task, as
+// cpu-ns/task, where the platform tells it.
+func reportCPU(b *testing.B, cpu0 time.Duration, tasks int) {
+	if cpu1, ok := processCPU(); ok {
+		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(tasks), "cpu-ns/task")
+	}
 }
 
 // BenchmarkTrackUntrackAcrossCores is the registry as tasks use it: one
@@ -63,6 +74,7 @@ func BenchmarkTrackUntrackAcrossCores(b *testing.B) {
 	// (room for batches-2) has given out at least the batch after it, so
 	// the other goroutine, which clears them in order, is done with it.
 	k := 0
+	cpu0, _ := processCPU()
 	for b.Loop() {
 		ts := tasks[k%batches]
 		for i := range ts {
@@ -74,6 +86,7 @@ func BenchmarkTrackUntrackAcrossCores(b *testing.B) {
 	close(tracked)
 	done.Wait()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/task")
+	reportCPU(b, cpu0, b.N*batch) // both goroutines' time
 }
 
 // TestRegistryShrinks checks that after a burst of tasks the registry's
