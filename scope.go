@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Scope is the root of a task tree, made by [Run]: asyncio's event loop seen
@@ -35,59 +36,182 @@ type Scope struct {
 	groups   map[*Group]struct{}
 }
 
-// trackShards spreads the registry over independent locks, so that the
-// goroutine starting tasks and the goroutines finishing them rarely meet.
+// trackShards spreads the registry over independent locks, so that
+// goroutines starting tasks at the same time rarely meet.
 const trackShards = 64
 
-// trackShard holds live tasks in slots. A finished task's slot is cleared and
-// reused, so the registry never holds a finished task, and adding or removing
-// one is a slice store under an uncontended lock.
+// trackShard holds live tasks in chunks of slots. Recording a task (track)
+// and reading the registry happen under the shard's lock; clearing a
+// finished task's slot (untrack) takes no lock: one atomic store into the
+// slot, through the pointer the task keeps. The goroutine that ends a task
+// mostly runs on another core than the one that started it, and a lock
+// taken at both ends moved the shard's cache line between the two cores
+// twice per task, with four atomic instructions in all; now the slot's
+// line alone moves, with three (the lock, its unlock, untrack's store).
 //
-// The free slots form a list through the slots themselves (see trackEntry),
-// so that recording a task and clearing it touch the shard's header and the
-// task's slot and nothing else: a separate list of free slots was a third
-// cache line to move between the core that starts tasks and the cores that
-// end them.
+// track finds a free slot by sweeping the chunks from where it found the
+// last one. A lap that found half the slots or more taken adds half as
+// many chunks again, so that the sweep looks at a few slots per task on
+// average; a lap that found at most a quarter taken reclaims. untrack
+// never looks at the shard, so the chunks that a burst of tasks left empty
+// are also reclaimed after each garbage collection (see reclaimRegistries):
+// the registry's memory follows the live tasks, not its peak, within a
+// collection or two of the burst's end, when the memory could be freed
+// anyway. Tasks never move between slots, so a reader never misses one
+// that is being moved.
 type trackShard struct {
-	mu    sync.Mutex
-	slots []trackEntry
-	free  uint32 // 1 + the index of the first free slot; 0 for none
-	live  int
-	_     [64]byte // keep neighbouring shards' locks off one cache line
+	mu     sync.Mutex
+	chunks []*trackChunk // guarded by mu
+	next   int           // the sweep's next slot, chunk*trackChunkSlots + index; guarded by mu
+	seen   int           // slots the sweep looked at since it last went round; guarded by mu
+	taken  int           // how many of those held a task; guarded by mu
+	_      [64]byte      // keep neighbouring shards' locks off one cache line
 }
 
-// compactMin is the shard size below which a mostly empty shard is left as
-// it is: compacting it would save too little to be worth it.
-const compactMin = 256
+// trackChunkSlots is how many slots a chunk has: as many as fill one cache
+// line (a chunk is a 64-byte allocation).
+const trackChunkSlots = 4
 
-// compact moves the live entries to the front of a new, smaller slice, so
-// that after a burst of tasks the registry's memory follows the number of
-// live tasks, not its peak. It costs O(live) and happens only once live has
-// fallen to a quarter of the slots, so it adds O(1) to each untrack. sh.mu
-// must be held.
-func (sh *trackShard) compact() {
-	slots := make([]trackEntry, 0, 2*sh.live)
-	for _, e := range sh.slots {
-		if e.task != nil {
-			e.task.extra.Load().slot.index = uint32(len(slots))
-			slots = append(slots, e)
+// trackChunk is a cache line of the registry.
+type trackChunk struct {
+	slots [trackChunkSlots]trackSlot
+}
+
+// trackSlot is where the registry records one live task.
+//
+// task is written by track under the shard's lock, only into a slot it has
+// seen empty with an atomic load, which orders the write after the atomic
+// store of the untrack that emptied it; it is cleared by untrack with an
+// atomic store, without the lock; readers, under the lock, load it
+// atomically. So track's write is a plain store, and a reader sees a task
+// or nil, never part of one. fn belongs to the task in the slot and is
+// read and written under the shard's lock only.
+type trackSlot struct {
+	task unsafe.Pointer // *taskCore, or nil for a free slot
+	fn   uintptr        // entry of the function the task runs
+}
+
+// reclaimMin is the number of chunks (256 slots) below which a shard is
+// left as it is: reclaiming them would save too little to be worth it.
+const reclaimMin = 64
+
+// place records t in a free slot and returns the slot. sh.mu must be held.
+func (sh *trackShard) place(t *taskCore, fn uintptr) *trackSlot {
+	for {
+		if sh.next == len(sh.chunks)*trackChunkSlots {
+			// The sweep went round. Grow if it found the slots mostly
+			// taken, else start over, reclaiming if they were mostly
+			// free; with no chunk at all, grow.
+			switch {
+			case 2*sh.taken >= sh.seen:
+				sh.grow()
+			case 4*sh.taken <= sh.seen && len(sh.chunks) > reclaimMin:
+				sh.reclaim()
+				continue
+			default:
+				sh.next = 0
+			}
+			sh.seen, sh.taken = 0, 0
+			continue
+		}
+		slot := &sh.chunks[sh.next/trackChunkSlots].slots[sh.next%trackChunkSlots]
+		sh.next++
+		sh.seen++
+		if atomic.LoadPointer(&slot.task) == nil {
+			slot.fn = fn
+			slot.task = unsafe.Pointer(t)
+			return slot
+		}
+		sh.taken++
+	}
+}
+
+// grow adds half as many chunks as the shard has, at least one, after the
+// last: the sweep goes on into them. sh.mu must be held.
+func (sh *trackShard) grow() {
+	for range max(1, len(sh.chunks)/2) {
+		sh.chunks = append(sh.chunks, new(trackChunk))
+	}
+}
+
+// reclaim drops the chunks that hold no task, beyond as many spare ones as
+// there are chunks in use (and at least reclaimMin chunks in all), so that
+// a shard that empties and fills again keeps its chunks, and starts the
+// sweep over. A chunk found empty under the lock stays empty (only track
+// fills slots), and no task refers to it: a task's slot holds the task
+// until its untrack, which is the last use of the slot the task makes.
+// sh.mu must be held.
+func (sh *trackShard) reclaim() {
+	busy := 0
+	for _, c := range sh.chunks {
+		if !c.empty() {
+			busy++
 		}
 	}
-	sh.slots, sh.free = slots, 0
+	if keep := max(reclaimMin, 2*busy); len(sh.chunks) > keep {
+		kept := make([]*trackChunk, 0, keep)
+		spare := keep - busy
+		for _, c := range sh.chunks {
+			switch {
+			case !c.empty():
+				kept = append(kept, c)
+			case spare > 0:
+				kept = append(kept, c)
+				spare--
+			}
+		}
+		sh.chunks = kept
+	}
+	sh.next, sh.seen, sh.taken = 0, 0, 0
 }
 
-// trackEntry is what the registry knows about a live task beyond the task.
-// A free slot has no task, and fn holds the shard's next free slot, encoded
-// as trackShard.free is.
+// empty reports whether no slot of c holds a task.
+func (c *trackChunk) empty() bool {
+	for i := range c.slots {
+		if atomic.LoadPointer(&c.slots[i].task) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// reclaimRegistries reclaims the empty chunks of every live scope's
+// registry, and arranges to run again after the next garbage collection:
+// a registry whose tasks all ended, and where no task starts any more, is
+// reclaimed no later than that. It costs a look at every chunk of the
+// registries larger than reclaimMin chunks a shard, once per collection,
+// which is less than the collection's own look at the tasks they hold.
+func reclaimRegistries() {
+	for _, s := range Scopes() {
+		for i := range s.shards {
+			sh := &s.shards[i]
+			sh.mu.Lock()
+			if len(sh.chunks) > reclaimMin {
+				sh.reclaim()
+			}
+			sh.mu.Unlock()
+		}
+	}
+	afterNextGC(reclaimRegistries)
+}
+
+// afterNextGC runs f, on the runtime's cleanup goroutine, once the next
+// garbage collection has found an object made now unreachable.
+func afterNextGC(f func()) {
+	// A pointer makes it an object of its own: the cleanup of a tiny
+	// allocation, which shares its block, may never run.
+	mark := new(struct{ _ *byte })
+	runtime.AddCleanup(mark, func(f func()) { f() }, f)
+}
+
+// reclaimArmed makes the first scope start reclaimRegistries' round.
+var reclaimArmed sync.Once
+
+// trackEntry is what the registry knows about a live task, as a reader
+// copies it.
 type trackEntry struct {
-	task  *taskCore
-	fn    uintptr   // entry of the function the task runs
-	stack []uintptr // creation stack, with WithCreationStacks only
-}
-
-// trackSlot is where in the registry a task is recorded.
-type trackSlot struct {
-	shard, index uint32
+	task *taskCore
+	fn   uintptr // entry of the function the task runs
 }
 
 var lastScopeID atomic.Uint64
@@ -112,6 +236,7 @@ func newScope(ctx context.Context, cfg runConfig) *Scope {
 		s.name = "Scope-" + strconv.FormatUint(s.id, 10)
 	}
 	s.times.init()
+	reclaimArmed.Do(func() { afterNextGC(reclaimRegistries) })
 	sctx, cancel := context.WithCancelCause(ctx)
 	s.ctx = nodeContext{Context: sctx, owner: s}
 	s.cancel = cancel
@@ -178,12 +303,7 @@ func (s *Scope) tasks() []Handle {
 // Len returns how many of the scope's tasks are alive.
 func (s *Scope) Len() int {
 	n := 0
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		n += sh.live
-		sh.mu.Unlock()
-	}
+	s.eachTask(func(*trackEntry) { n++ })
 	return n
 }
 
@@ -193,9 +313,12 @@ func (s *Scope) eachTask(f func(*trackEntry)) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		for j := range sh.slots {
-			if e := &sh.slots[j]; e.task != nil {
-				f(e)
+		for _, c := range sh.chunks {
+			for j := range c.slots {
+				slot := &c.slots[j]
+				if t := (*taskCore)(atomic.LoadPointer(&slot.task)); t != nil {
+					f(&trackEntry{task: t, fn: slot.fn})
+				}
 			}
 		}
 		sh.mu.Unlock()
@@ -217,50 +340,30 @@ func (s *Scope) nodeTracker() tracker { return s }
 func (s *Scope) clock() *scopeClock { return &s.times }
 
 func (s *Scope) track(t *taskCore, fn any) {
-	e := trackEntry{task: t, fn: reflect.ValueOf(fn).Pointer()}
+	x := t.extra.Load()
 	if s.stacks {
 		var pcs [32]uintptr
 		// The library's own frames are dropped when the stack is shown.
 		n := runtime.Callers(2, pcs[:])
-		e.stack = slices.Clone(pcs[:n])
+		m := x.more.Load() // the task is not shared yet: no lock
+		if m == nil {
+			m = new(taskMore)
+			x.more.Store(m)
+		}
+		m.stack = slices.Clone(pcs[:n])
 	}
-	shard := uint32(t.id % trackShards)
-	sh := &s.shards[shard]
+	pc := reflect.ValueOf(fn).Pointer()
+	sh := &s.shards[t.id%trackShards]
 	sh.mu.Lock()
-	var i uint32
-	if sh.free != 0 {
-		i = sh.free - 1
-		sh.free = uint32(sh.slots[i].fn)
-		sh.slots[i] = e
-	} else {
-		i = uint32(len(sh.slots))
-		sh.slots = append(sh.slots, e)
-	}
-	sh.live++
-	t.extra.Load().slot = trackSlot{shard: shard, index: i}
+	x.slot = sh.place(t, pc)
 	sh.mu.Unlock()
 }
 
+// untrack clears t's slot: one atomic store, without the lock.
 func (s *Scope) untrack(t *taskCore) {
 	x := t.extra.Load()
-	sh := &s.shards[x.slot.shard]
-	sh.mu.Lock()
-	i := x.slot.index // under the lock: compaction moves tasks
-	sh.live--
-	switch {
-	case sh.live == 0:
-		// Every slot is free: start over rather than keep a long free list.
-		// The others hold no task already, so appends may reuse them.
-		sh.slots[i] = trackEntry{}
-		sh.slots, sh.free = sh.slots[:0], 0
-	case sh.live < len(sh.slots)/4 && len(sh.slots) >= compactMin:
-		sh.slots[i] = trackEntry{}
-		sh.compact()
-	default:
-		sh.slots[i] = trackEntry{fn: uintptr(sh.free)}
-		sh.free = i + 1
-	}
-	sh.mu.Unlock()
+	atomic.StorePointer(&x.slot.task, nil)
+	x.slot = nil // a finished task keeps no chunk alive
 	if s.tracing {
 		endTrace(t)
 	}

@@ -2,7 +2,10 @@ package async
 
 import (
 	"context"
+	"reflect"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -89,13 +92,20 @@ func BenchmarkTrackUntrackAcrossCores(b *testing.B) {
 	reportCPU(b, cpu0, b.N*batch) // both goroutines' time
 }
 
-// TestRegistryShrinks checks that after a burst of tasks the registry's
-// slots follow the live tasks, not the peak, and that compaction keeps
-// every remaining task findable and removable.
-func TestRegistryShrinks(t *testing.T) {
-	s := newScope(context.Background(), runConfig{})
-	defer s.close()
-	const n, keep = 100000, 100
+// registrySlots returns how many slots s's registry has.
+func registrySlots(s *Scope) (n int) {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += len(sh.chunks) * trackChunkSlots
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// burst tracks n tasks in s, then untracks all but every (n/keep)th, and
+// returns the tasks.
+func burst(t *testing.T, s *Scope, n, keep int) []taskCore {
 	tasks := make([]taskCore, n)
 	fn := func(context.Context) (int, error) { return 0, nil }
 	for i := range tasks {
@@ -103,29 +113,28 @@ func TestRegistryShrinks(t *testing.T) {
 		tasks[i].extra.Store(&taskExtra{track: s})
 		s.track(&tasks[i], fn)
 	}
-	slots := func() (n int) {
-		for i := range s.shards {
-			n += len(s.shards[i].slots)
-		}
-		return n
-	}
-	if got := slots(); got != n {
+	// The shards grow by half at a time, as the tasks come.
+	if got := registrySlots(s); got < n || got > 2*n {
 		t.Fatalf("%d slots for %d tasks", got, n)
 	}
-	// Finish all but every 1000th task.
 	for i := range tasks {
 		if i%(n/keep) != 0 {
 			s.untrack(&tasks[i])
 		}
 	}
-	if got := slots(); got > 4*keep+trackShards*compactMin {
-		t.Errorf("%d slots left for %d live tasks: the registry did not shrink", got, keep)
-	}
+	return tasks
+}
+
+// checkKept checks that s lists exactly the tasks burst kept, and then
+// untracks them.
+func checkKept(t *testing.T, s *Scope, tasks []taskCore, keep int) {
+	t.Helper()
+	n := len(tasks)
 	if got := len(s.tasks()); got != keep {
 		t.Fatalf("Tasks() has %d tasks, want %d", got, keep)
 	}
 	for _, h := range s.tasks() {
-		if (h.ID()-1)%(n/keep) != 0 {
+		if (h.ID()-1)%uint64(n/keep) != 0 {
 			t.Fatalf("task %d is listed but finished", h.ID())
 		}
 	}
@@ -134,5 +143,176 @@ func TestRegistryShrinks(t *testing.T) {
 	}
 	if got := s.Len(); got != 0 {
 		t.Fatalf("%d live after every task finished", got)
+	}
+}
+
+// shrunk is the most slots a registry may keep for keep live tasks once it
+// has reclaimed: what the live tasks fill, and reclaimMin chunks a shard.
+func shrunk(keep int) int { return 4*keep + trackShards*reclaimMin*trackChunkSlots }
+
+// TestRegistryShrinks checks that after a burst of tasks, and nothing
+// after it, the registry's slots follow the live tasks, not the peak, once
+// the garbage collector has run (untrack never looks at the shard: the
+// collection is what reclaims an idle registry), and that reclaiming keeps
+// every remaining task findable and removable.
+func TestRegistryShrinks(t *testing.T) {
+	s := newScope(context.Background(), runConfig{})
+	defer s.close()
+	const n, keep = 100000, 100
+	tasks := burst(t, s, n, keep)
+	// The reclaim runs on the runtime's cleanup goroutine after a
+	// collection: give it a few.
+	got := registrySlots(s)
+	for i := 0; i < 100 && got > shrunk(keep); i++ {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+		got = registrySlots(s)
+	}
+	if got > shrunk(keep) {
+		t.Errorf("%d slots left for %d live tasks: the registry did not shrink", got, keep)
+	}
+	checkKept(t, s, tasks, keep)
+}
+
+// TestRegistryShrinksAsTasksComeAndGo checks that a registry that keeps
+// recording tasks after a burst shrinks by itself, as the sweep for free
+// slots goes round and finds them mostly free, with no collection's help:
+// its scope is not among the live ones that the collections reclaim.
+func TestRegistryShrinksAsTasksComeAndGo(t *testing.T) {
+	s := new(Scope)
+	const n, keep = 100000, 100
+	tasks := burst(t, s, n, keep)
+	peak := registrySlots(s)
+	fn := func(context.Context) (int, error) { return 0, nil }
+	churn := make([]taskCore, trackShards)
+	for i := range churn {
+		churn[i].extra.Store(&taskExtra{track: s})
+	}
+	// Enough tasks, one at a time, for every shard's sweep to go round.
+	for range 2 * peak / trackShards {
+		for i := range churn {
+			churn[i].id = lastTaskID.Add(1)
+			s.track(&churn[i], fn)
+			s.untrack(&churn[i])
+		}
+	}
+	if got := registrySlots(s); got > shrunk(keep) {
+		t.Errorf("%d slots left for %d live tasks: the registry did not shrink", got, keep)
+	}
+	checkKept(t, s, tasks, keep)
+}
+
+// TestRegistryListsExactlyTheLiveTasks starts and ends tasks on several
+// goroutines while others read the registry, and checks every reading: a
+// task whose untrack had returned before the reading began is not listed,
+// a task tracked before it began and still live when it ended is, and a
+// listed task's function is its own, not that of a task that held the slot
+// before it. untrack takes no lock, so it races with the readers and with
+// track reusing the slots it clears.
+func TestRegistryListsExactlyTheLiveTasks(t *testing.T) {
+	s := newScope(context.Background(), runConfig{})
+	defer s.close()
+	const (
+		makers  = 4
+		batch   = 64
+		perRun  = 48 * batch
+		readers = 2
+	)
+	const (
+		unborn = iota
+		tracked
+		ending
+		ended
+	)
+	fns := []func(context.Context) (int, error){
+		func(context.Context) (int, error) { return 0, nil },
+		func(context.Context) (int, error) { return 1, nil },
+		func(context.Context) (int, error) { return 2, nil },
+	}
+	var pcs []uintptr
+	for _, f := range fns {
+		pcs = append(pcs, reflect.ValueOf(f).Pointer())
+	}
+	tasks := make([]taskCore, makers*perRun)
+	states := make([]atomic.Int32, len(tasks))
+	byID := make(map[uint64]int, len(tasks))
+	for i := range tasks {
+		tasks[i].id = lastTaskID.Add(1)
+		tasks[i].extra.Store(&taskExtra{track: s})
+		byID[tasks[i].id] = i
+	}
+	var stop atomic.Bool
+	var started sync.WaitGroup // the readers' first reading, before any task
+	started.Add(readers)
+	var wg sync.WaitGroup
+	for m := range makers {
+		wg.Go(func() {
+			started.Wait()
+			// Track a batch, then end it on another goroutine while the
+			// next batch is tracked, so slots are cleared and reused
+			// concurrently.
+			var ends sync.WaitGroup
+			for lo := m * perRun; lo < (m+1)*perRun; lo += batch {
+				for i := lo; i < lo+batch; i++ {
+					s.track(&tasks[i], fns[i%len(fns)])
+					states[i].Store(tracked)
+				}
+				ends.Go(func() {
+					for i := lo; i < lo+batch; i++ {
+						states[i].Store(ending)
+						s.untrack(&tasks[i])
+						states[i].Store(ended)
+					}
+				})
+			}
+			ends.Wait()
+		})
+	}
+	var failed atomic.Bool
+	var reads sync.WaitGroup
+	var busyReads atomic.Int64 // readings that listed a task
+	for range readers {
+		reads.Go(func() {
+			before := make([]int32, len(tasks))
+			for n := 0; !stop.Load() && !failed.Load(); n++ {
+				if n == 1 {
+					started.Done()
+				}
+				for i := range states {
+					before[i] = states[i].Load()
+				}
+				listed := make(map[int]bool)
+				s.eachTask(func(e *trackEntry) {
+					i := byID[e.task.id]
+					listed[i] = true
+					if e.fn != pcs[i%len(pcs)] {
+						failed.Store(true)
+						t.Errorf("task %d listed with another task's function", i)
+					}
+				})
+				if len(listed) > 0 {
+					busyReads.Add(1)
+				}
+				for i := range states {
+					switch after := states[i].Load(); {
+					case before[i] == ended && listed[i]:
+						failed.Store(true)
+						t.Errorf("task %d listed after its untrack returned", i)
+					case before[i] == tracked && after == tracked && !listed[i]:
+						failed.Store(true)
+						t.Errorf("live task %d not listed", i)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	stop.Store(true)
+	reads.Wait()
+	if busyReads.Load() == 0 {
+		t.Error("no reading met a live task: the test checked nothing")
+	}
+	if n := s.Len(); n != 0 {
+		t.Fatalf("%d tasks listed after all ended", n)
 	}
 }

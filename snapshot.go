@@ -209,17 +209,8 @@ func (s *Scope) Snapshot() *Snapshot {
 		id uint64
 		trackEntry
 	}
-	live := make([]entry, 0, s.Len()+16)
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		for _, e := range sh.slots {
-			if e.task != nil {
-				live = append(live, entry{e.task.id, e})
-			}
-		}
-		sh.mu.Unlock()
-	}
+	var live []entry
+	s.eachTask(func(e *trackEntry) { live = append(live, entry{e.task.id, *e}) })
 	slices.SortFunc(live, func(a, b entry) int { return cmp.Compare(a.id, b.id) })
 
 	// One TaskInfo per task, allocated at once: that, and the default
@@ -265,6 +256,7 @@ func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]strin
 	var name string
 	var progress *Progress
 	var wait waitRecord
+	var stack []uintptr
 	if x := t.extra.Load(); x != nil {
 		name = x.name
 		if m := x.more.Load(); m != nil {
@@ -273,6 +265,7 @@ func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]strin
 				progress = &p
 			}
 			wait = m.awaiting
+			stack = m.stack
 		}
 	}
 	t.mu.Unlock()
@@ -333,8 +326,8 @@ func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]strin
 		}
 		info.Origin = o
 	}
-	if e.stack != nil {
-		info.Stack = formatStack(e.stack)
+	if stack != nil {
+		info.Stack = formatStack(stack)
 	}
 	return info, true
 }

@@ -103,7 +103,7 @@ type taskCore struct {
 type taskExtra struct {
 	name   string
 	track  tracker                  // records the task for the tree, if anything does
-	slot   trackSlot                // where track recorded the task
+	slot   *trackSlot               // where track recorded the task
 	report *unretrieved             // armed when the task fails outside a group
 	more   atomic.Pointer[taskMore] // written under the task's mutex
 
@@ -117,13 +117,15 @@ type taskExtra struct {
 }
 
 // taskMore is what only a task that reports progress, is watched, waits
-// while tracked or is traced needs. Its fields are guarded by the task's
-// mutex, except trace's context, set before the task is shared.
+// while tracked, is traced or has its creation stack recorded needs. Its
+// fields are guarded by the task's mutex, except trace's context and stack,
+// set before the task is shared.
 type taskMore struct {
 	progress progressState
 	awaiting waitRecord   // what the task is blocked on; kept only for tracked tasks
 	trace    taskTrace    // the execution-tracer task, when a scope traces
 	after    []*afterFunc // registered with the task context's AfterFunc, while it has a Done channel of its own
+	stack    []uintptr    // creation stack, with WithCreationStacks only; set before the task is shared
 }
 
 // taskTrace is a task's execution-tracer task.
