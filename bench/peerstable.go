@@ -500,11 +500,11 @@ func writeClosingNote(b *strings.Builder, s samples) {
 - **(e) tracking.** A tracked task records its times (start, end, and the start of a wait it records for the tree)
   from its scope's clock: one reading, handed to every task that asks within a millisecond, an atomic load where a
   read of the clock costs 35–40 ns on this machine (BenchmarkScopeClock in the root package). What is left is the
-  registry, whose cost is the shard's lock and the cache lines it moves between the core that starts a task and the
-  core that ends it (BenchmarkTrackUntrack and BenchmarkTrackUntrackAcrossCores in the root package), and the larger
-  allocation: a tracked task comes with its extra part, 208 bytes for a Task[int] against 112. The next step is a
-  registry whose untrack takes no lock (one atomic store into the task's slot); any registry that lists the live tasks
-  exactly still moves one cache line per task from the core that ends it.
+  registry, whose cost is the atomic instructions and the cache line it moves between the core that starts a task and
+  the core that ends it (BenchmarkTrackUntrack and BenchmarkTrackUntrackAcrossCores in the root package), and the larger
+  allocation: a tracked task comes with its extra part, 208 bytes for a Task[int] against 112. The registry's untrack
+  takes no lock (one atomic store into the task's slot) and its track one uncontended lock; any registry that lists the
+  live tasks exactly still moves one cache line per task from the core that ends it.
 - **(c) memory.** A blocked bare goroutine already costs about 2.7 kB (its 2 KiB minimum stack and the runtime's g).
   The async task of (c) waits on something other than its context, so it adds its Task, its goroutine's closure and
   Gather's slot for it (a task that waited on ctx.Done() would add the channel too). asyncio's task is smaller (coroutine frame, Task, a waiter future). No library on goroutines can go below
