@@ -2,6 +2,8 @@ package async
 
 import (
 	"context"
+	"math"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -35,5 +37,30 @@ func TestDoneCallbacksKeepTheirOrderWhenOneIsRemoved(t *testing.T) {
 		if len(c.ch) != 0 {
 			t.Errorf("watcher added at %d: removed, yet told of the end", watcherAt)
 		}
+	}
+}
+
+// TestDoneCallbackMakesOnePart checks that a done callback on a task that
+// has no extra part yet (an untracked, unnamed one) costs one allocation
+// for the parts that hold it: the callbacks live in the task's rarely
+// needed part, which comes with the extra part in one allocation, so that
+// keeping them out of the extra part (which a tracked task has from the
+// start) costs such a task no allocation more.
+func TestDoneCallbackMakesOnePart(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	spawn := func() *Task[int] {
+		return Spawn(context.Background(), func(context.Context) (int, error) { <-release; return 0, nil })
+	}
+	f := func(*Task[int]) {}
+	plain, with := math.Inf(1), math.Inf(1)
+	for range 3 {
+		runtime.GC()
+		plain = min(plain, testing.AllocsPerRun(20, func() { spawn() }))
+		with = min(with, testing.AllocsPerRun(20, func() { spawn().AddDoneCallback(f) }))
+	}
+	// AddDoneCallback's closure, the callbacks' slice, and the parts.
+	if got := with - plain; got > 3 {
+		t.Errorf("a done callback cost %v allocations beyond the task's, want 3 (its closure, its slice and the parts)", got)
 	}
 }

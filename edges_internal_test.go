@@ -18,17 +18,20 @@ func callbacksOn(t *taskCore) int {
 	if t.counter != nil {
 		n++
 	}
-	x := t.extra.Load()
-	if x == nil {
-		return n
+	if x := t.extra.Load(); x != nil {
+		if m := x.more.Load(); m != nil {
+			n += len(m.callbacks)
+		}
 	}
-	return n + len(x.callbacks)
+	return n
 }
 
 // reportOf returns what t's unretrieved-error report would report, if armed.
 func reportOf(t *taskCore) *unretrieved {
 	if x := t.extra.Load(); x != nil {
-		return x.report
+		if m := x.more.Load(); m != nil {
+			return m.report
+		}
 	}
 	return nil
 }

@@ -21,7 +21,8 @@ func TestTaskSizeBudget(t *testing.T) {
 		{"Task[int]", unsafe.Sizeof(Task[int]{}), 112},
 		{"Task[struct{}]", unsafe.Sizeof(Task[struct{}]{}), 112}, // a zero-size last field is padded
 		{"errTask", unsafe.Sizeof(errTask{}), 128},               // 120: the 128-byte size class
-		{"taskExtra", unsafe.Sizeof(taskExtra{}), 96},            // with a Task[int]: 208, a size class
+		{"taskExtra", unsafe.Sizeof(taskExtra{}), 64},            // with a Task[int]: 176, a size class
+		{"withExtra[int]", unsafe.Sizeof(withExtra[int]{}), 176}, // a tracked or named Task[int]
 	} {
 		if c.got > c.want {
 			t.Errorf("%s is %d bytes; the budget is %d", c.name, c.got, c.want)

@@ -97,17 +97,14 @@ type taskCore struct {
 // changes; the rest is guarded by the task's mutex, slot by the tracker.
 //
 // What fewer tasks still need is in a part of its own, so that this stays
-// small: a tracked task (a Task[int] and this) is 192 bytes, and a task
-// that Gather or Wait watches while it runs makes this (80 bytes) and its
-// callback.
+// small: a tracked task (a Task[int] and this) is 176 bytes, a size class.
+// Done callbacks and the unretrieved-error report are there: a tracked task
+// seldom has either, and each would have cost every tracked task its bytes.
 type taskExtra struct {
-	name   string
-	track  tracker                  // records the task for the tree, if anything does
-	slot   *trackSlot               // where track recorded the task
-	report *unretrieved             // armed when the task fails outside a group
-	more   atomic.Pointer[taskMore] // written under the task's mutex
-
-	callbacks []doneCallback // in the order they were added
+	name  string
+	track tracker                  // records the task for the tree, if anything does
+	slot  *trackSlot               // where track recorded the task
+	more  atomic.Pointer[taskMore] // written under the task's mutex
 
 	// The task's times, for a task that records them (taskCore.timing):
 	// monoNow readings, or its scope's clock's, 0 until the function is
@@ -116,11 +113,14 @@ type taskExtra struct {
 	ended   int64 // guarded by the task's mutex
 }
 
-// taskMore is what only a task that reports progress, is watched, waits
-// while tracked, is traced or has its creation stack recorded needs. Its
-// fields are guarded by the task's mutex, except trace's context and stack,
-// set before the task is shared.
+// taskMore is what only a task that reports progress, is watched, has done
+// callbacks, fails outside a group, waits while tracked, is traced or has
+// its creation stack recorded needs. Its fields are guarded by the task's
+// mutex, except trace's context and stack, set before the task is shared.
 type taskMore struct {
+	callbacks []doneCallback // in the order they were added
+	report    *unretrieved   // armed when the task fails outside a group
+
 	progress progressState
 	awaiting waitRecord   // what the task is blocked on; kept only for tracked tasks
 	trace    taskTrace    // the execution-tracer task, when a scope traces
@@ -160,6 +160,22 @@ func (t *taskCore) extraLocked() *taskExtra {
 		t.extra.Store(x)
 	}
 	return x
+}
+
+// moreLocked returns the task's rarely needed part, making it if needed,
+// together with the extra part in one allocation if the task has neither.
+// t.mu must be held.
+func (t *taskCore) moreLocked() *taskMore {
+	if x := t.extra.Load(); x != nil {
+		return x.moreLocked()
+	}
+	w := new(struct {
+		extra taskExtra
+		more  taskMore
+	})
+	w.extra.more.Store(&w.more)
+	t.extra.Store(&w.extra)
+	return &w.more
 }
 
 // tracker returns what records the task for the tree, or nil.
@@ -503,7 +519,7 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld) r
 	var report *unretrieved
 	if state == Done && err != nil && g == nil {
 		report = &unretrieved{name: t.nameLocked(), err: err}
-		t.extraLocked().report = report
+		t.moreLocked().report = report
 	}
 	t.state.set(state)
 	if t.done != nil {
@@ -511,7 +527,9 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld) r
 	}
 	var callbacks []doneCallback
 	if x := t.extra.Load(); x != nil {
-		callbacks, x.callbacks = x.callbacks, nil
+		if m := x.more.Load(); m != nil {
+			callbacks, m.callbacks = m.callbacks, nil
+		}
 	}
 	counter := t.counter
 	t.counter = nil
@@ -580,8 +598,10 @@ func reportUnretrieved(u *unretrieved) {
 }
 
 func (t *taskCore) markRetrieved() {
-	if x := t.extra.Load(); x != nil && x.report != nil {
-		x.report.retrieved.Store(true)
+	if x := t.extra.Load(); x != nil {
+		if m := x.more.Load(); m != nil && m.report != nil {
+			m.report.retrieved.Store(true)
+		}
 	}
 }
 
@@ -699,8 +719,8 @@ func (t *taskCore) addCallback(cb doneCallback) bool {
 	if t.finished() {
 		return false
 	}
-	x := t.extraLocked()
-	x.callbacks = append(x.callbacks, cb)
+	m := t.moreLocked()
+	m.callbacks = append(m.callbacks, cb)
 	return true
 }
 
@@ -715,8 +735,8 @@ func (t *taskCore) addCounter(c *completions) bool {
 	if t.counter == nil {
 		t.counter = c
 	} else { // two Gathers of the same task at once
-		x := t.extraLocked()
-		x.callbacks = append(x.callbacks, doneCallback{c: c})
+		m := t.moreLocked()
+		m.callbacks = append(m.callbacks, doneCallback{c: c})
 	}
 	return true
 }
@@ -732,14 +752,18 @@ func (t *taskCore) removeCallbacks(c *completions) {
 	if x == nil {
 		return
 	}
-	kept := x.callbacks[:0]
-	for _, cb := range x.callbacks {
+	m := x.more.Load()
+	if m == nil {
+		return
+	}
+	kept := m.callbacks[:0]
+	for _, cb := range m.callbacks {
 		if cb.c != c {
 			kept = append(kept, cb)
 		}
 	}
-	clear(x.callbacks[len(kept):]) // let what was removed be collected
-	x.callbacks = kept
+	clear(m.callbacks[len(kept):]) // let what was removed be collected
+	m.callbacks = kept
 }
 
 // Cancel asks the task to stop by cancelling its context with cause
