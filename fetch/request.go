@@ -180,15 +180,17 @@ func (f *Fetcher) waitTurn(ctx, self context.Context, h *host, active chan struc
 		if active != nil {
 			// A free slot is taken without a two-way select, the
 			// common case on this path of every URL; a run that ends
-			// takes none. The wait for one is deep (see waitSlot).
+			// takes none.
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
 			select {
 			case active <- struct{}{}:
 			default:
-				if err := waitSlot(ctx, active); err != nil {
-					return err
+				select {
+				case active <- struct{}{}:
+				case <-ctx.Done():
+					return context.Cause(ctx)
 				}
 			}
 		}

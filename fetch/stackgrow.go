@@ -1,7 +1,5 @@
 package fetch
 
-import "context"
-
 // growStack makes the calling goroutine's stack big enough, in one step,
 // for what a fetch needs. Each URL's task is a goroutine of its own, which
 // starts with the runtime's small starting stack; net/http's client calls
@@ -30,28 +28,3 @@ const stackWanted = 4 << 10
 
 //go:noinline
 func touch(b *[stackWanted]byte) byte { return b[len(b)-1] }
-
-// waitSlot waits for a free slot of active, or for ctx's end, with a frame
-// of stackWanted on the stack: an input waits for a request slot at the
-// depth a fetch reaches. The runtime starts a goroutine with the average
-// stack in use that its garbage collector saw, rounded up to a power of
-// two, and in a run the tasks waiting for a slot (by default four times
-// the concurrency) are most of its goroutines: shallow there, they kept
-// the average at about 2 kB and every URL's task started with 4 kB, to be
-// copied into 8 kB by growStack (runtime.newstack 0.18 s of 9.5 s on
-// 200,000 URLs of list (b)). Waiting this deep, they take the average
-// past 3.2 kB, new tasks start with 8 kB and growStack's frame fits:
-// newstack is gone from the profile. A run whose inputs never wait for a
-// slot gains nothing and loses nothing: its tasks grow as before.
-//
-//go:noinline
-func waitSlot(ctx context.Context, active chan struct{}) error {
-	var pad [stackWanted]byte
-	touch(&pad)
-	select {
-	case active <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-}
