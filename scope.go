@@ -107,7 +107,7 @@ func (sh *trackShard) place(t *taskCore, fn uintptr) *trackSlot {
 				sh.grow()
 			case 4*sh.taken <= sh.seen && len(sh.chunks) > reclaimMin:
 				sh.reclaim()
-				continue
+				fallthrough
 			default:
 				sh.next = 0
 			}
@@ -136,8 +136,10 @@ func (sh *trackShard) grow() {
 
 // reclaim drops the chunks that hold no task, beyond as many spare ones as
 // there are chunks in use (and at least reclaimMin chunks in all), so that
-// a shard that empties and fills again keeps its chunks, and starts the
-// sweep over. A chunk found empty under the lock stays empty (only track
+// a shard that empties and fills again keeps its chunks. If it drops any,
+// the sweep starts over; else it goes on where it was, so that a large
+// shard full of live tasks is not swept from the start after every
+// collection. A chunk found empty under the lock stays empty (only track
 // fills slots), and no task refers to it: a task's slot holds the task
 // until its untrack, which is the last use of the slot the task makes.
 // sh.mu must be held.
@@ -161,8 +163,8 @@ func (sh *trackShard) reclaim() {
 			}
 		}
 		sh.chunks = kept
+		sh.next, sh.seen, sh.taken = 0, 0, 0
 	}
-	sh.next, sh.seen, sh.taken = 0, 0, 0
 }
 
 // empty reports whether no slot of c holds a task.

@@ -316,3 +316,31 @@ func TestRegistryListsExactlyTheLiveTasks(t *testing.T) {
 		t.Fatalf("%d tasks listed after all ended", n)
 	}
 }
+
+// TestReclaimKeepsTheSweepOfAFullShard checks that reclaiming a shard whose
+// chunks all hold tasks (as every collection does, see reclaimRegistries)
+// leaves its chunks and its sweep as they were: starting the sweep over
+// would make the next task's search for a free slot look at every slot of
+// the shard, after every collection.
+func TestReclaimKeepsTheSweepOfAFullShard(t *testing.T) {
+	s := new(Scope)
+	const n = 2 * trackShards * reclaimMin * trackChunkSlots
+	tasks := make([]taskCore, n)
+	fn := func(context.Context) (int, error) { return 0, nil }
+	for i := range tasks {
+		tasks[i].id = uint64(i + 1)
+		tasks[i].extra.Store(&taskExtra{track: s})
+		s.track(&tasks[i], fn)
+	}
+	sh := &s.shards[0]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	chunks, next := len(sh.chunks), sh.next
+	if chunks <= reclaimMin {
+		t.Fatalf("%d chunks: the shard is too small for reclaim to look at it", chunks)
+	}
+	sh.reclaim()
+	if len(sh.chunks) != chunks || sh.next != next {
+		t.Errorf("reclaim of a full shard: %d chunks, sweep at %d; want %d and %d as before", len(sh.chunks), sh.next, chunks, next)
+	}
+}
