@@ -293,7 +293,7 @@ func (s *Scope) ID() uint64 { return s.id }
 // (AllTasks, given a context of the scope).
 func (s *Scope) tasks() []Handle {
 	var out []*taskCore
-	s.eachTask(func(e *trackEntry) { out = append(out, e.task) })
+	s.eachTask(func(e trackEntry) { out = append(out, e.task) })
 	slices.SortFunc(out, func(a, b *taskCore) int { return cmpUint(a.id, b.id) })
 	hs := make([]Handle, len(out))
 	for i, t := range out {
@@ -305,13 +305,13 @@ func (s *Scope) tasks() []Handle {
 // Len returns how many of the scope's tasks are alive.
 func (s *Scope) Len() int {
 	n := 0
-	s.eachTask(func(*trackEntry) { n++ })
+	s.eachTask(func(trackEntry) { n++ })
 	return n
 }
 
 // eachTask calls f for every live task, one shard at a time, with that
 // shard locked: f must be quick and must not start or finish tasks.
-func (s *Scope) eachTask(f func(*trackEntry)) {
+func (s *Scope) eachTask(f func(trackEntry)) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
@@ -319,7 +319,7 @@ func (s *Scope) eachTask(f func(*trackEntry)) {
 			for j := range c.slots {
 				slot := &c.slots[j]
 				if t := (*taskCore)(atomic.LoadPointer(&slot.task)); t != nil {
-					f(&trackEntry{task: t, fn: slot.fn})
+					f(trackEntry{task: t, fn: slot.fn})
 				}
 			}
 		}

@@ -282,7 +282,7 @@ func TestRegistryListsExactlyTheLiveTasks(t *testing.T) {
 					before[i] = states[i].Load()
 				}
 				listed := make(map[int]bool)
-				s.eachTask(func(e *trackEntry) {
+				s.eachTask(func(e trackEntry) {
 					i := byID[e.task.id]
 					listed[i] = true
 					if e.fn != pcs[i%len(pcs)] {
@@ -342,5 +342,34 @@ func TestReclaimKeepsTheSweepOfAFullShard(t *testing.T) {
 	sh.reclaim()
 	if len(sh.chunks) != chunks || sh.next != next {
 		t.Errorf("reclaim of a full shard: %d chunks, sweep at %d; want %d and %d as before", len(sh.chunks), sh.next, chunks, next)
+	}
+}
+
+// TestSnapshotAllocatesOncePerTask checks what a snapshot allocates for
+// each live task: its default name, and nothing for reading the registry
+// (the entries it copies are values).
+func TestSnapshotAllocatesOncePerTask(t *testing.T) {
+	s := newScope(context.Background(), runConfig{})
+	defer s.close()
+	const n = 1000
+	tasks := make([]taskCore, n)
+	fn := func(context.Context) (int, error) { return 0, nil }
+	for i := range tasks {
+		tasks[i].id = lastTaskID.Add(1)
+		tasks[i].parent = context.Background()
+		tasks[i].extra.Store(&taskExtra{track: s})
+		s.track(&tasks[i], fn)
+	}
+	defer func() {
+		for i := range tasks {
+			s.untrack(&tasks[i])
+		}
+	}()
+	if got := len(s.Snapshot().Nodes); got != n {
+		t.Fatalf("snapshot of %d nodes, want %d", got, n)
+	}
+	allocs := testing.AllocsPerRun(5, func() { s.Snapshot() })
+	if allocs > n+32 {
+		t.Errorf("a snapshot of %d tasks allocates %v times, want at most one a task and a few more", n, allocs)
 	}
 }

@@ -209,8 +209,10 @@ func (s *Scope) Snapshot() *Snapshot {
 		id uint64
 		trackEntry
 	}
-	var live []entry
-	s.eachTask(func(e *trackEntry) { live = append(live, entry{e.task.id, *e}) })
+	// Counting first costs a look at every slot, less than growing the
+	// copy by appends would cost in memory for a large scope.
+	live := make([]entry, 0, s.Len()+16)
+	s.eachTask(func(e trackEntry) { live = append(live, entry{e.task.id, e}) })
 	slices.SortFunc(live, func(a, b entry) int { return cmp.Compare(a.id, b.id) })
 
 	// One TaskInfo per task, allocated at once: that, and the default
