@@ -103,9 +103,8 @@ func registrySlots(s *Scope) (n int) {
 	return n
 }
 
-// burst tracks n tasks in s, then untracks all but every (n/keep)th, and
-// returns the tasks.
-func burst(t *testing.T, s *Scope, n, keep int) []taskCore {
+// trackTasks records n tasks, numbered from 1, in s's registry.
+func trackTasks(s *Scope, n int) []taskCore {
 	tasks := make([]taskCore, n)
 	fn := func(context.Context) (int, error) { return 0, nil }
 	for i := range tasks {
@@ -113,6 +112,13 @@ func burst(t *testing.T, s *Scope, n, keep int) []taskCore {
 		tasks[i].extra.Store(&taskExtra{track: s})
 		s.track(&tasks[i], fn)
 	}
+	return tasks
+}
+
+// burst tracks n tasks in s, then untracks all but every (n/keep)th, and
+// returns the tasks.
+func burst(t *testing.T, s *Scope, n, keep int) []taskCore {
+	tasks := trackTasks(s, n)
 	// The shards grow by half at a time, as the tasks come.
 	if got := registrySlots(s); got < n || got > 2*n {
 		t.Fatalf("%d slots for %d tasks", got, n)
@@ -325,13 +331,7 @@ func TestRegistryListsExactlyTheLiveTasks(t *testing.T) {
 func TestReclaimKeepsTheSweepOfAFullShard(t *testing.T) {
 	s := new(Scope)
 	const n = 2 * trackShards * reclaimMin * trackChunkSlots
-	tasks := make([]taskCore, n)
-	fn := func(context.Context) (int, error) { return 0, nil }
-	for i := range tasks {
-		tasks[i].id = uint64(i + 1)
-		tasks[i].extra.Store(&taskExtra{track: s})
-		s.track(&tasks[i], fn)
-	}
+	trackTasks(s, n)
 	sh := &s.shards[0]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
