@@ -347,12 +347,8 @@ func (s *Scope) track(t *taskCore, fn any) {
 		var pcs [32]uintptr
 		// The library's own frames are dropped when the stack is shown.
 		n := runtime.Callers(2, pcs[:])
-		m := x.more.Load() // the task is not shared yet: no lock
-		if m == nil {
-			m = new(taskMore)
-			x.more.Store(m)
-		}
-		m.stack = slices.Clone(pcs[:n])
+		// The task is not shared yet: its part needs no lock.
+		x.moreLocked().stack = slices.Clone(pcs[:n])
 	}
 	pc := reflect.ValueOf(fn).Pointer()
 	sh := &s.shards[t.id%trackShards]

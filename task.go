@@ -178,6 +178,15 @@ func (t *taskCore) moreLocked() *taskMore {
 	return &w.more
 }
 
+// madeMore returns the task's rarely needed part, or nil if it was never
+// made.
+func (t *taskCore) madeMore() *taskMore {
+	if x := t.extra.Load(); x != nil {
+		return x.more.Load()
+	}
+	return nil
+}
+
 // tracker returns what records the task for the tree, or nil.
 func (t *taskCore) tracker() tracker {
 	if x := t.extra.Load(); x != nil {
@@ -526,10 +535,8 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld) r
 		close(t.done)
 	}
 	var callbacks []doneCallback
-	if x := t.extra.Load(); x != nil {
-		if m := x.more.Load(); m != nil {
-			callbacks, m.callbacks = m.callbacks, nil
-		}
+	if m := t.madeMore(); m != nil {
+		callbacks, m.callbacks = m.callbacks, nil
 	}
 	counter := t.counter
 	t.counter = nil
@@ -598,10 +605,8 @@ func reportUnretrieved(u *unretrieved) {
 }
 
 func (t *taskCore) markRetrieved() {
-	if x := t.extra.Load(); x != nil {
-		if m := x.more.Load(); m != nil && m.report != nil {
-			m.report.retrieved.Store(true)
-		}
+	if m := t.madeMore(); m != nil && m.report != nil {
+		m.report.retrieved.Store(true)
 	}
 }
 
@@ -748,11 +753,7 @@ func (t *taskCore) removeCallbacks(c *completions) {
 	if t.counter == c {
 		t.counter = nil
 	}
-	x := t.extra.Load()
-	if x == nil {
-		return
-	}
-	m := x.more.Load()
+	m := t.madeMore()
 	if m == nil {
 		return
 	}

@@ -40,10 +40,8 @@ func (s *Scope) prepare(t *taskCore, ctx context.Context) {
 func endTrace(t *taskCore) {
 	t.mu.Lock()
 	var tt *trace.Task
-	if x := t.extra.Load(); x != nil {
-		if m := x.more.Load(); m != nil {
-			tt, m.trace.task = m.trace.task, nil
-		}
+	if m := t.madeMore(); m != nil {
+		tt, m.trace.task = m.trace.task, nil
 	}
 	t.mu.Unlock()
 	if tt != nil {
