@@ -710,3 +710,32 @@ func TestAwaitWithDoneContextDoesNotWaitForAPendingTask(t *testing.T) {
 		task.Await(context.Background())
 	}
 }
+
+// Many goroutines awaiting one task that has not begun each yield to it
+// once and then wait as before: every one gets its result, none is left
+// waiting, whether the task ends during the yields or after them.
+func TestManyAwaitersOfATaskNotBegun(t *testing.T) {
+	const awaiters = 16
+	for range 100 {
+		release := make(chan struct{})
+		task := async.Spawn(context.Background(), func(context.Context) (int, error) {
+			<-release
+			return 7, nil
+		})
+		var wg sync.WaitGroup
+		errs := make(chan error, awaiters)
+		for range awaiters {
+			wg.Go(func() {
+				if v, err := task.Await(context.Background()); v != 7 || err != nil {
+					errs <- fmt.Errorf("Await = %d, %v; want 7, nil", v, err)
+				}
+			})
+		}
+		close(release)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+}
