@@ -42,9 +42,20 @@ type Handle interface {
 }
 
 var (
-	lastTaskID atomic.Uint64
+	lastTaskID paddedCounter
 	closedChan = make(chan struct{})
 )
+
+// paddedCounter is a counter alone on its cache line. Every Spawn adds to
+// lastTaskID; without the padding the linker placed it beside variables
+// the runtime reads on every core (the vDSO clock symbols nanotime loads),
+// so each Spawn took that line from the other cores and their next read of
+// the clock took it back.
+type paddedCounter struct {
+	_ [64]byte
+	atomic.Uint64
+	_ [56]byte
+}
 
 func init() { close(closedChan) }
 
