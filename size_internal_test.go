@@ -29,3 +29,17 @@ func TestTaskSizeBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestTaskIDCounterIsAloneOnItsCacheLine: every Spawn writes lastTaskID, so
+// no other variable may share its 64-byte line, whatever the linker puts
+// beside it.
+func TestTaskIDCounterIsAloneOnItsCacheLine(t *testing.T) {
+	const line = 64
+	counter := unsafe.Offsetof(lastTaskID.Uint64)
+	after := unsafe.Sizeof(lastTaskID) - counter - unsafe.Sizeof(lastTaskID.Uint64)
+	// The variable is at least 8-byte aligned, so its line starts at most
+	// line-8 bytes before the counter and ends at most line-8 bytes after it.
+	if counter < line-8 || after < line-8 {
+		t.Errorf("lastTaskID has %d bytes before its counter and %d after; want at least %d each", counter, after, line-8)
+	}
+}
