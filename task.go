@@ -411,8 +411,9 @@ func (t *Task[T]) finish(val T, err error, entered bool) runner {
 	// complete ends it, the task's own context, or, if none was made, the
 	// one it would have derived from, which answers Err and Cause alike.
 	fnCtx := t.base()
+	ownCtx := false
 	if l := t.live.Load(); !unmade(l) {
-		fnCtx = l
+		fnCtx, ownCtx = l, true
 	}
 	switch {
 	case !entered:
@@ -423,18 +424,23 @@ func (t *Task[T]) finish(val T, err error, entered bool) runner {
 		return t.finishUnstarted(cause, heldSlot)
 	case err == nil:
 		t.val = val // a failed task has no result, as in asyncio
-		return t.complete(t, Done, nil, heldSlot)
+		return t.complete(t, Done, nil, heldSlot, false)
 	}
-	if cancelled, cause := cancellation(err, fnCtx); cancelled {
-		return t.complete(t, Cancelled, cause, heldSlot)
+	// Once the parent is seen cancelled here, complete need not ask it
+	// again: after a cancellation each question costs a lock that every
+	// cancelled sibling ending at the same moment contends for.
+	cancelled, cause, done := cancellationOf(err, fnCtx)
+	baseDone := done && !ownCtx
+	if cancelled {
+		return t.complete(t, Cancelled, cause, heldSlot, baseDone)
 	}
-	return t.complete(t, Done, err, heldSlot)
+	return t.complete(t, Done, err, heldSlot, baseDone)
 }
 
 // finishUnstarted ends a task whose function was never entered as Cancelled
 // with cause; how says what it holds of its group (see slotHeld).
 func (t *taskCore) finishUnstarted(cause error, how slotHeld) runner {
-	return t.complete(t, Cancelled, cause, how)
+	return t.complete(t, Cancelled, cause, how, false)
 }
 
 // slotHeld says what a finishing task holds of its group.
@@ -473,29 +479,35 @@ func isCancellation(err error, ctx context.Context) bool {
 // say), so that the chain stays visible. It asks ctx for its error and its
 // cause once each, since after a cancellation each costs a lock.
 func cancellation(err error, ctx context.Context) (bool, error) {
+	cancelled, cause, _ := cancellationOf(err, ctx)
+	return cancelled, cause
+}
+
+// cancellationOf is cancellation that also says whether it saw ctx done.
+func cancellationOf(err error, ctx context.Context) (cancelled bool, cause error, ctxDone bool) {
 	if err == nil {
-		return false, nil
+		return false, nil, false
 	}
 	if err == context.Canceled {
 		// What a function returns most often when it gives up: its
 		// context's error as it is, which the rest below would also call
 		// a cancellation, after three walks of its chain.
 		if ctx.Err() == nil {
-			return true, err
+			return true, err, false
 		}
-		return true, context.Cause(ctx)
+		return true, context.Cause(ctx), true
 	}
 	if _, ok := errors.AsType[*PanicError](err); ok {
-		return false, nil
+		return false, nil, false
 	}
 	if ctx.Err() == nil {
-		return errors.Is(err, context.Canceled), err
+		return errors.Is(err, context.Canceled), err, false
 	}
-	cause := context.Cause(ctx)
+	cause = context.Cause(ctx)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || (cause != nil && errors.Is(err, cause)) {
-		return true, cause
+		return true, cause, true
 	}
-	return false, nil
+	return false, nil, true
 }
 
 // complete publishes the task's end: its state, Done, the awaiters, the
@@ -509,8 +521,8 @@ func cancellation(err error, ctx context.Context) (bool, error) {
 // policy; the core itself where that is not at hand. For a cancelled task,
 // err is the cause: its CancelledError is made only if someone reads it
 // (see error), since the siblings a failure cancels are seldom asked why.
-func (t *taskCore) complete(self Handle, state State, err error, how slotHeld) runner {
-	t.endContext()
+func (t *taskCore) complete(self Handle, state State, err error, how slotHeld, baseDone bool) runner {
+	t.endContext(baseDone)
 	made := state != Cancelled
 	g := t.group()
 	if how == notAdded {

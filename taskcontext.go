@@ -96,9 +96,10 @@ func unmade(l *liveContext) bool { return l == nil || l == contextLight }
 
 // endMark returns the stand-in for a context that ends now, unmade: the
 // parent's cancellation, if there is one, is the context's, and light says
-// whether it had a Done channel of its own.
-func (t *taskCore) endMark(light bool) *liveContext {
-	cancelled := t.base().Err() != nil
+// whether it had a Done channel of its own. baseDone says the caller has
+// already seen the parent cancelled.
+func (t *taskCore) endMark(light, baseDone bool) *liveContext {
+	cancelled := baseDone || t.base().Err() != nil
 	switch {
 	case light && cancelled:
 		return contextEndedCancelledLight
@@ -183,18 +184,19 @@ func (t *taskCore) liveContext() *liveContext {
 
 // endContext ends the task's own context, when the task ends. If it was
 // not made, it records whether the parent was cancelled by then, which is
-// what the context answers if it is made afterwards.
-func (t *taskCore) endContext() {
+// what the context answers if it is made afterwards; baseDone says the
+// caller has already seen that it was.
+func (t *taskCore) endContext(baseDone bool) {
 	l := t.live.Load()
 	if l == nil {
-		if t.live.CompareAndSwap(nil, t.endMark(false)) {
+		if t.live.CompareAndSwap(nil, t.endMark(false, baseDone)) {
 			return
 		}
 		l = t.live.Load() // made, or given a Done channel, meanwhile
 	}
 	if l == contextLight {
 		t.mu.Lock()
-		if t.live.CompareAndSwap(contextLight, t.endMark(true)) {
+		if t.live.CompareAndSwap(contextLight, t.endMark(true, baseDone)) {
 			t.closeDoneLocked()
 			t.mu.Unlock()
 			return
