@@ -200,3 +200,44 @@ func TestTaskContextEndedIsStable(t *testing.T) {
 		}
 	}
 }
+
+// However the task ends, its kept context answers its parent's cancellation
+// only if the parent was cancelled by then: a task that gives up with
+// context.Canceled, or fails, while its parent is still running, ends its
+// context with ErrTaskReturned.
+func TestTaskContextEndedByHowTheTaskReturned(t *testing.T) {
+	cause := errors.New("parent's cause")
+	for _, c := range []struct {
+		name            string
+		cancelParent    bool
+		returns         func(ctx context.Context) error
+		wantErr, wantCz error
+	}{
+		{"parent running, returns Canceled", false, func(context.Context) error { return context.Canceled }, context.Canceled, async.ErrTaskReturned},
+		{"parent running, fails", false, func(context.Context) error { return errors.New("own") }, context.Canceled, async.ErrTaskReturned},
+		{"parent cancelled, returns its cause", true, context.Cause, context.Canceled, cause},
+		{"parent cancelled, returns Canceled", true, func(context.Context) error { return context.Canceled }, context.Canceled, cause},
+		{"parent cancelled, fails", true, func(context.Context) error { return errors.New("own") }, context.Canceled, cause},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			parent, cancel := context.WithCancelCause(t.Context())
+			defer cancel(nil)
+			var kept context.Context
+			task := async.Spawn(parent, func(ctx context.Context) (int, error) {
+				kept = ctx
+				if c.cancelParent {
+					cancel(cause)
+				}
+				return 0, c.returns(ctx)
+			})
+			task.Await(t.Context())
+			cancel(errors.New("later")) // too late to be the context's
+			if err := kept.Err(); err != c.wantErr {
+				t.Errorf("Err = %v, want %v", err, c.wantErr)
+			}
+			if cz := context.Cause(kept); cz != c.wantCz {
+				t.Errorf("Cause = %v, want %v", cz, c.wantCz)
+			}
+		})
+	}
+}
