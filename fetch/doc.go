@@ -17,8 +17,13 @@
 // Every URL is a task in an [async.Group], one group per host (host:port),
 // each run by a task of the run's group "fetch.Run": under [async.Run] the
 // task tree shows a run's URLs by host, and a task held by a host's
-// Retry-After awaiting its end ([async.SleepNamed]). A URL's record is
-// written when its task is done, so even a task that never started (its
+// Retry-After awaiting its end ([async.SleepNamed]). A URL read while every
+// request slot is busy waits in line as an input, and its task starts when
+// a slot is free, as a bare loop of goroutines behind a semaphore would
+// start one: the tree shows the URLs in flight and those waiting for their
+// host (its pause, its rate or its PerHost cap), not those waiting only for
+// a slot. A URL's record is written when its task is done (or when the run
+// ends, for a URL still in line), so even a task that never started (its
 // group was cancelled first) or that panicked yields a record. Each attempt runs under an
 // [async.Timeout]. Run reports its progress with [async.Report], so a caller
 // that runs it as a task follows it with WatchProgress (fetchall's bar does).

@@ -132,7 +132,7 @@ type run struct {
 	writeFn func(*Record)   // r.write, made once
 	outs    map[string]int  // out= names taken, by line
 	slots   chan struct{}   // inputs pending
-	active  chan struct{}   // requests in flight
+	active  *requestSlots   // requests in flight, and the line for them
 	parked  chan struct{}   // inputs waiting for a busy host
 	hosts   *hostGroups     // set by read
 	srcErr  error           // a read error, or Config.Skip's
@@ -144,9 +144,9 @@ type run struct {
 func newRun(ctx context.Context, f *Fetcher, sink Sink) *run {
 	r := &run{f: f, ctx: ctx, start: time.Now(), sink: sink, outs: map[string]int{},
 		slots:  make(chan struct{}, f.cfg.Concurrency+f.cfg.Backlog),
-		active: make(chan struct{}, f.cfg.Concurrency),
 		parked: make(chan struct{}, f.cfg.HostBacklog),
 	}
+	r.active = newRequestSlots(f.cfg.Concurrency, r.startTask)
 	r.sum = newSummary(r.start, f.cfg.KeepRecords)
 	r.runCtx, r.cancel = context.WithCancelCause(ctx)
 	r.writeFn = r.write
@@ -165,6 +165,7 @@ func (r *run) read(gctx context.Context, g *async.Group, src iter.Seq2[Input, er
 	r.traces = newTracePool(gctx, r.f.cfg.Concurrency, r.f.cfg.Transport == nil)
 	r.hosts = newHostGroups(g)
 	defer r.hosts.closeAll()
+	defer r.settle()
 	var seq int64 = -1
 	for in, err := range src {
 		if err != nil {
@@ -223,14 +224,32 @@ func (r *run) dispatch(seq int64, in Input) bool {
 		r.emit(seq, cancelledRecord(in, r.start, 0, err))
 		return false
 	}
-	// The record is emitted when the task is done, not by its function: a
-	// task whose group is cancelled before it starts never enters its
-	// function, and its input still needs a record.
+	// The input waits for a request slot in line, as an input: its task
+	// starts when it has one (see requestSlots).
 	p := &pending{r: r, in: in, u: u, seq: seq, hg: hg,
-		tk: ticket{slots: r.slots, parked: r.parked, host: key, traces: r.traces}}
-	t := async.Go(hg.g, p.fetch, async.WithName(RedactURL(in.URL)))
-	t.AddDoneCallback(p.done)
+		tk: ticket{slots: r.slots, parked: r.parked, host: key, traces: r.traces, since: time.Now()}}
+	r.active.submit(p)
 	return true
+}
+
+// startTask starts the task that fetches p, which holds a request slot.
+// The record is emitted when the task is done, not by its function: a
+// task whose group is cancelled before it starts never enters its
+// function, and its input still needs a record.
+func (r *run) startTask(p *pending) {
+	t := async.Go(p.hg.g, p.fetch, async.WithName(RedactURL(p.in.URL)))
+	t.AddDoneCallback(p.done)
+}
+
+// settle waits, when the reader stops, until every input in line for a
+// request slot has its task, or, if the run has ended, writes the
+// Cancelled records of those still in line.
+func (r *run) settle() {
+	for _, p := range r.active.settle(r.gctx) {
+		r.emit(p.seq, cancelledRecord(p.in, r.start, 0, context.Cause(r.gctx)))
+		r.hosts.done(p.hg)
+		p.tk.release()
+	}
 }
 
 // pending is an input being fetched by its task.
@@ -278,6 +297,10 @@ func (p *pending) done(t *async.Task[*Record]) {
 	r.emit(p.seq, rec)
 	r.hosts.done(p.hg)
 	p.tk.release()
+	if p.tk.holdsSlot { // the task ended before its first attempt took the slot
+		p.tk.holdsSlot = false
+		r.active.release()
+	}
 }
 
 // emit takes the record of input number seq (in reading order), and
@@ -349,6 +372,21 @@ type ticket struct {
 	self   context.Context
 	host   string     // the input's hostKey
 	traces *tracePool // the run's, for the fetch's attempts
+	// since is when the input was read and put in line for a request
+	// slot: the record's Start, and where its Queued begins.
+	since time.Time
+	// holdsSlot is set while the task holds the request slot it started
+	// with, which its first attempt takes over (see requestSlots).
+	holdsSlot bool
+}
+
+// dropSlot gives back the request slot the task started with, if it
+// still holds it: it is about to wait for something else first.
+func (t *ticket) dropSlot(active *requestSlots) {
+	if t != nil && t.holdsSlot {
+		t.holdsSlot = false
+		active.release()
+	}
 }
 
 // park trades the ticket's backlog place for a parked one, waiting for one

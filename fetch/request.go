@@ -43,8 +43,15 @@ func (f *Fetcher) Do(ctx context.Context, in Input) Record {
 // rec (the caller's, so that it is not copied out). Each attempt holds one of the
 // active slots (when active is not nil) only while it runs: waits for the
 // host and sleeps between retries leave the slot to other requests.
-func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Time, active chan struct{}, tk *ticket, rec *Record) {
-	*rec = Record{Line: in.Line, URL: in.URL, Start: time.Since(runStart)}
+//
+// A task of Run starts holding a slot (tk.holdsSlot), which its first
+// attempt takes over unless it must wait for its host first.
+func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Time, active *requestSlots, tk *ticket, rec *Record) {
+	queued := time.Now() // since the input was put in line, for a task of Run
+	if tk != nil && !tk.since.IsZero() {
+		queued = tk.since
+	}
+	*rec = Record{Line: in.Line, URL: in.URL, Start: queued.Sub(runStart)}
 	self, key := ctx, "" // where the sleeps are shown in the task tree, the host
 	if tk != nil && tk.self != nil {
 		self = tk.self
@@ -59,13 +66,14 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 	h := f.hosts.acquire(key)
 	defer f.hosts.release(h)
 
-	queued := time.Now()
 	if h.slots != nil {
 		select {
 		case h.slots <- struct{}{}:
 		default:
 			// The host is at its cap: wait for it parked, leaving the
-			// backlog place to inputs of other hosts.
+			// backlog place to inputs of other hosts, and the request
+			// slot to the next in line.
+			tk.dropSlot(active)
 			if err := tk.park(ctx); err != nil {
 				*rec = *cancelledRecord(in, runStart, 0, err)
 				return
@@ -88,7 +96,11 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 	var tries attemptLog
 	for attempt := 1; ; attempt++ {
 		waitStart := time.Now()
-		if err := f.waitTurn(ctx, self, h, active); err != nil {
+		held := tk != nil && tk.holdsSlot
+		if held {
+			tk.holdsSlot = false
+		}
+		if err := f.waitTurn(ctx, self, h, active, held); err != nil {
 			f.cancelled(rec, attempt-1, ctx)
 			return
 		}
@@ -128,7 +140,7 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 			tries.add(rec, res.attemptTime(waited, now.Sub(runStart), end, paused), attempt, first.Sub(runStart), rec.Queued-requeued)
 		}
 		if active != nil {
-			<-active
+			active.release()
 		}
 		rec.Attempts = attempt
 		res.fill(rec)
@@ -172,32 +184,36 @@ func (f *Fetcher) cancelled(rec *Record, attempts int, ctx context.Context) {
 // A Retry-After may pause the host while a request waits for a slot or
 // the rate, so the pause is checked again once nothing is left to wait
 // for: no request reaches a paused host.
-func (f *Fetcher) waitTurn(ctx, self context.Context, h *host, active chan struct{}) error {
+//
+// With held, the caller holds a slot already (a task of Run starts with
+// one); it is kept when the host has nothing to be waited for, and given
+// back to the next in line otherwise.
+func (f *Fetcher) waitTurn(ctx, self context.Context, h *host, active *requestSlots, held bool) error {
+	if held && (h.everPaused.Load() || h.lim != nil) {
+		active.release()
+		held = false
+	}
 	for {
-		if err := f.hosts.waitTurn(ctx, self, h); err != nil {
-			return err
-		}
-		if active != nil {
-			// A free slot is taken without a two-way select, the
-			// common case on this path of every URL; a run that ends
-			// takes none.
-			if ctx.Err() != nil {
+		if held {
+			held = false
+			if ctx.Err() != nil { // a run that ends makes no request
+				active.release()
 				return context.Cause(ctx)
 			}
-			select {
-			case active <- struct{}{}:
-			default:
-				select {
-				case active <- struct{}{}:
-				case <-ctx.Done():
-					return context.Cause(ctx)
+		} else {
+			if err := f.hosts.waitTurn(ctx, self, h); err != nil {
+				return err
+			}
+			if active != nil {
+				if err := active.acquire(ctx); err != nil {
+					return err
 				}
 			}
 		}
 		if f.limiter != nil {
 			if err := f.limiter.Wait(ctx); err != nil {
 				if active != nil {
-					<-active
+					active.release()
 				}
 				return err
 			}
@@ -206,7 +222,7 @@ func (f *Fetcher) waitTurn(ctx, self context.Context, h *host, active chan struc
 			return nil
 		}
 		if active != nil {
-			<-active
+			active.release()
 		}
 	}
 }
