@@ -63,8 +63,17 @@ func (a *AttemptTime) UnmarshalJSON(data []byte) error {
 // pause on, every attempt is in Record.AttemptTimes, the first one's
 // made then from what the record still holds of it.
 type attemptLog struct {
-	first    AttemptTime   // the first attempt's backoff, until the second attempt
-	firstEnd time.Duration // when the first attempt ended, if it paused no host
+	firstBackoff time.Duration // the first attempt's backoff, until the second attempt
+	firstEnd     time.Duration // when the first attempt ended, if it paused no host
+}
+
+// note adds attempt number n, of result res, with add (see add and
+// attemptResult.attemptTime for the other arguments). Apart from do, so
+// that the AttemptTime is not in do's frame.
+//
+//go:noinline
+func (l *attemptLog) note(rec *Record, res *attemptResult, queued, start, end, paused time.Duration, n int, firstStart, firstQueued time.Duration) {
+	l.add(rec, res.attemptTime(queued, start, end, paused), n, firstStart, firstQueued)
 }
 
 // add notes attempt number n, t, a second or later one or one that
@@ -89,7 +98,7 @@ func (l *attemptLog) add(rec *Record, t AttemptTime, n int, firstStart, firstQue
 // are still the first attempt's (the error kind of an attempt that is
 // retried is its AttemptTime's: classify's, or KindHTTP).
 func (l *attemptLog) firstOf(rec *Record, start, queued time.Duration) AttemptTime {
-	t := l.first // the backoff after it, if any
+	t := AttemptTime{Backoff: l.firstBackoff} // the backoff after it, if any
 	t.Queued, t.Start, t.End = queued, start, l.firstEnd
 	t.DNS, t.Connect, t.TLS, t.TTFB = rec.DNS, rec.Connect, rec.TLS, rec.TTFB
 	t.Status, t.ErrorKind = rec.Status, rec.ErrorKind
@@ -101,6 +110,6 @@ func (l *attemptLog) backoff(rec *Record, d time.Duration) {
 	if p := rec.AttemptTimes; p != nil {
 		(*p)[len(*p)-1].Backoff = d
 	} else {
-		l.first.Backoff = d
+		l.firstBackoff = d
 	}
 }

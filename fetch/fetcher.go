@@ -226,8 +226,10 @@ func (r *run) dispatch(seq int64, in Input) bool {
 	}
 	// The input waits for a request slot in line, as an input: its task
 	// starts when it has one (see requestSlots).
-	p := &pending{r: r, in: in, u: u, seq: seq, hg: hg,
-		tk: ticket{slots: r.slots, parked: r.parked, host: key, traces: r.traces, since: time.Now()}}
+	p := &pending{r: r, seq: seq, hg: hg,
+		tk:  ticket{slots: r.slots, parked: r.parked, host: key, traces: r.traces, since: time.Now()},
+		job: job{in: in, u: u, runStart: r.start, active: r.active}}
+	p.job.tk = &p.tk
 	r.active.submit(p)
 	return true
 }
@@ -255,12 +257,12 @@ func (r *run) settle() {
 // pending is an input being fetched by its task.
 type pending struct {
 	r   *run
-	in  Input
-	u   *url.URL
 	seq int64
 	hg  *hostGroup
 	tk  ticket
-	rec Record // the task's result, which points here: one allocation less per input
+	// job holds the input, and the record, the task's result, which
+	// points here: one allocation less per input.
+	job
 }
 
 // fetch is the task's function. The fetch runs under the group's
@@ -275,7 +277,7 @@ type pending struct {
 func (p *pending) fetch(self context.Context) (*Record, error) {
 	growStack()
 	p.tk.self = self
-	p.r.f.do(p.r.gctx, p.in, p.u, p.r.start, p.r.active, &p.tk, &p.rec)
+	p.r.f.do(p.r.gctx, &p.job)
 	return &p.rec, nil
 }
 

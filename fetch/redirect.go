@@ -24,79 +24,124 @@ import (
 // and, when the chain ends at a redirect it does not follow, the status
 // and URL of that response and where it pointed.
 func (f *Fetcher) roundTrip(ctx context.Context, in *Input, u *url.URL, offset int64, res *attemptResult) (*http.Response, error) {
-	method, body := f.method(*in), f.cfg.Body
+	c := chain{method: f.method(in), body: f.cfg.Body, cur: u}
 	if in.Options != nil && in.Options.Body != nil {
-		body = in.Options.Body
+		c.body = in.Options.Body
 	}
 	res.redirects, res.redirectURL = 0, ""
-	cur, referer, dropped := u, "", false
 	for {
-		creds := f.cfg.LocationTrusted || cur == u || sameOrigin(u, cur)
-		build := func() (*http.Request, error) {
-			req, err := f.newRequest(ctx, in, method, cur, body, dropped, offset, creds, u.User)
-			if err == nil && referer != "" {
-				req.Header.Set("Referer", referer)
-			}
-			return req, err
-		}
-		req, err := build()
+		resp, err := f.hop(ctx, in, u, offset, &c)
 		if err != nil {
 			return nil, err
-		}
-		resp, err := f.send1(req)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode == http.StatusUnauthorized && creds {
-			if resp, err = f.answerChallenge(resp, req, build); err != nil {
-				return nil, err
-			}
 		}
 		loc := resp.Header.Get("Location")
 		if !isRedirect(resp.StatusCode) || loc == "" {
-			if cur == u && canonicalURL(in.URL) {
+			if c.cur == u && canonicalURL(in.URL) {
 				res.finalURL = in.URL // what cur.String() would return
 			} else {
-				res.finalURL = cur.String()
+				res.finalURL = c.cur.String()
 			}
 			return resp, nil
 		}
-		next, perr := cur.Parse(loc)
-		if f.cfg.MaxRedirects < 0 {
-			res.finalURL, res.redirectURL = cur.String(), loc
-			if perr == nil {
-				res.redirectURL = next.Redacted()
+		if follow, err := f.redirect(resp, loc, &c, res); !follow {
+			if err != nil {
+				return nil, err
 			}
 			return resp, nil
 		}
-		// The 3xx is not the result: read a little of its body, so that
-		// the connection may be reused, and close it.
-		io.CopyN(io.Discard, resp.Body, 2<<10)
-		resp.Body.Close()
-		// A chain that ends here keeps the status and URL of this response.
-		stop := func(where string) { res.status, res.finalURL, res.redirectURL = resp.StatusCode, cur.String(), where }
-		switch {
-		case perr != nil:
-			stop(loc)
-			return nil, fmt.Errorf("%w: Location %q is not a URL: %w", errBadRedirect, loc, perr)
-		case next.Scheme != "http" && next.Scheme != "https":
-			stop(next.Redacted())
-			return nil, fmt.Errorf("%w: to %s, which is not http or https", errBadRedirect, next.Redacted())
-		case res.redirects >= f.cfg.MaxRedirects:
-			stop(next.Redacted())
-			return nil, fmt.Errorf("%w: stopped after %d; the last pointed to %s", errTooManyRedirects, res.redirects, next.Redacted())
-		}
-		var keep bool
-		method, keep = f.redirectMethod(resp.StatusCode, method)
-		if !keep && body != nil {
-			body, dropped = nil, true
-		}
-		if f.cfg.AutoReferer {
-			referer = refererFor(cur, next)
-		}
-		cur = next
-		res.redirects++
 	}
+}
+
+// chain is where a chain of redirects is: the request to make next, and
+// the Referer to send with it. roundTrip's steps are methods apart, each
+// with its own frame, so that what a redirect or a 401 needs is not in the
+// frames under every request (see sleepBeforeRetry).
+type chain struct {
+	method  string
+	body    []byte
+	cur     *url.URL
+	referer string
+	dropped bool // the body was dropped by a redirect
+}
+
+// hop sends the chain's next request, and answers a 401 when it may.
+func (f *Fetcher) hop(ctx context.Context, in *Input, u *url.URL, offset int64, c *chain) (*http.Response, error) {
+	creds := f.cfg.LocationTrusted || c.cur == u || sameOrigin(u, c.cur)
+	req, err := f.hopRequest(ctx, in, u, offset, c, creds)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := f.send1(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusUnauthorized && creds {
+		return f.challenged(ctx, in, u, offset, c, resp, req)
+	}
+	return resp, nil
+}
+
+// hopRequest makes the chain's next request.
+func (f *Fetcher) hopRequest(ctx context.Context, in *Input, u *url.URL, offset int64, c *chain, creds bool) (*http.Request, error) {
+	req, err := f.newRequest(ctx, in, c.method, c.cur, c.body, c.dropped, offset, creds, u.User)
+	if err == nil && c.referer != "" {
+		req.Header.Set("Referer", c.referer)
+	}
+	return req, err
+}
+
+// challenged answers the 401 of req, if it may (see answerChallenge).
+//
+//go:noinline
+func (f *Fetcher) challenged(ctx context.Context, in *Input, u *url.URL, offset int64, c *chain, resp *http.Response, req *http.Request) (*http.Response, error) {
+	return f.answerChallenge(resp, req, func() (*http.Request, error) {
+		return f.hopRequest(ctx, in, u, offset, c, true)
+	})
+}
+
+// redirect takes the redirect of resp to loc: it moves c to the next
+// request and reports true, or reports false when the chain ends here,
+// with the error that ends it if any (else resp is the chain's result).
+//
+//go:noinline
+func (f *Fetcher) redirect(resp *http.Response, loc string, c *chain, res *attemptResult) (bool, error) {
+	cur := c.cur
+	next, perr := cur.Parse(loc)
+	if f.cfg.MaxRedirects < 0 {
+		res.finalURL, res.redirectURL = cur.String(), loc
+		if perr == nil {
+			res.redirectURL = next.Redacted()
+		}
+		return false, nil
+	}
+	// The 3xx is not the result: read a little of its body, so that
+	// the connection may be reused, and close it.
+	io.CopyN(io.Discard, resp.Body, 2<<10)
+	resp.Body.Close()
+	// A chain that ends here keeps the status and URL of this response.
+	stop := func(where string) { res.status, res.finalURL, res.redirectURL = resp.StatusCode, cur.String(), where }
+	switch {
+	case perr != nil:
+		stop(loc)
+		return false, fmt.Errorf("%w: Location %q is not a URL: %w", errBadRedirect, loc, perr)
+	case next.Scheme != "http" && next.Scheme != "https":
+		stop(next.Redacted())
+		return false, fmt.Errorf("%w: to %s, which is not http or https", errBadRedirect, next.Redacted())
+	case res.redirects >= f.cfg.MaxRedirects:
+		stop(next.Redacted())
+		return false, fmt.Errorf("%w: stopped after %d; the last pointed to %s", errTooManyRedirects, res.redirects, next.Redacted())
+	}
+	var keep bool
+	c.method, keep = f.redirectMethod(resp.StatusCode, c.method)
+	if !keep && c.body != nil {
+		c.body, c.dropped = nil, true
+	}
+	if f.cfg.AutoReferer {
+		c.referer = refererFor(cur, next)
+	}
+	c.cur = next
+	res.redirects++
+	return true, nil
 }
 
 // send1 sends one request of a chain, with the cookies of the jar for its

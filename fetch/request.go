@@ -31,27 +31,45 @@ func (f *Fetcher) Do(ctx context.Context, in Input) Record {
 		rec = &Record{Line: in.Line, URL: in.URL, Start: time.Since(start), Outcome: Invalid, ErrorKind: KindInvalidLine, Error: err.Error()}
 	}
 	if rec == nil {
-		rec = new(Record)
-		f.do(ctx, in, u, start, nil, nil, rec)
+		j := &job{in: in, u: u, runStart: start}
+		f.do(ctx, j)
+		rec = &j.rec
 	}
 	redact(rec)
 	return *rec
 }
 
+// job is what do needs of an input to fetch, and where it writes the
+// record and each attempt's result: one pointer, rather than arguments
+// spilled in the frames under every request (see sleepBeforeRetry).
+type job struct {
+	in       Input
+	u        *url.URL
+	runStart time.Time
+	active   *requestSlots // the run's request slots; nil for none
+	tk       *ticket       // the input's place in a run; nil for none
+	rec      Record
+	res      attemptResult
+	hostSlot bool // holds one of its host's PerHost slots
+}
+
 // do fetches a valid input: it waits for its host, then makes attempts
 // until one is final or the retries are spent, and writes the record into
-// rec (the caller's, so that it is not copied out). Each attempt holds one of the
-// active slots (when active is not nil) only while it runs: waits for the
-// host and sleeps between retries leave the slot to other requests.
+// j.rec. Each attempt holds one of the active slots (when j.active is not
+// nil) only while it runs: waits for the host and sleeps between retries
+// leave the slot to other requests.
 //
 // A task of Run starts holding a slot (tk.holdsSlot), which its first
 // attempt takes over unless it must wait for its host first.
-func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Time, active *requestSlots, tk *ticket, rec *Record) {
+func (f *Fetcher) do(ctx context.Context, j *job) {
+	rec, res, tk := &j.rec, &j.res, j.tk
 	queued := time.Now() // since the input was put in line, for a task of Run
 	if tk != nil && !tk.since.IsZero() {
 		queued = tk.since
 	}
-	*rec = Record{Line: in.Line, URL: in.URL, Start: queued.Sub(runStart)}
+	// Field by field: a composite literal would be built in do's frame.
+	*rec = Record{}
+	rec.Line, rec.URL, rec.Start = j.in.Line, j.in.URL, queued.Sub(j.runStart)
 	self, key := ctx, "" // where the sleeps are shown in the task tree, the host
 	if tk != nil && tk.self != nil {
 		self = tk.self
@@ -61,31 +79,12 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 		key, traces = tk.host, tk.traces
 	}
 	if key == "" {
-		key = hostKey(u)
+		key = hostKey(j.u)
 	}
 	h := f.hosts.acquire(key)
-	defer f.hosts.release(h)
-
-	if h.slots != nil {
-		select {
-		case h.slots <- struct{}{}:
-		default:
-			// The host is at its cap: wait for it parked, leaving the
-			// backlog place to inputs of other hosts, and the request
-			// slot to the next in line.
-			tk.dropSlot(active)
-			if err := tk.park(ctx); err != nil {
-				*rec = *cancelledRecord(in, runStart, 0, err)
-				return
-			}
-			select {
-			case h.slots <- struct{}{}:
-			case <-ctx.Done():
-				*rec = *cancelledRecord(in, runStart, 0, context.Cause(ctx))
-				return
-			}
-		}
-		defer func() { <-h.slots }()
+	defer f.leaveHost(h, j)
+	if h.slots != nil && !f.takeHostSlot(ctx, j, h) {
+		return
 	}
 	// Every interval is counted once: Queued holds the waits for the host,
 	// a slot and the rate (before the first attempt and between later
@@ -100,7 +99,7 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 		if held {
 			tk.holdsSlot = false
 		}
-		if err := f.waitTurn(ctx, self, h, active, held); err != nil {
+		if err := f.waitTurn(ctx, self, h, j.active, held); err != nil {
 			f.cancelled(rec, attempt-1, ctx)
 			return
 		}
@@ -114,8 +113,8 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 			rec.Queued += waited
 			requeued += waited
 		}
-		var res attemptResult // on the stack: nothing keeps it
-		f.attempt(ctx, &in, u, traces, &res)
+		*res = attemptResult{}
+		f.attempt(ctx, &j.in, j.u, traces, res)
 		var paused time.Duration
 		if res.hasRetryAfter && res.retryAfter > 0 {
 			paused = min(res.retryAfter, f.cfg.MaxRetryAfter)
@@ -131,16 +130,16 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 				f.onPause(h.key, until)
 			}
 		}
-		end := time.Since(runStart)
+		end := time.Since(j.runStart)
 		if attempt == 1 && paused == 0 {
 			// The record's own times say it all unless there is a
 			// second attempt (see attemptLog).
 			tries.firstEnd = end
 		} else {
-			tries.add(rec, res.attemptTime(waited, now.Sub(runStart), end, paused), attempt, first.Sub(runStart), rec.Queued-requeued)
+			tries.note(rec, res, waited, now.Sub(j.runStart), end, paused, attempt, first.Sub(j.runStart), rec.Queued-requeued)
 		}
-		if active != nil {
-			active.release()
+		if j.active != nil {
+			j.active.release()
 		}
 		rec.Attempts = attempt
 		res.fill(rec)
@@ -150,17 +149,9 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 			return
 		}
 
-		wait, retry := f.nextWait(rec, &res, attempt, f.method(in))
+		wait, retry := f.nextWait(rec, res, attempt, f.method(&j.in))
 		if retry && wait > 0 {
-			slept := time.Now()
-			why := "backoff before retry"
-			if paused > 0 {
-				why = "Retry-After " + h.key
-			}
-			err := async.SleepNamed(self, wait, why)
-			rec.Retried += time.Since(slept)
-			tries.backoff(rec, time.Since(slept))
-			if err != nil {
+			if err := sleepBeforeRetry(self, rec, &tries, wait, paused > 0, h.key); err != nil {
 				rec.Duration = time.Since(first) - requeued
 				f.cancelled(rec, attempt, ctx)
 				return
@@ -170,6 +161,75 @@ func (f *Fetcher) do(ctx context.Context, in Input, u *url.URL, runStart time.Ti
 			return
 		}
 	}
+}
+
+// The helpers below are do's rarer steps, apart so that their locals are
+// not in do's frame: do's frame is on the stack under every request a
+// task makes, and a task whose stack stays within the runtime's starting
+// size (4 kB on a throughput-bound list, as the floor's goroutines) never
+// has it grown and copied (see growStack).
+
+// takeHostSlot takes one of the host's PerHost slots for j, or makes j's
+// record Cancelled and returns false when ctx ends first. When the host is
+// at its cap, j waits for it parked, leaving its backlog place to inputs of
+// other hosts, and its request slot to the next in line.
+//
+//go:noinline
+func (f *Fetcher) takeHostSlot(ctx context.Context, j *job, h *host) bool {
+	select {
+	case h.slots <- struct{}{}:
+		j.hostSlot = true
+		return true
+	default:
+	}
+	j.tk.dropSlot(j.active)
+	if err := j.tk.park(ctx); err != nil {
+		setCancelled(&j.rec, &j.in, j.runStart, err)
+		return false
+	}
+	select {
+	case h.slots <- struct{}{}:
+		j.hostSlot = true
+		return true
+	case <-ctx.Done():
+		setCancelled(&j.rec, &j.in, j.runStart, context.Cause(ctx))
+		return false
+	}
+}
+
+// leaveHost gives back j's PerHost slot, if it took one, and its
+// reference to the host's entry.
+func (f *Fetcher) leaveHost(h *host, j *job) {
+	if j.hostSlot {
+		j.hostSlot = false
+		<-h.slots
+	}
+	f.hosts.release(h)
+}
+
+// sleepBeforeRetry sleeps wait before the next attempt, under self (so that
+// the task tree shows the task awaiting it, named for the host's pause if
+// the attempt paused the host), and notes the sleep in rec.
+//
+//go:noinline
+func sleepBeforeRetry(self context.Context, rec *Record, tries *attemptLog, wait time.Duration, paused bool, host string) error {
+	slept := time.Now()
+	why := "backoff before retry"
+	if paused {
+		why = "Retry-After " + host
+	}
+	err := async.SleepNamed(self, wait, why)
+	rec.Retried += time.Since(slept)
+	tries.backoff(rec, time.Since(slept))
+	return err
+}
+
+// setCancelled makes rec the record of in cancelled before its first
+// attempt.
+//
+//go:noinline
+func setCancelled(rec *Record, in *Input, runStart time.Time, err error) {
+	*rec = *cancelledRecord(*in, runStart, 0, err)
 }
 
 // cancelled turns rec into a Cancelled record, keeping what it measured.
@@ -325,7 +385,7 @@ func (f *Fetcher) attempt(ctx context.Context, in *Input, u *url.URL, traces *tr
 	}
 	err := f.send(actx, in, u, res, tr)
 	if err != nil && ctx.Err() == nil && context.Cause(actx) == errAttemptTimeout {
-		err = fmt.Errorf("%w (%s)", context.DeadlineExceeded, phase(res))
+		err = timedOut(res)
 	}
 	if cancel != nil {
 		cancel()
@@ -338,6 +398,13 @@ func (f *Fetcher) attempt(ctx context.Context, in *Input, u *url.URL, traces *tr
 // ran out of time.
 var errAttemptTimeout = errors.New("fetch: attempt timed out")
 
+// timedOut is the error of an attempt that ran out of time.
+//
+//go:noinline
+func timedOut(res *attemptResult) error {
+	return fmt.Errorf("%w (%s)", context.DeadlineExceeded, phase(res))
+}
+
 // phase names what a timed-out attempt was doing, for its error message.
 func phase(res *attemptResult) string {
 	if res.status == 0 {
@@ -347,27 +414,26 @@ func phase(res *attemptResult) string {
 }
 
 // send makes the attempt's requests under ctx, which carries tr's hooks.
+// Its steps are apart, so that its frame, which is under every request,
+// holds little (see sleepBeforeRetry).
 func (f *Fetcher) send(ctx context.Context, in *Input, u *url.URL, res *attemptResult, tr *tracer) error {
 	tr.start = time.Now()
-	defer func() { res.timings = tr.result() }()
+	err := f.sendTraced(ctx, in, u, res)
+	res.timings = tr.result()
+	return err
+}
 
-	path := f.savePath(*in)
-	offset := f.partialSize(path)
+func (f *Fetcher) sendTraced(ctx context.Context, in *Input, u *url.URL, res *attemptResult) error {
+	var path string
+	var offset int64
+	if in.Options != nil || f.cfg.SaveDir != "" {
+		path, offset = f.saveTarget(in)
+	}
 	resp, err := f.roundTrip(ctx, in, u, offset, res)
 	if err == nil && offset > 0 {
-		switch judgeRange(resp, offset) {
-		case rangeWhole:
-			offset = 0
-		case rangeFailed:
-			path, offset = "", 0 // an error page must not replace what was fetched
-		case rangeRetry:
-			resp.Body.Close()
-			offset = 0
-			resp, err = f.roundTrip(ctx, in, u, 0, res)
-		case rangeComplete:
-			resp.Body.Close()
-			res.status, res.complete, res.proto = resp.StatusCode, true, httpVersion(resp)
-			return f.finishWhole(path, offset, res)
+		var done bool
+		if resp, path, offset, done, err = f.judgeResumed(ctx, in, u, res, resp, path, offset); done {
+			return err
 		}
 	}
 	if err != nil {
@@ -376,6 +442,45 @@ func (f *Fetcher) send(ctx context.Context, in *Input, u *url.URL, res *attemptR
 		}
 		return err
 	}
+	return f.readResponse(ctx, resp, res, path, offset)
+}
+
+// saveTarget returns the file the body of in is to be saved to, if any,
+// and the size of what a partial file of it already holds, if it is to
+// be continued.
+//
+//go:noinline
+func (f *Fetcher) saveTarget(in *Input) (string, int64) {
+	path := f.savePath(*in)
+	return path, f.partialSize(path)
+}
+
+// judgeResumed takes the response to a request for the bytes from offset
+// on (see judgeRange): it returns the response to read and where to save
+// it, or done when the attempt ends here, with its error.
+//
+//go:noinline
+func (f *Fetcher) judgeResumed(ctx context.Context, in *Input, u *url.URL, res *attemptResult, resp *http.Response, path string, offset int64) (_ *http.Response, _ string, _ int64, done bool, _ error) {
+	switch judgeRange(resp, offset) {
+	case rangeWhole:
+		offset = 0
+	case rangeFailed:
+		path, offset = "", 0 // an error page must not replace what was fetched
+	case rangeRetry:
+		resp.Body.Close()
+		resp, err := f.roundTrip(ctx, in, u, 0, res)
+		return resp, path, 0, false, err
+	case rangeComplete:
+		resp.Body.Close()
+		res.status, res.complete, res.proto = resp.StatusCode, true, httpVersion(resp)
+		return nil, path, offset, true, f.finishWhole(path, offset, res)
+	}
+	return resp, path, offset, false, nil
+}
+
+// readResponse reads resp's body as readBody does, after noting its status,
+// version, encoding and Retry-After.
+func (f *Fetcher) readResponse(ctx context.Context, resp *http.Response, res *attemptResult, path string, offset int64) error {
 	defer resp.Body.Close()
 	res.status = resp.StatusCode
 	res.proto = httpVersion(resp)
@@ -395,7 +500,7 @@ func (f *Fetcher) send(ctx context.Context, in *Input, u *url.URL, res *attemptR
 
 // method returns the request method of in: its line's, or POST for a line
 // with a body of its own under a GET run, or the run's.
-func (f *Fetcher) method(in Input) string {
+func (f *Fetcher) method(in *Input) string {
 	if o := in.Options; o != nil {
 		if o.Method != "" {
 			return o.Method
@@ -433,6 +538,25 @@ func (f *Fetcher) finishWhole(path string, size int64, res *attemptResult) error
 // to path (unless it is "") as asked, and keeping nothing in memory. With
 // offset > 0 the body continues the first offset bytes of the file.
 func (f *Fetcher) readBody(ctx context.Context, body io.Reader, res *attemptResult, path string, offset int64) error {
+	if f.cfg.SHA256 || path != "" || f.cfg.MaxBody > 0 {
+		return f.readBodyAs(ctx, body, res, path, offset)
+	}
+	// The common case, read and dropped, with a frame that holds little
+	// (see sleepBeforeRetry).
+	buf := copyBuffers.Get().(*[]byte)
+	n, err := io.CopyBuffer(discardOnly, body, *buf)
+	copyBuffers.Put(buf)
+	res.bytes += n
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// readBodyAs is readBody for a body that is hashed, saved or capped.
+//
+//go:noinline
+func (f *Fetcher) readBodyAs(ctx context.Context, body io.Reader, res *attemptResult, path string, offset int64) error {
 	var (
 		w    io.Writer = io.Discard
 		sum  hash.Hash
