@@ -280,3 +280,80 @@ func TestAwaitingUnwinds(t *testing.T) {
 		}
 	})
 }
+
+// A task's start time is published by its state: whoever sees the task
+// past Pending, in its state or in a snapshot, sees its start time, which
+// never changes after. Readers poll while the tasks begin (under -race, a
+// start time read without that ordering would be reported).
+func TestStartTimeSeenWithState(t *testing.T) {
+	err := async.Run(t.Context(), func(ctx context.Context) error {
+		release := make(chan struct{})
+		tasks := make([]*async.Task[int], 200)
+		for i := range tasks {
+			tasks[i] = async.Spawn(ctx, func(context.Context) (int, error) { <-release; return 0, nil })
+		}
+		stop := make(chan struct{})
+		polled := make(chan error, 2)
+		go func() { // through the tasks' methods
+			first := make([]time.Time, len(tasks))
+			for {
+				for i, task := range tasks {
+					running := task.State() != async.Pending
+					st := task.StartTime()
+					if running && st.IsZero() {
+						polled <- errors.New("a task past Pending without a start time")
+						return
+					}
+					if !first[i].IsZero() && !st.Equal(first[i]) {
+						polled <- errors.New("a start time changed")
+						return
+					}
+					if running {
+						first[i] = st
+					}
+				}
+				select {
+				case <-stop:
+					polled <- nil
+					return
+				default:
+				}
+			}
+		}()
+		go func() { // through snapshots
+			for {
+				for _, n := range async.ScopeOf(ctx).Snapshot().Nodes {
+					if n.Kind == async.KindTask && n.Name != "main" && n.State != async.Pending && n.Started.IsZero() {
+						polled <- errors.New("a snapshot shows a task past Pending without a start time")
+						return
+					}
+				}
+				select {
+				case <-stop:
+					polled <- nil
+					return
+				default:
+				}
+			}
+		}()
+		for _, task := range tasks {
+			for task.State() == async.Pending {
+				runtime.Gosched()
+			}
+		}
+		close(release)
+		for _, task := range tasks {
+			task.Await(ctx)
+		}
+		close(stop)
+		for range 2 {
+			if err := <-polled; err != nil {
+				return err
+			}
+		}
+		return nil
+	}, async.WithSignals(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -286,11 +286,7 @@ func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]strin
 		Parent:   refOf(parentNode(t.parent)),
 		Progress: progress,
 	}
-	var started int64
-	if x := t.extra.Load(); x != nil {
-		started = x.started.Load()
-	}
-	if m := started; m != 0 {
+	if m := t.startedTime(); m != 0 {
 		info.Started = monoTime(m)
 		info.Age = now.Sub(info.Started)
 	}

@@ -119,8 +119,12 @@ type taskExtra struct {
 
 	// The task's times, for a task that records them (taskCore.timing):
 	// monoNow readings, or its scope's clock's, 0 until the function is
-	// entered and until the task finishes.
-	started atomic.Int64
+	// entered and until the task finishes. started is written once, by
+	// begin, before the task's state becomes Running: that store publishes
+	// it, so a reader that has loaded a state past Pending reads it without
+	// an atomic of its own (see startedTime), and begin pays one atomic
+	// store, not two.
+	started int64
 	ended   int64 // guarded by the task's mutex
 }
 
@@ -394,7 +398,7 @@ func (t *taskCore) begin() bool {
 	}
 	if x := t.extra.Load(); x != nil {
 		if t.timing != untimed {
-			x.started.Store(t.now(x))
+			x.started = t.now(x) // published by the state's store below
 		}
 		t.state.set(Running)
 		x.labelGoroutine() // WithProfileLabels
@@ -894,11 +898,21 @@ func (t *taskCore) SetName(name string) {
 // started WithTimes in it, is never the earlier one, so a task that
 // starts after another ended never has the earlier start time. A task
 // started WithTimes reads the clock exactly.
-func (t *taskCore) StartTime() time.Time {
-	if x := t.extra.Load(); x != nil {
-		return monoTime(x.started.Load())
+func (t *taskCore) StartTime() time.Time { return monoTime(t.startedTime()) }
+
+// startedTime returns the task's start time as recorded (see
+// taskExtra.started), or 0 if it has none. The state is loaded first: once
+// it is past Pending, begin's write of started happened before it, or was
+// never made (a task cancelled before it began).
+func (t *taskCore) startedTime() int64 {
+	switch t.state.load() {
+	case phase(Pending), phaseQueued:
+		return 0
 	}
-	return time.Time{}
+	if x := t.extra.Load(); x != nil {
+		return x.started
+	}
+	return 0
 }
 
 // EndTime returns when the task finished, or the zero Time if it has not.
