@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Handle is the part of a task that does not depend on its result type. Every
@@ -99,8 +100,22 @@ type taskCore struct {
 	err     error
 	counter *completions // a Gather counting the task down (see count), so that being watched costs no allocation; guarded by mu
 
-	extra atomic.Pointer[taskExtra] // what only some tasks need; written under mu
+	extra extraRef // what only some tasks need; written under mu
 }
+
+// extraRef is a task's pointer to its extra part: atomic.Pointer's Load
+// and Store, and init, a plain store for a task that no other goroutine
+// can see yet. A task made with its extra part is handed to its goroutine
+// (and to its scope's registry) with a lock or a go statement, which
+// publishes the pointer; an atomic store there was a full barrier that
+// waited for the new task's memory to be zeroed, once per tracked task.
+type extraRef struct{ p unsafe.Pointer }
+
+func (r *extraRef) Load() *taskExtra   { return (*taskExtra)(atomic.LoadPointer(&r.p)) }
+func (r *extraRef) Store(x *taskExtra) { atomic.StorePointer(&r.p, unsafe.Pointer(x)) }
+
+// init sets the pointer of a task not yet shared.
+func (r *extraRef) init(x *taskExtra) { r.p = unsafe.Pointer(x) }
 
 // taskExtra holds what most tasks never use, so that a plain task stays small.
 // A tracked or named task gets it in the same allocation as the task; others
@@ -259,7 +274,7 @@ func newTask[T any](ctx context.Context, inGroup bool, fn func(context.Context) 
 	} else {
 		w := &withExtra[T]{task: Task[T]{fn: fn}, extra: taskExtra{name: name, track: track}}
 		t = &w.task
-		t.extra.Store(&w.extra)
+		t.extra.init(&w.extra)
 	}
 	t.timing = timingFor(timed, track)
 	t.init(ctx, inGroup, site)
@@ -327,7 +342,7 @@ func newErrTask(ctx context.Context, inGroup bool, f func(context.Context) error
 			extra taskExtra
 		}{task: errTask{f: f}, extra: taskExtra{name: name, track: track}}
 		e = &w.task
-		e.extra.Store(&w.extra)
+		e.extra.init(&w.extra)
 	}
 	e.timing = timingFor(timed, track)
 	e.init(ctx, inGroup, f)
