@@ -345,7 +345,14 @@ func (c *taskContext) AfterFunc(f func()) (stop func() bool) {
 // made returns the task's own context if it has been made, or nil.
 func (c *taskContext) made() *liveContext {
 	t := (*taskCore)(c)
-	switch l := t.live.Load(); {
+	l := t.live.Load()
+	if l != nil && l.Context != nil {
+		// Made: every stand-in has no Context. One load, where the
+		// switch below compares l with five of them; a task's child asks
+		// this when it begins and when it ends.
+		return l
+	}
+	switch {
 	case unmade(l):
 		return nil
 	case ended(l):
