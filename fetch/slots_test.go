@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -153,6 +154,44 @@ func TestSettleWaitsForTheInputsInLine(t *testing.T) {
 		}
 		if started.Load() != 5 || time.Since(begin) != 3*time.Second {
 			t.Errorf("%d started after %v; want 5 after 3s", started.Load(), time.Since(begin))
+		}
+	})
+}
+
+// TestHeldRecordsAreNotReused: a pending input, with its record, is used
+// again for a later input once its record is written (see newPending).
+// Under Ordered, the records that finish early are held until the earlier
+// ones are written, as copies: it fails if a held record points into a
+// pending input that is used again (the held records would read as later
+// inputs').
+func TestHeldRecordsAreNotReused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		web := newFakeWeb(func(req *http.Request, n int) (*http.Response, error) {
+			d := time.Millisecond
+			if strings.HasSuffix(req.URL.Path, "/0") {
+				d = time.Second // holds every record after it
+			}
+			if err := wait(req, d); err != nil {
+				return nil, err
+			}
+			return respond(200, req.URL.Path), nil
+		})
+		f := mustNew(t, Config{Transport: web, Concurrency: 8, Ordered: true})
+		var list []string
+		for i := range 300 {
+			list = append(list, "http://a.test/"+strconv.Itoa(i))
+		}
+		c := &collector{}
+		if _, err := f.Run(context.Background(), Slice(list), c); err != nil {
+			t.Fatal(err)
+		}
+		if len(c.recs) != len(list) {
+			t.Fatalf("%d records, want %d", len(c.recs), len(list))
+		}
+		for i, r := range c.recs {
+			if r.Line != i+1 || r.URL != list[i] || r.Bytes != int64(len("/"+strconv.Itoa(i))) {
+				t.Fatalf("record %d: line %d, %s, %d bytes; want line %d, %s", i, r.Line, r.URL, r.Bytes, i+1, list[i])
+			}
 		}
 	})
 }
