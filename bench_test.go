@@ -273,3 +273,43 @@ func inUse() uint64 {
 	sink.Store(m.HeapAlloc)
 	return m.HeapAlloc + m.StackInuse
 }
+
+// BenchmarkDoneCallback starts tasks named and given a done callback, as
+// fetchall starts a task per URL, and awaits each: untracked, and tracked
+// inside Run, where the task comes with its extra part and the callback
+// needs only the part after it.
+func BenchmarkDoneCallback(b *testing.B) {
+	const n = 1000
+	f := func(*async.Task[int]) {}
+	batch := func(ctx context.Context, tasks []*async.Task[int]) {
+		for i := range tasks {
+			tasks[i] = async.Spawn(ctx, trivial, async.WithName("item"))
+			tasks[i].AddDoneCallback(f)
+		}
+		for _, t := range tasks {
+			if _, err := t.Await(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("untracked", func(b *testing.B) {
+		tasks := make([]*async.Task[int], n)
+		for b.Loop() {
+			batch(context.Background(), tasks)
+		}
+		perTask(b, n)
+	})
+	b.Run("tracked", func(b *testing.B) {
+		tasks := make([]*async.Task[int], n)
+		err := async.Run(context.Background(), func(ctx context.Context) error {
+			for b.Loop() {
+				batch(ctx, tasks)
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		perTask(b, n)
+	})
+}

@@ -59,8 +59,9 @@ func TestDoneCallbackMakesOnePart(t *testing.T) {
 		plain = min(plain, testing.AllocsPerRun(20, func() { spawn() }))
 		with = min(with, testing.AllocsPerRun(20, func() { spawn().AddDoneCallback(f) }))
 	}
-	// AddDoneCallback's closure, the callbacks' slice, and the parts.
-	if got := with - plain; got > 3 {
-		t.Errorf("a done callback cost %v allocations beyond the task's, want 3 (its closure, its slice and the parts)", got)
+	// AddDoneCallback's closure and the parts; the first callback has room
+	// in them.
+	if got := with - plain; got > 2 {
+		t.Errorf("a done callback cost %v allocations beyond the task's, want 2 (its closure and the parts)", got)
 	}
 }

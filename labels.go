@@ -32,8 +32,10 @@ func withTaskLabels(ctx context.Context, t *taskCore) context.Context {
 // each one's labels as it starts it. x is the task's extra part: a task
 // without one (untracked, unnamed) never gets here.
 func (x *taskExtra) labelGoroutine() {
-	if m := x.more.Load(); m != nil && m.trace.labels {
-		setGoroutineLabels(m)
+	if m := x.more.Load(); m != nil {
+		if r := m.rare.Load(); r != nil && r.trace.labels {
+			setGoroutineLabels(r)
+		}
 	}
 }
 
@@ -41,4 +43,4 @@ func (x *taskExtra) labelGoroutine() {
 // small enough to be inlined.
 //
 //go:noinline
-func setGoroutineLabels(m *taskMore) { pprof.SetGoroutineLabels(m.trace.ctx) }
+func setGoroutineLabels(r *taskRare) { pprof.SetGoroutineLabels(r.trace.ctx) }

@@ -44,7 +44,7 @@ func Report(ctx context.Context, done, total int64, message string) {
 	}
 	now := time.Now()
 	t.mu.Lock()
-	ps := &t.extraLocked().moreLocked().progress
+	ps := &t.rareLocked().progress
 	ps.latest = Progress{Done: done, Total: total, Message: message, Updated: now}
 	ps.version++
 	if ps.changed != nil {
@@ -59,10 +59,8 @@ func Report(ctx context.Context, done, total int64, message string) {
 func (t *taskCore) Progress() Progress {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if x := t.extra.Load(); x != nil {
-		if m := x.more.Load(); m != nil {
-			return m.progress.latest
-		}
+	if r := t.madeRare(); r != nil {
+		return r.progress.latest
 	}
 	return Progress{}
 }
@@ -76,7 +74,7 @@ func (t *taskCore) WatchProgress(ctx context.Context) iter.Seq[Progress] {
 		var seen uint64
 		for {
 			t.mu.Lock()
-			ps := &t.extraLocked().moreLocked().progress
+			ps := &t.rareLocked().progress
 			p, v := ps.latest, ps.version
 			var changed chan struct{}
 			if v == seen {

@@ -348,7 +348,7 @@ func (s *Scope) track(t *taskCore, fn any) {
 		// The library's own frames are dropped when the stack is shown.
 		n := runtime.Callers(2, pcs[:])
 		// The task is not shared yet: its part needs no lock.
-		x.moreLocked().stack = slices.Clone(pcs[:n])
+		x.moreLocked().rareLocked().stack = slices.Clone(pcs[:n])
 	}
 	pc := reflect.ValueOf(fn).Pointer()
 	sh := &s.shards[t.id%trackShards]
@@ -405,9 +405,9 @@ func trackedCurrent(ctx context.Context) *taskCore {
 func (t *taskCore) setAwaiting(w waitRecord) waitRecord {
 	w.since = t.now(t.extra.Load())
 	t.mu.Lock()
-	m := t.extraLocked().moreLocked()
-	prev := m.awaiting
-	m.awaiting = w
+	r := t.rareLocked()
+	prev := r.awaiting
+	r.awaiting = w
 	t.mu.Unlock()
 	return prev
 }
@@ -419,8 +419,8 @@ func (t *taskCore) setAwaiting(w waitRecord) waitRecord {
 // wait, not a stack of them.
 func (t *taskCore) restoreAwaiting(mine, prev waitRecord) {
 	t.mu.Lock()
-	if m := t.extra.Load().more.Load(); m.awaiting.same(mine) {
-		m.awaiting = prev
+	if r := t.madeRare(); r.awaiting.same(mine) {
+		r.awaiting = prev
 	}
 	t.mu.Unlock()
 }

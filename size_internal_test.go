@@ -8,7 +8,7 @@ import (
 // The task's size budget (see taskCore): a taskCore is 96 bytes on 64-bit
 // platforms and a Task[int] 112, a size class, so that a task costs
 // little more than its goroutine. A field added to either fails this test:
-// put it in taskExtra or taskMore instead, or change the budget on purpose.
+// put it in taskExtra, taskMore or taskRare instead, or change the budget on purpose.
 func TestTaskSizeBudget(t *testing.T) {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		t.Skip("the budget is for 64-bit platforms")
@@ -23,6 +23,7 @@ func TestTaskSizeBudget(t *testing.T) {
 		{"errTask", unsafe.Sizeof(errTask{}), 128},               // 120: the 128-byte size class
 		{"taskExtra", unsafe.Sizeof(taskExtra{}), 64},            // with a Task[int]: 176, a size class
 		{"withExtra[int]", unsafe.Sizeof(withExtra[int]{}), 176}, // a tracked or named Task[int]
+		{"taskMore", unsafe.Sizeof(taskMore{}), 64},              // a done callback's price for a task with its extra part
 	} {
 		if c.got > c.want {
 			t.Errorf("%s is %d bytes; the budget is %d", c.name, c.got, c.want)

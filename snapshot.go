@@ -262,12 +262,14 @@ func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]strin
 	if x := t.extra.Load(); x != nil {
 		name = x.name
 		if m := x.more.Load(); m != nil {
-			if m.progress.version > 0 {
-				p := m.progress.latest
-				progress = &p
+			if r := m.rare.Load(); r != nil {
+				if r.progress.version > 0 {
+					p := r.progress.latest
+					progress = &p
+				}
+				wait = r.awaiting
+				stack = r.stack
 			}
-			wait = m.awaiting
-			stack = m.stack
 		}
 	}
 	t.mu.Unlock()

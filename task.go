@@ -126,6 +126,10 @@ func (r *extraRef) init(x *taskExtra) { r.p = unsafe.Pointer(x) }
 // small: a tracked task (a Task[int] and this) is 176 bytes, a size class.
 // Done callbacks and the unretrieved-error report are there: a tracked task
 // seldom has either, and each would have cost every tracked task its bytes.
+// That part is 64 bytes with room for one callback; what still fewer tasks
+// need (progress, the await record, tracing, AfterFunc, the creation stack)
+// is in a third part, so that a task given one done callback pays 64 bytes
+// and one allocation for it, not 264 bytes and two.
 type taskExtra struct {
 	name  string
 	track tracker                  // records the task for the tree, if anything does
@@ -143,14 +147,43 @@ type taskExtra struct {
 	ended   int64 // guarded by the task's mutex
 }
 
-// taskMore is what only a task that reports progress, is watched, has done
-// callbacks, fails outside a group, waits while tracked, is traced or has
-// its creation stack recorded needs. Its fields are guarded by the task's
-// mutex, except trace's context and stack, set before the task is shared.
+// taskMore is what only a task that has done callbacks or fails outside a
+// group needs, and the way to what fewer tasks still need (taskRare). Its
+// fields are guarded by the task's mutex. It is 64 bytes with room for one
+// callback, since a task given a callback is most often given one: a
+// fetchall URL's task, for instance, which is also named and tracked.
 type taskMore struct {
-	callbacks []doneCallback // in the order they were added
-	report    *unretrieved   // armed when the task fails outside a group
+	callbacks []doneCallback           // in the order they were added; in cb while there is one
+	cb        [1]doneCallback          // room for the first callback
+	report    *unretrieved             // armed when the task fails outside a group
+	rare      atomic.Pointer[taskRare] // written under the task's mutex
+}
 
+// addCallbackLocked adds cb to the task's callbacks. Nothing is added once
+// the task has finished (complete hands the slice out without a copy).
+func (m *taskMore) addCallbackLocked(cb doneCallback) {
+	if m.callbacks == nil {
+		m.callbacks = m.cb[:0]
+	}
+	m.callbacks = append(m.callbacks, cb)
+}
+
+// rareLocked returns the task's rarest part, making it if needed. The
+// task's mutex must be held.
+func (m *taskMore) rareLocked() *taskRare {
+	r := m.rare.Load()
+	if r == nil {
+		r = new(taskRare)
+		m.rare.Store(r)
+	}
+	return r
+}
+
+// taskRare is what only a task that reports progress, waits while tracked,
+// is traced or has its creation stack recorded needs. Its fields are
+// guarded by the task's mutex, except trace's context and stack, set before
+// the task is shared.
+type taskRare struct {
 	progress progressState
 	awaiting waitRecord   // what the task is blocked on; kept only for tracked tasks
 	trace    taskTrace    // the execution-tracer task, when a scope traces
@@ -213,6 +246,18 @@ func (t *taskCore) moreLocked() *taskMore {
 func (t *taskCore) madeMore() *taskMore {
 	if x := t.extra.Load(); x != nil {
 		return x.more.Load()
+	}
+	return nil
+}
+
+// rareLocked returns the task's rarest part, making it (and the parts
+// before it) if needed. t.mu must be held.
+func (t *taskCore) rareLocked() *taskRare { return t.moreLocked().rareLocked() }
+
+// madeRare returns the task's rarest part, or nil if it was never made.
+func (t *taskCore) madeRare() *taskRare {
+	if m := t.madeMore(); m != nil {
+		return m.rare.Load()
 	}
 	return nil
 }
@@ -766,8 +811,7 @@ func (t *taskCore) addCallback(cb doneCallback) bool {
 	if t.finished() {
 		return false
 	}
-	m := t.moreLocked()
-	m.callbacks = append(m.callbacks, cb)
+	t.moreLocked().addCallbackLocked(cb)
 	return true
 }
 
@@ -782,8 +826,7 @@ func (t *taskCore) addCounter(c *completions) bool {
 	if t.counter == nil {
 		t.counter = c
 	} else { // two Gathers of the same task at once
-		m := t.moreLocked()
-		m.callbacks = append(m.callbacks, doneCallback{c: c})
+		t.moreLocked().addCallbackLocked(doneCallback{c: c})
 	}
 	return true
 }

@@ -146,8 +146,10 @@ func (t *taskCore) context() context.Context { return (*taskContext)(t) }
 // base returns the context the task's own context derives from.
 func (t *taskCore) base() context.Context {
 	if x := t.extra.Load(); x != nil {
-		if m := x.more.Load(); m != nil && m.trace.ctx != nil {
-			return m.trace.ctx
+		if m := x.more.Load(); m != nil {
+			if r := m.rare.Load(); r != nil && r.trace.ctx != nil {
+				return r.trace.ctx
+			}
 		}
 	}
 	return t.parent
@@ -272,10 +274,12 @@ func (t *taskCore) closeDoneLocked() {
 	}
 	if x := t.extra.Load(); x != nil {
 		if m := x.more.Load(); m != nil {
-			after := m.after
-			m.after = nil
-			for _, a := range after {
-				a.f()
+			if r := m.rare.Load(); r != nil {
+				after := r.after
+				r.after = nil
+				for _, a := range after {
+					a.f()
+				}
 			}
 		}
 	}
@@ -323,7 +327,7 @@ func (c *taskContext) AfterFunc(f func()) (stop func() bool) {
 		return func() bool { return false }
 	default:
 	}
-	m := t.extraLocked().moreLocked()
+	m := t.rareLocked()
 	a := &afterFunc{f: f, i: len(m.after)}
 	m.after = append(m.after, a)
 	t.mu.Unlock()

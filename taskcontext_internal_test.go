@@ -132,7 +132,7 @@ func TestManyDerivedContextsLeaveNothingBehind(t *testing.T) {
 			}
 			task := Current(ctx).(*taskCore)
 			task.mu.Lock()
-			registered = len(task.extra.Load().more.Load().after)
+			registered = len(task.madeRare().after)
 			task.mu.Unlock()
 			return nil
 		})
@@ -191,7 +191,7 @@ func TestDerivedContextsCancelledWhileTheGroupIs(t *testing.T) {
 		}
 	}
 	task.mu.Lock()
-	left := len(task.extra.Load().more.Load().after)
+	left := len(task.madeRare().after)
 	task.mu.Unlock()
 	if left != 0 {
 		t.Errorf("%d registrations left", left)

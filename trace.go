@@ -20,19 +20,20 @@ import (
 // With [WithProfileLabels], the context also carries the task's profiler
 // labels (see labels.go).
 func (s *Scope) prepare(t *taskCore, ctx context.Context) {
-	var more *taskMore
+	var rare *taskRare
 	if s.labels {
-		more = &taskMore{trace: taskTrace{ctx: withTaskLabels(ctx, t), labels: true}}
-		ctx = more.trace.ctx
+		rare = &taskRare{trace: taskTrace{ctx: withTaskLabels(ctx, t), labels: true}}
+		ctx = rare.trace.ctx
 	}
 	if s.tracing && trace.IsEnabled() {
-		if more == nil {
-			more = new(taskMore)
+		if rare == nil {
+			rare = new(taskRare)
 		}
-		more.trace.ctx, more.trace.task = trace.NewTask(ctx, t.nameLocked())
+		rare.trace.ctx, rare.trace.task = trace.NewTask(ctx, t.nameLocked())
 	}
-	if more != nil {
-		t.extra.Load().more.Store(more) // a tracked task has its extra part from the start
+	if rare != nil {
+		// A tracked task has its extra part from the start; it is not shared yet.
+		t.extra.Load().moreLocked().rare.Store(rare)
 	}
 }
 
@@ -40,8 +41,8 @@ func (s *Scope) prepare(t *taskCore, ctx context.Context) {
 func endTrace(t *taskCore) {
 	t.mu.Lock()
 	var tt *trace.Task
-	if m := t.madeMore(); m != nil {
-		tt, m.trace.task = m.trace.task, nil
+	if r := t.madeRare(); r != nil {
+		tt, r.trace.task = r.trace.task, nil
 	}
 	t.mu.Unlock()
 	if tt != nil {
