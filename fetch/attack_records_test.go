@@ -139,11 +139,20 @@ func mixWant(i int, hash bool) Record {
 // A Cancelled record (when cancelled is allowed) need only be of its own
 // line and URL.
 func mixCheck(rec *Record, hash, cancelled bool) string {
+	return mixCheckQuery(rec, hash, cancelled, "")
+}
+
+// mixCheckQuery is mixCheck for URLs that end with query (see mixSourceQuery).
+func mixCheckQuery(rec *Record, hash, cancelled bool, query string) string {
 	if rec.Line < 1 {
 		return fmt.Sprintf("record of line %d (%s)", rec.Line, rec.URL)
 	}
 	i := rec.Line - 1
 	w := mixWant(i, hash)
+	w.URL += query
+	if i%mixKinds != 6 && i%mixKinds != 7 {
+		w.FinalURL += query
+	}
 	if rec.URL != w.URL {
 		return fmt.Sprintf("line %d: URL %s, want %s", rec.Line, rec.URL, w.URL)
 	}
@@ -179,6 +188,7 @@ func mixCheck(rec *Record, hash, cancelled bool) string {
 // are handed it and keep a copy of it, for the checks at the end.
 type recordLog struct {
 	hash, cancelled bool
+	query           string // ends every URL (see mixSourceQuery)
 	stopAfter       int    // cancel after this many records (0: never)
 	stop            func() // what cancels
 
@@ -192,7 +202,7 @@ type recordLog struct {
 func (l *recordLog) note(rec *Record, into *[]Record) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if msg := mixCheck(rec, l.hash, l.cancelled); msg != "" && len(l.bad) < 20 {
+	if msg := mixCheckQuery(rec, l.hash, l.cancelled, l.query); msg != "" && len(l.bad) < 20 {
 		l.bad = append(l.bad, msg)
 	}
 	c := *rec
@@ -217,6 +227,12 @@ func (l *recordLog) onRecord(rec *Record) { l.note(rec, &l.seen) }
 // at the read of number cancelAt (if > 0) it calls cancel, and at number
 // failAt (if > 0) it yields an error instead.
 func mixSource(n int, read *atomic.Int64, cancelAt int, cancel func(), failAt int) iter.Seq2[Input, error] {
+	return mixSourceQuery(n, read, cancelAt, cancel, failAt, "")
+}
+
+// mixSourceQuery is mixSource with query at the end of every URL: the
+// same paths, which mixWeb counts apart.
+func mixSourceQuery(n int, read *atomic.Int64, cancelAt int, cancel func(), failAt int, query string) iter.Seq2[Input, error] {
 	return func(yield func(Input, error) bool) {
 		for i := range n {
 			if i+1 == failAt {
@@ -227,7 +243,7 @@ func mixSource(n int, read *atomic.Int64, cancelAt int, cancel func(), failAt in
 			if i+1 == cancelAt {
 				cancel()
 			}
-			if !yield(Input{Line: i + 1, URL: mixURL(i)}, nil) {
+			if !yield(Input{Line: i + 1, URL: mixURL(i) + query}, nil) {
 				return
 			}
 		}
@@ -264,7 +280,7 @@ func checkLog(t *testing.T, l *recordLog, sum *Summary, read int64, ordered bool
 		}
 		// The copy taken when it was written still checks: nothing
 		// changed what it pointed to after the call.
-		if msg := mixCheck(&r, l.hash, l.cancelled); msg != "" {
+		if msg := mixCheckQuery(&r, l.hash, l.cancelled, l.query); msg != "" {
 			t.Errorf("after the run: %s", msg)
 		}
 		outcomes[r.Outcome]++
@@ -286,7 +302,7 @@ func checkLog(t *testing.T, l *recordLog, sum *Summary, read int64, ordered bool
 		if r == nil {
 			continue
 		}
-		if msg := mixCheck(r, l.hash, l.cancelled); msg != "" {
+		if msg := mixCheckQuery(r, l.hash, l.cancelled, l.query); msg != "" {
 			t.Errorf("summary's record: %s", msg)
 		}
 	}
@@ -302,7 +318,7 @@ func checkLog(t *testing.T, l *recordLog, sum *Summary, read int64, ordered bool
 		for _, r := range kept {
 			s, ok := byLine[r.Line]
 			delete(byLine, r.Line)
-			if msg := mixCheck(&r, l.hash, l.cancelled); msg != "" || !ok || r.Duration != s.Duration || r.Start != s.Start || r.Outcome != s.Outcome {
+			if msg := mixCheckQuery(&r, l.hash, l.cancelled, l.query); msg != "" || !ok || r.Duration != s.Duration || r.Start != s.Start || r.Outcome != s.Outcome {
 				t.Errorf("summary's record of line %d (%v, the sink's %v) %s", r.Line, r.Duration, s.Duration, msg)
 			}
 		}
@@ -642,5 +658,53 @@ func TestAttackResumeAfterACutLosesNothing(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestAttackTwoRunsOnOneFetcher runs two mixed lists at once on one
+// Fetcher (its hosts' PerHost caps and pauses shared), one of them
+// cancelled midway: each run's records are its own inputs', one each.
+func TestAttackTwoRunsOnOneFetcher(t *testing.T) {
+	for _, shape := range mixShapes {
+		t.Run(shape.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				web := mixWeb()
+				cfg := mixConfig(web, true)
+				shape.cfg(&cfg)
+				cfg.Ordered = true
+				f := mustNew(t, cfg)
+				logs := [2]*recordLog{{hash: true, query: "?run=0"}, {hash: true, cancelled: true, query: "?run=1"}}
+				var reads [2]atomic.Int64
+				var sums [2]*Summary
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				logs[1].stopAfter, logs[1].stop = 100, cancel
+				var wg sync.WaitGroup
+				for k := range 2 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						runCtx := context.Background()
+						if k == 1 {
+							runCtx = ctx
+						}
+						src := mixSourceQuery(400, &reads[k], 0, nil, 0, logs[k].query)
+						sums[k], _ = f.Run(runCtx, src, SinkFunc(func(rec *Record) error {
+							logs[k].onRecord(rec) // OnRecord is the Fetcher's, shared: check here
+							return logs[k].Write(rec)
+						}))
+					}()
+				}
+				wg.Wait()
+				for k := range 2 {
+					checkLog(t, logs[k], sums[k], reads[k].Load(), true)
+				}
+				// (Under Ordered, the cancelled run's 100th record may be
+				// written when every later one is done already, held.)
+				if sums[0].Outcomes[Cancelled] != 0 {
+					t.Errorf("%d cancelled in the run left alone", sums[0].Outcomes[Cancelled])
+				}
+			})
+		})
 	}
 }
