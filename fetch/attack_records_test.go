@@ -35,8 +35,15 @@ const mixKinds = 10
 
 // mixURL is the URL of input i: its host and kind are in it.
 func mixURL(i int) string {
+	if mixInvalid(i) {
+		return fmt.Sprintf("ftp://h%d.test/k%d/%d", i%13, i%mixKinds, i)
+	}
 	return fmt.Sprintf("http://h%d.test/k%d/%d", i%13, i%mixKinds, i)
 }
+
+// mixInvalid says whether input i is not fetchable (an ftp URL): its
+// record is written by the reader, between the others.
+func mixInvalid(i int) bool { return i%97 == 50 }
 
 // mixBody is the body URL i is served with: its own size and bytes, so
 // that a record carrying another URL's result shows in Bytes and SHA256.
@@ -58,7 +65,7 @@ func mixIndex(path string) int {
 	return n
 }
 
-// mixWeb serves the kinds: 0-2 fast 200, 3 slow 200, 4 a 503 with
+// mixWeb serves the kinds (of the valid URLs): 0-2 fast 200, 3 slow 200, 4 a 503 with
 // Retry-After 1 (the host pauses) then 200, 5 a 500 then 200, 6 hangs
 // until the attempt times out, 7 a 302 to /final/i then 200, 8 a
 // connection reset then 200, 9 a 404 with a body of its own.
@@ -111,6 +118,9 @@ func mixConfig(web *fakeWeb, hash bool) Config {
 // mixWant is the final record input i must get (durations aside).
 func mixWant(i int, hash bool) Record {
 	u := mixURL(i)
+	if mixInvalid(i) {
+		return Record{Line: i + 1, URL: u, Outcome: Invalid, ErrorKind: KindUnsupportedScheme}
+	}
 	r := Record{Line: i + 1, URL: u, FinalURL: u, Outcome: OK, Status: 200, Attempts: 1, HTTPVersion: "1.1"}
 	body := mixBody(i)
 	switch i % mixKinds {
@@ -150,7 +160,7 @@ func mixCheckQuery(rec *Record, hash, cancelled bool, query string) string {
 	i := rec.Line - 1
 	w := mixWant(i, hash)
 	w.URL += query
-	if i%mixKinds != 6 && i%mixKinds != 7 {
+	if w.FinalURL != "" && i%mixKinds != 7 {
 		w.FinalURL += query
 	}
 	if rec.URL != w.URL {
