@@ -10,6 +10,8 @@ import (
 	"iter"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -713,6 +715,53 @@ func TestAttackTwoRunsOnOneFetcher(t *testing.T) {
 				// written when every later one is done already, held.)
 				if sums[0].Outcomes[Cancelled] != 0 {
 					t.Errorf("%d cancelled in the run left alone", sums[0].Outcomes[Cancelled])
+				}
+			})
+		})
+	}
+}
+
+// TestAttackSavedBodiesAreTheirOwn saves every body of a mixed list
+// (SaveDir): each record that says it saved a body names its own line's
+// file, which holds its own body, as many bytes as it says and of its
+// hash; a final record of a fetch that failed saved nothing.
+func TestAttackSavedBodiesAreTheirOwn(t *testing.T) {
+	for _, shape := range mixShapes {
+		t.Run(shape.name, func(t *testing.T) {
+			dir := t.TempDir()
+			synctest.Test(t, func(t *testing.T) {
+				web := mixWeb()
+				cfg := mixConfig(web, true)
+				shape.cfg(&cfg)
+				cfg.SaveDir = dir
+				l := &recordLog{hash: true}
+				cfg.OnRecord = l.onRecord
+				f := mustNew(t, cfg)
+				var read atomic.Int64
+				sum, err := f.Run(context.Background(), mixSource(400, &read, 0, nil, 0), l)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkLog(t, l, sum, read.Load(), false)
+				saved := 0
+				for _, r := range l.recs {
+					if r.SavedAs != "" {
+						saved++
+					}
+					want := filepath.Join(dir, SafeName(r.Line, r.URL))
+					switch {
+					case r.Outcome == OK || r.Outcome == HTTPError:
+						data, err := os.ReadFile(r.SavedAs)
+						if r.SavedAs != want || err != nil || int64(len(data)) != r.Bytes || hashOf(string(data)) != r.SHA256 {
+							t.Errorf("line %d: saved as %q (want %q), %d bytes (record: %d), %v", r.Line, r.SavedAs, want, len(data), r.Bytes, err)
+						}
+					case r.SavedAs != "":
+						t.Errorf("line %d, %s: saved as %q", r.Line, r.Outcome, r.SavedAs)
+					}
+				}
+				// Nothing else in the directory: no body of a failed fetch.
+				if files, _ := os.ReadDir(dir); len(files) != saved {
+					t.Errorf("%d files in the directory, %d records saved a body", len(files), saved)
 				}
 			})
 		})
