@@ -677,6 +677,10 @@ func TestAttackResumeAfterACutLosesNothing(t *testing.T) {
 // Fetcher (its hosts' PerHost caps and pauses shared), one of them
 // cancelled midway: each run's records are its own inputs', one each.
 func TestAttackTwoRunsOnOneFetcher(t *testing.T) {
+	n := 400
+	if raceEnabled {
+		n = 200
+	}
 	for _, shape := range mixShapes {
 		t.Run(shape.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -690,7 +694,7 @@ func TestAttackTwoRunsOnOneFetcher(t *testing.T) {
 				var sums [2]*Summary
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
-				logs[1].stopAfter, logs[1].stop = 100, cancel
+				logs[1].stopAfter, logs[1].stop = n/4, cancel
 				var wg sync.WaitGroup
 				for k := range 2 {
 					wg.Add(1)
@@ -700,7 +704,7 @@ func TestAttackTwoRunsOnOneFetcher(t *testing.T) {
 						if k == 1 {
 							runCtx = ctx
 						}
-						src := mixSourceQuery(400, &reads[k], 0, nil, 0, logs[k].query)
+						src := mixSourceQuery(n, &reads[k], 0, nil, 0, logs[k].query)
 						sums[k], _ = f.Run(runCtx, src, SinkFunc(func(rec *Record) error {
 							logs[k].onRecord(rec) // OnRecord is the Fetcher's, shared: check here
 							return logs[k].Write(rec)
@@ -711,7 +715,7 @@ func TestAttackTwoRunsOnOneFetcher(t *testing.T) {
 				for k := range 2 {
 					checkLog(t, logs[k], sums[k], reads[k].Load(), true)
 				}
-				// (Under Ordered, the cancelled run's 100th record may be
+				// (Under Ordered, the cancelled run's n/4th record may be
 				// written when every later one is done already, held.)
 				if sums[0].Outcomes[Cancelled] != 0 {
 					t.Errorf("%d cancelled in the run left alone", sums[0].Outcomes[Cancelled])
@@ -726,6 +730,10 @@ func TestAttackTwoRunsOnOneFetcher(t *testing.T) {
 // file, which holds its own body, as many bytes as it says and of its
 // hash; a final record of a fetch that failed saved nothing.
 func TestAttackSavedBodiesAreTheirOwn(t *testing.T) {
+	n := 400
+	if raceEnabled {
+		n = 200
+	}
 	for _, shape := range mixShapes {
 		t.Run(shape.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -738,7 +746,7 @@ func TestAttackSavedBodiesAreTheirOwn(t *testing.T) {
 				cfg.OnRecord = l.onRecord
 				f := mustNew(t, cfg)
 				var read atomic.Int64
-				sum, err := f.Run(context.Background(), mixSource(400, &read, 0, nil, 0), l)
+				sum, err := f.Run(context.Background(), mixSource(n, &read, 0, nil, 0), l)
 				if err != nil {
 					t.Fatal(err)
 				}
