@@ -19,8 +19,8 @@ import (
 // the run still ends, with a record for every input read, the panic's
 // among them, none twice, and the inputs in line behind it Cancelled or
 // fetched. (At 76620c0, before the line of inputs, the -c 1 case
-// deadlocked.) The records of other URLs cancelled by the panic may read
-// as the panic's: see TestAttackAPanicIsNoOtherURLsRecord.
+// deadlocked.) With strict, no other URL's record may read as the
+// panic's (TestAttackAPanicIsNoOtherURLsRecord).
 func TestAttackAPanicLosesNoRecord(t *testing.T) {
 	attackPanic(t, false)
 }

@@ -319,8 +319,10 @@ func (p *pending) done(t *async.Task[*Record]) {
 	if err != nil {
 		// Declared here, where it is rare: errors.As makes it escape, and
 		// it would be allocated for every input.
+		// A task cancelled by a sibling's panic carries that panic in its
+		// error's chain: only the task that panicked gets its record.
 		var pe *async.PanicError
-		if errors.As(err, &pe) {
+		if !t.Cancelled() && errors.As(err, &pe) {
 			rec = &Record{Line: p.in.Line, URL: p.in.URL, Outcome: Failed, ErrorKind: KindInternal,
 				Error: fmt.Sprintf("internal error: %v", pe.Value), Start: time.Since(r.start)}
 		} else {
