@@ -147,14 +147,9 @@ func mixWant(i int, hash bool) Record {
 	return r
 }
 
-// mixCheck says what is wrong with rec, a record of a mixed run, or "".
-// A Cancelled record (when cancelled is allowed) need only be of its own
-// line and URL.
-func mixCheck(rec *Record, hash, cancelled bool) string {
-	return mixCheckQuery(rec, hash, cancelled, "")
-}
-
-// mixCheckQuery is mixCheck for URLs that end with query (see mixSourceQuery).
+// mixCheckQuery says what is wrong with rec, a record of a mixed run whose
+// URLs end with query (see mixSourceQuery), or "". A Cancelled record (when
+// cancelled is allowed) need only be of its own line and URL.
 func mixCheckQuery(rec *Record, hash, cancelled bool, query string) string {
 	if rec.Line < 1 {
 		return fmt.Sprintf("record of line %d (%s)", rec.Line, rec.URL)
