@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"weak"
 )
 
 // Removing a watcher's callbacks, first or not, keeps the others in the
@@ -63,5 +64,32 @@ func TestDoneCallbackMakesOnePart(t *testing.T) {
 	// in them.
 	if got := with - plain; got > 2 {
 		t.Errorf("a done callback cost %v allocations beyond the task's, want 2 (its closure and the parts)", got)
+	}
+}
+
+// TestFinishedTaskKeepsNoCallback: once a task's done callbacks have run,
+// the task, still held, keeps nothing they referred to; with one callback
+// (kept inside the task's part) and with several (kept in a slice).
+func TestFinishedTaskKeepsNoCallback(t *testing.T) {
+	for _, n := range []int{1, 3} {
+		task := Spawn(context.Background(), func(context.Context) (int, error) { return 1, nil })
+		var refs []weak.Pointer[[1 << 12]byte]
+		for range n {
+			big := new([1 << 12]byte)
+			refs = append(refs, weak.Make(big))
+			task.AddDoneCallback(func(*Task[int]) { big[0]++ })
+		}
+		if _, err := task.Await(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			runtime.GC()
+		}
+		for i, r := range refs {
+			if r.Value() != nil {
+				t.Errorf("%d callbacks: what callback %d referred to is kept by the finished task", n, i)
+			}
+		}
+		runtime.KeepAlive(task)
 	}
 }

@@ -622,7 +622,8 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld, b
 		close(t.done)
 	}
 	var callbacks []doneCallback
-	if m := t.madeMore(); m != nil {
+	m := t.madeMore()
+	if m != nil {
 		callbacks, m.callbacks = m.callbacks, nil
 	}
 	counter := t.counter
@@ -638,6 +639,13 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld, b
 	}
 	for _, cb := range callbacks {
 		cb.run(t)
+	}
+	if m != nil {
+		// A finished task its user keeps must not keep what its callbacks
+		// referred to, the first of which sits in its part (taskMore.cb).
+		// Nothing else writes there once the task has finished.
+		clear(callbacks)
+		clear(m.cb[:])
 	}
 	if g != nil {
 		g.exited()
