@@ -408,6 +408,16 @@ func writeTargets(b *strings.Builder, s samples) {
 				impl.what, n, a/e, verdict(a <= 1.2*e), a/c)
 		}
 	}
+	if e, _, ok := s.get("SpawnOneCore/n=1000", "errgroup", "cpu-ns/op"); ok {
+		a, _, okA := s.get("SpawnOneCore/n=1000", "async", "cpu-ns/op")
+		w, _, okW := s.get("SpawnOneCore/n=1000", "async-await", "cpu-ns/op")
+		gf, _, okG := s.get("SpawnOneCore/n=1000", "async-gatherfunc", "cpu-ns/op")
+		if okA && okW && okG {
+			p("- (a) N = 1,000 again at GOMAXPROCS 1, for reference (no verdict: the targets are at the machine's GOMAXPROCS, whose CPU time also holds the second core's search for work): ")
+			p("Spawn + Gather %.2f× errgroup, Spawn + Await %.2f×, GatherFunc %.2f× Spawn + Gather; the library's own cost over errgroup's is %.0f ns a task.\n",
+				a/e, w/e, gf/a, (a-e)/1000)
+		}
+	}
 	if gf, _, ok := s.get("Spawn/n=1000", "async-gatherfunc", "cpu-ns/op"); ok {
 		if sg, _, ok := s.get("Spawn/n=1000", "async", "cpu-ns/op"); ok {
 			p("- GatherFunc, N = 1,000: %.2f× Spawn + Gather (target ≤ 1.3×: %s).\n", gf/sg, verdict(gf <= 1.3*sg))
