@@ -165,7 +165,13 @@ func (m *taskMore) addCallbackLocked(cb doneCallback) {
 	if m.callbacks == nil {
 		m.callbacks = m.cb[:0]
 	}
+	full := len(m.callbacks) == len(m.cb) && &m.callbacks[0] == &m.cb[0]
 	m.callbacks = append(m.callbacks, cb)
+	if full {
+		// The callbacks moved to a slice of their own: the room keeps no
+		// copy of the first, which removeCallbacks would not reach.
+		clear(m.cb[:])
+	}
 }
 
 // rareLocked returns the task's rarest part, making it if needed. The
