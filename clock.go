@@ -105,7 +105,7 @@ const (
 
 // timingFor returns the timing of a task started WithTimes or not, and
 // recorded by track, if anything records it.
-func timingFor(withTimes bool, track tracker) timing {
+func timingFor(withTimes bool, track *tracker) timing {
 	switch {
 	case withTimes:
 		return exactTimed
@@ -130,7 +130,7 @@ func trackerNow(track tracker) int64 {
 func (t *taskCore) now(x *taskExtra) int64 {
 	var c *scopeClock
 	if x.track != nil {
-		c = x.track.clock()
+		c = (*x.track).clock()
 	}
 	if t.timing == scopeTimed && c != nil {
 		return c.now()

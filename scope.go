@@ -29,6 +29,7 @@ type Scope struct {
 	labels  bool // put profiler labels on every task's goroutine
 
 	times scopeClock // what the scope's tasks record their times with
+	self  tracker    // the scope, as its tasks' extra parts point to it (see trackerRef)
 
 	shards [trackShards]trackShard
 
@@ -237,6 +238,7 @@ func newScope(ctx context.Context, cfg runConfig) *Scope {
 	if s.name == "" {
 		s.name = "Scope-" + strconv.FormatUint(s.id, 10)
 	}
+	s.self = s
 	s.times.init()
 	reclaimArmed.Do(func() { afterNextGC(reclaimRegistries) })
 	sctx, cancel := context.WithCancelCause(ctx)

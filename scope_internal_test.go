@@ -21,7 +21,7 @@ func BenchmarkTrackUntrack(b *testing.B) {
 	tasks := make([]taskCore, batch)
 	for i := range tasks {
 		tasks[i].id = lastTaskID.Add(1)
-		tasks[i].extra.Store(&taskExtra{track: s})
+		tasks[i].extra.Store(&taskExtra{track: &s.self})
 	}
 	fn := func(context.Context) (int, error) { return 0, nil }
 	b.ReportAllocs()
@@ -59,7 +59,7 @@ func BenchmarkTrackUntrackAcrossCores(b *testing.B) {
 		tasks[k] = make([]taskCore, batch)
 		for i := range tasks[k] {
 			tasks[k][i].id = lastTaskID.Add(1)
-			tasks[k][i].extra.Store(&taskExtra{track: s})
+			tasks[k][i].extra.Store(&taskExtra{track: &s.self})
 		}
 	}
 	fn := func(context.Context) (int, error) { return 0, nil }
@@ -109,7 +109,7 @@ func trackTasks(s *Scope, n int) []taskCore {
 	fn := func(context.Context) (int, error) { return 0, nil }
 	for i := range tasks {
 		tasks[i].id = uint64(i + 1)
-		tasks[i].extra.Store(&taskExtra{track: s})
+		tasks[i].extra.Store(&taskExtra{track: &s.self})
 		s.track(&tasks[i], fn)
 	}
 	return tasks
@@ -192,7 +192,7 @@ func TestRegistryShrinksAsTasksComeAndGo(t *testing.T) {
 	fn := func(context.Context) (int, error) { return 0, nil }
 	churn := make([]taskCore, trackShards)
 	for i := range churn {
-		churn[i].extra.Store(&taskExtra{track: s})
+		churn[i].extra.Store(&taskExtra{track: &s.self})
 	}
 	// Enough tasks, one at a time, for every shard's sweep to go round.
 	for range 2 * peak / trackShards {
@@ -244,7 +244,7 @@ func TestRegistryListsExactlyTheLiveTasks(t *testing.T) {
 	byID := make(map[uint64]int, len(tasks))
 	for i := range tasks {
 		tasks[i].id = lastTaskID.Add(1)
-		tasks[i].extra.Store(&taskExtra{track: s})
+		tasks[i].extra.Store(&taskExtra{track: &s.self})
 		byID[tasks[i].id] = i
 	}
 	var stop atomic.Bool
@@ -357,7 +357,7 @@ func TestSnapshotAllocatesOncePerTask(t *testing.T) {
 	for i := range tasks {
 		tasks[i].id = lastTaskID.Add(1)
 		tasks[i].parent = context.Background()
-		tasks[i].extra.Store(&taskExtra{track: s})
+		tasks[i].extra.Store(&taskExtra{track: &s.self})
 		s.track(&tasks[i], fn)
 	}
 	defer func() {

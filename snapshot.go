@@ -260,7 +260,9 @@ func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]strin
 	var wait waitRecord
 	var stack []uintptr
 	if x := t.extra.Load(); x != nil {
-		name = x.name
+		if x.name != nil {
+			name = *x.name
+		}
 		if m := x.more.Load(); m != nil {
 			if r := m.rare.Load(); r != nil {
 				if r.progress.version > 0 {

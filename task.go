@@ -118,12 +118,17 @@ func (r *extraRef) Store(x *taskExtra) { atomic.StorePointer(&r.p, unsafe.Pointe
 func (r *extraRef) init(x *taskExtra) { r.p = unsafe.Pointer(x) }
 
 // taskExtra holds what most tasks never use, so that a plain task stays small.
-// A tracked or named task gets it in the same allocation as the task; others
-// make it on first use. track is set before the task is shared and never
-// changes; the rest is guarded by the task's mutex, slot by the tracker.
+// A tracked or named task gets it in the same allocation as the task (a
+// named one with its name after it); others make it on first use. track is
+// set before the task is shared and never changes; the rest is guarded by
+// the task's mutex, slot by the tracker.
 //
 // What fewer tasks still need is in a part of its own, so that this stays
-// small: a tracked task (a Task[int] and this) is 176 bytes, a size class.
+// small: a tracked task (a Task[int] and this) is 160 bytes, a size class.
+// The name and the tracker are pointers, not a string and an interface, for
+// the same reason: with them inline a tracked task was 176 bytes, and its
+// allocation (with the garbage collection that its bytes bring on) was the
+// largest part of what tracking costs a task.
 // Done callbacks and the unretrieved-error report are there: a tracked task
 // seldom has either, and each would have cost every tracked task its bytes.
 // That part is 64 bytes with room for one callback; what still fewer tasks
@@ -131,8 +136,8 @@ func (r *extraRef) init(x *taskExtra) { r.p = unsafe.Pointer(x) }
 // is in a third part, so that a task given one done callback pays 64 bytes
 // and one allocation for it, not 264 bytes and two.
 type taskExtra struct {
-	name  string
-	track tracker                  // records the task for the tree, if anything does
+	name  *string                  // the task's name, if it was given one
+	track *tracker                 // records the task for the tree, if anything does (see trackerRef)
 	slot  *trackSlot               // where track recorded the task
 	more  atomic.Pointer[taskMore] // written under the task's mutex
 
@@ -221,6 +226,28 @@ type withExtra[T any] struct {
 	extra taskExtra
 }
 
+// withNamedExtra is a named task, its extra part and its name in one
+// allocation.
+type withNamedExtra[T any] struct {
+	task  Task[T]
+	extra taskExtra
+	name  string
+}
+
+// makeTaskWithExtra returns a new task running fn with its extra part,
+// for a task that needs it from the start: a name, a tracker or its times.
+func makeTaskWithExtra[T any](fn func(context.Context) (T, error), name string, track *tracker) *Task[T] {
+	if name != "" {
+		w := &withNamedExtra[T]{task: Task[T]{fn: fn}, extra: taskExtra{track: track}, name: name}
+		w.extra.name = &w.name
+		w.task.extra.init(&w.extra)
+		return &w.task
+	}
+	w := &withExtra[T]{task: Task[T]{fn: fn}, extra: taskExtra{track: track}}
+	w.task.extra.init(&w.extra)
+	return &w.task
+}
+
 // extraLocked returns the task's extra part, making it if needed. t.mu must be held.
 func (t *taskCore) extraLocked() *taskExtra {
 	x := t.extra.Load()
@@ -270,8 +297,8 @@ func (t *taskCore) madeRare() *taskRare {
 
 // tracker returns what records the task for the tree, or nil.
 func (t *taskCore) tracker() tracker {
-	if x := t.extra.Load(); x != nil {
-		return x.track
+	if x := t.extra.Load(); x != nil && x.track != nil {
+		return *x.track
 	}
 	return nil
 }
@@ -323,9 +350,7 @@ func newTask[T any](ctx context.Context, inGroup bool, fn func(context.Context) 
 	if name == "" && track == nil && !timed {
 		t = &Task[T]{fn: fn}
 	} else {
-		w := &withExtra[T]{task: Task[T]{fn: fn}, extra: taskExtra{name: name, track: track}}
-		t = &w.task
-		t.extra.init(&w.extra)
+		t = makeTaskWithExtra(fn, name, track)
 	}
 	t.timing = timingFor(timed, track)
 	t.init(ctx, inGroup, site)
@@ -335,12 +360,12 @@ func newTask[T any](ctx context.Context, inGroup bool, fn func(context.Context) 
 // extraFor returns what a task started with ctx and opts needs from the
 // start: its name and the tracker that records it, which go in its extra
 // part, and whether it records its times ([WithTimes]).
-func extraFor(ctx context.Context, opts []TaskOption) (name string, timed bool, track tracker) {
+func extraFor(ctx context.Context, opts []TaskOption) (name string, timed bool, track *tracker) {
 	if len(opts) > 0 {
 		name, timed = taskOptions(opts)
 	}
 	if up := parentNode(ctx); up != nil {
-		track = up.nodeTracker()
+		track = trackerRef(up.nodeTracker())
 	}
 	return name, timed, track
 }
@@ -385,15 +410,25 @@ type errTask struct {
 func newErrTask(ctx context.Context, inGroup bool, f func(context.Context) error, opts []TaskOption) *errTask {
 	var e *errTask
 	name, timed, track := extraFor(ctx, opts)
-	if name == "" && track == nil && !timed {
-		e = &errTask{f: f}
-	} else {
+	switch {
+	case name != "":
 		w := &struct {
 			task  errTask
 			extra taskExtra
-		}{task: errTask{f: f}, extra: taskExtra{name: name, track: track}}
+			name  string
+		}{task: errTask{f: f}, extra: taskExtra{track: track}, name: name}
+		w.extra.name = &w.name
 		e = &w.task
 		e.extra.init(&w.extra)
+	case track != nil || timed:
+		w := &struct {
+			task  errTask
+			extra taskExtra
+		}{task: errTask{f: f}, extra: taskExtra{track: track}}
+		e = &w.task
+		e.extra.init(&w.extra)
+	default:
+		e = &errTask{f: f}
 	}
 	e.timing = timingFor(timed, track)
 	e.init(ctx, inGroup, f)
@@ -936,8 +971,8 @@ func (t *taskCore) Name() string {
 }
 
 func (t *taskCore) nameLocked() string {
-	if x := t.extra.Load(); x != nil && x.name != "" {
-		return x.name
+	if x := t.extra.Load(); x != nil && x.name != nil && *x.name != "" {
+		return *x.name
 	}
 	return defaultName(t.id)
 }
@@ -952,7 +987,7 @@ func defaultName(id uint64) string {
 // SetName renames the task. Errors already returned keep the old name.
 func (t *taskCore) SetName(name string) {
 	t.mu.Lock()
-	t.extraLocked().name = name
+	t.extraLocked().name = &name
 	t.mu.Unlock()
 }
 

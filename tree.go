@@ -30,6 +30,22 @@ type tracker interface {
 	clock() *scopeClock
 }
 
+// trackerRef returns tr as a task's extra part keeps it: a pointer to an
+// interface value that lives as long as tr does, so that the part spends
+// one word on it, not two. A scope keeps its own (Scope.self); any other
+// tracker, which only tests have, gets a new one.
+func trackerRef(tr tracker) *tracker {
+	switch tr := tr.(type) {
+	case nil:
+		return nil
+	case *Scope:
+		return &tr.self
+	}
+	p := new(tracker)
+	*p = tr
+	return p
+}
+
 // nodeContext is the context a task's function (or a group's body) receives:
 // a real context.WithCancelCause context, so that context.Cause and derived
 // contexts behave exactly as usual, which also answers Value(nodeKey{}) with

@@ -512,7 +512,7 @@ func writeClosingNote(b *strings.Builder, s samples) {
   read of the clock costs 35–40 ns on this machine (BenchmarkScopeClock in the root package). What is left is the
   registry, whose cost is the atomic instructions and the cache line it moves between the core that starts a task and
   the core that ends it (BenchmarkTrackUntrack and BenchmarkTrackUntrackAcrossCores in the root package), and the larger
-  allocation: a tracked task comes with its extra part, 176 bytes for a Task[int] against 112. The registry's untrack
+  allocation: a tracked task comes with its extra part, 160 bytes for a Task[int] against 112. The registry's untrack
   takes no lock (one atomic store into the task's slot) and its track one uncontended lock; any registry that lists the
   live tasks exactly still moves one cache line per task from the core that ends it.
 - **(c) memory.** A blocked bare goroutine already costs about 2.7 kB (its 2 KiB minimum stack and the runtime's g).
