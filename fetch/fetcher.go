@@ -110,6 +110,7 @@ func (f *Fetcher) Run(ctx context.Context, src iter.Seq2[Input, error], sink Sin
 		r.read(gctx, g, src)
 		return nil
 	}, async.WithName("fetch.Run"))
+	r.traces.close()
 	return r.end(groupErr)
 }
 

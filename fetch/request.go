@@ -379,7 +379,7 @@ func (f *Fetcher) attempt(ctx context.Context, in *Input, u *url.URL, traces *tr
 	tr := traces.get(ctx)
 	actx, cancel := tr.ctx, context.CancelFunc(nil)
 	if tr.timer != nil {
-		tr.timer.Reset(f.cfg.Timeout)
+		tr.setDeadline(f.cfg.Timeout)
 	} else {
 		actx, cancel = context.WithTimeoutCause(tr.ctx, f.cfg.Timeout, errAttemptTimeout)
 	}
@@ -662,10 +662,19 @@ type tracer struct {
 	ctx                 context.Context // the parent's, with trace (and the deadline's cancel, with timer)
 	pool                *tracePool      // the pool it goes back to, or nil
 	// With a deadline of its own (see tracePool), cancel cancels ctx
-	// with errAttemptTimeout when timer fires; timer is stopped between
-	// attempts.
-	cancel context.CancelCauseFunc
-	timer  *time.Timer
+	// with errAttemptTimeout once the attempt's deadline has passed.
+	// timer is not set and stopped for each attempt, which cost a change
+	// to the runtime's timer heap twice a URL: it is set when an attempt
+	// starts and the timer is not set (armed is zero), or set for later
+	// than the attempt's deadline; when it fires, expire sets it again
+	// for the deadline of the attempt running then, if it is still ahead,
+	// or leaves it unset when no attempt runs. The three fields are
+	// guarded by mu.
+	cancel   context.CancelCauseFunc
+	timer    *time.Timer
+	deadline time.Time // of the attempt running; zero between attempts
+	armed    time.Time // when timer is set to fire; zero when it may not be set
+	fired    bool      // the deadline passed: ctx is cancelled
 }
 
 // newTracer returns a tracer of pool (nil for none) whose ctx is parent
@@ -692,8 +701,38 @@ func newTracer(parent context.Context, pool *tracePool) *tracer {
 	return tr
 }
 
-// expire ends the attempt that runs under the tracer's context.
-func (tr *tracer) expire() { tr.cancel(errAttemptTimeout) }
+// setDeadline starts an attempt that must end within d.
+func (tr *tracer) setDeadline(d time.Duration) {
+	dl := time.Now().Add(d)
+	tr.mu.Lock()
+	tr.deadline = dl
+	if tr.armed.IsZero() || tr.armed.After(dl) {
+		tr.armed = dl
+		tr.timer.Reset(d)
+	}
+	tr.mu.Unlock()
+}
+
+// expire is the timer's: it ends the attempt that runs under the tracer's
+// context if its deadline has passed, and otherwise sets the timer for
+// the deadline of the attempt running, if any (see tracer.timer).
+func (tr *tracer) expire() {
+	tr.mu.Lock()
+	fire := false
+	switch now := time.Now(); {
+	case tr.deadline.IsZero():
+		tr.armed = time.Time{}
+	case now.Before(tr.deadline):
+		tr.armed = tr.deadline
+		tr.timer.Reset(tr.deadline.Sub(now))
+	default:
+		tr.fired, fire = true, true
+	}
+	tr.mu.Unlock()
+	if fire {
+		tr.cancel(errAttemptTimeout)
+	}
+}
 
 // tracePool keeps the traces of a run's finished attempts for later ones:
 // binding a trace's hooks and putting them in a context took 13 of the 72
@@ -754,10 +793,11 @@ func (p *tracePool) put(tr *tracer, ok bool) {
 	if p == nil || tr.pool != p {
 		return
 	}
-	if tr.timer != nil && !tr.timer.Stop() {
-		ok = false // the deadline fired: the context is cancelled, or about to be
-	}
 	tr.mu.Lock()
+	if tr.fired {
+		ok = false // the deadline passed: the context is cancelled, or about to be
+	}
+	tr.deadline = time.Time{}
 	reusable := ok && tr.getConns > 0 && tr.getConns == tr.idleConns
 	tr.start, tr.dnsAt, tr.connAt, tr.tlsAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	tr.t, tr.getConns, tr.idleConns = timings{}, 0, 0
@@ -769,8 +809,33 @@ func (p *tracePool) put(tr *tracer, ok bool) {
 		default:
 		}
 	}
+	if tr.timer != nil {
+		tr.timer.Stop() // its expire would keep tr until it fires
+	}
 	if tr.cancel != nil {
 		tr.cancel(context.Canceled)
+	}
+}
+
+// close drops the traces the pool keeps, once no attempt runs any more:
+// their timers may still be set (see tracer.timer), and would keep them
+// until they fire.
+func (p *tracePool) close() {
+	if p == nil {
+		return
+	}
+	for {
+		select {
+		case tr := <-p.free:
+			if tr.timer != nil {
+				tr.timer.Stop()
+			}
+			if tr.cancel != nil {
+				tr.cancel(context.Canceled)
+			}
+		default:
+			return
+		}
 	}
 }
 

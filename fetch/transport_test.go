@@ -472,15 +472,29 @@ func TestTracePoolDeadlines(t *testing.T) {
 	if kept.timer == nil || kept.ctx.Err() != nil {
 		t.Fatalf("a trace of a pool with deadlines: timer %v, context %v", kept.timer, kept.ctx.Err())
 	}
-	kept.timer.Reset(time.Hour)
+	kept.setDeadline(time.Hour)
 	quietly(kept)
 	p.put(kept, true)
 	if p.get(parent) != kept || kept.ctx.Err() != nil {
 		t.Fatalf("a quiet trace whose deadline did not fire: not kept, or its context ended (%v)", kept.ctx.Err())
 	}
 
+	// The timer set for the first attempt, an hour ahead, is not set
+	// again for a later deadline: expire sets it for the attempt running.
 	fired := kept
-	fired.timer.Reset(time.Millisecond)
+	fired.setDeadline(time.Hour + time.Minute)
+	fired.timer.Reset(time.Millisecond) // as if the hour had passed: not the deadline yet
+	time.Sleep(20 * time.Millisecond)
+	if fired.ctx.Err() != nil {
+		t.Fatal("the timer of an earlier deadline ended a later attempt")
+	}
+	fired.mu.Lock()
+	armed, deadline := fired.armed, fired.deadline
+	fired.mu.Unlock()
+	if !armed.Equal(deadline) {
+		t.Fatalf("the timer was not set again for the running attempt's deadline: armed %v, deadline %v", armed, deadline)
+	}
+	fired.setDeadline(time.Millisecond) // earlier than the timer: it is set again
 	<-fired.ctx.Done()
 	if cause := context.Cause(fired.ctx); cause != errAttemptTimeout {
 		t.Fatalf("a fired deadline's cause: %v", cause)
@@ -492,7 +506,7 @@ func TestTracePoolDeadlines(t *testing.T) {
 	if failed == fired {
 		t.Fatal("a trace whose deadline fired came back")
 	}
-	failed.timer.Reset(time.Hour)
+	failed.setDeadline(time.Hour)
 	quietly(failed)
 	p.put(failed, false)
 	if failed.ctx.Err() == nil {
@@ -500,5 +514,35 @@ func TestTracePoolDeadlines(t *testing.T) {
 	}
 	if tr := p.get(parent); tr == failed || tr == fired {
 		t.Error("a dropped trace came back")
+	}
+}
+
+// TestTraceDeadlineOfALaterAttempt: a trace kept after a quick attempt
+// still has its timer set for that attempt's deadline; the next attempt's
+// deadline is later, and the attempt ends at its own deadline, not the
+// first one's, and only then.
+func TestTraceDeadlineOfALaterAttempt(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := newTracePool(parent, 4, true)
+	defer p.close()
+	const d = 60 * time.Millisecond
+	tr := p.get(parent)
+	tr.setDeadline(d)
+	tr.trace.GetConn("example.com:80")
+	tr.trace.GotConn(httptrace.GotConnInfo{Reused: true, WasIdle: true})
+	p.put(tr, true)
+	time.Sleep(d / 2)
+	if p.get(parent) != tr {
+		t.Fatal("a quiet trace was not kept")
+	}
+	start := time.Now()
+	tr.setDeadline(d)
+	<-tr.ctx.Done()
+	if took := time.Since(start); took < d {
+		t.Fatalf("the attempt ended after %v, before its deadline of %v (the first attempt's timer ended it)", took, d)
+	}
+	if cause := context.Cause(tr.ctx); cause != errAttemptTimeout {
+		t.Fatalf("cause %v", cause)
 	}
 }
