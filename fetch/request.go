@@ -339,6 +339,10 @@ type attemptResult struct {
 	proto         string // the response's HTTP version, as curl writes it
 	complete      bool   // a 416 saying the partial file is already whole
 	timings
+	// first, when not nil, is where the body's first bytes are read: the
+	// attempt's trace's, so that a small body needs no buffer of
+	// copyBuffers. It is set for the attempt only.
+	first *[firstReadSize]byte
 }
 
 // attemptTime is the attempt's entry in Record.AttemptTimes.
@@ -383,7 +387,9 @@ func (f *Fetcher) attempt(ctx context.Context, in *Input, u *url.URL, traces *tr
 	} else {
 		actx, cancel = context.WithTimeoutCause(tr.ctx, f.cfg.Timeout, errAttemptTimeout)
 	}
+	res.first = tr.first
 	err := f.send(actx, in, u, res, tr)
+	res.first = nil
 	if err != nil && ctx.Err() == nil && context.Cause(actx) == errAttemptTimeout {
 		err = timedOut(res)
 	}
@@ -542,16 +548,40 @@ func (f *Fetcher) readBody(ctx context.Context, body io.Reader, res *attemptResu
 		return f.readBodyAs(ctx, body, res, path, offset)
 	}
 	// The common case, read and dropped, with a frame that holds little
-	// (see sleepBeforeRetry).
-	buf := copyBuffers.Get().(*[]byte)
-	n, err := io.CopyBuffer(discardOnly, body, *buf)
-	copyBuffers.Put(buf)
-	res.bytes += n
+	// (see sleepBeforeRetry). A body that fits in the attempt's first
+	// buffer is read whole there, with the end of the body in the same
+	// read (net/http's body says io.EOF with its last bytes); a larger one
+	// goes on through a buffer of copyBuffers, whose reads are larger than
+	// the connection's buffer and so go straight to the socket.
+	var err error
+	if first := res.first; first != nil {
+		var n int
+		for err == nil && n < len(first) {
+			var m int
+			m, err = body.Read(first[n:])
+			n += m
+		}
+		res.bytes += int64(n)
+		if err == io.EOF {
+			return nil
+		}
+	}
+	if err == nil {
+		buf := copyBuffers.Get().(*[]byte)
+		var n int64
+		n, err = io.CopyBuffer(discardOnly, body, *buf)
+		copyBuffers.Put(buf)
+		res.bytes += n
+	}
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
 	return err
 }
+
+// firstReadSize is the size of the buffer a body's first bytes are read
+// into (see readBody): a trace of a run's pool has one.
+const firstReadSize = 2 << 10
 
 // readBodyAs is readBody for a body that is hashed, saved or capped.
 //
@@ -672,15 +702,19 @@ type tracer struct {
 	// guarded by mu.
 	cancel   context.CancelCauseFunc
 	timer    *time.Timer
-	deadline time.Time // of the attempt running; zero between attempts
-	armed    time.Time // when timer is set to fire; zero when it may not be set
-	fired    bool      // the deadline passed: ctx is cancelled
+	first    *[firstReadSize]byte // for the attempt's body (see attemptResult.first); nil outside a pool
+	deadline time.Time            // of the attempt running; zero between attempts
+	armed    time.Time            // when timer is set to fire; zero when it may not be set
+	fired    bool                 // the deadline passed: ctx is cancelled
 }
 
 // newTracer returns a tracer of pool (nil for none) whose ctx is parent
 // with its hooks, and with a deadline of its own when the pool says so.
 func newTracer(parent context.Context, pool *tracePool) *tracer {
 	tr := &tracer{pool: pool}
+	if pool != nil {
+		tr.first = new([firstReadSize]byte)
+	}
 	if pool != nil && pool.deadlines {
 		parent, tr.cancel = context.WithCancelCause(parent)
 		tr.timer = time.AfterFunc(time.Hour, tr.expire)
