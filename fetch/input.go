@@ -253,7 +253,7 @@ func ParseURL(raw string) (*url.URL, error) {
 	if strings.ContainsAny(raw, " \t\r\n") {
 		return nil, &URLError{URL: raw, Reason: "contains white space", Err: ErrInvalidURL}
 	}
-	u, err := url.Parse(raw)
+	u, err := parseURL(raw)
 	if err != nil {
 		var ue *url.Error
 		reason := err.Error()

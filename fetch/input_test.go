@@ -3,7 +3,10 @@ package fetch
 import (
 	"errors"
 	"io"
+	"math/rand/v2"
+	"net/url"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -267,5 +270,56 @@ func TestSafeName(t *testing.T) {
 	}
 	if n := SafeName(1, "http://a.example/"+strings.Repeat("a", 1000)); len(n) > 130 {
 		t.Errorf("name not cut: %d bytes", len(n))
+	}
+}
+
+// TestParseURLIsURLParse: parseURL's cut of a canonical URL is the URL
+// url.Parse makes, field for field, and any other input gets url.Parse's
+// own answer; checked on URLs made of the characters where the two could
+// part: ports and colons, queries and question marks, escapes, userinfo,
+// brackets, fragments, upper case, and the other characters of a path.
+func TestParseURLIsURLParse(t *testing.T) {
+	fixed := []string{
+		"http://127.0.0.1:46613/b/1000", "https://example.com", "http://example.com?", "http://example.com/?",
+		"http://example.com/p??", "http://example.com/p?a?", "http://h:", "http://h:80:90/", "http://h:8a/",
+		"http://h::80/", "http://:80/", "http://h/p?q#f", "http://u@h/", "http://[::1]:80/", "http://h/%41",
+		"http://H.Example.COM:0443/A/b;c=d,e+f$g&h@i:j~k", "http://h?a=1&b=2", "http://h/p?x=%zz", "HTTP://h/",
+		"http://h/ p", "http://h/\x7f", "https://h:65536/", "http://h.-/", "http://h/p/../q", "https:///p",
+	}
+	check := func(raw string) {
+		t.Helper()
+		got, gerr := parseURL(raw)
+		want, werr := url.Parse(raw)
+		if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
+			t.Fatalf("%q: error %v, url.Parse's %v", raw, gerr, werr)
+		}
+		if gerr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: %#v, url.Parse's %#v", raw, got, want)
+		}
+	}
+	fast := 0
+	for _, raw := range fixed {
+		check(raw)
+	}
+	const alphabet = "abcXYZ019.-:/?#@%[]+~$&,;=_ !*'()"
+	rng := rand.New(rand.NewPCG(21, 4))
+	for range 200_000 {
+		var b strings.Builder
+		b.WriteString([]string{"http://", "https://", "http://", "https://", "Http://", "http:/", "ftp://", ""}[rng.IntN(8)])
+		for n := rng.IntN(24); n > 0; n-- {
+			if rng.IntN(3) == 0 {
+				b.WriteByte(alphabet[rng.IntN(len(alphabet))])
+			} else {
+				b.WriteByte("abc019./"[rng.IntN(8)])
+			}
+		}
+		raw := b.String()
+		if canonicalURL(raw) {
+			fast++
+		}
+		check(raw)
+	}
+	if fast < 10_000 {
+		t.Errorf("only %d of the random URLs were canonical: the cut was hardly tested", fast)
 	}
 }

@@ -91,6 +91,44 @@ func canonicalURL(raw string) bool {
 	return true
 }
 
+// parseURL is url.Parse, with the URL of a canonical input (see
+// canonicalURL) made by cutting it at its host and query instead: every
+// input is parsed on the reader's path, and url.Parse's general case was
+// 0.17 s of 9.65 s in a profile of 200,000 URLs of list (b). The URL made
+// is the one url.Parse returns, field for field (TestParseURLIsURLParse);
+// what the cut would not tell apart from url.Parse's case — a host with
+// more than one colon, or anything but digits after its colon; an empty
+// query after a '?' — goes to url.Parse.
+func parseURL(raw string) (*url.URL, error) {
+	if !canonicalURL(raw) {
+		return url.Parse(raw)
+	}
+	scheme, rest := "http", raw[len("http://"):]
+	if raw[4] == 's' {
+		scheme, rest = "https", raw[len("https://"):]
+	}
+	var query string
+	hasQuery := false
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		rest, query, hasQuery = rest[:i], rest[i+1:], true
+	}
+	host, path := rest, ""
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		host, path = rest[:i], rest[i:]
+	}
+	if hasQuery && query == "" {
+		return url.Parse(raw) // ForceQuery, or a '?' in the query
+	}
+	if i := strings.IndexByte(host, ':'); i >= 0 {
+		for _, c := range []byte(host[i+1:]) {
+			if c < '0' || c > '9' {
+				return url.Parse(raw)
+			}
+		}
+	}
+	return &url.URL{Scheme: scheme, Host: host, Path: path, RawQuery: query}, nil
+}
+
 // urlChars says where canonicalURL accepts each byte.
 var urlChars = func() (t [256]uint8) {
 	for c := 0; c < 256; c++ {
