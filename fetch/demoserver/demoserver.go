@@ -189,14 +189,15 @@ func (s *Server) List(n int) []string {
 	return urls
 }
 
-// block is the content every body repeats.
-var block = func() []byte {
+// block is the content every body repeats, made when first used rather
+// than when every command that imports the package starts.
+var block = sync.OnceValue(func() []byte {
 	b := make([]byte, 32<<10)
 	for i := range b {
 		b[i] = "abcdefghijklmnopqrstuvwxyz0123456789\n"[i%37]
 	}
 	return b
-}()
+})
 
 // wait sleeps d unless the request or the server ends first.
 func (s *Server) wait(r *http.Request, d time.Duration) bool {
@@ -231,12 +232,12 @@ func durParam(r *http.Request, name string, def time.Duration) time.Duration {
 // writeBody sends size bytes of content (size < 0: until the client leaves).
 func writeBody(w io.Writer, size int) error {
 	for size != 0 {
-		n := len(block)
+		n := len(block())
 		if size > 0 {
 			n = min(n, size)
 			size -= n
 		}
-		if _, err := w.Write(block[:n]); err != nil {
+		if _, err := w.Write(block()[:n]); err != nil {
 			return err
 		}
 	}
@@ -293,7 +294,7 @@ func (s *Server) slow(w http.ResponseWriter, r *http.Request) {
 	for size > 0 {
 		n := min(size, 1024)
 		size -= n
-		if _, err := w.Write(block[:n]); err != nil {
+		if _, err := w.Write(block()[:n]); err != nil {
 			return
 		}
 		if flusher != nil {
@@ -343,7 +344,8 @@ func (s *Server) truncated(w http.ResponseWriter, r *http.Request) {
 	}
 	defer conn.Close()
 	fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nContent-Type: text/plain\r\n\r\n", size)
-	buf.Write(block[:min(size/2, len(block))])
+	b := block()
+	buf.Write(b[:min(size/2, len(b))])
 	buf.Flush()
 }
 

@@ -13,7 +13,10 @@ import (
 
 // content is the byte at offset off of every body the server sends: the
 // same block repeated, so that any range of any file can be checked.
-func content(off int64) byte { return block[off%int64(len(block))] }
+func content(off int64) byte {
+	b := block()
+	return b[off%int64(len(b))]
+}
 
 // Content returns the first n bytes of what /file?size=N (N ≥ n) serves,
 // for tests that check a saved file.

@@ -63,13 +63,15 @@ type Worker struct {
 	run atomic.Pointer[workerRun] // the current or last Run, for Stats
 }
 
-var keySafe = regexp.MustCompile(`[^A-Za-z0-9_=-]+`)
+// keySafe matches what a worker's ID replaces; compiled when first used
+// (see jobName).
+var keySafe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9_=-]+`) })
 
 func defaultID() string {
 	host, _ := os.Hostname()
 	var b [3]byte
 	rand.Read(b[:])
-	return fmt.Sprintf("%s-%d-%s", keySafe.ReplaceAllString(host, "_"), os.Getpid(), hex.EncodeToString(b[:]))
+	return fmt.Sprintf("%s-%d-%s", keySafe().ReplaceAllString(host, "_"), os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 // heldMsg is a work message between its delivery and its acknowledgement.
@@ -172,7 +174,7 @@ func (w *Worker) Run(ctx context.Context) (*fetch.Summary, error) {
 	if w.ID == "" {
 		w.ID = defaultID()
 	} else {
-		w.ID = keySafe.ReplaceAllString(w.ID, "_")
+		w.ID = keySafe().ReplaceAllString(w.ID, "_")
 	}
 	r := &workerRun{
 		w: w, job: w.Job, log: w.Logger,

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -212,7 +213,7 @@ func WriteTimeline(w io.Writer, title string, records []fetch.Record, wall time.
 			}{string(o), outcomeColor(o), counts[o]})
 		}
 	}
-	return timelinePage.Execute(w, map[string]any{
+	return timelinePage().Execute(w, map[string]any{
 		"Title": title, "Width": width, "Height": height, "Bars": bars, "Ticks": ticks,
 		"AxisTop": axisH - 8, "AxisBottom": height - 8, "GridTop": axisH - 4, "GridBottom": height - axisH + 4,
 		"Lanes": nLanes, "N": len(records), "Drawn": len(drawn), "All": len(all), "Agg": agg, "DetailTop": top - 8,
@@ -528,7 +529,11 @@ func barTitle(r *fetch.Record, tries []fetch.AttemptTime) string {
 	return s
 }
 
-var timelinePage = template.Must(template.New("timeline").Parse(`<!DOCTYPE html>
+// timelinePage is parsed when first used, not when every command that
+// imports the package starts (1,500 allocations).
+var timelinePage = sync.OnceValue(func() *template.Template { return template.Must(template.New("timeline").Parse(timelineHTML)) })
+
+const timelineHTML = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
 <style>
 body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}
@@ -576,7 +581,7 @@ a bar for each of the {{.Drawn}} notable requests — failed, retried or pausing
 {{end}}</svg>
 </div>
 </body></html>
-`))
+`
 
 // notable picks at most n of the bars for a bar of their own beside the
 // aggregate: those that failed, were retried or paused their host, the
