@@ -94,7 +94,10 @@ func (f *Fetcher) do(ctx context.Context, j *job) {
 	var requeued time.Duration
 	var tries attemptLog
 	for attempt := 1; ; attempt++ {
-		waitStart := time.Now()
+		waitStart := queued // the first attempt's wait began with queued
+		if attempt > 1 {
+			waitStart = time.Now()
+		}
 		held := tk != nil && tk.holdsSlot
 		if held {
 			tk.holdsSlot = false
@@ -106,7 +109,6 @@ func (f *Fetcher) do(ctx context.Context, j *job) {
 		now := time.Now()
 		waited := now.Sub(waitStart)
 		if attempt == 1 {
-			waited = now.Sub(queued)
 			rec.Queued = waited
 			first = now
 		} else {
@@ -143,7 +145,7 @@ func (f *Fetcher) do(ctx context.Context, j *job) {
 		}
 		rec.Attempts = attempt
 		res.fill(rec)
-		rec.Duration = time.Since(first) - requeued
+		rec.Duration = end - first.Sub(j.runStart) - requeued // until the attempt's end, not the next one's start below release
 		if ctx.Err() != nil && res.err != nil {
 			f.cancelled(rec, attempt, ctx)
 			return
@@ -382,8 +384,9 @@ func (r *attemptResult) fill(rec *Record) {
 func (f *Fetcher) attempt(ctx context.Context, in *Input, u *url.URL, traces *tracePool, res *attemptResult) {
 	tr := traces.get(ctx)
 	actx, cancel := tr.ctx, context.CancelFunc(nil)
+	tr.start = time.Now()
 	if tr.timer != nil {
-		tr.setDeadline(f.cfg.Timeout)
+		tr.setDeadline(tr.start, f.cfg.Timeout)
 	} else {
 		actx, cancel = context.WithTimeoutCause(tr.ctx, f.cfg.Timeout, errAttemptTimeout)
 	}
@@ -419,11 +422,11 @@ func phase(res *attemptResult) string {
 	return fmt.Sprintf("reading body after %d bytes", res.bytes)
 }
 
-// send makes the attempt's requests under ctx, which carries tr's hooks.
-// Its steps are apart, so that its frame, which is under every request,
-// holds little (see sleepBeforeRetry).
+// send makes the attempt's requests under ctx, which carries tr's hooks;
+// tr.start is when the attempt started. Its steps are apart, so that its
+// frame, which is under every request, holds little (see
+// sleepBeforeRetry).
 func (f *Fetcher) send(ctx context.Context, in *Input, u *url.URL, res *attemptResult, tr *tracer) error {
-	tr.start = time.Now()
 	err := f.sendTraced(ctx, in, u, res)
 	res.timings = tr.result()
 	return err
@@ -735,14 +738,14 @@ func newTracer(parent context.Context, pool *tracePool) *tracer {
 	return tr
 }
 
-// setDeadline starts an attempt that must end within d.
-func (tr *tracer) setDeadline(d time.Duration) {
-	dl := time.Now().Add(d)
+// setDeadline starts an attempt, started at at, that must end within d.
+func (tr *tracer) setDeadline(at time.Time, d time.Duration) {
+	dl := at.Add(d)
 	tr.mu.Lock()
 	tr.deadline = dl
 	if tr.armed.IsZero() || tr.armed.After(dl) {
 		tr.armed = dl
-		tr.timer.Reset(d)
+		tr.timer.Reset(time.Until(dl))
 	}
 	tr.mu.Unlock()
 }

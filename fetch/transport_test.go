@@ -472,7 +472,7 @@ func TestTracePoolDeadlines(t *testing.T) {
 	if kept.timer == nil || kept.ctx.Err() != nil {
 		t.Fatalf("a trace of a pool with deadlines: timer %v, context %v", kept.timer, kept.ctx.Err())
 	}
-	kept.setDeadline(time.Hour)
+	kept.setDeadline(time.Now(), time.Hour)
 	quietly(kept)
 	p.put(kept, true)
 	if p.get(parent) != kept || kept.ctx.Err() != nil {
@@ -482,7 +482,7 @@ func TestTracePoolDeadlines(t *testing.T) {
 	// The timer set for the first attempt, an hour ahead, is not set
 	// again for a later deadline: expire sets it for the attempt running.
 	fired := kept
-	fired.setDeadline(time.Hour + time.Minute)
+	fired.setDeadline(time.Now(), time.Hour+time.Minute)
 	fired.timer.Reset(time.Millisecond) // as if the hour had passed: not the deadline yet
 	time.Sleep(20 * time.Millisecond)
 	if fired.ctx.Err() != nil {
@@ -494,7 +494,7 @@ func TestTracePoolDeadlines(t *testing.T) {
 	if !armed.Equal(deadline) {
 		t.Fatalf("the timer was not set again for the running attempt's deadline: armed %v, deadline %v", armed, deadline)
 	}
-	fired.setDeadline(time.Millisecond) // earlier than the timer: it is set again
+	fired.setDeadline(time.Now(), time.Millisecond) // earlier than the timer: it is set again
 	<-fired.ctx.Done()
 	if cause := context.Cause(fired.ctx); cause != errAttemptTimeout {
 		t.Fatalf("a fired deadline's cause: %v", cause)
@@ -506,7 +506,7 @@ func TestTracePoolDeadlines(t *testing.T) {
 	if failed == fired {
 		t.Fatal("a trace whose deadline fired came back")
 	}
-	failed.setDeadline(time.Hour)
+	failed.setDeadline(time.Now(), time.Hour)
 	quietly(failed)
 	p.put(failed, false)
 	if failed.ctx.Err() == nil {
@@ -528,7 +528,7 @@ func TestTraceDeadlineOfALaterAttempt(t *testing.T) {
 	defer p.close()
 	const d = 60 * time.Millisecond
 	tr := p.get(parent)
-	tr.setDeadline(d)
+	tr.setDeadline(time.Now(), d)
 	tr.trace.GetConn("example.com:80")
 	tr.trace.GotConn(httptrace.GotConnInfo{Reused: true, WasIdle: true})
 	p.put(tr, true)
@@ -537,7 +537,7 @@ func TestTraceDeadlineOfALaterAttempt(t *testing.T) {
 		t.Fatal("a quiet trace was not kept")
 	}
 	start := time.Now()
-	tr.setDeadline(d)
+	tr.setDeadline(time.Now(), d)
 	<-tr.ctx.Done()
 	if took := time.Since(start); took < d {
 		t.Fatalf("the attempt ended after %v, before its deadline of %v (the first attempt's timer ended it)", took, d)
