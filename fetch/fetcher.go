@@ -165,7 +165,7 @@ func (r *run) read(gctx context.Context, g *async.Group, src iter.Seq2[Input, er
 	// A trace per request in flight, which is all the pool ever holds
 	// (an attempt holds one of the active slots).
 	r.traces = newTracePool(gctx, r.f.cfg.Concurrency, r.f.cfg.Transport == nil)
-	r.hosts = newHostGroups(g)
+	r.hosts = newHostGroups(g, r.f.hosts)
 	defer r.hosts.closeAll()
 	defer r.settle()
 	var seq int64 = -1
@@ -231,7 +231,7 @@ func (r *run) dispatch(seq int64, in Input) bool {
 	p := r.newPending()
 	p.seq, p.hg = seq, hg
 	p.tk = ticket{slots: r.slots, parked: r.parked, host: key, traces: r.traces, since: time.Now()}
-	p.job = job{in: in, u: u, runStart: r.start, active: r.active, tk: &p.tk}
+	p.job = job{in: in, u: u, runStart: r.start, active: r.active, tk: &p.tk, host: hg.host}
 	r.active.submit(p)
 	return true
 }

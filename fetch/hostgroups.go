@@ -20,7 +20,8 @@ import (
 // Only the goroutine reading the inputs calls get and closeAll; the done
 // callbacks of URL tasks call done.
 type hostGroups struct {
-	run *async.Group // the run's group, where the host tasks run
+	run   *async.Group // the run's group, where the host tasks run
+	table *hostTable   // the fetcher's, whose entry each host's task holds; nil for none
 
 	mu   sync.Mutex
 	m    map[string]*hostGroup
@@ -33,13 +34,19 @@ const maxIdleHostGroups = 64
 
 // hostGroup is the group of one host's URL tasks.
 type hostGroup struct {
-	g       *async.Group
-	end     chan struct{} // closed to let the group's body return
-	pending int           // URL tasks added and not done; guarded by hostGroups.mu
+	g   *async.Group
+	end chan struct{} // closed to let the group's body return
+	// host is the host's entry of the fetcher's table, which the host's
+	// task holds a reference to until its group has ended: the URL tasks
+	// of the group use it without a reference of their own, which took
+	// the table's lock, a map lookup and the clock twice a URL. Nil
+	// without a table.
+	host    *host
+	pending int // URL tasks added and not done; guarded by hostGroups.mu
 }
 
-func newHostGroups(run *async.Group) *hostGroups {
-	return &hostGroups{run: run, m: make(map[string]*hostGroup)}
+func newHostGroups(run *async.Group, table *hostTable) *hostGroups {
+	return &hostGroups{run: run, table: table, m: make(map[string]*hostGroup)}
 }
 
 // get returns the group to add a URL task of host key to, counting the task
@@ -64,7 +71,16 @@ func (hs *hostGroups) get(ctx context.Context, key string) (*hostGroup, error) {
 	hg := &hostGroup{end: make(chan struct{}), pending: 1}
 	ready := make(chan *async.Group, 1)
 	t := async.Go(hs.run, func(ctx context.Context) (struct{}, error) {
+		// The reference is taken and given back by the task itself, which
+		// ends after every task of its group: a host task that never
+		// starts takes none.
+		var h *host
+		if hs.table != nil {
+			h = hs.table.acquire(key)
+			defer hs.table.release(h)
+		}
 		return struct{}{}, async.WithGroup(ctx, func(ctx context.Context, g *async.Group) error {
+			hg.host = h // before ready: get returns hg once it has it
 			ready <- g
 			select {
 			case <-hg.end:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -98,7 +99,7 @@ func TestRunGroupsURLTasksByHostAndShowsPauses(t *testing.T) {
 func TestIdleHostGroupsAreClosed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		err := async.WithGroup(t.Context(), func(ctx context.Context, g *async.Group) error {
-			hs := newHostGroups(g)
+			hs := newHostGroups(g, nil)
 			defer hs.closeAll()
 			first, err := hs.get(ctx, "host-0")
 			if err != nil {
@@ -133,4 +134,53 @@ func TestIdleHostGroupsAreClosed(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestURLTasksUseTheirHostGroupsEntry: while a run's host has a group, the
+// fetcher's host table holds one reference to its entry, the host task's,
+// however many of its URLs are in flight; once the run ends, none, and the
+// entry is gone. Two hosts, two entries.
+func TestURLTasksUseTheirHostGroupsEntry(t *testing.T) {
+	var f *Fetcher
+	var mu sync.Mutex
+	refs := map[string][]int{}
+	rt := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		key := req.URL.Host + ":80"
+		f.hosts.mu.Lock()
+		n := -1
+		if h := f.hosts.m[key]; h != nil {
+			n = h.refs
+		}
+		entries := len(f.hosts.m)
+		f.hosts.mu.Unlock()
+		mu.Lock()
+		refs[key] = append(refs[key], n)
+		mu.Unlock()
+		if entries > 2 {
+			t.Errorf("%d entries in the host table for two hosts", entries)
+		}
+		time.Sleep(time.Millisecond) // let others be in flight
+		return respond(200, "ok"), nil
+	})
+	f = mustNew(t, Config{Transport: rt, Concurrency: 8})
+	list := append(urls(100, "http://a.test/%d"), urls(100, "http://b.test/%d")...)
+	c, _ := runAll(t, f, list)
+	if len(c.recs) != len(list) {
+		t.Fatalf("%d records for %d URLs", len(c.recs), len(list))
+	}
+	for key, ns := range refs {
+		for _, n := range ns {
+			if n != 1 {
+				t.Fatalf("%s: %d references to its entry while a request was in flight, want 1 (the host task's): %v", key, n, ns)
+			}
+		}
+	}
+	if len(refs) != 2 {
+		t.Errorf("requests to %d hosts, want 2", len(refs))
+	}
+	f.hosts.mu.Lock()
+	defer f.hosts.mu.Unlock()
+	if len(f.hosts.m) != 0 {
+		t.Errorf("%d entries left in the host table after the run", len(f.hosts.m))
+	}
 }

@@ -51,6 +51,10 @@ type job struct {
 	rec      Record
 	res      attemptResult
 	hostSlot bool // holds one of its host's PerHost slots
+	// host is the input's entry of the fetcher's host table when its run's
+	// host group holds a reference to it (see hostGroup.host); nil when do
+	// is to take one of its own.
+	host *host
 }
 
 // do fetches a valid input: it waits for its host, then makes attempts
@@ -70,18 +74,15 @@ func (f *Fetcher) do(ctx context.Context, j *job) {
 	// Field by field: a composite literal would be built in do's frame.
 	*rec = Record{}
 	rec.Line, rec.URL, rec.Start = j.in.Line, j.in.URL, queued.Sub(j.runStart)
-	self, key := ctx, "" // where the sleeps are shown in the task tree, the host
+	self := ctx // where the sleeps are shown in the task tree
 	if tk != nil && tk.self != nil {
 		self = tk.self
 	}
 	var traces *tracePool
 	if tk != nil {
-		key, traces = tk.host, tk.traces
+		traces = tk.traces
 	}
-	if key == "" {
-		key = hostKey(j.u)
-	}
-	h := f.hosts.acquire(key)
+	h := f.hostOf(j)
 	defer f.leaveHost(h, j)
 	if h.slots != nil && !f.takeHostSlot(ctx, j, h) {
 		return
@@ -199,14 +200,34 @@ func (f *Fetcher) takeHostSlot(ctx context.Context, j *job, h *host) bool {
 	}
 }
 
+// hostOf returns the entry of j's host: the one its run's host group
+// holds, or one it takes a reference to.
+//
+//go:noinline
+func (f *Fetcher) hostOf(j *job) *host {
+	if j.host != nil {
+		return j.host
+	}
+	key := ""
+	if j.tk != nil {
+		key = j.tk.host
+	}
+	if key == "" {
+		key = hostKey(j.u)
+	}
+	return f.hosts.acquire(key)
+}
+
 // leaveHost gives back j's PerHost slot, if it took one, and its
-// reference to the host's entry.
+// reference to the host's entry, if it took one (j.host is nil).
 func (f *Fetcher) leaveHost(h *host, j *job) {
 	if j.hostSlot {
 		j.hostSlot = false
 		<-h.slots
 	}
-	f.hosts.release(h)
+	if j.host == nil {
+		f.hosts.release(h)
+	}
 }
 
 // sleepBeforeRetry sleeps wait before the next attempt, under self (so that
