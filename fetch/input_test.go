@@ -323,3 +323,27 @@ func TestParseURLIsURLParse(t *testing.T) {
 		t.Errorf("only %d of the random URLs were canonical: the cut was hardly tested", fast)
 	}
 }
+
+// FuzzParseURLIsURLParse: for any input, parseURL gives url.Parse's URL
+// field for field, or url.Parse's error. The cut is taken only for what
+// canonicalURL accepts, so the fuzzer is seeded with canonical URLs and
+// the near misses where the cut and url.Parse could part.
+func FuzzParseURLIsURLParse(f *testing.F) {
+	for _, s := range []string{
+		"http://127.0.0.1:46613/b/1000", "https://example.com", "http://example.com?", "http://h:80:90/",
+		"http://h:8a/", "http://:80/", "http://h/p?q#f", "http://h?a=1&b=2", "https://h:65536/", "http://h/p/../q",
+		"http://h.example/a;b=c,d+e$f&g@h:i~j?k=l&m", "https://x:/", "http://h/p?a?b", "http://h/%41",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, gerr := parseURL(raw)
+		want, werr := url.Parse(raw)
+		if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
+			t.Fatalf("%q: error %v, url.Parse's %v", raw, gerr, werr)
+		}
+		if gerr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: %#v, url.Parse's %#v", raw, got, want)
+		}
+	})
+}
