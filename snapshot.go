@@ -290,7 +290,10 @@ func (s *Scope) taskInfo(e *trackEntry, now time.Time, origins map[uintptr]strin
 		Parent:   refOf(parentNode(t.parent)),
 		Progress: progress,
 	}
-	if m := t.startedTime(); m != 0 {
+	// The state loaded above says whether the task has begun: loading it
+	// again (startedTime) could find it begun since, and show it Pending
+	// with a start time.
+	if m := t.startedTime(); m != 0 && state != Pending {
 		info.Started = monoTime(m)
 		info.Age = now.Sub(info.Started)
 	}
