@@ -124,5 +124,8 @@ func TestRunAllocationsPerURL(t *testing.T) {
 // the task (fed432f): the URL task's done callback now costs a taskMore
 // (38.94 to 39.13 measured at 6d7581c). Pending inputs used again, with
 // their record and their task's two functions, took it to 36.2, and the
-// core's room for a first done callback in a 64-byte part to 35.2.
-const allocsPerURL = 35
+// core's room for a first done callback in a 64-byte part to 35.2. A
+// run's URL tasks using the host entry their host group holds took it to
+// 34.2: on this list of 100 hosts at 32 in flight, a host's entry was
+// often dropped when its last request ended and made again by the next.
+const allocsPerURL = 34
