@@ -169,7 +169,10 @@ func TestAttackRealConnectionsOneRecordEach(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			port := mixServer(t) // counting each URL's requests anew
-			cfg := Config{Retries: 1, Timeout: 150 * time.Millisecond, RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond,
+			// The timeout only has to end kind 6's hangs: at 150 ms, a fast
+			// request on a loaded machine under -race overran it, and its
+			// record said two attempts where one was right.
+			cfg := Config{Retries: 1, Timeout: time.Second, RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond,
 				SHA256: true, Ordered: c.ordered, KeepRecords: true,
 				ConnectTo: []ConnectTo{{ToHost: "127.0.0.1", ToPort: port}},
 				Proxy:     func(*http.Request) (*url.URL, error) { return nil, nil }}
