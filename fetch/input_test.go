@@ -286,17 +286,7 @@ func TestParseURLIsURLParse(t *testing.T) {
 		"http://H.Example.COM:0443/A/b;c=d,e+f$g&h@i:j~k", "http://h?a=1&b=2", "http://h/p?x=%zz", "HTTP://h/",
 		"http://h/ p", "http://h/\x7f", "https://h:65536/", "http://h.-/", "http://h/p/../q", "https:///p",
 	}
-	check := func(raw string) {
-		t.Helper()
-		got, gerr := parseURL(raw)
-		want, werr := url.Parse(raw)
-		if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
-			t.Fatalf("%q: error %v, url.Parse's %v", raw, gerr, werr)
-		}
-		if gerr == nil && !reflect.DeepEqual(got, want) {
-			t.Fatalf("%q: %#v, url.Parse's %#v", raw, got, want)
-		}
-	}
+	check := func(raw string) { t.Helper(); checkParseURL(t, raw) }
 	fast := 0
 	for _, raw := range fixed {
 		check(raw)
@@ -336,14 +326,19 @@ func FuzzParseURLIsURLParse(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, raw string) {
-		got, gerr := parseURL(raw)
-		want, werr := url.Parse(raw)
-		if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
-			t.Fatalf("%q: error %v, url.Parse's %v", raw, gerr, werr)
-		}
-		if gerr == nil && !reflect.DeepEqual(got, want) {
-			t.Fatalf("%q: %#v, url.Parse's %#v", raw, got, want)
-		}
-	})
+	f.Fuzz(checkParseURL)
+}
+
+// checkParseURL fails t unless parseURL gives url.Parse's URL for raw,
+// field for field, or url.Parse's error.
+func checkParseURL(t *testing.T, raw string) {
+	t.Helper()
+	got, gerr := parseURL(raw)
+	want, werr := url.Parse(raw)
+	if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
+		t.Fatalf("%q: error %v, url.Parse's %v", raw, gerr, werr)
+	}
+	if gerr == nil && !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q: %#v, url.Parse's %#v", raw, got, want)
+	}
 }
