@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Scope is the root of a task tree, made by [Run]: asyncio's event loop seen
@@ -41,26 +42,24 @@ type Scope struct {
 const trackShards = 64
 
 // trackShard holds live tasks in chunks of slots. Recording a task (track)
-// and reading the registry happen under the shard's lock; a task's end
-// touches nothing of the registry: a slot whose task has finished is free
-// (see trackSlot). The goroutine that ends a task mostly runs on another
-// core than the one that started it; a lock taken at both ends moved the
-// shard's cache line between the two cores twice per task, with four
-// atomic instructions in all, and an atomic store into the slot at the end
-// still moved the slot's line, with three. Now a slot is written only
-// under the lock, by the goroutines that start tasks and by readers, with
-// two (the lock and its unlock).
+// and reading the registry happen under the shard's lock; clearing a
+// finished task's slot (untrack) takes no lock: one atomic store into the
+// slot, through the pointer the task keeps. The goroutine that ends a task
+// mostly runs on another core than the one that started it, and a lock
+// taken at both ends moved the shard's cache line between the two cores
+// twice per task, with four atomic instructions in all; now the slot's
+// line alone moves, with three (the lock, its unlock, untrack's store).
 //
 // track finds a free slot by sweeping the chunks from where it found the
 // last one. A lap that found half the slots or more taken adds half as
 // many chunks again, so that the sweep looks at a few slots per task on
-// average; a lap that found at most a quarter taken reclaims. Nothing
-// looks at the shard when a task ends, so the finished tasks that a burst
-// left in the slots are cleared, and the chunks it left empty reclaimed,
-// after each garbage collection (see reclaimRegistries): the registry's
-// memory follows the live tasks, not its peak, within a collection or two
-// of the burst's end. Tasks never move between slots, so a reader never
-// misses one that is being moved.
+// average; a lap that found at most a quarter taken reclaims. untrack
+// never looks at the shard, so the chunks that a burst of tasks left empty
+// are also reclaimed after each garbage collection (see reclaimRegistries):
+// the registry's memory follows the live tasks, not its peak, within a
+// collection or two of the burst's end, when the memory could be freed
+// anyway. Tasks never move between slots, so a reader never misses one
+// that is being moved.
 type trackShard struct {
 	mu     sync.Mutex
 	chunks []*trackChunk // guarded by mu
@@ -79,29 +78,26 @@ type trackChunk struct {
 	slots [trackChunkSlots]trackSlot
 }
 
-// trackSlot is where the registry records one live task. Its fields are
-// read and written under the shard's lock only.
+// trackSlot is where the registry records one live task.
 //
-// A slot is free when it holds nil or a finished task: the task's state,
-// which complete stores anyway when the task finishes, is what frees the
-// slot, so that ending a task writes nothing of the registry. A finished
-// task stays in its slot until track reuses the slot, a reader passes by
-// (eachTask clears the finished tasks it skips) or reclaimRegistries clears
-// it after the next garbage collection; so a finished task that nothing
-// else refers to is freed a collection later than its memory could be,
-// and the slots that hold finished tasks are never more than the registry
-// has, about twice the most tasks the scope had alive at once.
+// task is written by track under the shard's lock, only into a slot it has
+// seen empty with an atomic load, which orders the write after the atomic
+// store of the untrack that emptied it; it is cleared by untrack with an
+// atomic store, without the lock; readers, under the lock, load it
+// atomically. So track's write is a plain store, and a reader sees a task
+// or nil, never part of one. fn belongs to the task in the slot and is
+// read and written under the shard's lock only.
 type trackSlot struct {
-	task *taskCore // nil, or a finished task, for a free slot
-	fn   uintptr   // entry of the function the task runs
+	task unsafe.Pointer // *taskCore, or nil for a free slot
+	fn   uintptr        // entry of the function the task runs
 }
 
 // reclaimMin is the number of chunks (256 slots) below which a shard is
 // left as it is: reclaiming them would save too little to be worth it.
 const reclaimMin = 64
 
-// place records t in a free slot. sh.mu must be held.
-func (sh *trackShard) place(t *taskCore, fn uintptr) {
+// place records t in a free slot and returns the slot. sh.mu must be held.
+func (sh *trackShard) place(t *taskCore, fn uintptr) *trackSlot {
 	for {
 		if sh.next == len(sh.chunks)*trackChunkSlots {
 			// The sweep went round. Grow if it found the slots mostly
@@ -122,10 +118,10 @@ func (sh *trackShard) place(t *taskCore, fn uintptr) {
 		slot := &sh.chunks[sh.next/trackChunkSlots].slots[sh.next%trackChunkSlots]
 		sh.next++
 		sh.seen++
-		if old := slot.task; old == nil || old.finished() {
+		if atomic.LoadPointer(&slot.task) == nil {
 			slot.fn = fn
-			slot.task = t
-			return
+			slot.task = unsafe.Pointer(t)
+			return slot
 		}
 		sh.taken++
 	}
@@ -139,14 +135,15 @@ func (sh *trackShard) grow() {
 	}
 }
 
-// reclaim drops the chunks that hold no live task, beyond as many spare
-// ones as there are chunks in use (and at least reclaimMin chunks in all),
-// so that a shard that empties and fills again keeps its chunks. If it
-// drops any, the sweep starts over; else it goes on where it was, so that
-// a large shard full of live tasks is not swept from the start after every
+// reclaim drops the chunks that hold no task, beyond as many spare ones as
+// there are chunks in use (and at least reclaimMin chunks in all), so that
+// a shard that empties and fills again keeps its chunks. If it drops any,
+// the sweep starts over; else it goes on where it was, so that a large
+// shard full of live tasks is not swept from the start after every
 // collection. A chunk found empty under the lock stays empty (only track
-// fills slots, under the lock), and no task refers to it. sh.mu must be
-// held.
+// fills slots), and no task refers to it: a task's slot holds the task
+// until its untrack, which is the last use of the slot the task makes.
+// sh.mu must be held.
 func (sh *trackShard) reclaim() {
 	busy := 0
 	for _, c := range sh.chunks {
@@ -171,29 +168,27 @@ func (sh *trackShard) reclaim() {
 	}
 }
 
-// empty reports whether no slot of c holds a live task.
+// empty reports whether no slot of c holds a task.
 func (c *trackChunk) empty() bool {
 	for i := range c.slots {
-		if t := c.slots[i].task; t != nil && !t.finished() {
+		if atomic.LoadPointer(&c.slots[i].task) != nil {
 			return false
 		}
 	}
 	return true
 }
 
-// reclaimRegistries clears the finished tasks out of every live scope's
-// registry and reclaims its empty chunks, and arranges to run again after
-// the next garbage collection: a finished task that only its slot refers
-// to is freed by the collection after that, and a registry whose tasks all
-// ended, where no task starts any more, is reclaimed no later than that.
-// It costs a look at every slot of the registries once per collection,
+// reclaimRegistries reclaims the empty chunks of every live scope's
+// registry, and arranges to run again after the next garbage collection:
+// a registry whose tasks all ended, and where no task starts any more, is
+// reclaimed no later than that. It costs a look at every chunk of the
+// registries larger than reclaimMin chunks a shard, once per collection,
 // which is less than the collection's own look at the tasks they hold.
 func reclaimRegistries() {
 	for _, s := range Scopes() {
 		for i := range s.shards {
 			sh := &s.shards[i]
 			sh.mu.Lock()
-			sh.clearFinished()
 			if len(sh.chunks) > reclaimMin {
 				sh.reclaim()
 			}
@@ -201,18 +196,6 @@ func reclaimRegistries() {
 		}
 	}
 	afterNextGC(reclaimRegistries)
-}
-
-// clearFinished empties the slots whose tasks have finished, so that the
-// registry keeps none of them. sh.mu must be held.
-func (sh *trackShard) clearFinished() {
-	for _, c := range sh.chunks {
-		for j := range c.slots {
-			if t := c.slots[j].task; t != nil && t.finished() {
-				c.slots[j] = trackSlot{}
-			}
-		}
-	}
 }
 
 // afterNextGC runs f, on the runtime's cleanup goroutine, once the next
@@ -329,8 +312,7 @@ func (s *Scope) Len() int {
 }
 
 // eachTask calls f for every live task, one shard at a time, with that
-// shard locked: f must be quick and must not start or finish tasks. It
-// empties the slots of the finished tasks it passes.
+// shard locked: f must be quick and must not start or finish tasks.
 func (s *Scope) eachTask(f func(trackEntry)) {
 	for i := range s.shards {
 		sh := &s.shards[i]
@@ -338,11 +320,7 @@ func (s *Scope) eachTask(f func(trackEntry)) {
 		for _, c := range sh.chunks {
 			for j := range c.slots {
 				slot := &c.slots[j]
-				if t := slot.task; t != nil {
-					if t.finished() {
-						*slot = trackSlot{}
-						continue
-					}
+				if t := (*taskCore)(atomic.LoadPointer(&slot.task)); t != nil {
 					f(trackEntry{task: t, fn: slot.fn})
 				}
 			}
@@ -366,23 +344,26 @@ func (s *Scope) nodeTracker() tracker { return s }
 func (s *Scope) clock() *scopeClock { return &s.times }
 
 func (s *Scope) track(t *taskCore, fn any) {
+	x := t.extra.Load()
 	if s.stacks {
 		var pcs [32]uintptr
 		// The library's own frames are dropped when the stack is shown.
 		n := runtime.Callers(2, pcs[:])
 		// The task is not shared yet: its part needs no lock.
-		t.extra.Load().moreLocked().rareLocked().stack = slices.Clone(pcs[:n])
+		x.moreLocked().rareLocked().stack = slices.Clone(pcs[:n])
 	}
 	pc := reflect.ValueOf(fn).Pointer()
 	sh := &s.shards[t.id%trackShards]
 	sh.mu.Lock()
-	sh.place(t, pc)
+	x.slot = sh.place(t, pc)
 	sh.mu.Unlock()
 }
 
-// untrack ends t's execution-tracer task, if it has one. Its slot needs
-// nothing: t's state, stored when t finishes, frees it (see trackSlot).
+// untrack clears t's slot: one atomic store, without the lock.
 func (s *Scope) untrack(t *taskCore) {
+	x := t.extra.Load()
+	atomic.StorePointer(&x.slot.task, nil)
+	x.slot = nil // a finished task keeps no chunk alive
 	if s.tracing {
 		endTrace(t)
 	}

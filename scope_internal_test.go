@@ -18,24 +18,20 @@ func BenchmarkTrackUntrack(b *testing.B) {
 	s := newScope(context.Background(), runConfig{})
 	defer s.close()
 	const batch = 1000
-	x := &taskExtra{track: &s.self}
+	tasks := make([]taskCore, batch)
+	for i := range tasks {
+		tasks[i].id = lastTaskID.Add(1)
+		tasks[i].extra.Store(&taskExtra{track: &s.self})
+	}
 	fn := func(context.Context) (int, error) { return 0, nil }
 	b.ReportAllocs()
 	cpu0, _ := processCPU()
 	for b.Loop() {
-		// New tasks each time, as the registry sees them: a finished task
-		// stays in its slot until the slot is reused, so a task recorded
-		// again would be listed twice.
-		tasks := make([]taskCore, batch)
 		for i := range tasks {
-			tasks[i].id = lastTaskID.Add(1)
-			tasks[i].extra.Store(x)
+			s.track(&tasks[i], fn)
 		}
 		for i := range tasks {
-			trackTask(s, &tasks[i], fn)
-		}
-		for i := range tasks {
-			endTracked(s, &tasks[i])
+			s.untrack(&tasks[i])
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/task")
@@ -58,29 +54,37 @@ func BenchmarkTrackUntrackAcrossCores(b *testing.B) {
 	s := newScope(context.Background(), runConfig{})
 	defer s.close()
 	const batch, batches = 256, 8
-	x := &taskExtra{track: &s.self}
+	tasks := make([][]taskCore, batches)
+	for k := range tasks {
+		tasks[k] = make([]taskCore, batch)
+		for i := range tasks[k] {
+			tasks[k][i].id = lastTaskID.Add(1)
+			tasks[k][i].extra.Store(&taskExtra{track: &s.self})
+		}
+	}
 	fn := func(context.Context) (int, error) { return 0, nil }
 	tracked := make(chan []taskCore, batches-2)
 	var done sync.WaitGroup
 	done.Go(func() {
 		for ts := range tracked {
 			for i := range ts {
-				endTracked(s, &ts[i])
+				s.untrack(&ts[i])
 			}
 		}
 	})
+	// A batch is reused only once the other goroutine has cleared it:
+	// when the batch made batches-1 rounds after it was sent, the channel
+	// (room for batches-2) has given out at least the batch after it, so
+	// the other goroutine, which clears them in order, is done with it.
+	k := 0
 	cpu0, _ := processCPU()
 	for b.Loop() {
-		// New tasks each time, as the registry sees them: a finished task
-		// stays in its slot until the slot is reused, so a task recorded
-		// again would be listed twice.
-		ts := make([]taskCore, batch)
+		ts := tasks[k%batches]
 		for i := range ts {
-			ts[i].id = lastTaskID.Add(1)
-			ts[i].extra.Store(x)
-			trackTask(s, &ts[i], fn)
+			s.track(&ts[i], fn)
 		}
 		tracked <- ts
+		k++
 	}
 	close(tracked)
 	done.Wait()
@@ -106,7 +110,7 @@ func trackTasks(s *Scope, n int) []taskCore {
 	for i := range tasks {
 		tasks[i].id = uint64(i + 1)
 		tasks[i].extra.Store(&taskExtra{track: &s.self})
-		trackTask(s, &tasks[i], fn)
+		s.track(&tasks[i], fn)
 	}
 	return tasks
 }
@@ -121,7 +125,7 @@ func burst(t *testing.T, s *Scope, n, keep int) []taskCore {
 	}
 	for i := range tasks {
 		if i%(n/keep) != 0 {
-			endTracked(s, &tasks[i])
+			s.untrack(&tasks[i])
 		}
 	}
 	return tasks
@@ -141,7 +145,7 @@ func checkKept(t *testing.T, s *Scope, tasks []taskCore, keep int) {
 		}
 	}
 	for i := 0; i < n; i += n / keep {
-		endTracked(s, &tasks[i])
+		s.untrack(&tasks[i])
 	}
 	if got := s.Len(); got != 0 {
 		t.Fatalf("%d live after every task finished", got)
@@ -154,8 +158,8 @@ func shrunk(keep int) int { return 4*keep + trackShards*reclaimMin*trackChunkSlo
 
 // TestRegistryShrinks checks that after a burst of tasks, and nothing
 // after it, the registry's slots follow the live tasks, not the peak, once
-// the garbage collector has run (a task's end never looks at the shard:
-// the collection is what reclaims an idle registry), and that reclaiming keeps
+// the garbage collector has run (untrack never looks at the shard: the
+// collection is what reclaims an idle registry), and that reclaiming keeps
 // every remaining task findable and removable.
 func TestRegistryShrinks(t *testing.T) {
 	s := newScope(context.Background(), runConfig{})
@@ -186,16 +190,16 @@ func TestRegistryShrinksAsTasksComeAndGo(t *testing.T) {
 	tasks := burst(t, s, n, keep)
 	peak := registrySlots(s)
 	fn := func(context.Context) (int, error) { return 0, nil }
+	churn := make([]taskCore, trackShards)
+	for i := range churn {
+		churn[i].extra.Store(&taskExtra{track: &s.self})
+	}
 	// Enough tasks, one at a time, for every shard's sweep to go round.
-	// Each is a new one: a finished task stays in its slot until the slot
-	// is reused, so a task recorded twice would be listed twice.
 	for range 2 * peak / trackShards {
-		churn := make([]taskCore, trackShards)
 		for i := range churn {
 			churn[i].id = lastTaskID.Add(1)
-			churn[i].extra.Store(&taskExtra{track: &s.self})
-			trackTask(s, &churn[i], fn)
-			endTracked(s, &churn[i])
+			s.track(&churn[i], fn)
+			s.untrack(&churn[i])
 		}
 	}
 	if got := registrySlots(s); got > shrunk(keep) {
@@ -206,11 +210,11 @@ func TestRegistryShrinksAsTasksComeAndGo(t *testing.T) {
 
 // TestRegistryListsExactlyTheLiveTasks starts and ends tasks on several
 // goroutines while others read the registry, and checks every reading: a
-// task that had ended (its state stored, untrack returned) before the
-// reading began is not listed, a task tracked before it began and still
-// live when it ended is, and a listed task's function is its own, not that
-// of a task that held the slot before it. A task's end takes no lock, so
-// it races with the readers and with track reusing the slots it frees.
+// task whose untrack had returned before the reading began is not listed,
+// a task tracked before it began and still live when it ended is, and a
+// listed task's function is its own, not that of a task that held the slot
+// before it. untrack takes no lock, so it races with the readers and with
+// track reusing the slots it clears.
 func TestRegistryListsExactlyTheLiveTasks(t *testing.T) {
 	s := newScope(context.Background(), runConfig{})
 	defer s.close()
@@ -256,13 +260,13 @@ func TestRegistryListsExactlyTheLiveTasks(t *testing.T) {
 			var ends sync.WaitGroup
 			for lo := m * perRun; lo < (m+1)*perRun; lo += batch {
 				for i := lo; i < lo+batch; i++ {
-					trackTask(s, &tasks[i], fns[i%len(fns)])
+					s.track(&tasks[i], fns[i%len(fns)])
 					states[i].Store(tracked)
 				}
 				ends.Go(func() {
 					for i := lo; i < lo+batch; i++ {
 						states[i].Store(ending)
-						endTracked(s, &tasks[i])
+						s.untrack(&tasks[i])
 						states[i].Store(ended)
 					}
 				})
@@ -299,7 +303,7 @@ func TestRegistryListsExactlyTheLiveTasks(t *testing.T) {
 					switch after := states[i].Load(); {
 					case before[i] == ended && listed[i]:
 						failed.Store(true)
-						t.Errorf("task %d listed after it ended", i)
+						t.Errorf("task %d listed after its untrack returned", i)
 					case before[i] == tracked && after == tracked && !listed[i]:
 						failed.Store(true)
 						t.Errorf("live task %d not listed", i)
@@ -354,11 +358,11 @@ func TestSnapshotAllocatesOncePerTask(t *testing.T) {
 		tasks[i].id = lastTaskID.Add(1)
 		tasks[i].parent = context.Background()
 		tasks[i].extra.Store(&taskExtra{track: &s.self})
-		trackTask(s, &tasks[i], fn)
+		s.track(&tasks[i], fn)
 	}
 	defer func() {
 		for i := range tasks {
-			endTracked(s, &tasks[i])
+			s.untrack(&tasks[i])
 		}
 	}()
 	if got := len(s.Snapshot().Nodes); got != n {
@@ -368,20 +372,4 @@ func TestSnapshotAllocatesOncePerTask(t *testing.T) {
 	if allocs > n+32 {
 		t.Errorf("a snapshot of %d tasks allocates %v times, want at most one a task and a few more", n, allocs)
 	}
-}
-
-// trackTask records t, a task made by hand, in s's registry as a live
-// task: its state says it has not finished, so that it may be recorded
-// again after endTracked.
-func trackTask(s *Scope, t *taskCore, fn any) {
-	t.state.set(Pending)
-	s.track(t, fn)
-}
-
-// endTracked ends t, a task that trackTask recorded, as complete does for
-// the registry: its state says it finished, which frees its slot, and its
-// scope's untrack is called.
-func endTracked(s *Scope, t *taskCore) {
-	t.state.set(Done)
-	s.untrack(t)
 }

@@ -121,7 +121,7 @@ func (r *extraRef) init(x *taskExtra) { r.p = unsafe.Pointer(x) }
 // A tracked or named task gets it in the same allocation as the task (a
 // named one with its name after it); others make it on first use. track is
 // set before the task is shared and never changes; the rest is guarded by
-// the task's mutex.
+// the task's mutex, slot by the tracker.
 //
 // What fewer tasks still need is in a part of its own, so that this stays
 // small: a tracked task (a Task[int] and this) is 160 bytes, a size class.
@@ -138,6 +138,7 @@ func (r *extraRef) init(x *taskExtra) { r.p = unsafe.Pointer(x) }
 type taskExtra struct {
 	name  *string                  // the task's name, if it was given one
 	track *tracker                 // records the task for the tree, if anything does (see trackerRef)
+	slot  *trackSlot               // where track recorded the task
 	more  atomic.Pointer[taskMore] // written under the task's mutex
 
 	// The task's times, for a task that records them (taskCore.timing):
@@ -637,9 +638,8 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld, b
 		made = true
 	}
 	if tr := t.tracker(); tr != nil {
-		// Before anyone can see the task finished. A scope ends the task's
-		// trace here; its registry slot is freed by the state stored
-		// below, since a finished task is never listed (see trackSlot).
+		// Before anyone can see the task finished, so that a finished task
+		// is never still listed among the scope's live ones.
 		tr.untrack(t)
 	}
 	var next runner

@@ -512,10 +512,9 @@ func writeClosingNote(b *strings.Builder, s samples) {
   read of the clock costs 35–40 ns on this machine (BenchmarkScopeClock in the root package). What is left is the
   registry, whose cost is the atomic instructions and the cache line it moves between the core that starts a task and
   the core that ends it (BenchmarkTrackUntrack and BenchmarkTrackUntrackAcrossCores in the root package), and the larger
-  allocation: a tracked task comes with its extra part, 160 bytes for a Task[int] against 112. A task's end writes
-  nothing of the registry (the state it stores anyway frees its slot) and its track takes one uncontended lock; the
-  price is memory: a finished task stays in its slot until the slot is reused, a reader passes by or the next
-  collection's reclaim clears it, so it is freed one collection later than it could be.
+  allocation: a tracked task comes with its extra part, 160 bytes for a Task[int] against 112. The registry's untrack
+  takes no lock (one atomic store into the task's slot) and its track one uncontended lock; any registry that lists the
+  live tasks exactly still moves one cache line per task from the core that ends it.
 - **(c) memory.** A blocked bare goroutine already costs about 2.7 kB (its 2 KiB minimum stack and the runtime's g).
   The async task of (c) waits on something other than its context, so it adds its Task, its goroutine's closure and
   Gather's slot for it (a task that waited on ctx.Done() would add the channel too). asyncio's task is smaller (coroutine frame, Task, a waiter future). No library on goroutines can go below
