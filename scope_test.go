@@ -206,6 +206,46 @@ func TestOutsideRun(t *testing.T) {
 // TestTrackingKeepsNoFinishedTask checks that once tracked tasks have
 // finished and nothing else refers to them, the garbage collector frees
 // them: the scope's registry must not hold on to them.
+// TestTrackingFreesAFinishedTaskAtTheNextCollection: the registry keeps
+// a finished task's memory not even until a later collection. A burst of
+// tasks with large results ends, nothing reads the registry, and one
+// collection must free every one of them, as it would outside Run: a
+// registry that freed its slots only when swept again would hold the
+// burst's results through that collection and double the heap's goal.
+func TestTrackingFreesAFinishedTaskAtTheNextCollection(t *testing.T) {
+	const n = 1000
+	var refs []weak.Pointer[async.Task[[]byte]]
+	err := async.Run(t.Context(), func(ctx context.Context) error {
+		tasks := make([]*async.Task[[]byte], n)
+		for i := range tasks {
+			tasks[i] = async.Spawn(ctx, func(ctx context.Context) ([]byte, error) {
+				return make([]byte, 64<<10), nil
+			})
+		}
+		if _, err := async.Gather(ctx, tasks...); err != nil {
+			return err
+		}
+		for _, task := range tasks {
+			refs = append(refs, weak.Make(task))
+		}
+		tasks = nil
+		runtime.GC()
+		alive := 0
+		for _, r := range refs {
+			if r.Value() != nil {
+				alive++
+			}
+		}
+		if alive != 0 {
+			t.Errorf("%d of %d finished tasks outlived the collection after their end", alive, n)
+		}
+		return nil
+	}, async.WithSignals(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestTrackingKeepsNoFinishedTask(t *testing.T) {
 	const n = 1000
 	var refs []weak.Pointer[async.Task[[]byte]]
