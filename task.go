@@ -663,8 +663,7 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld, b
 		close(t.done)
 	}
 	var callbacks []doneCallback
-	m := t.madeMore()
-	if m != nil {
+	if m := t.madeMore(); m != nil {
 		callbacks, m.callbacks = m.callbacks, nil
 	}
 	counter := t.counter
@@ -681,13 +680,11 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld, b
 	for _, cb := range callbacks {
 		cb.run(t)
 	}
-	if m != nil {
-		// A finished task its user keeps must not keep what its callbacks
-		// referred to, the first of which sits in its part (taskMore.cb).
-		// Nothing else writes there once the task has finished.
-		clear(callbacks)
-		clear(m.cb[:])
-	}
+	// A finished task its user keeps must not keep what its callbacks
+	// referred to. While there was one, the slice is the room for the first
+	// (taskMore.cb), and the room keeps no copy once they have moved out
+	// (addCallbackLocked), so clearing the slice clears them all.
+	clear(callbacks)
 	if g != nil {
 		g.exited()
 	}
