@@ -110,3 +110,90 @@ func TestAttackCauseSeenThroughTheParentStays(t *testing.T) {
 		t.Errorf("the task's context said it was cancelled with %v, then with %v (Cancel reported %v)", first, second, took)
 	}
 }
+
+// A task's context seen cancelled through its parent stays cancelled when
+// something makes it afterwards (here its Done channel) before the
+// parent's cancellation has reached the context made.
+func TestAttackErrSeenThroughTheParentStays(t *testing.T) {
+	parent := &slowParent{done: make(chan struct{}), registering: make(chan struct{}), let: make(chan struct{})}
+	ctxs := make(chan context.Context)
+	release := make(chan struct{})
+	task := async.Spawn(context.Context(parent), func(ctx context.Context) (int, error) {
+		ctxs <- ctx
+		<-release
+		return 0, nil
+	})
+	ctx := <-ctxs
+	if err := ctx.Err(); err != nil {
+		t.Fatalf("before anything: %v", err)
+	}
+	made := make(chan (<-chan struct{}))
+	go func() { made <- ctx.Done() }() // makes the task's context
+	<-parent.registering
+	parent.cancel()
+	firstErr, firstCause := ctx.Err(), context.Cause(ctx)
+	close(parent.let)
+	done := <-made
+	secondErr, secondCause := ctx.Err(), context.Cause(ctx)
+	closed := false
+	select {
+	case <-done:
+		closed = true
+	default:
+	}
+	parent.fire()
+	close(release)
+	task.Await(context.Background())
+	if firstErr == nil || firstErr != secondErr || firstCause != secondCause {
+		t.Errorf("through the parent: %v (cause %v); once made: %v (cause %v)", firstErr, firstCause, secondErr, secondCause)
+	}
+	if !closed {
+		t.Errorf("the context says %v, but its Done channel is open", secondErr)
+	}
+}
+
+// A context derived from a task's context, and the task's own once made,
+// give the cause of the parent's cancellation, which a Cancel after it does
+// not change.
+func TestAttackCauseOfAStandardParentStays(t *testing.T) {
+	for _, group := range []bool{false, true} {
+		parent, cancelParent := context.WithCancelCause(context.Background())
+		why := errors.New("parent's reason")
+		ctxs := make(chan context.Context)
+		release := make(chan struct{})
+		body := func(ctx context.Context) (int, error) {
+			ctxs <- ctx
+			<-release
+			return 0, ctx.Err()
+		}
+		tasks := make(chan *async.Task[int], 1)
+		groupDone := make(chan error, 1)
+		if group {
+			go func() {
+				groupDone <- async.WithGroup(parent, func(_ context.Context, g *async.Group) error {
+					tasks <- async.Go(g, body)
+					return nil
+				})
+			}()
+		} else {
+			tasks <- async.Spawn(parent, body)
+			groupDone <- nil
+		}
+		task := <-tasks
+		ctx := <-ctxs
+		if c := context.Cause(ctx); c != nil {
+			t.Fatalf("group %v: cause %v before anything", group, c)
+		}
+		_ = ctx.Done()
+		cancelParent(why)
+		first := context.Cause(ctx)
+		task.Cancel(errors.New("too late"))
+		second := context.Cause(ctx)
+		close(release)
+		task.Await(context.Background())
+		<-groupDone
+		if first != why || second != why {
+			t.Errorf("group %v: cause %v, then %v; want %v", group, first, second, why)
+		}
+	}
+}

@@ -927,8 +927,10 @@ func (t *taskCore) Cancel(cause error) bool {
 	t.mu.Unlock()
 	if g := t.group(); g != nil && g.unqueue(t) {
 		// Waiting behind the group's limit: it ends now, not when a
-		// slot frees up, and never runs.
-		t.finishUnstarted(cause, noSlot)
+		// slot frees up, and never runs, with its context's cause: the
+		// parent's cancellation, if it came first (see
+		// adoptParentCancel).
+		t.finishUnstarted(context.Cause(l.Context), noSlot)
 	}
 	return true
 }

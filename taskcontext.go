@@ -178,9 +178,28 @@ func (t *taskCore) liveContext() *liveContext {
 			cancel(ErrTaskReturned)
 		}
 		if t.live.CompareAndSwap(l, made) {
+			if !ended(l) {
+				adoptParentCancel(made, base)
+			}
 			return made
 		}
 		cancel(ErrTaskReturned) // another goroutine made it first
+	}
+}
+
+// adoptParentCancel cancels made, a task's context just made from base,
+// with base's cause if base is cancelled already.
+//
+// Until made was published, the task answered Err and Cause from base: if
+// anyone was told the context is cancelled, base was cancelled before made
+// was published, so it is seen cancelled here. The standard library
+// cancels made with base's cause too, but later, once base's cancellation
+// reaches it: in between, made would say it is not cancelled, and a Cancel
+// that gets there first would give it another cause. Either would take
+// back what the context has said.
+func adoptParentCancel(made *liveContext, base context.Context) {
+	if base.Err() != nil {
+		made.cancel(context.Cause(base))
 	}
 }
 
@@ -395,16 +414,29 @@ func (c *taskContext) Done() <-chan struct{} {
 // the same cause tells that the parent's cancellation reached it first.
 func (c *taskContext) Err() error {
 	if l := c.made(); l != nil {
-		err := l.Err()
-		if err == context.Canceled {
-			base := (*taskCore)(c).base()
-			if berr := base.Err(); berr != nil && berr != err && context.Cause(l) == context.Cause(base) {
-				return berr
-			}
-		}
-		return err
+		return c.madeErr(l)
 	}
-	return (*taskCore)(c).base().Err()
+	err := (*taskCore)(c).base().Err()
+	if err != nil {
+		// Made meanwhile, perhaps by a Cancel that saw the parent not yet
+		// cancelled: the made context answers from now on, so it does now.
+		if l := c.made(); l != nil {
+			return c.madeErr(l)
+		}
+	}
+	return err
+}
+
+// madeErr is Err once the context is made.
+func (c *taskContext) madeErr(l *liveContext) error {
+	err := l.Err()
+	if err == context.Canceled {
+		base := (*taskCore)(c).base()
+		if berr := base.Err(); berr != nil && berr != err && context.Cause(l) == context.Cause(base) {
+			return berr
+		}
+	}
+	return err
 }
 
 func (c *taskContext) Value(key any) any {
