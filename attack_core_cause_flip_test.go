@@ -187,7 +187,9 @@ func TestAttackCauseOfAStandardParentStays(t *testing.T) {
 		_ = ctx.Done()
 		cancelParent(why)
 		first := context.Cause(ctx)
-		task.Cancel(errors.New("too late"))
+		if !task.Cancel(errors.New("too late")) {
+			t.Errorf("group %v: Cancel after the parent's cancellation reported false; the task was still running", group)
+		}
 		second := context.Cause(ctx)
 		close(release)
 		task.Await(context.Background())
@@ -195,5 +197,39 @@ func TestAttackCauseOfAStandardParentStays(t *testing.T) {
 		if first != why || second != why {
 			t.Errorf("group %v: cause %v, then %v; want %v", group, first, second, why)
 		}
+	}
+}
+
+// A task waiting behind its group's limit that Cancel takes out of the
+// queue after the group's parent was cancelled ends with the parent's
+// cause, as its context says (Cancel's doc).
+func TestCancelQueuedAfterTheParentKeepsTheParentsCause(t *testing.T) {
+	parent, cancelParent := context.WithCancelCause(context.Background())
+	why := errors.New("parent's reason")
+	release := make(chan struct{})
+	queued := make(chan *async.Task[int], 1)
+	groupDone := make(chan error, 1)
+	go func() {
+		groupDone <- async.WithGroup(parent, func(_ context.Context, g *async.Group) error {
+			async.Go(g, func(context.Context) (int, error) { <-release; return 0, nil })
+			queued <- async.Go(g, func(context.Context) (int, error) { return 1, nil })
+			return nil
+		}, async.WithLimit(1))
+	}()
+	task := <-queued
+	cancelParent(why)
+	took := task.Cancel(errors.New("too late"))
+	close(release)
+	<-groupDone
+	if !took {
+		t.Errorf("Cancel of a queued task reported false")
+	}
+	_, err := task.Result()
+	var ce *async.CancelledError
+	if !errors.As(err, &ce) || ce.Cause != why {
+		t.Errorf("the queued task ended with %v; want a CancelledError with cause %v", err, why)
+	}
+	if task.State() != async.Cancelled {
+		t.Errorf("state %v, want Cancelled", task.State())
 	}
 }

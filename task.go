@@ -903,7 +903,12 @@ func (t *taskCore) removeCallbacks(c *completions) {
 // function yet never will; one queued behind its group's limit ends
 // [Cancelled] at once and leaves the queue. It reports whether the request
 // took effect: false if the task's function had already returned or the task
-// had already been asked to stop, in which case the first cause stands.
+// had already been asked to stop, in which case the first cause stands. The
+// first cause stands too when the context the task was started with was
+// cancelled first: Cancel still reports true (the task is asked to stop,
+// and one waiting behind its group's limit leaves the queue), but the
+// task's context keeps the parent's cause, which the function may have
+// seen already.
 //
 // Cancellation in Go is cooperative: the function stops when it notices
 // ctx.Done(). If it returns the context's error, the task ends [Cancelled];
