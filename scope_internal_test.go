@@ -373,3 +373,50 @@ func TestSnapshotAllocatesOncePerTask(t *testing.T) {
 		t.Errorf("a snapshot of %d tasks allocates %v times, want at most one a task and a few more", n, allocs)
 	}
 }
+
+type entryRecv struct{ n int }
+
+func (r entryRecv) value(context.Context) (int, error)    { return r.n, nil }
+func (r *entryRecv) pointer(context.Context) (int, error) { return r.n, nil }
+
+func entryGeneric[T any](context.Context) (T, error) { var v T; return v, nil }
+
+// TestFuncEntryIsReflectPointer: funcEntry, which track records a task's
+// function with, agrees with reflect.Value.Pointer for every kind of
+// function a task is started with, and says 0 for a nil one.
+func TestFuncEntryIsReflectPointer(t *testing.T) {
+	n := 3
+	r := &entryRecv{n: 1}
+	var nilFn func(context.Context) (int, error)
+	for _, c := range []struct {
+		name string
+		fn   any
+	}{
+		{"top-level", TestFuncEntryIsReflectPointer},
+		{"closure", func(context.Context) (int, error) { return n, nil }},
+		{"closure without captures", func(context.Context) error { return nil }},
+		{"method value", r.value},
+		{"pointer method value", r.pointer},
+		{"method expression", (*entryRecv).pointer},
+		{"generic", entryGeneric[string]},
+		{"generic library function", Spawn[int]},
+		{"nil", nilFn},
+	} {
+		if got, want := funcEntry(c.fn), reflect.ValueOf(c.fn).Pointer(); got != want {
+			t.Errorf("%s: funcEntry = %#x, reflect says %#x", c.name, got, want)
+		}
+	}
+	if funcEntry(nilFn) != 0 {
+		t.Error("funcEntry of a nil function is not 0")
+	}
+}
+
+// TestFuncEntryAllocatesNothing: recording a task's function costs no
+// allocation.
+func TestFuncEntryAllocatesNothing(t *testing.T) {
+	fn := func(context.Context) (int, error) { return 0, nil }
+	var sink uintptr
+	if n := testing.AllocsPerRun(100, func() { sink += funcEntry(fn) }); n != 0 {
+		t.Errorf("funcEntry allocates %v times", n)
+	}
+}
