@@ -15,6 +15,7 @@ package async_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -231,5 +232,58 @@ func TestCancelQueuedAfterTheParentKeepsTheParentsCause(t *testing.T) {
 	}
 	if task.State() != async.Cancelled {
 		t.Errorf("state %v, want Cancelled", task.State())
+	}
+}
+
+// A call of Map (here under a limit, so that one task makes the calls in
+// turn, each with a context of its own made on demand) whose context was
+// seen cancelled through its parent, the task's context, stays cancelled
+// with the same cause when its Done makes it, and after the call. The
+// task's context has a Done channel of its own (an earlier call asked),
+// which its group closes in a goroutine of the standard library's
+// AfterFunc after the group's context is cancelled: in between, the task's
+// context says cancelled and its Done is open.
+func TestAttackCallContextSeenCancelledStaysCancelled(t *testing.T) {
+	rounds := 2000
+	if testing.Short() {
+		rounds = 200
+	}
+	spinYields := runtime.GOMAXPROCS(0) < 2 // else the canceller waits for a preemption
+	why := errors.New("parent's reason")
+	bad := 0
+	for range rounds {
+		parent, cancel := context.WithCancelCause(context.Background())
+		started := make(chan struct{})
+		go func() { <-started; cancel(why) }()
+		var kept context.Context
+		var firstErr, firstCause, madeErr, madeCause error
+		_, _ = async.Map(parent, []int{0, 1}, func(ctx context.Context, i int) (int, error) {
+			if i == 0 {
+				ctx.Done() // the task's context gets a Done channel of its own
+				return 0, nil
+			}
+			kept = ctx
+			close(started)
+			for ctx.Err() == nil {
+				if spinYields {
+					runtime.Gosched()
+				}
+			}
+			firstErr, firstCause = ctx.Err(), context.Cause(ctx)
+			ctx.Done()
+			madeErr, madeCause = ctx.Err(), context.Cause(ctx)
+			return 0, ctx.Err()
+		}, async.WithLimit(1))
+		endErr, endCause := kept.Err(), context.Cause(kept)
+		if firstErr == nil || madeErr != firstErr || endErr != firstErr || madeCause != firstCause || endCause != firstCause {
+			bad++
+			if bad == 1 {
+				t.Errorf("the call's context said %v (cause %v); once made %v (cause %v); after the call %v (cause %v)",
+					firstErr, firstCause, madeErr, madeCause, endErr, endCause)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d rounds told more than one story", bad, rounds)
 	}
 }

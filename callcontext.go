@@ -146,10 +146,21 @@ func (c *callContext) own() context.Context {
 			cancel(ErrTaskReturned) // another goroutine made it first
 			continue
 		}
-		if st == callRunning && atomic.LoadUint32(&c.state)&callStateMask != callRunning {
-			// The call returned meanwhile, and end may have missed what
-			// was made: end it here too.
-			cancel(ErrTaskReturned)
+		if st == callRunning {
+			// Until now the call answered from its parent: if that said
+			// cancelled, what was made says so too, with the parent's
+			// cause, before anyone can ask it (see adoptParentCancel).
+			// A parent whose Done closes after its Err reports the
+			// cancellation (a task's context with a Done channel of its
+			// own) would reach it only later.
+			if s.parent.Err() != nil {
+				cancel(context.Cause(s.parent))
+			}
+			if atomic.LoadUint32(&c.state)&callStateMask != callRunning {
+				// The call returned meanwhile, and end may have missed
+				// what was made: end it here too.
+				cancel(ErrTaskReturned)
+			}
 		}
 		return ctx
 	}
@@ -185,7 +196,13 @@ func (c *callContext) end() (parentCancelled bool) {
 	atomic.StoreUint32(&c.state, uint32(i)<<callStateBits|st)
 	if m := s.made.Load(); m != nil {
 		if l := m[i].Load(); l != nil {
-			l.cancel(ErrTaskReturned)
+			if parentCancelled {
+				// The parent's cancellation may not have reached it yet
+				// (see own); it ended cancelled by the parent.
+				l.cancel(context.Cause(s.parent))
+			} else {
+				l.cancel(ErrTaskReturned)
+			}
 		}
 	}
 	return parentCancelled
@@ -208,15 +225,16 @@ func (c *callContext) Done() <-chan struct{} { return c.own().Done() }
 func (c *callContext) Err() error {
 	parent := c.parent()
 	if l := c.madeContext(); l != nil {
-		err := l.Err()
-		if err == context.Canceled {
-			if perr := parent.Err(); perr != nil && perr != err && context.Cause(l) == context.Cause(parent) {
-				return perr
-			}
-		}
-		return err
+		return madeErr(l, parent)
 	}
-	return parent.Err()
+	err := parent.Err()
+	if err != nil {
+		// Made meanwhile: it answers from now on, so it does now.
+		if l := c.madeContext(); l != nil {
+			return madeErr(l, parent)
+		}
+	}
+	return err
 }
 
 func (c *callContext) Value(key any) any {

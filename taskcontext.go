@@ -414,26 +414,27 @@ func (c *taskContext) Done() <-chan struct{} {
 // the same cause tells that the parent's cancellation reached it first.
 func (c *taskContext) Err() error {
 	if l := c.made(); l != nil {
-		return c.madeErr(l)
+		return madeErr(l, (*taskCore)(c).base())
 	}
 	err := (*taskCore)(c).base().Err()
 	if err != nil {
 		// Made meanwhile, perhaps by a Cancel that saw the parent not yet
 		// cancelled: the made context answers from now on, so it does now.
 		if l := c.made(); l != nil {
-			return c.madeErr(l)
+			return madeErr(l, (*taskCore)(c).base())
 		}
 	}
 	return err
 }
 
-// madeErr is Err once the context is made.
-func (c *taskContext) madeErr(l *liveContext) error {
-	err := l.Err()
+// madeErr is Err of a task's or a call's context once made, own, derived
+// from parent: own's error, or the parent's when the parent's cancellation
+// is what ended own and the parent says other than context.Canceled.
+func madeErr(own, parent context.Context) error {
+	err := own.Err()
 	if err == context.Canceled {
-		base := (*taskCore)(c).base()
-		if berr := base.Err(); berr != nil && berr != err && context.Cause(l) == context.Cause(base) {
-			return berr
+		if perr := parent.Err(); perr != nil && perr != err && context.Cause(own) == context.Cause(parent) {
+			return perr
 		}
 	}
 	return err
