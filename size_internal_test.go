@@ -19,8 +19,17 @@ func TestTaskSizeBudget(t *testing.T) {
 	}{
 		{"taskCore", unsafe.Sizeof(taskCore{}), 96},
 		{"Task[int]", unsafe.Sizeof(Task[int]{}), 112},
-		{"Task[struct{}]", unsafe.Sizeof(Task[struct{}]{}), 112},           // a zero-size last field is padded
-		{"errTask", unsafe.Sizeof(errTask{}), 128},                         // 120: the 128-byte size class
+		{"Task[struct{}]", unsafe.Sizeof(Task[struct{}]{}), 104}, // no zero-size last field to pad
+		{"errTask", unsafe.Sizeof(errTask{}), 112},               // a size class
+		{"tracked errTask", unsafe.Sizeof(struct {
+			task  errTask
+			extra taskExtra
+		}{}), 160}, // as newErrTask makes it: a size class
+		{"named errTask", unsafe.Sizeof(struct {
+			task  errTask
+			extra taskExtra
+			name  string
+		}{}), 176},
 		{"taskExtra", unsafe.Sizeof(taskExtra{}), 48},                      // with a Task[int]: 160, a size class
 		{"withExtra[int]", unsafe.Sizeof(withExtra[int]{}), 160},           // a tracked Task[int]
 		{"withNamedExtra[int]", unsafe.Sizeof(withNamedExtra[int]{}), 176}, // a named Task[int], tracked or not
