@@ -224,17 +224,21 @@ func (c *callContext) Done() <-chan struct{} { return c.own().Done() }
 // than Canceled (as a task's context does; see taskContext.Err).
 func (c *callContext) Err() error {
 	parent := c.parent()
-	if l := c.madeContext(); l != nil {
-		return madeErr(l, parent)
-	}
-	err := parent.Err()
-	if err != nil {
+	l := c.madeContext()
+	if l == nil {
+		err := parent.Err()
+		if err == nil {
+			return nil
+		}
 		// Made meanwhile: it answers from now on, so it does now.
-		if l := c.madeContext(); l != nil {
-			return madeErr(l, parent)
+		if l = c.madeContext(); l == nil {
+			return err
 		}
 	}
-	return err
+	if err := l.Err(); err != context.Canceled {
+		return err
+	}
+	return cancelledErr(l, parent)
 }
 
 func (c *callContext) Value(key any) any {

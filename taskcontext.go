@@ -413,31 +413,33 @@ func (c *taskContext) Done() <-chan struct{} {
 // otherwise (a TimeoutScope's context says DeadlineExceeded once expired);
 // the same cause tells that the parent's cancellation reached it first.
 func (c *taskContext) Err() error {
-	if l := c.made(); l != nil {
-		return madeErr(l, (*taskCore)(c).base())
-	}
-	err := (*taskCore)(c).base().Err()
-	if err != nil {
+	l := c.made()
+	if l == nil {
+		err := (*taskCore)(c).base().Err()
+		if err == nil {
+			return nil
+		}
 		// Made meanwhile, perhaps by a Cancel that saw the parent not yet
 		// cancelled: the made context answers from now on, so it does now.
-		if l := c.made(); l != nil {
-			return madeErr(l, (*taskCore)(c).base())
+		if l = c.made(); l == nil {
+			return err
 		}
 	}
-	return err
+	if err := l.Err(); err != context.Canceled {
+		return err
+	}
+	return cancelledErr(l, (*taskCore)(c).base())
 }
 
-// madeErr is Err of a task's or a call's context once made, own, derived
-// from parent: own's error, or the parent's when the parent's cancellation
-// is what ended own and the parent says other than context.Canceled.
-func madeErr(own, parent context.Context) error {
-	err := own.Err()
-	if err == context.Canceled {
-		if perr := parent.Err(); perr != nil && perr != err && context.Cause(own) == context.Cause(parent) {
-			return perr
-		}
+// cancelledErr is Err of a task's or a call's context once made, own,
+// derived from parent, when own says context.Canceled: the parent's error
+// instead when the parent's cancellation is what ended own and the parent
+// says otherwise.
+func cancelledErr(own, parent context.Context) error {
+	if perr := parent.Err(); perr != nil && perr != context.Canceled && context.Cause(own) == context.Cause(parent) {
+		return perr
 	}
-	return err
+	return context.Canceled
 }
 
 func (c *taskContext) Value(key any) any {
