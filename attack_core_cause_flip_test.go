@@ -287,3 +287,76 @@ func TestAttackCallContextSeenCancelledStaysCancelled(t *testing.T) {
 		t.Errorf("%d of %d rounds told more than one story", bad, rounds)
 	}
 }
+
+// A task's context, made, whose parent is a group task's context with a
+// Done channel of its own, sees a cancellation from above the group as
+// soon as the cancel returns, with its cause: the group hears of it in a
+// goroutine of the standard library's, which closes that Done channel and
+// tells the contexts made from it only later.
+func TestMadeContextUnderALightOneSeesACancelFromAboveAtOnce(t *testing.T) {
+	why := errors.New("from above")
+	for round := range 200 {
+		top, cancel := context.WithCancelCause(context.Background())
+		ready := make(chan context.Context)
+		release := make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			done <- async.WithGroup(top, func(_ context.Context, g *async.Group) error {
+				async.Go(g, func(actx context.Context) (int, error) {
+					actx.Done() // a channel of its own
+					b := async.Spawn(actx, func(bctx context.Context) (int, error) {
+						bctx.Done() // made, from actx
+						ready <- bctx
+						<-release
+						return 0, nil
+					})
+					<-release
+					b.Await(context.Background())
+					return 0, nil
+				})
+				return nil
+			})
+		}()
+		bctx := <-ready
+		cancel(why)
+		err, cause := bctx.Err(), context.Cause(bctx)
+		close(release)
+		<-done
+		if err != context.Canceled || cause != why {
+			t.Fatalf("round %d: after the cancel returned, the made context says %v (cause %v); want %v (cause %v)",
+				round, err, cause, context.Canceled, why)
+		}
+	}
+}
+
+// The same for a call's context of Map, made, whose parent, the task
+// making the calls, has a Done channel of its own.
+func TestMadeCallContextSeesACancelFromAboveAtOnce(t *testing.T) {
+	why := errors.New("from above")
+	for round := range 200 {
+		top, cancel := context.WithCancelCause(context.Background())
+		ready := make(chan context.Context)
+		release := make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			_, err := async.Map(top, []int{0, 1}, func(ctx context.Context, i int) (int, error) {
+				ctx.Done() // the first call gives the task's context a channel of its own; each call's is made
+				if i == 1 {
+					ready <- ctx
+					<-release
+				}
+				return 0, nil
+			}, async.WithLimit(1))
+			done <- err
+		}()
+		cctx := <-ready
+		cancel(why)
+		err, cause := cctx.Err(), context.Cause(cctx)
+		close(release)
+		<-done
+		if err != context.Canceled || cause != why {
+			t.Fatalf("round %d: after the cancel returned, the made call context says %v (cause %v); want %v (cause %v)",
+				round, err, cause, context.Canceled, why)
+		}
+	}
+}

@@ -21,6 +21,8 @@ import (
 // for Done costs a share of an allocation (see callSlab) and no place among
 // the parent's children; the context made is a real one, so that
 // context.Cause, AfterFunc and derived contexts behave exactly as usual.
+// As a task's, one made after the parent was cancelled says so at once,
+// with the parent's cause.
 //
 // After the call has returned the context answers as if it had been made
 // when the call began and cancelled when it returned: with the parent's
@@ -235,7 +237,19 @@ func (c *callContext) Err() error {
 			return err
 		}
 	}
-	if err := l.Err(); err != context.Canceled {
+	err := l.Err()
+	if err == nil {
+		// The parent may tell it of its cancellation later than its Err
+		// says so (see taskContext.Err): adopt it now.
+		if !mayLag(parent) || parent.Err() == nil {
+			return nil
+		}
+		if live := c.madeLive(); live != nil {
+			live.cancel(context.Cause(parent))
+		}
+		err = l.Err()
+	}
+	if err != context.Canceled {
 		return err
 	}
 	return cancelledErr(l, parent)

@@ -17,7 +17,11 @@ import (
 // allocations and, under a cancellable parent, a place in the parent's
 // children; a task that never looks at its context pays neither. Because the
 // context made is a real one, context.Cause, AfterFunc and derived contexts
-// behave exactly as usual.
+// behave exactly as usual. One made after the parent was cancelled is
+// cancelled with the parent's cause before anyone can look at it, even if
+// the parent's cancellation has not reached the contexts derived from it
+// yet: what the task's context said before it was made, it keeps saying
+// (see adoptParentCancel).
 //
 // A context made after the task ended answers as it would have had it been
 // made at the start: what the parent said when the task ended, if it was
@@ -41,7 +45,14 @@ import (
 // cancelled on its own or something asks after it ended. Contexts derived
 // from such a context register with it through its AfterFunc method, as
 // the standard library does for any context that has one, without a
-// goroutine.
+// goroutine. When the group is cancelled from above (its parent is), the
+// group hears of it in a goroutine of the standard library's
+// (context.AfterFunc), and closes the channels then: the task's Err says
+// cancelled as soon as the cancel returns, and the channel, and with it
+// the contexts derived from the task's, follow as the cancellation
+// propagates. The contexts of tasks and of Map's calls made from it do
+// not wait for that: their Err adopts the parent's cancellation when it
+// first sees it (see mayLag).
 type taskContext taskCore
 
 // liveContext is a task's own context and the function that cancels it.
@@ -425,10 +436,42 @@ func (c *taskContext) Err() error {
 			return err
 		}
 	}
-	if err := l.Err(); err != context.Canceled {
+	err := l.Err()
+	if err == nil {
+		// A task's context with a Done channel of its own tells the
+		// contexts made from it of a cancellation from above its group
+		// only when the group hears of it, in a goroutine of the standard
+		// library's (see Group.watchDone): a read after the cancel has
+		// returned must see it all the same. What the parent tells later
+		// is what this adopts now.
+		t := (*taskCore)(c)
+		if !mayLag(t.parent) || t.base() != t.parent || t.parent.Err() == nil {
+			return nil
+		}
+		l.cancel(context.Cause(t.parent))
+		err = l.Err()
+	}
+	if err != context.Canceled {
 		return err
 	}
 	return cancelledErr(l, (*taskCore)(c).base())
+}
+
+// mayLag reports whether a context made from ctx may hear of ctx's
+// cancellation later than ctx's Err reports it: ctx is a task's context
+// with a Done channel of its own (see ownDone), whose group, cancelled from
+// above, closes it in a goroutine of its own. Any other context the
+// library makes a context from tells it at once: the standard library's
+// own, a task's context made as one of them. (A context of another kind
+// altogether is the standard library's business: it too tells the
+// contexts made from it in a goroutine.)
+func mayLag(ctx context.Context) bool {
+	p, ok := ctx.(*taskContext)
+	if !ok {
+		return false
+	}
+	l := (*taskCore)(p).live.Load()
+	return l != nil && (l.light != nil || l == contextLight || l == contextEndedLight || l == contextEndedCancelledLight)
 }
 
 // cancelledErr is Err of a task's or a call's context once made, own,
