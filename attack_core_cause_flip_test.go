@@ -292,39 +292,56 @@ func TestAttackCallContextSeenCancelledStaysCancelled(t *testing.T) {
 // Done channel of its own, sees a cancellation from above the group as
 // soon as the cancel returns, with its cause: the group hears of it in a
 // goroutine of the standard library's, which closes that Done channel and
-// tells the contexts made from it only later.
+// tells the contexts made from it only later. A Cancel, or the task's end,
+// after the cancel returned leaves the parent's cause, which came first.
 func TestMadeContextUnderALightOneSeesACancelFromAboveAtOnce(t *testing.T) {
 	why := errors.New("from above")
-	for round := range 200 {
-		top, cancel := context.WithCancelCause(context.Background())
-		ready := make(chan context.Context)
-		release := make(chan struct{})
-		done := make(chan error, 1)
-		go func() {
-			done <- async.WithGroup(top, func(_ context.Context, g *async.Group) error {
-				async.Go(g, func(actx context.Context) (int, error) {
-					actx.Done() // a channel of its own
-					b := async.Spawn(actx, func(bctx context.Context) (int, error) {
-						bctx.Done() // made, from actx
-						ready <- bctx
-						<-release
+	for _, then := range []string{"read", "Cancel", "end"} {
+		for round := range 200 {
+			top, cancel := context.WithCancelCause(context.Background())
+			ready := make(chan *async.Task[int])
+			bctxs := make(chan context.Context, 1)
+			release := make(chan struct{})
+			bEnded := make(chan struct{})
+			done := make(chan error, 1)
+			go func() {
+				done <- async.WithGroup(top, func(_ context.Context, g *async.Group) error {
+					async.Go(g, func(actx context.Context) (int, error) {
+						actx.Done() // a channel of its own
+						b := async.Spawn(actx, func(bctx context.Context) (int, error) {
+							bctx.Done() // made, from actx
+							bctxs <- bctx
+							<-release
+							return 0, nil
+						})
+						ready <- b
+						<-bEnded
 						return 0, nil
 					})
-					<-release
-					b.Await(context.Background())
-					return 0, nil
+					return nil
 				})
-				return nil
-			})
-		}()
-		bctx := <-ready
-		cancel(why)
-		err, cause := bctx.Err(), context.Cause(bctx)
-		close(release)
-		<-done
-		if err != context.Canceled || cause != why {
-			t.Fatalf("round %d: after the cancel returned, the made context says %v (cause %v); want %v (cause %v)",
-				round, err, cause, context.Canceled, why)
+			}()
+			b := <-ready
+			bctx := <-bctxs
+			cancel(why)
+			switch then {
+			case "Cancel":
+				b.Cancel(errors.New("after the parent"))
+			case "end":
+				close(release)
+				b.Await(context.Background())
+			}
+			err, cause := bctx.Err(), context.Cause(bctx)
+			if then != "end" {
+				close(release)
+			}
+			b.Await(context.Background())
+			close(bEnded)
+			<-done
+			if err != context.Canceled || cause != why {
+				t.Fatalf("%s, round %d: after the cancel from above returned, the made context says %v (cause %v); want %v (cause %v)",
+					then, round, err, cause, context.Canceled, why)
+			}
 		}
 	}
 }

@@ -928,6 +928,7 @@ func (t *taskCore) Cancel(cause error) bool {
 	}
 	t.cancelAsked = true
 	l := t.liveContext()
+	t.catchUp(l) // the parent's cancellation, if it came first, stands
 	l.cancel(cause)
 	if l.light != nil {
 		t.closeDoneLocked()

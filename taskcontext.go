@@ -236,6 +236,7 @@ func (t *taskCore) endContext(baseDone bool) {
 		t.mu.Unlock()
 		l = t.live.Load() // made meanwhile
 	}
+	t.catchUp(l)
 	l.cancel(ErrTaskReturned)
 	if l.light != nil {
 		t.closeDone()
@@ -438,23 +439,33 @@ func (c *taskContext) Err() error {
 	}
 	err := l.Err()
 	if err == nil {
-		// A task's context with a Done channel of its own tells the
-		// contexts made from it of a cancellation from above its group
-		// only when the group hears of it, in a goroutine of the standard
-		// library's (see Group.watchDone): a read after the cancel has
-		// returned must see it all the same. What the parent tells later
-		// is what this adopts now.
-		t := (*taskCore)(c)
-		if !mayLag(t.parent) || t.base() != t.parent || t.parent.Err() == nil {
+		if !(*taskCore)(c).catchUp(l) {
 			return nil
 		}
-		l.cancel(context.Cause(t.parent))
 		err = l.Err()
 	}
 	if err != context.Canceled {
 		return err
 	}
 	return cancelledErr(l, (*taskCore)(c).base())
+}
+
+// catchUp cancels l, the task's made context, with the parent's cause if
+// the parent says it is cancelled but may not have told l yet (see
+// mayLag), and reports whether it did. A task's context with a Done
+// channel of its own tells the contexts made from it of a cancellation
+// from above its group only when the group hears of it, in a goroutine of
+// the standard library's (see Group.watchDone); until then, l would say it
+// is not cancelled after the cancel had returned, and a Cancel or the
+// task's end would give it a cause of its own though the parent's came
+// first. Err, Cancel and the task's end call it before they read or
+// cancel l.
+func (t *taskCore) catchUp(l *liveContext) bool {
+	if !mayLag(t.parent) || t.base() != t.parent || l.Err() != nil || t.parent.Err() == nil {
+		return false
+	}
+	l.cancel(context.Cause(t.parent))
+	return true
 }
 
 // mayLag reports whether a context made from ctx may hear of ctx's
