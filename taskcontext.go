@@ -439,10 +439,11 @@ func (c *taskContext) Err() error {
 	}
 	err := l.Err()
 	if err == nil {
-		if !(*taskCore)(c).catchUp(l) {
+		// Cancelled by catchUp, or by the parent meanwhile, or not.
+		(*taskCore)(c).catchUp(l)
+		if err = l.Err(); err == nil {
 			return nil
 		}
-		err = l.Err()
 	}
 	if err != context.Canceled {
 		return err
