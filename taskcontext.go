@@ -439,8 +439,12 @@ func (c *taskContext) Err() error {
 	}
 	err := l.Err()
 	if err == nil {
+		t := (*taskCore)(c)
+		if !mayLag(t.parent) {
+			return nil
+		}
 		// Cancelled by catchUp, or by the parent meanwhile, or not.
-		(*taskCore)(c).catchUp(l)
+		t.catchUp(l)
 		if err = l.Err(); err == nil {
 			return nil
 		}
