@@ -2,6 +2,7 @@ package async
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -63,6 +64,9 @@ type liveContext struct {
 	// Done keeps answering with it, since Done must return the same
 	// channel every time.
 	light chan struct{}
+	// adopted is set once the parent's cancellation, if it came before
+	// this was published, is this context's too (see adoptParentCancel).
+	adopted atomic.Bool
 }
 
 // Done returns the context's Done channel: the one it was first asked for.
@@ -187,11 +191,10 @@ func (t *taskCore) liveContext() *liveContext {
 		}
 		if ended(l) {
 			cancel(ErrTaskReturned)
+			made.adopted.Store(true)
 		}
 		if t.live.CompareAndSwap(l, made) {
-			if !ended(l) {
-				adoptParentCancel(made, base)
-			}
+			adoptParentCancel(made, base)
 			return made
 		}
 		cancel(ErrTaskReturned) // another goroutine made it first
@@ -208,10 +211,18 @@ func (t *taskCore) liveContext() *liveContext {
 // reaches it: in between, made would say it is not cancelled, and a Cancel
 // that gets there first would give it another cause. Either would take
 // back what the context has said.
+//
+// Whoever uses made before that is done (Err, Cancel, the task's end:
+// see catchUp) does it first: made is published before, so it may be
+// looked at before the one that made it gets here.
 func adoptParentCancel(made *liveContext, base context.Context) {
+	if made.adopted.Load() {
+		return
+	}
 	if base.Err() != nil {
 		made.cancel(context.Cause(base))
 	}
+	made.adopted.Store(true)
 }
 
 // endContext ends the task's own context, when the task ends. If it was
@@ -440,7 +451,7 @@ func (c *taskContext) Err() error {
 	err := l.Err()
 	if err == nil {
 		t := (*taskCore)(c)
-		if !mayLag(t.parent) {
+		if !mayLag(t.parent) && l.adopted.Load() {
 			return nil
 		}
 		// Cancelled by catchUp, or by the parent meanwhile, or not.
@@ -457,7 +468,8 @@ func (c *taskContext) Err() error {
 
 // catchUp cancels l, the task's made context, with the parent's cause if
 // the parent says it is cancelled but may not have told l yet (see
-// mayLag), and reports whether it did. A task's context with a Done
+// mayLag), or if l was published before the one that made it looked at
+// the parent (see adoptParentCancel), and reports whether it did. A task's context with a Done
 // channel of its own tells the contexts made from it of a cancellation
 // from above its group only when the group hears of it, in a goroutine of
 // the standard library's (see Group.watchDone); until then, l would say it
@@ -466,6 +478,14 @@ func (c *taskContext) Err() error {
 // first. Err, Cancel and the task's end call it before they read or
 // cancel l.
 func (t *taskCore) catchUp(l *liveContext) bool {
+	if !l.adopted.Load() {
+		// Published before the one that made it looked at the parent
+		// (see adoptParentCancel): look now.
+		adoptParentCancel(l, t.base())
+		if l.Err() != nil {
+			return true
+		}
+	}
 	if !mayLag(t.parent) || t.base() != t.parent || l.Err() != nil || t.parent.Err() == nil {
 		return false
 	}
