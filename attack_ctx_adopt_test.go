@@ -119,7 +119,13 @@ func adoptWindow(t *testing.T, makeIt func(*async.Task[int], context.Context),
 	see(&first)
 	parent.armed.Store(true)
 	close(parent.go_)
-	<-parent.paused
+	select {
+	case <-parent.paused:
+	case <-madeIt:
+		t.Fatalf("the context was made without a look at the parent after it was published")
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the maker has not looked at the parent after 10 s")
+	}
 	var once sync.Once
 	free := func() { once.Do(func() { close(release) }) }
 	middle(task, func() { free(); <-task.Done() })
