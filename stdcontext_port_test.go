@@ -326,7 +326,7 @@ func TestStdPortCustomContextGoroutines(t *testing.T) {
 		stop4 := context.AfterFunc(p.ctx, func() {})
 		cancels = append(cancels, cancel1, cancel2, cancel3, func() { stop4() })
 		_ = c3
-		if n := runtime.NumGoroutine() - before; n != 0 && !mode.ended() {
+		if n := runtime.NumGoroutine() - before; n > 0 && !mode.ended() { // fewer: one of an earlier test's ended
 			t.Errorf("%v: deriving from the task's context started %d goroutines", mode, n)
 		}
 		for _, c := range cancels {
@@ -885,7 +885,7 @@ func TestStdPortCause(t *testing.T) {
 			{"under WithTimeout", func(t *testing.T) context.Context {
 				parent, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
 				p := task(t, parent)
-				<-parent.Done()
+				<-p.ctx.Done() // the parent's Done closes before its timer cancels its children
 				cancel()
 				return p.ctx
 			}, context.DeadlineExceeded, context.DeadlineExceeded},
@@ -898,7 +898,7 @@ func TestStdPortCause(t *testing.T) {
 			{"under WithTimeoutCause", func(t *testing.T) context.Context {
 				parent, cancel := context.WithTimeoutCause(context.Background(), time.Nanosecond, tooSlow)
 				p := task(t, parent)
-				<-parent.Done()
+				<-p.ctx.Done()
 				cancel()
 				return p.ctx
 			}, context.DeadlineExceeded, tooSlow},
@@ -906,7 +906,7 @@ func TestStdPortCause(t *testing.T) {
 				parent, cancel := context.WithTimeoutCause(context.Background(), time.Nanosecond, tooSlow)
 				defer cancel()
 				p := task(t, parent)
-				<-parent.Done()
+				<-p.ctx.Done()
 				p.cancel(childCause)
 				return p.ctx
 			}, context.DeadlineExceeded, tooSlow},
@@ -1344,7 +1344,7 @@ func TestStdPortContextErrDoneRace(t *testing.T) {
 				continue
 			default:
 			}
-			if mode != tcLight {
+			if mode != tcLight && mode != tcUnmade { // under Background, Done makes it light
 				t.Fatalf("%v: Err() is %v, but Done is open", mode, p.ctx.Err())
 			}
 			open++
