@@ -238,7 +238,7 @@ func TestStdPortParentFinishesChild(t *testing.T) {
 			parent := p.ctx
 			cancelChild, stop := context.WithCancel(parent)
 			defer stop()
-			valueChild := context.WithValue(parent, "key", "value")
+			valueChild := context.WithValue(parent, portStrKey("key"), "value")
 			timerChild, stop2 := context.WithTimeout(valueChild, time.Hour)
 			defer stop2()
 			called := make(chan struct{})
@@ -257,7 +257,7 @@ func TestStdPortParentFinishesChild(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Errorf("AfterFunc not called")
 			}
-			doneNow(t, context.WithValue(parent, "key", "value"), "precanceledChild", context.Canceled)
+			doneNow(t, context.WithValue(parent, portStrKey("key"), "value"), "precanceledChild", context.Canceled)
 		})
 		t.Run("task child/"+mode.String(), func(t *testing.T) {
 			parent, cancel := context.WithCancel(context.Background())
@@ -265,7 +265,7 @@ func TestStdPortParentFinishesChild(t *testing.T) {
 			p := startTaskCtx(t, parent, mode)
 			cancelChild, stop := context.WithCancel(p.ctx)
 			defer stop()
-			timerChild, stop2 := context.WithTimeout(context.WithValue(p.ctx, "key", "value"), time.Hour)
+			timerChild, stop2 := context.WithTimeout(context.WithValue(p.ctx, portStrKey("key"), "value"), time.Hour)
 			defer stop2()
 			for name, c := range map[string]context.Context{"task": p.ctx, "cancelChild": cancelChild, "timerChild": timerChild} {
 				notDone(t, c, name)
@@ -445,6 +445,8 @@ func testStdPortCanceledTimeout(t *testing.T) {
 		doneNow(t, q.ctx, mode.String()+"/task", context.Canceled)
 	}
 }
+
+type portStrKey string
 
 type portKey1 int
 type portKey2 int
@@ -1029,7 +1031,7 @@ func TestStdPortCauseRace(t *testing.T) {
 // Done, never an error, and the values; whatever the task's state.
 func TestStdPortWithoutCancel(t *testing.T) {
 	for _, mode := range taskCtxModes {
-		p := startTaskCtx(t, context.WithValue(context.Background(), "key", "value"), mode)
+		p := startTaskCtx(t, context.WithValue(context.Background(), portStrKey("key"), "value"), mode)
 		ctx := context.WithoutCancel(p.ctx)
 		if !mode.ended() {
 			p.cancel(nil)
@@ -1043,7 +1045,7 @@ func TestStdPortWithoutCancel(t *testing.T) {
 		if err := ctx.Err(); err != nil {
 			t.Errorf("%v: Err() = %v", mode, err)
 		}
-		if v := ctx.Value("key"); v != "value" {
+		if v := ctx.Value(portStrKey("key")); v != "value" {
 			t.Errorf("%v: Value = %v", mode, v)
 		}
 	}
@@ -1222,11 +1224,10 @@ func testStdPortAfterFunc(t *testing.T) {
 // the functions registered with its AfterFunc when it is cancelled, as
 // afterfunc_test.go's afterFuncContext.
 type portAfterFuncContext struct {
-	mu    sync.Mutex
-	fs    map[*byte]func()
-	done  chan struct{}
-	err   error
-	calls int
+	mu   sync.Mutex
+	fs   map[*byte]func()
+	done chan struct{}
+	err  error
 }
 
 func (c *portAfterFuncContext) Deadline() (time.Time, bool) { return time.Time{}, false }
