@@ -55,18 +55,39 @@ func stuckFetch(t *testing.T) *async.Scope {
 	}()
 	s := <-scopes
 	t.Cleanup(func() { cancel(); <-done })
+	// Until the run has settled: the 40 URLs of a.test waiting in their
+	// host's pause, the 3 of b.test running (in their round trip), and
+	// every other task (main, the host tasks) waiting for what it started.
+	// The tests look at the tree's counts, which change until then.
+	var last string
 	for range 10_000 {
-		waiting := 0
+		aWaiting, bRunning, others, settled := 0, 0, 0, 0
 		for _, n := range s.Snapshot().Nodes {
-			if n.State == async.Waiting && strings.HasPrefix(n.Name, "http://a.test/") {
-				waiting++
+			if n.Kind != async.KindTask {
+				continue
+			}
+			switch {
+			case strings.HasPrefix(n.Name, "http://a.test/"):
+				if n.State == async.Waiting {
+					aWaiting++
+				}
+			case strings.HasPrefix(n.Name, "http://b.test/"):
+				if n.State == async.Running {
+					bRunning++
+				}
+			default:
+				others++
+				if n.State == async.Waiting {
+					settled++
+				}
 			}
 		}
-		if waiting == 40 {
+		if aWaiting == 40 && bRunning == 3 && others > 0 && settled == others {
 			return s
 		}
+		last = fmt.Sprintf("a.test waiting %d of 40, b.test running %d of 3, other tasks waiting %d of %d", aWaiting, bRunning, settled, others)
 		time.Sleep(time.Millisecond)
 	}
-	t.Fatal("the 40 URLs of a.test never all waited in the host's pause")
+	t.Fatalf("the run never settled: %s", last)
 	return nil
 }
