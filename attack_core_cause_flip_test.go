@@ -15,6 +15,7 @@ package async_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -374,6 +375,81 @@ func TestMadeCallContextSeesACancelFromAboveAtOnce(t *testing.T) {
 		if err != context.Canceled || cause != why {
 			t.Fatalf("round %d: after the cancel returned, the made call context says %v (cause %v); want %v (cause %v)",
 				round, err, cause, context.Canceled, why)
+		}
+	}
+}
+
+// Sixteen goroutines reading a made context under a group task's own Done
+// channel while a cancel from above the group lands: each sees nil, then
+// context.Canceled with the cause from above, and never back; after the
+// cancel returns, the group task's own context and the made one both say
+// so.
+func TestMadeContextUnderALightOneSixteenReaders(t *testing.T) {
+	why := errors.New("from above")
+	const readers = 16
+	for round := range 50 {
+		top, cancel := context.WithCancelCause(context.Background())
+		ctxs := make(chan [2]context.Context)
+		release := make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			done <- async.WithGroup(top, func(_ context.Context, g *async.Group) error {
+				async.Go(g, func(actx context.Context) (int, error) {
+					actx.Done() // a channel of its own
+					b := async.Spawn(actx, func(bctx context.Context) (int, error) {
+						bctx.Done() // made, from actx
+						ctxs <- [2]context.Context{actx, bctx}
+						<-release
+						return 0, nil
+					})
+					<-release
+					b.Await(context.Background())
+					return 0, nil
+				})
+				return nil
+			})
+		}()
+		both := <-ctxs
+		actx, bctx := both[0], both[1]
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		stop := make(chan struct{})
+		problems := make(chan string, readers)
+		for range readers {
+			wg.Go(func() {
+				<-start
+				seen := false
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					err, cause := bctx.Err(), context.Cause(bctx)
+					switch {
+					case err == nil && !seen:
+					case err == context.Canceled && cause == why:
+						seen = true
+					default:
+						problems <- fmt.Sprintf("a reader saw %v (cause %v), having seen the cancellation: %v", err, cause, seen)
+						return
+					}
+				}
+			})
+		}
+		close(start)
+		cancel(why)
+		aErr, bErr, bCause := actx.Err(), bctx.Err(), context.Cause(bctx)
+		close(stop)
+		wg.Wait()
+		close(release)
+		<-done
+		close(problems)
+		for p := range problems {
+			t.Fatalf("round %d: %s", round, p)
+		}
+		if aErr != context.Canceled || bErr != context.Canceled || bCause != why {
+			t.Fatalf("round %d: after the cancel returned, the group task's context says %v, the made one %v (cause %v)", round, aErr, bErr, bCause)
 		}
 	}
 }

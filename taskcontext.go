@@ -467,30 +467,22 @@ func (c *taskContext) Err() error {
 }
 
 // catchUp cancels l, the task's made context, with the parent's cause if
-// the parent says it is cancelled but may not have told l yet (see
-// mayLag), or if l was published before the one that made it looked at
-// the parent (see adoptParentCancel), and reports whether it did. A task's context with a Done
-// channel of its own tells the contexts made from it of a cancellation
-// from above its group only when the group hears of it, in a goroutine of
-// the standard library's (see Group.watchDone); until then, l would say it
-// is not cancelled after the cancel had returned, and a Cancel or the
-// task's end would give it a cause of its own though the parent's came
-// first. Err, Cancel and the task's end call it before they read or
-// cancel l.
-func (t *taskCore) catchUp(l *liveContext) bool {
+// l was published before the one that made it looked at the parent (see
+// adoptParentCancel), or if the parent says it is cancelled but may not
+// have told l yet (see mayLag). A task's context with a Done channel of its
+// own tells the contexts made from it of a cancellation from above its
+// group only when the group hears of it, in a goroutine of the standard
+// library's (see Group.watchDone); until then, l would say it is not
+// cancelled after the cancel had returned, and a Cancel or the task's end
+// would give it a cause of its own though the parent's came first. Err,
+// Cancel and the task's end call it before they read or cancel l.
+func (t *taskCore) catchUp(l *liveContext) {
 	if !l.adopted.Load() {
-		// Published before the one that made it looked at the parent
-		// (see adoptParentCancel): look now.
 		adoptParentCancel(l, t.base())
-		if l.Err() != nil {
-			return true
-		}
 	}
-	if !mayLag(t.parent) || t.base() != t.parent || l.Err() != nil || t.parent.Err() == nil {
-		return false
+	if mayLag(t.parent) && t.base() == t.parent && l.Err() == nil && t.parent.Err() != nil {
+		l.cancel(context.Cause(t.parent))
 	}
-	l.cancel(context.Cause(t.parent))
-	return true
 }
 
 // mayLag reports whether a context made from ctx may hear of ctx's
