@@ -14,8 +14,8 @@ import (
 // (the FirstCompleted loop) does not pile up callbacks on them: memory stays
 // proportional to the tasks, as asyncio's remove_done_callback keeps it.
 type completions struct {
-	ch    chan int // has room for every task, so that a finishing task never blocks; nil when counting
-	cores []*taskCore
+	ch    chan int    // has room for every task, so that a finishing task never blocks; nil when counting
+	cores []*taskCore // the tasks watched, in order (watch); counting reads its caller's (taskCount)
 
 	// Counting, for Gather and GatherSettled, which need to hear only of
 	// the first failure and of the last task to finish: a finishing task
@@ -62,18 +62,44 @@ func watch[H Handle](hs []H) *completions {
 	return c
 }
 
+// taskCount is completions in counting mode over tasks of one type, for
+// Gather and GatherSettled. It reads the tasks from the caller's slice,
+// which the caller keeps unchanged until stop: copying their cores, as
+// watch does, cost an allocation of a pointer per task.
+type taskCount[T any] struct {
+	completions
+	tasks []*Task[T]
+}
+
 // count starts watching tasks in counting mode (see completions.counting).
 // The caller waits with next or waitAll, and must call stop.
-func count[T any](tasks []*Task[T], failFast bool) *completions {
-	c := &completions{cores: make([]*taskCore, len(tasks)), counting: true, failFast: failFast, wake: make(chan struct{}, 1)}
+func count[T any](tasks []*Task[T], failFast bool) *taskCount[T] {
+	c := &taskCount[T]{completions: completions{counting: true, failFast: failFast, wake: make(chan struct{}, 1)}, tasks: tasks}
 	c.left.Store(int64(len(tasks)))
-	for i, t := range tasks {
-		c.cores[i] = &t.taskCore
-		if t.finished() || !t.addCounter(c) {
+	for _, t := range tasks {
+		if t.finished() || !t.addCounter(&c.completions) {
 			c.finished(&t.taskCore)
 		}
 	}
 	return c
+}
+
+// firstFailed returns the index of the first task seen to fail, or -1.
+func (c *taskCount[T]) firstFailed() int {
+	f := c.failed.Load()
+	if f == nil {
+		return -1
+	}
+	return slices.IndexFunc(c.tasks, func(t *Task[T]) bool { return &t.taskCore == f })
+}
+
+// stop removes the counter from the tasks that have not finished.
+func (c *taskCount[T]) stop() {
+	for _, t := range c.tasks {
+		if !t.finished() {
+			t.removeCallbacks(&c.completions)
+		}
+	}
 }
 
 // finished counts t as finished, and wakes the waiter if it was the last
@@ -93,14 +119,6 @@ func (c *completions) signal() {
 	case c.wake <- struct{}{}:
 	default: // a wake-up is pending already: the waiter will look again
 	}
-}
-
-// firstFailed returns the index of the first task seen to fail, or -1.
-func (c *completions) firstFailed() int {
-	if f := c.failed.Load(); f != nil {
-		return slices.Index(c.cores, f)
-	}
-	return -1
 }
 
 // next waits, in counting mode, until every task has finished or, under

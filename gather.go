@@ -72,7 +72,7 @@ func gatherOne[T any](ctx context.Context, t *Task[T]) ([]T, error) {
 
 // settle cancels every task with cause, waits until all of them have ended,
 // and marks their errors retrieved.
-func settle[T any](c *completions, tasks []*Task[T], cause error) {
+func settle[T any](c *taskCount[T], tasks []*Task[T], cause error) {
 	for _, t := range tasks {
 		t.Cancel(cause)
 	}
