@@ -220,3 +220,45 @@ func TestGatherOfOneTask(t *testing.T) {
 		}
 	})
 }
+
+// Gather and GatherSettled allocate the same few times whatever the number
+// of tasks: their count reads the caller's slice of tasks and registers on
+// each task without an allocation. Only the results grow with the tasks,
+// in one allocation.
+func TestGatherAllocationsDoNotGrowWithTheTasks(t *testing.T) {
+	ctx := context.Background()
+	spawnDone := func(n int) []*async.Task[int] {
+		tasks := make([]*async.Task[int], n)
+		for i := range tasks {
+			tasks[i] = async.Spawn(ctx, func(context.Context) (int, error) { return i, nil })
+		}
+		for _, task := range tasks {
+			<-task.Done()
+		}
+		return tasks
+	}
+	for _, n := range []int{2, 1000} {
+		tasks := spawnDone(n)
+		gather := leastAllocs(func() float64 {
+			return testing.AllocsPerRun(20, func() {
+				if out, err := async.Gather(ctx, tasks...); err != nil || len(out) != n {
+					t.Fatalf("Gather = %d results, %v", len(out), err)
+				}
+			})
+		})
+		// The count, its wake-up channel, the results.
+		if gather != 3 {
+			t.Errorf("Gather of %d tasks: %v allocations, want 3", n, gather)
+		}
+		settled := leastAllocs(func() float64 {
+			return testing.AllocsPerRun(20, func() {
+				if out := async.GatherSettled(ctx, tasks...); len(out) != n {
+					t.Fatalf("GatherSettled = %d results", len(out))
+				}
+			})
+		})
+		if settled != 3 {
+			t.Errorf("GatherSettled of %d tasks: %v allocations, want 3", n, settled)
+		}
+	}
+}
