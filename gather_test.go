@@ -262,3 +262,34 @@ func TestGatherAllocationsDoNotGrowWithTheTasks(t *testing.T) {
 		}
 	}
 }
+
+// The same task given twice is gathered twice, as asyncio.gather(t, t)
+// returns its result at both places: pending when Gather counts it, done,
+// or failing, in which case the error is the task's and its first place is
+// the one reported.
+func TestGatherOfTheSameTaskTwice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		slow := async.Spawn(ctx, after(time.Second, 7, nil))
+		done := async.Spawn(ctx, after(0, 8, nil))
+		<-done.Done()
+		out, err := async.Gather(ctx, slow, done, slow, done)
+		if err != nil || len(out) != 4 || out[0] != 7 || out[1] != 8 || out[2] != 7 || out[3] != 8 {
+			t.Fatalf("Gather = %v, %v; want [7 8 7 8]", out, err)
+		}
+		settled := async.GatherSettled(ctx, slow, slow)
+		if len(settled) != 2 || settled[0].Value != 7 || settled[1].Value != 7 {
+			t.Fatalf("GatherSettled = %+v", settled)
+		}
+
+		boom := errors.New("boom")
+		failing := async.Spawn(ctx, after(time.Second, 0, boom))
+		other := async.Spawn(ctx, after(time.Hour, 0, nil))
+		if _, err := async.Gather(ctx, other, failing, failing); !errors.Is(err, boom) {
+			t.Fatalf("Gather = %v, want %v", err, boom)
+		}
+		if !other.Cancelled() {
+			t.Errorf("the other task is %v, want cancelled by the failure", other.State())
+		}
+	})
+}
