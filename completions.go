@@ -106,7 +106,7 @@ func (c *taskCount[T]) stop() {
 // or, under failFast, the first to fail. It runs after t's end is
 // published.
 func (c *completions) finished(t *taskCore) {
-	if c.failFast && (t.state.is(Cancelled) || t.err != nil) && c.failed.CompareAndSwap(nil, t) {
+	if c.failFast && (t.state.is(Cancelled) || t.endError() != nil) && c.failed.CompareAndSwap(nil, t) {
 		c.signal()
 	}
 	if c.left.Add(-1) == 0 {
@@ -168,7 +168,7 @@ func (c *completions) stop() {
 // without marking the error retrieved.
 func failed(h Handle, t *taskCore) bool {
 	if t != nil {
-		return t.State() == Done && t.err != nil
+		return t.State() == Done && t.endError() != nil
 	}
 	return h.State() == Done && h.Err() != nil
 }

@@ -99,7 +99,7 @@
 //
 // # Cost
 //
-// A task costs its goroutine and one allocation of 112 bytes (for a
+// A task costs its goroutine and one allocation of 96 bytes (for a
 // Task[int]). It reads the clock, for [Task.StartTime] and [Task.EndTime],
 // only when something needs the times: [WithTimes], or a [Run] scope, whose
 // task tree shows each task's age and whose tasks share a reading of the

@@ -15,7 +15,7 @@ func callbacksOn(t *taskCore) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n := 0
-	if t.counter != nil {
+	if _, counter := t.waitersLocked(); counter != nil {
 		n++
 	}
 	if x := t.extra.Load(); x != nil {
@@ -252,7 +252,57 @@ func TestPassedOnCancellationIsNotReported(t *testing.T) {
 		f.Cancel(nil)
 		synctest.Wait()
 		if reportOf(&task.taskCore) != nil {
-			t.Fatalf("task %v with %v is armed for the unretrieved-error report", task.State(), task.err)
+			t.Fatalf("task %v with %v is armed for the unretrieved-error report", task.State(), task.endError())
+		}
+	})
+}
+
+// A task's outcome holds, until it finishes, the channel Done made and the
+// Gather counting it down, in either order and together, and from then on
+// only its error: Done hands out one channel before and after a Gather
+// comes, the Gather is woken, and the channel closes.
+func TestOutcomeHoldsDoneAndCounterTogether(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		boom := errors.New("boom")
+		task := Spawn(t.Context(), func(context.Context) (int, error) { <-release; return 0, boom })
+		synctest.Wait()
+		first := task.Done()
+		gathered := make(chan error, 1)
+		go func() {
+			_, err := Gather(t.Context(), task, task)
+			gathered <- err
+		}()
+		synctest.Wait()
+		task.mu.Lock()
+		done, counter := task.waitersLocked()
+		task.mu.Unlock()
+		if done == nil || counter == nil || (<-chan struct{})(done) != first {
+			t.Fatalf("waiters = %v, %v; want Done's channel %v and a counter", done, counter, first)
+		}
+		if again := task.Done(); again != first {
+			t.Fatalf("Done = %v after the Gather came, want %v", again, first)
+		}
+		if n := callbacksOn(&task.taskCore); n != 2 {
+			t.Fatalf("%d watchers on the task, want 2 (the Gather's counter, and its second place as a callback)", n)
+		}
+		close(release)
+		if err := <-gathered; !errors.Is(err, boom) {
+			t.Fatalf("Gather = %v, want %v", err, boom)
+		}
+		select {
+		case <-first:
+		default:
+			t.Fatal("Done's channel is still open after the task finished")
+		}
+		if err := task.Err(); !errors.Is(err, boom) {
+			t.Fatalf("Err = %v, want %v", err, boom)
+		}
+		task.mu.Lock()
+		outcome := task.outcome
+		task.mu.Unlock()
+		if outcome != boom {
+			t.Fatalf("outcome = %v, want only the error", outcome)
 		}
 	})
 }

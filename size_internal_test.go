@@ -5,8 +5,8 @@ import (
 	"unsafe"
 )
 
-// The task's size budget (see taskCore): a taskCore is 96 bytes on 64-bit
-// platforms and a Task[int] 112, a size class, so that a task costs
+// The task's size budget (see taskCore): a taskCore is 80 bytes on 64-bit
+// platforms and a Task[int] 96, a size class, so that a task costs
 // little more than its goroutine. A field added to either fails this test:
 // put it in taskExtra, taskMore or taskRare instead, or change the budget on purpose.
 func TestTaskSizeBudget(t *testing.T) {
@@ -17,22 +17,22 @@ func TestTaskSizeBudget(t *testing.T) {
 		name      string
 		got, want uintptr
 	}{
-		{"taskCore", unsafe.Sizeof(taskCore{}), 96},
-		{"Task[int]", unsafe.Sizeof(Task[int]{}), 112},
-		{"Task[struct{}]", unsafe.Sizeof(Task[struct{}]{}), 104}, // no zero-size last field to pad
-		{"errTask", unsafe.Sizeof(errTask{}), 112},               // a size class
+		{"taskCore", unsafe.Sizeof(taskCore{}), 80},
+		{"Task[int]", unsafe.Sizeof(Task[int]{}), 96},           // a size class
+		{"Task[struct{}]", unsafe.Sizeof(Task[struct{}]{}), 88}, // no zero-size last field to pad
+		{"errTask", unsafe.Sizeof(errTask{}), 96},               // a size class
 		{"tracked errTask", unsafe.Sizeof(struct {
 			task  errTask
 			extra taskExtra
-		}{}), 160}, // as newErrTask makes it: a size class
+		}{}), 144}, // as newErrTask makes it: a size class
 		{"named errTask", unsafe.Sizeof(struct {
 			task  errTask
 			extra taskExtra
 			name  string
-		}{}), 176},
-		{"taskExtra", unsafe.Sizeof(taskExtra{}), 48},                      // with a Task[int]: 160, a size class
-		{"withExtra[int]", unsafe.Sizeof(withExtra[int]{}), 160},           // a tracked Task[int]
-		{"withNamedExtra[int]", unsafe.Sizeof(withNamedExtra[int]{}), 176}, // a named Task[int], tracked or not
+		}{}), 160},
+		{"taskExtra", unsafe.Sizeof(taskExtra{}), 48},                      // with a Task[int]: 144, a size class
+		{"withExtra[int]", unsafe.Sizeof(withExtra[int]{}), 144},           // a tracked Task[int]
+		{"withNamedExtra[int]", unsafe.Sizeof(withNamedExtra[int]{}), 160}, // a named Task[int], tracked or not
 		{"taskMore", unsafe.Sizeof(taskMore{}), 64},                        // a done callback's price for a task with its extra part
 	} {
 		if c.got > c.want {

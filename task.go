@@ -81,8 +81,8 @@ type Task[T any] struct {
 // taskCore is everything about a task that does not depend on T. It is the
 // tree's view of a task and the [Handle] that [Current] returns.
 //
-// It is kept small on purpose (96 bytes on 64-bit platforms, so that a
-// Task[int] fills a 112-byte size class): a task costs what its goroutine
+// It is kept small on purpose (80 bytes on 64-bit platforms, so that a
+// Task[int] fills a 96-byte size class): a task costs what its goroutine
 // costs plus little more. What only some tasks need lives in extra, and the
 // task's own context is made only when something needs it (see
 // taskContext).
@@ -91,17 +91,22 @@ type taskCore struct {
 	state       taskState // see taskState
 	inGroup     bool      // the task belongs to the group whose context is parent; set before the task is shared
 	cancelAsked bool      // Cancel took effect; guarded by mu
-	errMade     bool      // err is the final error, not yet the cause of a cancellation; guarded by mu
+	errMade     bool      // the error in outcome is the final one, not yet the cause of a cancellation; guarded by mu
 	timing      timing    // whether and how the task records its times, in its extra part; set before it is shared
 
 	parent  context.Context             // the context the task was started with
 	live    atomic.Pointer[liveContext] // the task's own context, once made
-	done    chan struct{}               // closed when the task finishes; made on demand, guarded by mu
 	ctxDone chan struct{}               // the Done channel of the task's context, if it has one of its own; see ownDone
 
-	mu      sync.Mutex
-	err     error
-	counter *completions // a Gather counting the task down (see count), so that being watched costs no allocation; guarded by mu
+	mu sync.Mutex
+	// outcome is, until the task finishes, who waits for it (see
+	// waitersLocked), and from then on its error. Nobody waits for a
+	// finished task and an unfinished one has no error, so one field
+	// holds both: it keeps a Task[int] in the 96-byte size class, and a
+	// tracked one, with its extra part, in the 144-byte one. Written
+	// under mu; once the task is seen finished, the error is read
+	// without it (see error).
+	outcome any
 
 	extra extraRef // what only some tasks need; written under mu
 }
@@ -127,9 +132,10 @@ func (r *extraRef) init(x *taskExtra) { r.p = unsafe.Pointer(x) }
 // the task's mutex, slot by the tracker.
 //
 // What fewer tasks still need is in a part of its own, so that this stays
-// small: a tracked task (a Task[int] and this) is 160 bytes, a size class.
+// small: a tracked task (a Task[int] and this) is 144 bytes, a size class.
 // The name and the tracker are pointers, not a string and an interface, for
-// the same reason: with them inline a tracked task was 176 bytes, and its
+// the same reason: with them inline a tracked task was 16 bytes larger, in
+// the next size class, and its
 // allocation (with the garbage collection that its bytes bring on) was the
 // largest part of what tracking costs a task.
 // Done callbacks and the unretrieved-error report are there: a tracked task
@@ -402,8 +408,8 @@ func (t *Task[T]) runOnce() runner { return t.run(t.fn) }
 // errTask is a task made by [Group.Go], whose function returns only an
 // error. It keeps that function as it is: wrapping it in a function that
 // also returns a result, to make a Task[struct{}] of it, would cost an
-// allocation per task. It is 120 bytes, in the 128-byte size class, one
-// above a Task[struct{}]'s 112 (TestTaskSizeBudget).
+// allocation per task. It is 96 bytes, the size class a Task[struct{}]
+// (88 bytes) is in anyway (TestTaskSizeBudget).
 type errTask struct {
 	Task[struct{}]
 	f func(context.Context) error
@@ -651,7 +657,8 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld, b
 		next = g.release(state, how == heldSlot)
 	}
 	t.mu.Lock()
-	t.err, t.errMade = err, made
+	done, counter := t.waitersLocked()
+	t.outcome, t.errMade = err, made
 	if t.timing != untimed {
 		x := t.extra.Load()
 		x.ended = t.now(x)
@@ -662,15 +669,13 @@ func (t *taskCore) complete(self Handle, state State, err error, how slotHeld, b
 		t.moreLocked().report = report
 	}
 	t.state.set(state)
-	if t.done != nil {
-		close(t.done)
+	if done != nil {
+		close(done)
 	}
 	var callbacks []doneCallback
 	if m := t.madeMore(); m != nil {
 		callbacks, m.callbacks = m.callbacks, nil
 	}
-	counter := t.counter
-	t.counter = nil
 	t.mu.Unlock()
 
 	if counter != nil {
@@ -825,14 +830,59 @@ func (t *taskCore) Err() error {
 // a cancelled one on first use. Later calls return the same error.
 func (t *taskCore) error() error {
 	if !t.state.is(Cancelled) {
-		return t.err // never changed once the task is seen finished
+		return t.endError() // never changed once the task is seen finished
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.errMade {
-		t.err, t.errMade = &CancelledError{Task: t.nameLocked(), Cause: t.err}, true
+		t.outcome, t.errMade = &CancelledError{Task: t.nameLocked(), Cause: t.endError()}, true
 	}
-	return t.err
+	return t.endError()
+}
+
+// endError returns the error the finished task ended with, as it is now: for
+// a cancelled one, the cause, until error makes its CancelledError.
+func (t *taskCore) endError() error {
+	err, _ := t.outcome.(error)
+	return err
+}
+
+// bothWaiters is the outcome of an unfinished task that a Gather counts
+// down and whose Done channel has been made (see waitersLocked).
+type bothWaiters struct {
+	done    chan struct{}
+	counter *completions
+}
+
+// waitersLocked returns who waits for the unfinished task: the channel Done
+// made, closed when it finishes, and a Gather that it counts down (see
+// count), so that being gathered costs the task no allocation. The task's
+// mutex must be held.
+func (t *taskCore) waitersLocked() (done chan struct{}, counter *completions) {
+	switch w := t.outcome.(type) {
+	case chan struct{}:
+		return w, nil
+	case *completions:
+		return nil, w
+	case *bothWaiters:
+		return w.done, w.counter
+	}
+	return nil, nil
+}
+
+// setWaitersLocked records who waits for the unfinished task. The task's
+// mutex must be held.
+func (t *taskCore) setWaitersLocked(done chan struct{}, counter *completions) {
+	switch {
+	case done != nil && counter != nil:
+		t.outcome = &bothWaiters{done: done, counter: counter}
+	case done != nil:
+		t.outcome = done
+	case counter != nil:
+		t.outcome = counter
+	default:
+		t.outcome = nil
+	}
 }
 
 func (t *taskCore) invalidState() error {
@@ -872,8 +922,8 @@ func (t *taskCore) addCounter(c *completions) bool {
 	if t.finished() {
 		return false
 	}
-	if t.counter == nil {
-		t.counter = c
+	if done, counter := t.waitersLocked(); counter == nil {
+		t.setWaitersLocked(done, c)
 	} else { // two Gathers of the same task at once
 		t.moreLocked().addCallbackLocked(doneCallback{c: c})
 	}
@@ -884,8 +934,11 @@ func (t *taskCore) addCounter(c *completions) bool {
 func (t *taskCore) removeCallbacks(c *completions) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.counter == c {
-		t.counter = nil
+	if t.finished() {
+		return // its outcome is its error, and complete took the callbacks
+	}
+	if done, counter := t.waitersLocked(); counter == c {
+		t.setWaitersLocked(done, nil)
 	}
 	m := t.madeMore()
 	if m == nil {
@@ -961,10 +1014,12 @@ func (t *taskCore) Done() <-chan struct{} {
 	if t.finished() {
 		return closedChan
 	}
-	if t.done == nil {
-		t.done = make(chan struct{})
+	done, counter := t.waitersLocked()
+	if done == nil {
+		done = make(chan struct{})
+		t.setWaitersLocked(done, counter)
 	}
-	return t.done
+	return done
 }
 
 // ID returns the task's number, unique in the process, in creation order.

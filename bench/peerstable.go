@@ -486,7 +486,7 @@ func writeClosingNote(b *strings.Builder, s samples) {
 	p("(d): async %s; errgroup %s; conc %s.\n\n",
 		perTask(s, "Cancel", "async", 1e4), perTask(s, "Cancel", "errgroup", 1e4), perTask(s, "Cancel", "conc", 1e4))
 	p(`- **(a) spawn and collect.** An errgroup task is a closure and a goroutine. An async task is also a handle that can be
-  awaited, cancelled on its own with a cause, named and tracked. It costs one 112-byte Task (taskCore is 96 bytes;
+  awaited, cancelled on its own with a cause, named and tracked. It costs one 96-byte Task (taskCore is 80 bytes;
   what only named, tracked, failed or watched tasks need lives in an extra part) and the goroutine's closure. Since
   issue 19 it reads the clock only when something needs its times (a Run scope, or WithTimes), and Gather watches its
   tasks through a field of each task, counting them down, with no allocation per task (Gather of one task awaits it).
@@ -504,7 +504,7 @@ func writeClosingNote(b *strings.Builder, s samples) {
 	p(`- **(d) first-error cancellation.** errgroup's tasks share one context: cancelling it closes one channel. Since issue
   19 a group task whose function waits on ctx.Done() gets a channel of its own and nothing more (no cancelCtx, no
   cancel function, no place in the group context's children map); the group keeps a list of them and closes them when
-  it is cancelled, and Err and context.Cause still answer from the group's context. What is left is the Task (112
+  it is cancelled, and Err and context.Cause still answer from the group's context. What is left is the Task (96
   bytes for a group task), its goroutine's closure and that channel, against errgroup's closure: a handle per task,
   and a context that ends when its task does (errgroup's stays open until Wait returns). Those three allocations are
   the floor of a task that has a handle and can be cancelled on its own: a go statement allocates its closure, and a
@@ -515,7 +515,7 @@ func writeClosingNote(b *strings.Builder, s samples) {
   read of the clock costs 35–40 ns on this machine (BenchmarkScopeClock in the root package). What is left is the
   registry, whose cost is the atomic instructions and the cache line it moves between the core that starts a task and
   the core that ends it (BenchmarkTrackUntrack and BenchmarkTrackUntrackAcrossCores in the root package), and the larger
-  allocation: a tracked task comes with its extra part, 160 bytes for a Task[int] against 112. The registry's untrack
+  allocation: a tracked task comes with its extra part, 144 bytes for a Task[int] against 96. The registry's untrack
   takes no lock (one atomic store into the task's slot) and its track one uncontended lock; any registry that lists the
   live tasks exactly still moves one cache line per task from the core that ends it.
 - **(c) memory.** A blocked bare goroutine already costs about 2.7 kB (its 2 KiB minimum stack and the runtime's g).
