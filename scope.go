@@ -36,161 +36,245 @@ type Scope struct {
 	groups   map[*Group]struct{}
 }
 
-// trackShards spreads the registry over independent locks, so that
+// trackShards spreads the registry over independent shards, so that
 // goroutines starting tasks at the same time rarely meet.
 const trackShards = 64
 
-// trackShard holds live tasks in chunks of slots. Recording a task (track)
-// and reading the registry happen under the shard's lock; clearing a
-// finished task's slot (untrack) takes no lock: one atomic store into the
-// slot, through the pointer the task keeps. The goroutine that ends a task
-// mostly runs on another core than the one that started it, and a lock
-// taken at both ends moved the shard's cache line between the two cores
-// twice per task, with four atomic instructions in all; now the slot's
-// line alone moves, with three (the lock, its unlock, untrack's store).
+// trackShard holds the live tasks whose ids are equal modulo trackShards,
+// in a table indexed by the rest of the id, id/trackShards, modulo the
+// table's size (the task's home). Recording a task (track) takes no lock:
+// it claims one of the trackProbes slots from its home with one
+// compare-and-swap; clearing it (untrack) finds it there again by its id
+// and clears it with another. A home was last held by the task whose id
+// was trackShards×size before, which has most often ended long ago, so
+// both usually look at the home alone. Earlier the registry swept for a
+// free slot under the shard's lock and the task kept a pointer to its
+// slot: three locked instructions a task (the lock, its unlock, untrack's
+// store) against two now. The word of the task's extra part that held the
+// pointer holds the task's function now (taskExtra.site), so that a slot
+// is one word, which one instruction claims.
 //
-// track finds a free slot by sweeping the chunks from where it found the
-// last one. A lap that found half the slots or more taken adds half as
-// many chunks again, so that the sweep looks at a few slots per task on
-// average; a lap that found at most a quarter taken reclaims. untrack
-// never looks at the shard, so the chunks that a burst of tasks left empty
-// are also reclaimed after each garbage collection (see reclaimRegistries):
-// the registry's memory follows the live tasks, not its peak, within a
-// collection or two of the burst's end, when the memory could be freed
-// anyway. Tasks never move between slots, so a reader never misses one
-// that is being moved.
+// What does not fit near its home goes to the shard's overflow, under the
+// lock: a task whose home and the slots after it hold older tasks that
+// still live (a cluster of long-lived tasks, or a table too small). When
+// the overflow holds more than an eighth of the table's size, the table
+// is replaced by one twice as large; after each garbage collection (see
+// reclaimRegistries), a table that holds fewer than an eighth of its size
+// is replaced by a smaller one, so that the registry's memory follows the
+// live tasks, not their peak. Replacing a table moves its tasks, under the
+// lock, into the new one before the new one is published: see resize for
+// how a track or an untrack that meets the move without the lock finds
+// its way.
 type trackShard struct {
-	mu     sync.Mutex
-	chunks []*trackChunk // guarded by mu
-	next   int           // the sweep's next slot, chunk*trackChunkSlots + index; guarded by mu
-	seen   int           // slots the sweep looked at since it last went round; guarded by mu
-	taken  int           // how many of those held a task; guarded by mu
-	_      [64]byte      // keep neighbouring shards' locks off one cache line
+	tab atomic.Pointer[trackTable] // replaced under mu
+	mu  sync.Mutex
+	// overflow holds the tasks that found no slot near their home;
+	// guarded by mu.
+	overflow map[*taskCore]struct{}
+	_        [40]byte // keep neighbouring shards off one cache line
 }
 
-// trackChunkSlots is how many slots a chunk has: as many as fill one cache
-// line (a chunk is a 64-byte allocation).
-const trackChunkSlots = 4
+// trackProbes is how many slots from its home a task may take: eight
+// pointers, a cache line.
+const trackProbes = 8
 
-// trackChunk is a cache line of the registry.
-type trackChunk struct {
-	slots [trackChunkSlots]trackSlot
+// trackMinSlots is the size of a shard's first table and the smallest a
+// table shrinks to.
+const trackMinSlots = 32
+
+// trackTable is a shard's table of live tasks.
+type trackTable struct {
+	// retired is set, under the shard's lock, before the table's tasks
+	// are moved out of it; a track that claimed a slot of a retired table
+	// gives it back (see trackShard.track).
+	retired atomic.Bool
+	mask    uint64
+	slots   []unsafe.Pointer // *taskCore, or nil for a free slot
 }
 
-// trackSlot is where the registry records one live task.
-//
-// task is written by track under the shard's lock, only into a slot it has
-// seen empty with an atomic load, which orders the write after the atomic
-// store of the untrack that emptied it; it is cleared by untrack with an
-// atomic store, without the lock; readers, under the lock, load it
-// atomically. So track's write is a plain store, and a reader sees a task
-// or nil, never part of one. fn belongs to the task in the slot and is
-// read and written under the shard's lock only.
-type trackSlot struct {
-	task unsafe.Pointer // *taskCore, or nil for a free slot
-	fn   uintptr        // entry of the function the task runs
+func newTrackTable(size int) *trackTable {
+	return &trackTable{mask: uint64(size - 1), slots: make([]unsafe.Pointer, size)}
 }
 
-// reclaimMin is the number of chunks (256 slots) below which a shard is
-// left as it is: reclaiming them would save too little to be worth it.
-const reclaimMin = 64
+// claim records t in a free slot near its home and returns the slot, or
+// nil if the trackProbes slots from there are taken.
+func (tab *trackTable) claim(t *taskCore) *unsafe.Pointer {
+	home := t.id / trackShards
+	for i := range uint64(trackProbes) {
+		p := &tab.slots[(home+i)&tab.mask]
+		if atomic.LoadPointer(p) == nil && atomic.CompareAndSwapPointer(p, nil, unsafe.Pointer(t)) {
+			return p
+		}
+	}
+	return nil
+}
 
-// place records t in a free slot and returns the slot. sh.mu must be held.
-func (sh *trackShard) place(t *taskCore, fn uintptr) *trackSlot {
-	for {
-		if sh.next == len(sh.chunks)*trackChunkSlots {
-			// The sweep went round. Grow if it found the slots mostly
-			// taken, else start over, reclaiming if they were mostly
-			// free; with no chunk at all, grow.
-			switch {
-			case 2*sh.taken >= sh.seen:
-				sh.grow()
-			case 4*sh.taken <= sh.seen && len(sh.chunks) > reclaimMin:
-				sh.reclaim()
-				fallthrough
-			default:
-				sh.next = 0
+// clear removes t from the table if it is near its home there, and
+// reports whether it was.
+func (tab *trackTable) clear(t *taskCore) bool {
+	home := t.id / trackShards
+	for i := range uint64(trackProbes) {
+		p := &tab.slots[(home+i)&tab.mask]
+		if atomic.LoadPointer(p) == unsafe.Pointer(t) {
+			return atomic.CompareAndSwapPointer(p, unsafe.Pointer(t), nil)
+		}
+	}
+	return false
+}
+
+// track records t in the shard.
+func (sh *trackShard) track(t *taskCore) {
+	if tab := sh.tab.Load(); tab != nil {
+		if p := tab.claim(t); p != nil {
+			// The compare-and-swap and this load are sequentially
+			// consistent, as are resize's store of retired and its loads
+			// of the slots: either resize sees t in the slot, and moves
+			// it, or t sees the table retired.
+			if tab.retired.Load() {
+				sh.retake(p, t)
 			}
-			sh.seen, sh.taken = 0, 0
-			continue
+			return
 		}
-		slot := &sh.chunks[sh.next/trackChunkSlots].slots[sh.next%trackChunkSlots]
-		sh.next++
-		sh.seen++
-		if atomic.LoadPointer(&slot.task) == nil {
-			slot.fn = fn
-			slot.task = unsafe.Pointer(t)
-			return slot
-		}
-		sh.taken++
+	}
+	sh.mu.Lock()
+	sh.placeLocked(t)
+	sh.mu.Unlock()
+}
+
+// retake records anew t, which track put in slot p of a table that is
+// retired since. Under the lock, resize is done with that table: if it did
+// not move t, t is still in the slot (no one else clears it), and is taken
+// back.
+func (sh *trackShard) retake(p *unsafe.Pointer, t *taskCore) {
+	sh.mu.Lock()
+	if atomic.CompareAndSwapPointer(p, unsafe.Pointer(t), nil) {
+		sh.placeLocked(t)
+	}
+	sh.mu.Unlock()
+}
+
+// placeLocked records t in the shard's table, or else in its overflow,
+// growing the table when the overflow is large. sh.mu must be held.
+func (sh *trackShard) placeLocked(t *taskCore) {
+	tab := sh.tab.Load()
+	if tab == nil {
+		tab = sh.resize(trackMinSlots)
+	}
+	if tab.claim(t) != nil {
+		return
+	}
+	if sh.overflow == nil {
+		sh.overflow = make(map[*taskCore]struct{})
+	}
+	sh.overflow[t] = struct{}{}
+	if 8*len(sh.overflow) > len(tab.slots) {
+		sh.resize(2 * len(tab.slots))
 	}
 }
 
-// grow adds half as many chunks as the shard has, at least one, after the
-// last: the sweep goes on into them. sh.mu must be held.
-func (sh *trackShard) grow() {
-	for range max(1, len(sh.chunks)/2) {
-		sh.chunks = append(sh.chunks, new(trackChunk))
+// untrack removes t from the shard. Without the lock, it looks for t near
+// its home in the shard's table; it does not find it there while resize
+// is moving it, or when it is in the overflow, and then looks again under
+// the lock, where neither can happen.
+func (sh *trackShard) untrack(t *taskCore) {
+	if tab := sh.tab.Load(); tab != nil && tab.clear(t) {
+		return
 	}
+	sh.mu.Lock()
+	if tab := sh.tab.Load(); tab == nil || !tab.clear(t) {
+		delete(sh.overflow, t)
+	}
+	sh.mu.Unlock()
 }
 
-// reclaim drops the chunks that hold no task, beyond as many spare ones as
-// there are chunks in use (and at least reclaimMin chunks in all), so that
-// a shard that empties and fills again keeps its chunks. If it drops any,
-// the sweep starts over; else it goes on where it was, so that a large
-// shard full of live tasks is not swept from the start after every
-// collection. A chunk found empty under the lock stays empty (only track
-// fills slots), and no task refers to it: a task's slot holds the task
-// until its untrack, which is the last use of the slot the task makes.
+// resize replaces the shard's table with a new one of size slots (a power
+// of two), moves the live tasks of the table and of the overflow into it,
+// what does not fit near its home into the overflow, and returns it.
 // sh.mu must be held.
-func (sh *trackShard) reclaim() {
-	busy := 0
-	for _, c := range sh.chunks {
-		if !c.empty() {
-			busy++
+//
+// The old table is retired first. Each task is taken out of its slot with
+// a compare-and-swap, so that a task whose untrack clears it meanwhile is
+// not moved, and the new table is published once it holds them all. An
+// untrack that misses t meanwhile (t out of the old table, not yet in a
+// published new one) looks again under the lock, after the move. A track
+// that claims a slot of the old table after resize looked at it sees the
+// table retired, and waits for the lock to record its task again.
+func (sh *trackShard) resize(size int) *trackTable {
+	nt := newTrackTable(size)
+	var spill []*taskCore
+	place := func(t *taskCore) {
+		if nt.claim(t) == nil {
+			spill = append(spill, t)
 		}
 	}
-	if keep := max(reclaimMin, 2*busy); len(sh.chunks) > keep {
-		kept := make([]*trackChunk, 0, keep)
-		spare := keep - busy
-		for _, c := range sh.chunks {
-			switch {
-			case !c.empty():
-				kept = append(kept, c)
-			case spare > 0:
-				kept = append(kept, c)
-				spare--
+	if old := sh.tab.Load(); old != nil {
+		old.retired.Store(true)
+		for i := range old.slots {
+			p := &old.slots[i]
+			if t := atomic.LoadPointer(p); t != nil && atomic.CompareAndSwapPointer(p, t, nil) {
+				place((*taskCore)(t))
 			}
 		}
-		sh.chunks = kept
-		sh.next, sh.seen, sh.taken = 0, 0, 0
 	}
+	for t := range sh.overflow {
+		delete(sh.overflow, t)
+		place(t)
+	}
+	if len(spill) > 0 && sh.overflow == nil {
+		sh.overflow = make(map[*taskCore]struct{}, len(spill))
+	}
+	for _, t := range spill {
+		sh.overflow[t] = struct{}{}
+	}
+	if len(sh.overflow) == 0 {
+		sh.overflow = nil
+	}
+	sh.tab.Store(nt)
+	return nt
 }
 
-// empty reports whether no slot of c holds a task.
-func (c *trackChunk) empty() bool {
-	for i := range c.slots {
-		if atomic.LoadPointer(&c.slots[i].task) != nil {
-			return false
+// liveLocked returns how many tasks the shard holds. sh.mu must be held.
+func (sh *trackShard) liveLocked() int {
+	n := len(sh.overflow)
+	if tab := sh.tab.Load(); tab != nil {
+		for i := range tab.slots {
+			if atomic.LoadPointer(&tab.slots[i]) != nil {
+				n++
+			}
 		}
 	}
-	return true
+	return n
 }
 
-// reclaimRegistries reclaims the empty chunks of every live scope's
+// reclaimLocked replaces a table that holds fewer tasks than an eighth of
+// its size by one four times as large as they need, or trackMinSlots.
+// sh.mu must be held.
+func (sh *trackShard) reclaimLocked() {
+	tab := sh.tab.Load()
+	if tab == nil || len(tab.slots) <= trackMinSlots {
+		return
+	}
+	if live := sh.liveLocked(); 8*live < len(tab.slots) {
+		size := trackMinSlots
+		for size < 4*live {
+			size *= 2
+		}
+		sh.resize(size)
+	}
+}
+
+// reclaimRegistries shrinks the mostly empty tables of every live scope's
 // registry, and arranges to run again after the next garbage collection:
 // a registry whose tasks all ended, and where no task starts any more, is
-// reclaimed no later than that. It costs a look at every chunk of the
-// registries larger than reclaimMin chunks a shard, once per collection,
-// which is less than the collection's own look at the tasks they hold.
+// reclaimed no later than that. It costs a look at every slot of the
+// tables larger than trackMinSlots, once per collection, which is less
+// than the collection's own look at the tasks they hold.
 func reclaimRegistries() {
 	for _, s := range Scopes() {
 		for i := range s.shards {
 			sh := &s.shards[i]
 			sh.mu.Lock()
-			if len(sh.chunks) > reclaimMin {
-				sh.reclaim()
-			}
+			sh.reclaimLocked()
 			sh.mu.Unlock()
 		}
 	}
@@ -316,13 +400,15 @@ func (s *Scope) eachTask(f func(trackEntry)) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		for _, c := range sh.chunks {
-			for j := range c.slots {
-				slot := &c.slots[j]
-				if t := (*taskCore)(atomic.LoadPointer(&slot.task)); t != nil {
-					f(trackEntry{task: t, fn: slot.fn})
+		if tab := sh.tab.Load(); tab != nil {
+			for j := range tab.slots {
+				if t := (*taskCore)(atomic.LoadPointer(&tab.slots[j])); t != nil {
+					f(trackEntry{task: t, fn: t.extra.Load().site})
 				}
 			}
+		}
+		for t := range sh.overflow {
+			f(trackEntry{task: t, fn: t.extra.Load().site})
 		}
 		sh.mu.Unlock()
 	}
@@ -351,11 +437,9 @@ func (s *Scope) track(t *taskCore, fn any) {
 		// The task is not shared yet: its part needs no lock.
 		x.moreLocked().rareLocked().stack = slices.Clone(pcs[:n])
 	}
-	pc := funcEntry(fn)
-	sh := &s.shards[t.id%trackShards]
-	sh.mu.Lock()
-	x.slot = sh.place(t, pc)
-	sh.mu.Unlock()
+	// Before the task is recorded, which publishes it to the readers.
+	x.site = funcEntry(fn)
+	s.shards[t.id%trackShards].track(t)
 }
 
 // funcEntry returns the entry of the function fn holds, or 0 for a nil
@@ -373,11 +457,9 @@ func funcEntry(fn any) uintptr {
 	return *(*uintptr)(f)
 }
 
-// untrack clears t's slot: one atomic store, without the lock.
+// untrack removes t from the registry.
 func (s *Scope) untrack(t *taskCore) {
-	x := t.extra.Load()
-	atomic.StorePointer(&x.slot.task, nil)
-	x.slot = nil // a finished task keeps no chunk alive
+	s.shards[t.id%trackShards].untrack(t)
 	if s.tracing {
 		endTrace(t)
 	}

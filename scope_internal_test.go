@@ -4,10 +4,12 @@ import (
 	"context"
 	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // BenchmarkTrackUntrack is the registry's share of a tracked task's cost:
@@ -97,7 +99,10 @@ func registrySlots(s *Scope) (n int) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.chunks) * trackChunkSlots
+		if tab := sh.tab.Load(); tab != nil {
+			n += len(tab.slots)
+		}
+		n += len(sh.overflow)
 		sh.mu.Unlock()
 	}
 	return n
@@ -119,7 +124,8 @@ func trackTasks(s *Scope, n int) []taskCore {
 // returns the tasks.
 func burst(t *testing.T, s *Scope, n, keep int) []taskCore {
 	tasks := trackTasks(s, n)
-	// The shards grow by half at a time, as the tasks come.
+	// The tables double as the tasks come, when an eighth of their size
+	// has overflowed: at the end they are at most twice too large.
 	if got := registrySlots(s); got < n || got > 2*n {
 		t.Fatalf("%d slots for %d tasks", got, n)
 	}
@@ -153,8 +159,9 @@ func checkKept(t *testing.T, s *Scope, tasks []taskCore, keep int) {
 }
 
 // shrunk is the most slots a registry may keep for keep live tasks once it
-// has reclaimed: what the live tasks fill, and reclaimMin chunks a shard.
-func shrunk(keep int) int { return 4*keep + trackShards*reclaimMin*trackChunkSlots }
+// has reclaimed: four times (rounded up to a power of two) what the live
+// tasks need, or trackMinSlots a shard.
+func shrunk(keep int) int { return 8*keep + trackShards*trackMinSlots }
 
 // TestRegistryShrinks checks that after a burst of tasks, and nothing
 // after it, the registry's slots follow the live tasks, not the peak, once
@@ -180,30 +187,46 @@ func TestRegistryShrinks(t *testing.T) {
 	checkKept(t, s, tasks, keep)
 }
 
-// TestRegistryShrinksAsTasksComeAndGo checks that a registry that keeps
-// recording tasks after a burst shrinks by itself, as the sweep for free
-// slots goes round and finds them mostly free, with no collection's help:
-// its scope is not among the live ones that the collections reclaim.
+// TestRegistryShrinksAsTasksComeAndGo checks that a registry shrinks
+// after a burst while tasks keep being recorded and cleared, on other
+// goroutines, as the collections reclaim it: the tables are replaced under
+// the tasks that come and go, and every one of them is still found and
+// cleared.
 func TestRegistryShrinksAsTasksComeAndGo(t *testing.T) {
-	s := new(Scope)
+	s := newScope(context.Background(), runConfig{})
+	defer s.close()
 	const n, keep = 100000, 100
 	tasks := burst(t, s, n, keep)
-	peak := registrySlots(s)
 	fn := func(context.Context) (int, error) { return 0, nil }
-	churn := make([]taskCore, trackShards)
-	for i := range churn {
-		churn[i].extra.Store(&taskExtra{track: &s.self})
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			churn := make([]taskCore, 3*trackShards)
+			for i := range churn {
+				churn[i].extra.Store(&taskExtra{track: &s.self})
+			}
+			for !stop.Load() {
+				for i := range churn {
+					churn[i].id = lastTaskID.Add(1)
+					s.track(&churn[i], fn)
+				}
+				for i := range churn {
+					s.untrack(&churn[i])
+				}
+			}
+		})
 	}
-	// Enough tasks, one at a time, for every shard's sweep to go round.
-	for range 2 * peak / trackShards {
-		for i := range churn {
-			churn[i].id = lastTaskID.Add(1)
-			s.track(&churn[i], fn)
-			s.untrack(&churn[i])
-		}
+	got := registrySlots(s)
+	for i := 0; i < 100 && got > shrunk(keep+6*trackShards); i++ {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+		got = registrySlots(s)
 	}
-	if got := registrySlots(s); got > shrunk(keep) {
-		t.Errorf("%d slots left for %d live tasks: the registry did not shrink", got, keep)
+	stop.Store(true)
+	wg.Wait()
+	if got > shrunk(keep+6*trackShards) {
+		t.Errorf("%d slots left for at most %d live tasks: the registry did not shrink", got, keep+6*trackShards)
 	}
 	checkKept(t, s, tasks, keep)
 }
@@ -216,6 +239,13 @@ func TestRegistryShrinksAsTasksComeAndGo(t *testing.T) {
 // before it. untrack takes no lock, so it races with the readers and with
 // track reusing the slots it clears.
 func TestRegistryListsExactlyTheLiveTasks(t *testing.T) {
+	t.Run("steady", func(t *testing.T) { testListsExactlyTheLiveTasks(t, false) })
+	// With the tables replaced, larger and smaller, all the time: every
+	// task is moved while it is recorded, cleared and listed.
+	t.Run("resizing", func(t *testing.T) { testListsExactlyTheLiveTasks(t, true) })
+}
+
+func testListsExactlyTheLiveTasks(t *testing.T, resizing bool) {
 	s := newScope(context.Background(), runConfig{})
 	defer s.close()
 	const (
@@ -276,6 +306,31 @@ func TestRegistryListsExactlyTheLiveTasks(t *testing.T) {
 	}
 	var failed atomic.Bool
 	var reads sync.WaitGroup
+	if resizing {
+		reads.Go(func() {
+			for n := 0; !stop.Load() && !failed.Load(); n++ {
+				for i := range s.shards {
+					sh := &s.shards[i]
+					sh.mu.Lock()
+					size := trackMinSlots
+					if tab := sh.tab.Load(); tab != nil {
+						size = len(tab.slots)
+					}
+					// Up to 256 slots and down again, eight moves each way:
+					// at times too small for the live tasks, so that some
+					// overflow.
+					if n/8%2 == 0 {
+						size *= 2
+					} else {
+						size = max(trackMinSlots, size/2)
+					}
+					sh.resize(size)
+					sh.mu.Unlock()
+				}
+				runtime.Gosched()
+			}
+		})
+	}
 	var busyReads atomic.Int64 // readings that listed a task
 	for range readers {
 		reads.Go(func() {
@@ -290,6 +345,10 @@ func TestRegistryListsExactlyTheLiveTasks(t *testing.T) {
 				listed := make(map[int]bool)
 				s.eachTask(func(e trackEntry) {
 					i := byID[e.task.id]
+					if listed[i] {
+						failed.Store(true)
+						t.Errorf("task %d listed twice", i)
+					}
 					listed[i] = true
 					if e.fn != pcs[i%len(pcs)] {
 						failed.Store(true)
@@ -323,26 +382,167 @@ func TestRegistryListsExactlyTheLiveTasks(t *testing.T) {
 	}
 }
 
-// TestReclaimKeepsTheSweepOfAFullShard checks that reclaiming a shard whose
-// chunks all hold tasks (as every collection does, see reclaimRegistries)
-// leaves its chunks and its sweep as they were: starting the sweep over
-// would make the next task's search for a free slot look at every slot of
-// the shard, after every collection.
-func TestReclaimKeepsTheSweepOfAFullShard(t *testing.T) {
+// TestReclaimKeepsAFullTable checks that reclaiming a shard whose table
+// holds many tasks (as every collection does, see reclaimRegistries)
+// leaves its table as it was: moving every task after every collection
+// would cost as much as the collection.
+func TestReclaimKeepsAFullTable(t *testing.T) {
 	s := new(Scope)
-	const n = 2 * trackShards * reclaimMin * trackChunkSlots
+	const n = 8 * trackShards * trackMinSlots
 	trackTasks(s, n)
 	sh := &s.shards[0]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	chunks, next := len(sh.chunks), sh.next
-	if chunks <= reclaimMin {
-		t.Fatalf("%d chunks: the shard is too small for reclaim to look at it", chunks)
+	tab := sh.tab.Load()
+	if len(tab.slots) <= trackMinSlots {
+		t.Fatalf("%d slots: the table is too small for reclaim to look at it", len(tab.slots))
 	}
-	sh.reclaim()
-	if len(sh.chunks) != chunks || sh.next != next {
-		t.Errorf("reclaim of a full shard: %d chunks, sweep at %d; want %d and %d as before", len(sh.chunks), sh.next, chunks, next)
+	sh.reclaimLocked()
+	if sh.tab.Load() != tab {
+		t.Errorf("reclaim replaced a table of %d slots holding %d tasks", len(tab.slots), sh.liveLocked())
 	}
+}
+
+// shardTasks returns n tasks of shard 0 with consecutive homes from first,
+// ready to be tracked in s.
+func shardTasks(s *Scope, first, n int) []taskCore {
+	tasks := make([]taskCore, n)
+	for i := range tasks {
+		tasks[i].id = uint64(first+i) * trackShards
+		tasks[i].extra.Store(&taskExtra{track: &s.self})
+	}
+	return tasks
+}
+
+// listedOnce checks that s lists each of tasks exactly once, and no other.
+func listedOnce(t *testing.T, s *Scope, tasks ...[]taskCore) {
+	t.Helper()
+	want := make(map[*taskCore]bool)
+	for _, ts := range tasks {
+		for i := range ts {
+			want[&ts[i]] = true
+		}
+	}
+	seen := make(map[*taskCore]bool)
+	s.eachTask(func(e trackEntry) {
+		switch {
+		case seen[e.task]:
+			t.Errorf("task %d listed twice", e.task.id)
+		case !want[e.task]:
+			t.Errorf("task %d listed but not live", e.task.id)
+		}
+		seen[e.task] = true
+	})
+	if len(seen) < len(want) {
+		t.Errorf("%d tasks listed, want %d", len(seen), len(want))
+	}
+}
+
+// TestRegistryGrowsAsTasksOverflow checks that a shard's table doubles as
+// its tasks overflow, that the tasks it held before are all moved into the
+// new one, and that untrack finds each of them wherever it is.
+func TestRegistryGrowsAsTasksOverflow(t *testing.T) {
+	s := new(Scope)
+	sh := &s.shards[0]
+	fn := func(context.Context) (int, error) { return 0, nil }
+	tasks := shardTasks(s, 1, 1000)
+	var sizes []int
+	for i := range tasks {
+		s.track(&tasks[i], fn)
+		if n := len(sh.tab.Load().slots); len(sizes) == 0 || sizes[len(sizes)-1] != n {
+			sizes = append(sizes, n)
+		}
+	}
+	if want := []int{32, 64, 128, 256, 512, 1024}; !slices.Equal(sizes, want) {
+		t.Errorf("the table grew through sizes %v, want %v", sizes, want)
+	}
+	listedOnce(t, s, tasks)
+	// Every other task, then the rest.
+	for i := 0; i < len(tasks); i += 2 {
+		s.untrack(&tasks[i])
+	}
+	for i := 1; i < len(tasks); i += 2 {
+		s.untrack(&tasks[i])
+	}
+	if n := s.Len(); n != 0 {
+		t.Errorf("%d tasks listed after all were untracked", n)
+	}
+}
+
+// TestRegistryClusterOverflows checks that long-lived tasks whose homes
+// are next to each other do not make a table grow at every lap of the ids
+// round it: the tasks whose home is in the cluster go to the overflow,
+// which the tasks that come and go leave as they go.
+func TestRegistryClusterOverflows(t *testing.T) {
+	s := new(Scope)
+	sh := &s.shards[0]
+	fn := func(context.Context) (int, error) { return 0, nil }
+	// 24 long-lived tasks with consecutive homes, and no more: an eighth
+	// of a table of 256.
+	long := shardTasks(s, 1, 24)
+	for i := range long {
+		s.track(&long[i], fn)
+	}
+	size := len(sh.tab.Load().slots)
+	// 200 laps of the table, 16 tasks at a time.
+	first := len(long) + 1
+	for range 200 * size / 16 {
+		churn := shardTasks(s, first, 16)
+		first += len(churn)
+		for i := range churn {
+			s.track(&churn[i], fn)
+		}
+		listedOnce(t, s, long, churn)
+		for i := range churn {
+			s.untrack(&churn[i])
+		}
+	}
+	if got := len(sh.tab.Load().slots); got > 4*size {
+		t.Errorf("the table grew from %d to %d slots for %d live tasks", size, got, len(long)+16)
+	}
+	listedOnce(t, s, long)
+}
+
+// TestRegistryRetakesAClaimInARetiredTable checks what track does when
+// the table it claimed a slot in was retired meanwhile, both ways: resize
+// saw the claim and moved the task, or it did not and the task records
+// itself again.
+func TestRegistryRetakesAClaimInARetiredTable(t *testing.T) {
+	s := new(Scope)
+	sh := &s.shards[0]
+	fn := func(context.Context) (int, error) { return 0, nil }
+	tasks := shardTasks(s, 1, 3)
+	s.track(&tasks[0], fn) // the shard has a table
+	for _, moved := range []bool{true, false} {
+		x := &tasks[1]
+		if !moved {
+			x = &tasks[2]
+		}
+		x.extra.Load().site = funcEntry(fn)
+		old := sh.tab.Load()
+		var p *unsafe.Pointer
+		if moved {
+			p = old.claim(x) // before resize looks
+		}
+		sh.mu.Lock()
+		sh.resize(2 * len(old.slots))
+		sh.mu.Unlock()
+		if !moved {
+			p = old.claim(x) // after
+		}
+		if !old.retired.Load() {
+			t.Fatal("resize left the old table in service")
+		}
+		sh.retake(p, x)
+		if got := atomic.LoadPointer(p); got != nil {
+			t.Errorf("moved %v: the retired table still holds a task", moved)
+		}
+	}
+	listedOnce(t, s, tasks)
+	for i := range tasks {
+		s.untrack(&tasks[i])
+	}
+	listedOnce(t, s)
 }
 
 // TestSnapshotAllocatesOncePerTask checks what a snapshot allocates for

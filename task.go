@@ -129,7 +129,7 @@ func (r *extraRef) init(x *taskExtra) { r.p = unsafe.Pointer(x) }
 // A tracked or named task gets it in the same allocation as the task (a
 // named one with its name after it); others make it on first use. track is
 // set before the task is shared and never changes; the rest is guarded by
-// the task's mutex, slot by the tracker.
+// the task's mutex, site by the tracker.
 //
 // What fewer tasks still need is in a part of its own, so that this stays
 // small: a tracked task (a Task[int] and this) is 144 bytes, a size class.
@@ -147,7 +147,7 @@ func (r *extraRef) init(x *taskExtra) { r.p = unsafe.Pointer(x) }
 type taskExtra struct {
 	name  *string                  // the task's name, if it was given one
 	track *tracker                 // records the task for the tree, if anything does (see trackerRef)
-	slot  *trackSlot               // where track recorded the task
+	site  uintptr                  // entry of the function the task runs, for the tree; set by track before it records the task
 	more  atomic.Pointer[taskMore] // written under the task's mutex
 
 	// The task's times, for a task that records them (taskCore.timing):
