@@ -1004,7 +1004,10 @@ func (t *taskCore) Cancelled() bool { return t.state.is(Cancelled) }
 // State returns the task's current state.
 func (t *taskCore) State() State { return t.state.public() }
 
-// Done returns a channel that is closed when the task has finished.
+// Done returns a channel that is closed when the task has finished. The
+// task's state, result and error are final by the time a receive from it
+// returns; the state becomes final first, so a caller that has seen it so
+// (through State or Await) may still find the channel open for a moment.
 func (t *taskCore) Done() <-chan struct{} {
 	if t.finished() {
 		return closedChan
