@@ -259,20 +259,29 @@ func TestResumeSkipsWhatSucceededAndFetchesTheRest(t *testing.T) {
 
 func TestInterruptedRunWritesARecordPerURLReadAndExits130(t *testing.T) {
 	base, hanging := hangCounter(t)
-	var list strings.Builder
+	feed := &lineFeed{}
 	for i := range 50 {
 		if i%5 == 0 {
-			fmt.Fprintf(&list, "%s/hang?i=%d\n", base, i)
+			feed.lines = append(feed.lines, fmt.Sprintf("%s/hang?i=%d\n", base, i))
 		} else {
-			fmt.Fprintf(&list, "%s/item?delay=%dms&i=%d\n", base, i, i)
+			feed.lines = append(feed.lines, fmt.Sprintf("%s/item?delay=%dms&i=%d\n", base, i, i))
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		waitFor(t, "four hanging requests", func() bool { return hanging.Load() == 4 })
+		// The fourth /hang request (i=15) holds the last of the four
+		// slots; i=16 and i=17 fill the backlog, and i=18, once read,
+		// waits for room. A line read is handed on before the next is
+		// asked for, so a 19th line served means i=18 is in the run's
+		// hands.
+		waitFor(t, "four hanging requests and 19 lines read", func() bool {
+			return hanging.Load() == 4 && feed.served.Load() >= 19
+		})
 		cancel()
 	}()
-	r := cli(t, ctx, list.String(), "-i", "-", "-c", "4", "-backlog", "2")
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"-i", "-", "-c", "4", "-backlog", "2"}, feed, &out, &errb)
+	r := result{code, out.String(), errb.String()}
 	recs := records(t, r.stdout)
 	if r.code != exitInterrupted {
 		t.Fatalf("exit %d, stderr %s", r.code, r.stderr)
@@ -285,9 +294,30 @@ func TestInterruptedRunWritesARecordPerURLReadAndExits130(t *testing.T) {
 	}
 	// Four /hang requests hold the four slots; two more wait in the backlog
 	// and one was read while waiting for room: all seven are cancelled.
-	if cancelled != 7 || !strings.Contains(r.stderr, "interrupted: partial") || !strings.Contains(r.stderr, fmt.Sprintf("%d URLs in", len(recs))) {
-		t.Errorf("%d records, %d cancelled; stderr %s", len(recs), cancelled, r.stderr)
+	if cancelled != 7 || len(recs) != 19 || !strings.Contains(r.stderr, "interrupted: partial") || !strings.Contains(r.stderr, "19 URLs in") {
+		t.Errorf("%d records, %d cancelled, %d lines served; stderr %s", len(recs), cancelled, feed.served.Load(), r.stderr)
 	}
+}
+
+// lineFeed is a standard input that hands out one line per Read and counts
+// the lines it has handed out, so that a test knows how far the run has
+// read: fetch.Lines asks for more only once it has handed on every line it
+// holds.
+type lineFeed struct {
+	lines  []string
+	served atomic.Int32
+}
+
+func (f *lineFeed) Read(p []byte) (int, error) {
+	i := int(f.served.Load())
+	if i >= len(f.lines) {
+		return 0, io.EOF
+	}
+	if len(p) < len(f.lines[i]) {
+		return 0, io.ErrShortBuffer
+	}
+	f.served.Add(1)
+	return copy(p, f.lines[i]), nil
 }
 
 func TestDemoCommand(t *testing.T) {
