@@ -86,6 +86,7 @@ func testV7Colliding(t *testing.T, homes, shards int) {
 	}
 	var started sync.WaitGroup
 	started.Add(readers)
+	var busy atomic.Int64 // readings that listed a task
 	var wg sync.WaitGroup
 	for m := range makers {
 		wg.Go(func() {
@@ -98,6 +99,12 @@ func testV7Colliding(t *testing.T, homes, shards int) {
 					x.state.Store(v7Tracking)
 					s.track(&x.core, fn)
 					x.state.Store(v7Tracked)
+				}
+				// The first batch stays until a reading has listed a task
+				// (on one core the readers might otherwise not run while
+				// the makers do).
+				for deadline := time.Now().Add(10 * time.Second); lo == 0 && busy.Load() == 0 && time.Now().Before(deadline); {
+					runtime.Gosched()
 				}
 				// End the batch on another goroutine, in the reverse
 				// order, while the next one is tracked.
@@ -139,7 +146,6 @@ func testV7Colliding(t *testing.T, homes, shards int) {
 			runtime.Gosched()
 		}
 	})
-	var busy atomic.Int64
 	for range readers {
 		reads.Go(func() {
 			before := make([]int32, len(all))

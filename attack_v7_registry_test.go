@@ -54,6 +54,7 @@ func TestAttackV7AllTasksAndSnapshotWhileTasksComeAndGo(t *testing.T) {
 		}
 		var readersStarted sync.WaitGroup
 		readersStarted.Add(readers)
+		var busy atomic.Int64 // readings that listed tasks
 		var wg sync.WaitGroup
 		for sp := range spawners {
 			wg.Go(func() {
@@ -84,7 +85,13 @@ func TestAttackV7AllTasksAndSnapshotWhileTasksComeAndGo(t *testing.T) {
 							recsB[i].id.Store(h.ID())
 							recsB[i].phase.Store(v7Spawned)
 						}
-						runtime.Gosched() // let the readers see them
+						// Let the readers see them; the first burst waits until a
+						// reading has listed tasks (on one core the readers might
+						// otherwise not run while the spawners do).
+						runtime.Gosched()
+						for deadline := time.Now().Add(10 * time.Second); b == 0 && busy.Load() == 0 && time.Now().Before(deadline); {
+							runtime.Gosched()
+						}
 						for i := range recsB {
 							recsB[i].phase.Store(v7Released)
 						}
@@ -109,7 +116,6 @@ func TestAttackV7AllTasksAndSnapshotWhileTasksComeAndGo(t *testing.T) {
 				time.Sleep(2 * time.Millisecond)
 			}
 		})
-		var busy atomic.Int64
 		for r := range readers {
 			reads.Go(func() {
 				before := make([]int32, len(recs))
