@@ -211,6 +211,11 @@ func TestAttackV7OneTaskInManyGathers(t *testing.T) {
 		if got := async.GatherSettled(ctx, shared, shared); got[0].Err != got[1].Err || got[0].Err != shared.Err() || (err == nil && got[0].Value != v) {
 			t.Errorf("round %d: GatherSettled = %+v, Result = %d, %v", round, got, v, err)
 		}
+		// The callbacks added before the end run in the task's goroutine
+		// after its end is published: they may still be running.
+		for deadline := time.Now().Add(10 * time.Second); callbacks.Load() < 4 && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Microsecond)
+		}
 		if n := callbacks.Load(); n != 4 {
 			t.Errorf("round %d: %d done callbacks ran, want 4", round, n)
 		}
