@@ -3,6 +3,7 @@ package async_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,7 +23,7 @@ import (
 // object across goroutines.
 func TestAttackV7CancelledErrorMadeOnce(t *testing.T) {
 	cause := errors.New("v7 cause")
-	for round := range 200 {
+	for round := range 60 {
 		ctx := context.Background()
 		entered := make(chan struct{})
 		task := async.Spawn(ctx, func(ctx context.Context) (int, error) {
@@ -43,6 +44,7 @@ func TestAttackV7CancelledErrorMadeOnce(t *testing.T) {
 				switch i % kinds {
 				case 0:
 					for errs[i] = task.Err(); errors.Is(errs[i], async.ErrInvalidState); errs[i] = task.Err() {
+						runtime.Gosched()
 					}
 				case 1:
 					<-task.Done()
