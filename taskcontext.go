@@ -88,12 +88,22 @@ func (l *liveContext) Done() <-chan struct{} {
 // only ctxDone (see ownDone); contextEndedLight and
 // contextEndedCancelledLight when such a task ended: ctxDone was made
 // before they were stored, so whoever loads them may read it.
+//
+// contextSeenCancelled and contextSeenCancelledLight stand for a context
+// not made (nil, contextLight) that someone was told is cancelled, through
+// its parent (see seenCancelled): the task's end, which finds one of them
+// instead of what it looked for, records that the context ended cancelled
+// by the parent, whatever it saw of the parent before. Between the end's
+// look at the parent and what it records, the parent may be cancelled and
+// a reader told so: this keeps the end from taking that back.
 var (
 	contextEnded               = new(liveContext)
 	contextEndedCancelled      = new(liveContext)
 	contextLight               = new(liveContext)
 	contextEndedLight          = new(liveContext)
 	contextEndedCancelledLight = new(liveContext)
+	contextSeenCancelled       = new(liveContext)
+	contextSeenCancelledLight  = new(liveContext)
 )
 
 // ended reports whether l is one of the stand-ins for an ended context.
@@ -105,14 +115,28 @@ func ended(l *liveContext) bool {
 	return false
 }
 
-// unmade reports whether l stands for a context not made yet: nil, or
-// only a Done channel.
-func unmade(l *liveContext) bool { return l == nil || l == contextLight }
+// unmade reports whether l stands for a context not made yet, and not
+// ended: nil, or only a Done channel, seen cancelled or not.
+func unmade(l *liveContext) bool {
+	return l == nil || l == contextLight || l == contextSeenCancelled || l == contextSeenCancelledLight
+}
+
+// light reports whether l stands for a context not made whose Done is
+// ctxDone (see ownDone).
+func light(l *liveContext) bool {
+	switch l {
+	case contextLight, contextSeenCancelledLight, contextEndedLight, contextEndedCancelledLight:
+		return true
+	}
+	return false
+}
 
 // endMark returns the stand-in for a context that ends now, unmade: the
 // parent's cancellation, if there is one, is the context's, and light says
 // whether it had a Done channel of its own. baseDone says the caller has
-// already seen the parent cancelled.
+// already seen the parent cancelled. What it returns holds only if stored
+// in place of nil or contextLight: a reader told meanwhile that the parent
+// is cancelled has stored another stand-in (see seenCancelled).
 func (t *taskCore) endMark(light, baseDone bool) *liveContext {
 	cancelled := baseDone || t.base().Err() != nil
 	switch {
@@ -174,8 +198,8 @@ func (t *taskCore) base() context.Context {
 func (t *taskCore) liveContext() *liveContext {
 	for {
 		l := t.live.Load()
-		if l != nil && !ended(l) && l != contextLight {
-			return l
+		if l != nil && l.Context != nil {
+			return l // made: every stand-in has no Context
 		}
 		base := t.base()
 		if l == contextEnded || l == contextEndedLight {
@@ -185,12 +209,18 @@ func (t *taskCore) liveContext() *liveContext {
 		}
 		ctx, cancel := context.WithCancelCause(base)
 		made := &liveContext{Context: ctx, cancel: cancel}
-		switch l {
-		case contextLight, contextEndedLight, contextEndedCancelledLight:
+		if light(l) {
 			made.light = t.ctxDone // made before l was stored
 		}
-		if ended(l) {
+		switch l {
+		case contextEnded, contextEndedLight:
 			cancel(ErrTaskReturned)
+			made.adopted.Store(true)
+		case contextEndedCancelled, contextEndedCancelledLight, contextSeenCancelled, contextSeenCancelledLight:
+			// Seen cancelled by the parent, or ended so: the parent's
+			// cause, even if the parent has not told what was just made
+			// yet (a context of another kind may tell it later).
+			cancel(context.Cause(base))
 			made.adopted.Store(true)
 		}
 		if t.live.CompareAndSwap(l, made) {
@@ -229,23 +259,46 @@ func adoptParentCancel(made *liveContext, base context.Context) {
 // not made, it records whether the parent was cancelled by then, which is
 // what the context answers if it is made afterwards; baseDone says the
 // caller has already seen that it was.
+//
+// The compare-and-swap that stores what it records decides it: a reader
+// told, perhaps after the end looked at the parent, that the context is
+// cancelled through the parent has recorded that first (see
+// seenCancelled), the end's fails, and it records that the context ended
+// cancelled by the parent, whatever it saw of it. An end that nothing
+// contends costs a load, the look at the parent and one compare-and-swap.
 func (t *taskCore) endContext(baseDone bool) {
+	if t.live.Load() == nil && t.live.CompareAndSwap(nil, t.endMark(false, baseDone)) {
+		return
+	}
+	t.endMadeContext(baseDone)
+}
+
+// endMadeContext is endContext when the context was made, given a Done
+// channel, or seen cancelled, before the end could record anything: live
+// is no longer nil.
+func (t *taskCore) endMadeContext(baseDone bool) {
 	l := t.live.Load()
-	if l == nil {
-		if t.live.CompareAndSwap(nil, t.endMark(false, baseDone)) {
+	if l == contextSeenCancelled {
+		if t.live.CompareAndSwap(l, contextEndedCancelled) {
 			return
 		}
 		l = t.live.Load() // made, or given a Done channel, meanwhile
 	}
-	if l == contextLight {
+	if l == contextLight || l == contextSeenCancelledLight {
 		t.mu.Lock()
-		if t.live.CompareAndSwap(contextLight, t.endMark(true, baseDone)) {
-			t.closeDoneLocked()
-			t.mu.Unlock()
-			return
+		for l == contextLight || l == contextSeenCancelledLight {
+			mark := contextEndedCancelledLight
+			if l == contextLight {
+				mark = t.endMark(true, baseDone)
+			}
+			if t.live.CompareAndSwap(l, mark) {
+				t.closeDoneLocked()
+				t.mu.Unlock()
+				return
+			}
+			l = t.live.Load() // seen cancelled, or made, meanwhile
 		}
 		t.mu.Unlock()
-		l = t.live.Load() // made meanwhile
 	}
 	t.catchUp(l)
 	l.cancel(ErrTaskReturned)
@@ -263,14 +316,20 @@ func (t *taskCore) endContext(baseDone bool) {
 // tasks of ownsDone.
 func (t *taskCore) ownDone() <-chan struct{} {
 	t.mu.Lock()
-	if t.live.Load() != nil {
+	l := t.live.Load()
+	mark := contextLight
+	switch l {
+	case nil:
+	case contextSeenCancelled:
+		mark = contextSeenCancelledLight
+	default:
 		t.mu.Unlock()
 		return nil
 	}
 	ch := make(chan struct{})
 	t.ctxDone = ch
-	if !t.live.CompareAndSwap(nil, contextLight) {
-		t.ctxDone = nil // nobody read it: only contextLight says it is there
+	if !t.live.CompareAndSwap(l, mark) {
+		t.ctxDone = nil // nobody read it: only a light stand-in says it is there
 		t.mu.Unlock()
 		return nil
 	}
@@ -408,6 +467,30 @@ func (c *taskContext) made() *liveContext {
 	}
 }
 
+// seenCancelled records that the task's context, not made, is told
+// cancelled through its parent, which Err has just seen cancelled, so that
+// the task's end cannot take that back (see endContext). It returns the
+// context if it was made, or the task ended, meanwhile: that answers
+// instead.
+func (t *taskCore) seenCancelled() *liveContext {
+	for {
+		l := t.live.Load()
+		mark := contextSeenCancelled
+		switch l {
+		case nil:
+		case contextLight:
+			mark = contextSeenCancelledLight
+		case contextSeenCancelled, contextSeenCancelledLight:
+			return nil
+		default:
+			return (*taskContext)(t).made()
+		}
+		if t.live.CompareAndSwap(l, mark) {
+			return nil
+		}
+	}
+}
+
 func (c *taskContext) Deadline() (time.Time, bool) { return (*taskCore)(c).base().Deadline() }
 
 // Done returns the context's Done channel: one of the task's own if it can
@@ -417,9 +500,9 @@ func (c *taskContext) Done() <-chan struct{} {
 	for {
 		l := t.live.Load()
 		switch {
-		case l == contextLight:
-			return t.ctxDone // made before contextLight was stored
-		case l == nil && t.ownsDone():
+		case l == contextLight || l == contextSeenCancelledLight:
+			return t.ctxDone // made before l was stored
+		case (l == nil || l == contextSeenCancelled) && t.ownsDone():
 			if ch := t.ownDone(); ch != nil {
 				return ch
 			}
@@ -442,9 +525,10 @@ func (c *taskContext) Err() error {
 		if err == nil {
 			return nil
 		}
-		// Made meanwhile, perhaps by a Cancel that saw the parent not yet
-		// cancelled: the made context answers from now on, so it does now.
-		if l = c.made(); l == nil {
+		// Told cancelled from now on, unless made (perhaps by a Cancel
+		// that saw the parent not yet cancelled) or ended meanwhile: the
+		// made context answers from now on, so it does now.
+		if l = (*taskCore)(c).seenCancelled(); l == nil {
 			return err
 		}
 	}
@@ -499,7 +583,7 @@ func mayLag(ctx context.Context) bool {
 		return false
 	}
 	l := (*taskCore)(p).live.Load()
-	return l != nil && (l.light != nil || l == contextLight || l == contextEndedLight || l == contextEndedCancelledLight)
+	return l != nil && (l.light != nil || light(l))
 }
 
 // cancelledErr is Err of a task's or a call's context once made, own,
