@@ -3,6 +3,7 @@ package async
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -32,25 +33,32 @@ import (
 type callContext struct {
 	// state is the call's index in its slab (state >> callStateBits),
 	// which locates the slab and, through it, the parent, and what the
-	// call has come to (state & callStateMask): callRunning until it
-	// returns, then callEnded or callEndedCancelled. It has no pointer,
-	// so that a call writes none: a pointer written costs a write
-	// barrier while the collector runs, which allocating calls keep it
-	// doing.
+	// call and its context have come to (state & callStateMask; see
+	// callRunning). It has no pointer, so that a call writes none: a
+	// pointer written costs a write barrier while the collector runs,
+	// which allocating calls keep it doing.
 	state uint32 // read and written atomically once the slab is shared
 }
 
-// A call's state: callRunning until it returns, then callEnded if its
-// parent was not cancelled by then (a context made afterwards ends with
-// ErrTaskReturned), or callEndedCancelled if it was (a context not made
-// answers as the parent does, whose error and cause no later cancellation
-// changes).
+// A call's state: callRunning until it returns or its context is made or
+// seen cancelled, callSeenCancelled once someone was told, by the parent,
+// that its context (not made) is cancelled, callMade once its context is
+// made while it runs (see own). When it returns, callRunning becomes
+// callEnded if its parent was not cancelled by then (a context made
+// afterwards ends with ErrTaskReturned), or callEndedCancelled if it was
+// (a context not made answers as the parent does, whose error and cause
+// no later cancellation changes); callSeenCancelled becomes
+// callEndedCancelled, whatever the end saw of the parent; callMade stays,
+// and the end cancels what was made. Each of these changes is one
+// compare-and-swap: whoever makes it decides, and the others see it.
 const (
 	callRunning uint32 = iota
 	callEnded
 	callEndedCancelled
+	callSeenCancelled
+	callMade
 
-	callStateBits = 2
+	callStateBits = 3
 	callStateMask = 1<<callStateBits - 1
 )
 
@@ -107,18 +115,34 @@ func (c *callContext) slab() (*callSlab, int) {
 	return (*callSlab)(p), i
 }
 
-// madeLive returns the context made of c, or nil.
+// madeLive returns the context made of c, or nil. A context made while
+// the call ran is published just after the state says callMade: it waits
+// for that.
 func (c *callContext) madeLive() *callLive {
 	s, i := c.slab()
-	if m := s.made.Load(); m != nil {
-		return m[i].Load()
+	for {
+		if m := s.made.Load(); m != nil {
+			if l := m[i].Load(); l != nil {
+				return l
+			}
+		}
+		if atomic.LoadUint32(&c.state)&callStateMask != callMade {
+			return nil
+		}
+		runtime.Gosched() // the maker stores it next
 	}
-	return nil
 }
 
 // own returns the context whose answers are the call's once it has been
 // made, making it if needed: a context.WithCancelCause of the parent or,
 // when the call ended after its parent was cancelled, the parent itself.
+//
+// While the call runs, what is made is cancelled with the parent's cause
+// if anyone was told it is cancelled (callSeenCancelled) or the parent
+// says so, and only then published, by the compare-and-swap to callMade:
+// no one can see it before it says what the context not made said, and if
+// the call returned first (its end's compare-and-swap came first), it is
+// dropped and the context made as the end recorded it.
 func (c *callContext) own() context.Context {
 	s, i := c.slab()
 	m := s.made.Load()
@@ -126,45 +150,50 @@ func (c *callContext) own() context.Context {
 		s.made.CompareAndSwap(nil, new(callMadeContexts))
 		m = s.made.Load()
 	}
+	var made *callLive // made while the call ran, not published yet
+	defer func() {
+		if made != nil {
+			made.cancel(ErrTaskReturned) // not used: taken out of the parent's children
+		}
+	}()
 	for {
-		if l := m[i].Load(); l != nil {
+		if l := c.madeLive(); l != nil {
 			return l.Context
 		}
-		st := atomic.LoadUint32(&c.state) & callStateMask
-		if st == callEndedCancelled {
+		state := atomic.LoadUint32(&c.state)
+		switch state & callStateMask {
+		case callEndedCancelled:
 			return s.parent
-		}
-		base := s.parent
-		if st == callEnded {
+		case callEnded:
 			// Ended before the parent was cancelled: made from a parent
 			// that nothing cancels, so that no later cause shows.
-			base = context.WithoutCancel(base)
-		}
-		ctx, cancel := context.WithCancelCause(base)
-		if st == callEnded {
+			ctx, cancel := context.WithCancelCause(context.WithoutCancel(s.parent))
 			cancel(ErrTaskReturned)
-		}
-		if !m[i].CompareAndSwap(nil, &callLive{Context: ctx, cancel: cancel}) {
-			cancel(ErrTaskReturned) // another goroutine made it first
-			continue
-		}
-		if st == callRunning {
+			if m[i].CompareAndSwap(nil, &callLive{Context: ctx, cancel: cancel}) {
+				return ctx
+			}
+			// another goroutine made it first
+		case callRunning, callSeenCancelled:
+			if made == nil {
+				ctx, cancel := context.WithCancelCause(s.parent)
+				made = &callLive{Context: ctx, cancel: cancel}
+			}
 			// Until now the call answered from its parent: if that said
 			// cancelled, what was made says so too, with the parent's
-			// cause, before anyone can ask it (see adoptParentCancel).
-			// A parent whose Done closes after its Err reports the
-			// cancellation (a task's context with a Done channel of its
-			// own) would reach it only later.
-			if s.parent.Err() != nil {
-				cancel(context.Cause(s.parent))
+			// cause, before anyone can ask it. A parent whose Done closes
+			// after its Err reports the cancellation (a task's context
+			// with a Done channel of its own) would reach it only later.
+			if state&callStateMask == callSeenCancelled || s.parent.Err() != nil {
+				made.cancel(context.Cause(s.parent))
 			}
-			if atomic.LoadUint32(&c.state)&callStateMask != callRunning {
-				// The call returned meanwhile, and end may have missed
-				// what was made: end it here too.
-				cancel(ErrTaskReturned)
+			if atomic.CompareAndSwapUint32(&c.state, state, state&^callStateMask|callMade) {
+				m[i].Store(made)
+				l := made
+				made = nil
+				return l.Context
 			}
+			// seen cancelled, made, or ended, meanwhile
 		}
-		return ctx
 	}
 }
 
@@ -181,13 +210,34 @@ func (c *callContext) madeContext() context.Context {
 	return nil
 }
 
+// seenCancelled records that the call's context, not made, is told
+// cancelled through its parent, which Err has just seen cancelled, so that
+// the call's end cannot take that back. It returns the context if it was
+// made, or the call ended before the parent's cancellation, meanwhile:
+// that answers instead.
+func (c *callContext) seenCancelled() context.Context {
+	for {
+		state := atomic.LoadUint32(&c.state)
+		switch state & callStateMask {
+		case callSeenCancelled, callEndedCancelled:
+			return nil
+		case callRunning:
+			if atomic.CompareAndSwapUint32(&c.state, state, state|callSeenCancelled) {
+				return nil
+			}
+		default:
+			return c.madeContext()
+		}
+	}
+}
+
 // end ends the call's context when the call returns. It reports whether
 // the parent was cancelled by then: the task making the calls takes no
 // more.
 //
-// end sets the state, then looks for a context made; own publishes what
-// it made, then looks at the state: one of the two sees the other, and
-// cancels what was made.
+// A call whose context nobody made or saw cancelled ends with one
+// compare-and-swap of its state; one whose context was made ends that
+// context, as a task's end does its own.
 func (c *callContext) end() (parentCancelled bool) {
 	s, i := c.slab()
 	parentCancelled = s.parent.Err() != nil
@@ -195,9 +245,21 @@ func (c *callContext) end() (parentCancelled bool) {
 	if parentCancelled {
 		st = callEndedCancelled
 	}
-	atomic.StoreUint32(&c.state, uint32(i)<<callStateBits|st)
-	if m := s.made.Load(); m != nil {
-		if l := m[i].Load(); l != nil {
+	running := uint32(i) << callStateBits // and callRunning, 0
+	if atomic.CompareAndSwapUint32(&c.state, running, running|st) {
+		return parentCancelled
+	}
+	for {
+		state := atomic.LoadUint32(&c.state)
+		switch state & callStateMask {
+		case callSeenCancelled:
+			// Someone was told the parent's cancellation, perhaps after
+			// the look above: the call ended cancelled by the parent.
+			if atomic.CompareAndSwapUint32(&c.state, state, state&^callStateMask|callEndedCancelled) {
+				return true
+			}
+		case callMade:
+			l := c.madeLive()
 			if parentCancelled {
 				// The parent's cancellation may not have reached it yet
 				// (see own); it ended cancelled by the parent.
@@ -205,9 +267,11 @@ func (c *callContext) end() (parentCancelled bool) {
 			} else {
 				l.cancel(ErrTaskReturned)
 			}
+			return parentCancelled
+		default:
+			return parentCancelled // ended already
 		}
 	}
-	return parentCancelled
 }
 
 // parent returns the context of the task making the call.
@@ -232,8 +296,9 @@ func (c *callContext) Err() error {
 		if err == nil {
 			return nil
 		}
-		// Made meanwhile: it answers from now on, so it does now.
-		if l = c.madeContext(); l == nil {
+		// Told cancelled from now on, unless made or ended meanwhile:
+		// what was made answers from now on, so it does now.
+		if l = c.seenCancelled(); l == nil {
 			return err
 		}
 	}
