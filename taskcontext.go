@@ -519,6 +519,13 @@ func (c *taskContext) Done() <-chan struct{} {
 // otherwise (a TimeoutScope's context says DeadlineExceeded once expired);
 // the same cause tells that the parent's cancellation reached it first.
 func (c *taskContext) Err() error {
+	t := (*taskCore)(c)
+	if t.live.Load() == nil && t.base().Err() == nil {
+		// Not made, not seen cancelled, not ended, and the parent is not
+		// cancelled: what a task's child asks when it begins and when it
+		// ends, at the price of the parent's Err and two loads.
+		return nil
+	}
 	l := c.made()
 	if l == nil {
 		err := (*taskCore)(c).base().Err()
