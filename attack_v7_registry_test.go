@@ -71,7 +71,7 @@ func TestAttackV7AllTasksAndSnapshotWhileTasksComeAndGo(t *testing.T) {
 						for i := range recsB {
 							var h async.Handle
 							if i%2 == 0 {
-								h = async.Spawn(ctx, func(context.Context) (int, error) {
+								h = async.Spawn(gctx, func(context.Context) (int, error) {
 									<-release
 									return i, nil
 								})
