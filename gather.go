@@ -37,13 +37,13 @@ func Gather[T any](ctx context.Context, tasks ...*Task[T]) ([]T, error) {
 	}
 	if !c.next(ctx) {
 		cause := context.Cause(ctx)
-		settle(c, tasks, cause)
+		settle(c, cause)
 		return nil, fmt.Errorf("async: gather: %w", cause)
 	}
 	if i := c.firstFailed(); i >= 0 {
 		t := tasks[i]
 		err := t.error()
-		settle(c, tasks, &TaskError{Task: t.Name(), Err: err})
+		settle(c, &TaskError{Task: t.Name(), Err: err})
 		return nil, err
 	}
 	out := make([]T, len(tasks))
@@ -70,14 +70,14 @@ func gatherOne[T any](ctx context.Context, t *Task[T]) ([]T, error) {
 	return []T{t.val}, nil
 }
 
-// settle cancels every task with cause, waits until all of them have ended,
-// and marks their errors retrieved.
-func settle[T any](c *taskCount[T], tasks []*Task[T], cause error) {
-	for _, t := range tasks {
+// settle cancels every task c counts with cause, waits until all of them
+// have ended, and marks their errors retrieved.
+func settle[T any](c *taskCount[T], cause error) {
+	for _, t := range c.tasks {
 		t.Cancel(cause)
 	}
 	c.waitAll()
-	for _, t := range tasks {
+	for _, t := range c.tasks {
 		t.markRetrieved()
 	}
 }
@@ -94,7 +94,7 @@ func GatherSettled[T any](ctx context.Context, tasks ...*Task[T]) []Result[T] {
 		defer end()
 	}
 	if !c.next(ctx) {
-		settle(c, tasks, context.Cause(ctx))
+		settle(c, context.Cause(ctx))
 	}
 	out := make([]Result[T], len(tasks))
 	for i, t := range tasks {
