@@ -118,14 +118,7 @@ func TestAttackCauseSeenThroughTheParentStays(t *testing.T) {
 // parent's cancellation has reached the context made.
 func TestAttackErrSeenThroughTheParentStays(t *testing.T) {
 	parent := &slowParent{done: make(chan struct{}), registering: make(chan struct{}), let: make(chan struct{})}
-	ctxs := make(chan context.Context)
-	release := make(chan struct{})
-	task := async.Spawn(context.Context(parent), func(ctx context.Context) (int, error) {
-		ctxs <- ctx
-		<-release
-		return 0, nil
-	})
-	ctx := <-ctxs
+	task, ctx, release := spawnHeld(parent, false)
 	if err := ctx.Err(); err != nil {
 		t.Fatalf("before anything: %v", err)
 	}

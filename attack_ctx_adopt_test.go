@@ -94,14 +94,7 @@ func adoptWindow(t *testing.T, makeIt func(*async.Task[int], context.Context),
 	middle func(task *async.Task[int], release func())) (first, mid, last [2]error) {
 	t.Helper()
 	parent := newPausedParent()
-	ctxs := make(chan context.Context, 1)
-	release := make(chan struct{})
-	task := async.Spawn(context.Context(parent), func(ctx context.Context) (int, error) {
-		ctxs <- ctx
-		<-release
-		return 0, nil
-	})
-	ctx := <-ctxs
+	task, ctx, release := spawnHeld(parent, false)
 	see := func(out *[2]error) { out[0], out[1] = ctx.Err(), context.Cause(ctx) }
 	var before [2]error
 	see(&before)

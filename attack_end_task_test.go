@@ -51,14 +51,7 @@ func (p *staleParent) cancel() {
 
 func TestAttackEndDecidesWhatReadersSaw(t *testing.T) {
 	parent := &staleParent{done: make(chan struct{}), paused: make(chan struct{}), let: make(chan struct{})}
-	ctxs := make(chan context.Context, 1)
-	release := make(chan struct{})
-	task := async.Spawn(context.Context(parent), func(ctx context.Context) (int, error) {
-		ctxs <- ctx
-		<-release
-		return 0, nil
-	})
-	ctx := <-ctxs
+	task, ctx, release := spawnHeld(parent, false)
 	parent.armed.Store(true)
 	close(release) // the task ends; its end looks at the parent (not cancelled) and waits
 	<-parent.paused
@@ -80,15 +73,7 @@ func TestAttackEndDecidesWhatReadersSaw(t *testing.T) {
 // records.
 func TestAttackEndDecidesWhatReadersSawLight(t *testing.T) {
 	parent := &staleParent{paused: make(chan struct{}), let: make(chan struct{})}
-	ctxs := make(chan context.Context, 1)
-	release := make(chan struct{})
-	task := async.Spawn(context.Context(parent), func(ctx context.Context) (int, error) {
-		ctx.Done() // a channel of its own: the parent has none
-		ctxs <- ctx
-		<-release
-		return 0, nil
-	})
-	ctx := <-ctxs
+	task, ctx, release := spawnHeld(parent, true) // a channel of its own: the parent has none
 	parent.armed.Store(true)
 	close(release)
 	<-parent.paused
@@ -110,14 +95,7 @@ func TestAttackEndDecidesWhatReadersSawLight(t *testing.T) {
 // the parent's cause, which it said before, not the end's.
 func TestAttackEndAfterParentWhoseDoneLags(t *testing.T) {
 	parent := &staleParent{done: make(chan struct{})}
-	ctxs := make(chan context.Context, 1)
-	release := make(chan struct{})
-	task := async.Spawn(context.Context(parent), func(ctx context.Context) (int, error) {
-		ctxs <- ctx
-		<-release
-		return 0, nil
-	})
-	ctx := <-ctxs
+	task, ctx, release := spawnHeld(parent, false)
 	err := context.Canceled
 	parent.err.Store(&err) // Done closes later
 	firstErr, firstCause := ctx.Err(), context.Cause(ctx)
@@ -164,4 +142,22 @@ func TestAttackEndSeenCancelledThenDone(t *testing.T) {
 	if err, cause := kept.Err(), context.Cause(kept); err != context.Canceled || cause != why || saw != [3]error{why, why, why} {
 		t.Errorf("the task's context said cause %v, derived %v, then %v; after its end %v (cause %v)", saw[0], saw[1], saw[2], err, cause)
 	}
+}
+
+// spawnHeld starts a task with parent whose function hands out its context
+// and returns 0 once release is closed; asksDone makes it ask ctx.Done()
+// first (a channel of its own, for a group task or a parent without one).
+// It returns when the function has handed out its context.
+func spawnHeld(parent context.Context, asksDone bool) (task *async.Task[int], ctx context.Context, release chan struct{}) {
+	ctxs := make(chan context.Context, 1)
+	release = make(chan struct{})
+	task = async.Spawn(parent, func(ctx context.Context) (int, error) {
+		if asksDone {
+			ctx.Done()
+		}
+		ctxs <- ctx
+		<-release
+		return 0, nil
+	})
+	return task, <-ctxs, release
 }

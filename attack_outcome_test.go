@@ -30,11 +30,11 @@ func TestAttackOutcomeRaces(t *testing.T) {
 			return 7, nil
 		})
 		var wg sync.WaitGroup
-		chans := make([]<-chan struct{}, 4)
+		chans := make([]<-chan struct{}, 16)
 		for i := range chans {
 			wg.Go(func() { chans[i] = task.Done() })
 		}
-		gathered := make([]error, 3)
+		gathered := make([]error, 16)
 		for i := range gathered {
 			wg.Go(func() {
 				out, err := async.Gather(ctx, task, task)
